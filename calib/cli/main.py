@@ -25,7 +25,10 @@ _COMMAND_MODULES: list[str] = [
     "calib.cli.agree",
     "calib.cli.raters",
     "calib.cli.grade",
+    "calib.cli.calibrate_grader",
+    "calib.cli.validate_grader",
     "calib.cli.report",
+    "calib.cli.compare",
 ]
 
 _EPILOG = """\b
