@@ -1,0 +1,83 @@
+"""Read the store's tables as pandas DataFrames."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from calib.errors import StoreError
+from calib.io._schema import QUARANTINE_SCHEMA, RATINGS_SCHEMA, TRANSCRIPTS_SCHEMA
+from calib.io._store import read_arrow_table, read_manifest
+from calib.rubric import Rubric, load_rubric
+
+__all__ = ["read_transcripts", "read_ratings", "read_quarantine", "read_store_rubric", "metadata_frame"]
+
+
+def read_transcripts(store: str | os.PathLike) -> pd.DataFrame:
+    """All transcripts in the store.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``transcript_id``, ``question_id``, ``question_type``, ``interviewed_at`` (UTC),
+        ``turns`` (list of ``{speaker, text, start_s}`` dicts), ``metadata`` (dict) and
+        ``content_hash``.
+
+    Examples
+    --------
+    >>> read_transcripts("store/").loc[0, "turns"][0]["speaker"]  # doctest: +SKIP
+    'interviewer'
+    """
+    df = read_arrow_table(store, "transcripts", TRANSCRIPTS_SCHEMA).to_pandas()
+    df["turns"] = [list(t) for t in df["turns"]]
+    df["metadata"] = [json.loads(m) if m else {} for m in df["metadata"]]
+    return df
+
+
+def read_ratings(store: str | os.PathLike, rater_type: str | None = None) -> pd.DataFrame:
+    """The long ratings table (humans and graders), optionally one ``rater_type`` only.
+
+    Examples
+    --------
+    >>> read_ratings("store/", rater_type="human").columns[:5].tolist()  # doctest: +SKIP
+    ['transcript_id', 'rater_id', 'rater_type', 'dimension', 'score']
+    """
+    df = read_arrow_table(store, "ratings", RATINGS_SCHEMA).to_pandas()
+    if rater_type is not None:
+        df = df[df["rater_type"] == rater_type].reset_index(drop=True)
+    return df
+
+
+def read_quarantine(store: str | os.PathLike) -> pd.DataFrame:
+    """Every rejected input row with ``table``, ``source``, ``row``, ``field``, ``reason``, ``record``.
+
+    Examples
+    --------
+    >>> read_quarantine("store/")[["source", "row", "field", "reason"]]  # doctest: +SKIP
+    """
+    return read_arrow_table(store, "quarantine", QUARANTINE_SCHEMA).to_pandas()
+
+
+def read_store_rubric(store: str | os.PathLike) -> Rubric:
+    """The rubric the store was validated against (its saved copy)."""
+    read_manifest(store)
+    path = Path(store) / "rubric.yaml"
+    if not path.is_file():
+        raise StoreError(f"{store}: rubric.yaml is missing from the store")
+    return load_rubric(path)
+
+
+def metadata_frame(transcripts: pd.DataFrame) -> pd.DataFrame:
+    """One row per transcript, one column per metadata key (for subgroup analyses).
+
+    Examples
+    --------
+    >>> metadata_frame(read_transcripts("store/")).columns.tolist()  # doctest: +SKIP
+    ['transcript_id', 'cohort', 'seniority', ...]
+    """
+    meta = pd.DataFrame.from_records(list(transcripts["metadata"]), index=transcripts.index)
+    meta = meta.reindex(columns=sorted(meta.columns))
+    return pd.concat([transcripts[["transcript_id"]], meta], axis=1)

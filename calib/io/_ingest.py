@@ -1,0 +1,335 @@
+"""Ingestion: raw files -> validated tables -> store, with a quarantine for every bad row."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from calib.errors import StoreError
+from calib.io._readers import Issue, _source_name, iter_transcript_records, read_ratings_frame
+from calib.io._schema import QUARANTINE_SCHEMA, RATING_KEY, RATINGS_SCHEMA, TRANSCRIPTS_SCHEMA
+from calib.io._store import (
+    commit_parts,
+    file_sha256,
+    read_arrow_table,
+    read_manifest,
+    store_exists,
+    store_lock,
+)
+from calib.io._validate import canonical_json, split_duplicates, validate_ratings, validate_transcript
+from calib.rubric import Rubric, load_rubric
+
+__all__ = ["IngestSummary", "SourceSummary", "ingest", "append_ratings"]
+
+_RATING_COLUMNS = [f.name for f in RATINGS_SCHEMA]
+
+
+@dataclass
+class SourceSummary:
+    """Counts for one input file."""
+
+    source: str
+    table: str
+    read: int = 0
+    accepted: int = 0
+    duplicates_skipped: int = 0
+    quarantined: int = 0
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest (or append) did; ``ok`` is False when rows were quarantined."""
+
+    store: str
+    sources: list[SourceSummary] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    written: bool = False
+    strict: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    @property
+    def quarantined(self) -> int:
+        return len(self.issues)
+
+    def reasons(self) -> pd.DataFrame:
+        """Quarantined rows counted by table, field and reason class."""
+        if not self.issues:
+            return pd.DataFrame(columns=["field", "reason", "rows"])
+        df = pd.DataFrame([{"field": i.field or "(row)", "reason": _reason_class(i.reason)} for i in self.issues])
+        return (df.groupby(["field", "reason"], sort=True).size().rename("rows").reset_index()
+                .sort_values("rows", ascending=False, kind="stable").reset_index(drop=True))
+
+    def format(self, max_examples: int = 10) -> str:
+        """A human-readable summary (what the CLI prints)."""
+        lines = [f"store: {self.store}"]
+        width = max([len(s.source) for s in self.sources] + [6])
+        lines.append(f"  {'source':<{width}}  {'table':<11} {'read':>9} {'accepted':>9} {'dup-skip':>9} {'quarantined':>11}")
+        for s in self.sources:
+            lines.append(f"  {s.source:<{width}}  {s.table:<11} {s.read:>9,} {s.accepted:>9,} "
+                         f"{s.duplicates_skipped:>9,} {s.quarantined:>11,}")
+        if self.issues:
+            lines.append(f"quarantined {len(self.issues):,} row(s)"
+                         + (" (kept in the store's quarantine table; see `calib.io.read_quarantine`)" if self.written else ""))
+            for _, r in self.reasons().iterrows():
+                lines.append(f"  {r['rows']:>7,}  {r['field']}: {r['reason']}")
+            lines.append("examples:")
+            for i in self.issues[:max_examples]:
+                where = f"{i.source}:{i.row}" if i.row is not None else i.source
+                lines.append(f"  {where} [{i.field or 'row'}] {i.reason}")
+        else:
+            lines.append("no validation problems")
+        if self.strict and self.issues:
+            lines.append("--strict: nothing was written; fix the rows above and re-run")
+        elif not self.written and not self.issues:
+            lines.append("nothing new to write (already ingested)")
+        return "\n".join(lines)
+
+
+def _reason_class(reason: str) -> str:
+    # group "score 7.0 is off the scale" and "score 9.0 ..." together: mask quoted values and numbers
+    masked = re.sub(r"'[^']*'|\"[^\"]*\"|\b\d+(?:\.\d+)?\b", "…", re.split(r";| \(", reason)[0])
+    return masked[:100]
+
+
+def _issues_table(issues: Sequence[Issue], table: str, batch_id: str) -> pa.Table:
+    return pa.Table.from_pydict(
+        {
+            "table": [table] * len(issues),
+            "source": [i.source for i in issues],
+            "row": [i.row for i in issues],
+            "field": [i.field for i in issues],
+            "reason": [i.reason for i in issues],
+            "record": [i.record for i in issues],
+            "batch_id": [batch_id] * len(issues),
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+
+
+def _quarantine_key(df: pd.DataFrame) -> pd.Series:
+    return (df["table"].astype(str) + "\x1f" + df["source"].astype(str) + "\x1f" + df["row"].astype(str) + "\x1f"
+            + df["field"].astype(str) + "\x1f" + df["reason"].astype(str) + "\x1f" + df["record"].astype(str))
+
+
+def _check_store_rubric(store: Path, rubric: Rubric) -> bool:
+    """True when the store is new; raise when it was built with another rubric."""
+    if not store_exists(store):
+        if store.exists() and store.is_file():
+            raise StoreError(f"{store}: is a file, not a store folder")
+        return True
+    held = read_manifest(store).get("rubric") or {}
+    if held and (held.get("id"), held.get("version"), held.get("content_hash")) != (
+        rubric.id, rubric.version, rubric.content_hash):
+        raise StoreError(
+            f"{store}: this store was validated against rubric {held.get('id')} v{held.get('version')} "
+            f"(hash {str(held.get('content_hash'))[:12]}), not {rubric.id} v{rubric.version} "
+            f"(hash {rubric.content_hash[:12]}). Use a new store per rubric version and compare them with "
+            "`calib compare`.")
+    return False
+
+
+def _rubric_identity(rubric: Rubric) -> dict:
+    return {"id": rubric.id, "version": rubric.version, "content_hash": rubric.content_hash,
+            "title": rubric.title}
+
+
+def _input_digest(path: Any) -> str:
+    if isinstance(path, (str, os.PathLike)) and Path(path).is_file():
+        return file_sha256(path)
+    return hashlib.sha256(_source_name(path).encode()).hexdigest()
+
+
+def ingest(
+    transcripts: Iterable[Any] = (),
+    ratings: Iterable[Any] = (),
+    *,
+    rubric: str | os.PathLike,
+    store: str | os.PathLike,
+    strict: bool = False,
+    progress: bool = False,
+) -> IngestSummary:
+    """Validate transcript and rating files against a rubric and add them to a store.
+
+    Parameters
+    ----------
+    transcripts, ratings : iterables of paths or ``datasets.Dataset`` objects
+        JSONL, CSV (turns as a JSON column or one row per turn), Parquet, a Hugging Face
+        ``save_to_disk`` folder, ``hf:NAME[:SPLIT]`` for a hub dataset, or a Dataset object.
+        Ratings may be long (``dimension``, ``score`` columns) or wide (a column per dimension).
+    rubric : path
+        Rubric YAML; the store keeps a copy and refuses a different rubric later.
+    store : path
+        Store folder (created when new).
+    strict : bool
+        When True and any row fails validation, write nothing (the CLI exits 1).
+    progress : bool
+        Show a progress bar while reading transcripts.
+
+    Returns
+    -------
+    IngestSummary
+        Per-source counts and every quarantined row (``.format()`` prints it).
+
+    Notes
+    -----
+    Re-ingesting the same files is idempotent: identical transcripts (same content hash) and
+    identical ratings (same key and score) are skipped. A transcript id reused with different
+    content, or a rating key re-rated with a different score, is quarantined. The write is
+    atomic: new Parquet parts are published by replacing the manifest in one step.
+
+    Examples
+    --------
+    >>> summary = ingest(["datasets/sample/transcripts.jsonl"], ["datasets/sample/ratings.csv"],
+    ...                  rubric="rubrics/ml_interview_v1.yaml", store="store/")  # doctest: +SKIP
+    >>> print(summary.format())  # doctest: +SKIP
+    """
+    store = Path(store)
+    rubric_obj = load_rubric(rubric)
+    transcripts, ratings = list(transcripts), list(ratings)
+    summary = IngestSummary(store=str(store), strict=strict)
+    with store_lock(store):
+        is_new = _check_store_rubric(store, rubric_obj)
+        digests = [_input_digest(p) for p in transcripts + ratings]
+        batch_id = hashlib.sha256(("|".join(digests) + rubric_obj.content_hash).encode()).hexdigest()[:16]
+        if is_new:
+            existing_t = pd.DataFrame({"transcript_id": [], "content_hash": []})
+            existing_r = pd.DataFrame({k: [] for k in [*RATING_KEY, "score"]})
+            existing_q = pd.Series([], dtype=str)
+        else:
+            existing_t = read_arrow_table(store, "transcripts", TRANSCRIPTS_SCHEMA,
+                                          ["transcript_id", "content_hash"]).to_pandas()
+            existing_r = read_arrow_table(store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score"]).to_pandas()
+            q = read_arrow_table(store, "quarantine", QUARANTINE_SCHEMA).to_pandas()
+            existing_q = _quarantine_key(q) if len(q) else pd.Series([], dtype=str)
+
+        known_hash: dict[str, str] = dict(zip(existing_t["transcript_id"], existing_t["content_hash"]))
+        t_tables: list[pa.Table] = []
+        t_issues: list[Issue] = []
+        for path in transcripts:
+            src = SourceSummary(_source_name(path), "transcripts")
+            bar = tqdm(desc=f"transcripts {Path(src.source).name}", unit=" rec", disable=True if not progress else None, leave=False)
+            for chunk in iter_transcript_records(path):
+                src.read += len(chunk.records) + len(chunk.issues)
+                issues = list(chunk.issues)
+                accepted = []
+                for rec, row in zip(chunk.records, chunk.rows):
+                    clean, rec_issues = validate_transcript(rec, src.source, row)
+                    if rec_issues:
+                        issues.extend(rec_issues)
+                        continue
+                    tid = clean["transcript_id"]
+                    held = known_hash.get(tid)
+                    if held is None:
+                        known_hash[tid] = clean["content_hash"]
+                        accepted.append(clean)
+                    elif held == clean["content_hash"]:
+                        src.duplicates_skipped += 1
+                    else:
+                        issues.append(Issue(src.source, row, "transcript_id",
+                                            f"transcript_id {tid!r} already exists with different content "
+                                            "(give the new transcript its own id)", canonical_json(rec)[:20000]))
+                if accepted:
+                    t_tables.append(pa.Table.from_pylist(accepted, schema=TRANSCRIPTS_SCHEMA))
+                src.accepted += len(accepted)
+                src.quarantined += len(issues)
+                t_issues.extend(issues)
+                bar.update(len(chunk.records) + len(chunk.issues))
+            bar.close()
+            summary.sources.append(src)
+
+        known_ids = pd.Index(list(known_hash))
+        r_frames: list[pd.DataFrame] = []
+        r_issues: list[Issue] = []
+        seen_keys = existing_r
+        for path in ratings:
+            src = SourceSummary(_source_name(path), "ratings")
+            raw, parse_issues = read_ratings_frame(path)
+            good, issues = validate_ratings(raw, rubric_obj, src.source, known_ids)
+            src.read = len(raw) + len(parse_issues)
+            keep, dup_issues, skipped = split_duplicates(good, seen_keys, src.source)
+            issues = parse_issues + issues + dup_issues
+            src.accepted, src.duplicates_skipped, src.quarantined = len(keep), skipped, len(issues)
+            if len(keep):
+                r_frames.append(keep[_RATING_COLUMNS])
+                seen_keys = pd.concat([seen_keys, keep[[*RATING_KEY, "score"]]], ignore_index=True)
+            r_issues.extend(issues)
+            summary.sources.append(src)
+
+        summary.issues = t_issues + r_issues
+        if strict and summary.issues:
+            return summary
+        q_tables = [_issues_table(t_issues, "transcripts", batch_id), _issues_table(r_issues, "ratings", batch_id)]
+        if len(existing_q):
+            # re-ingesting the same bad file must not duplicate its quarantine rows
+            q_tables = [t.filter(pa.array(~_quarantine_key(t.to_pandas()).isin(existing_q).to_numpy()))
+                        if t.num_rows else t for t in q_tables]
+        r_tables = [pa.Table.from_pandas(f, schema=RATINGS_SCHEMA, preserve_index=False) for f in r_frames]
+        has_new = any(t.num_rows for t in t_tables + r_tables + q_tables)
+        if has_new or is_new:
+            commit_parts(
+                store,
+                {"transcripts": t_tables, "ratings": r_tables, "quarantine": q_tables},
+                batch={"batch_id": batch_id, "inputs": [
+                    {"source": _source_name(p), "sha256": d} for p, d in zip(transcripts + ratings, digests)]},
+                rubric_source=rubric if is_new else None,
+                rubric_identity=_rubric_identity(rubric_obj) if is_new else None,
+            )
+            summary.written = True
+    return summary
+
+
+def append_ratings(store: str | os.PathLike, ratings: pd.DataFrame, *, source: str = "api") -> IngestSummary:
+    """Validate long rating rows (e.g. a grader's output) and append them to the store.
+
+    Machine rows (``rater_type`` rule or llm) may have a NaN ``score`` when
+    ``unscored_reason`` says why; such rows are kept as unscored, never as a low score.
+    Identical rows already in the store are skipped, so re-running a grader is idempotent.
+
+    Parameters
+    ----------
+    store : path
+        An existing store (its rubric is used for validation).
+    ratings : pandas.DataFrame
+        Columns as in the ratings table; ``rubric_id``/``rubric_version`` default to the store's.
+    source : str
+        Name recorded in the quarantine for rejected rows.
+
+    Examples
+    --------
+    >>> append_ratings("store/", grader_rows, source="grader:rules-1a2b3c4d")  # doctest: +SKIP
+    """
+    from calib.io._api import read_store_rubric  # local import: _api imports this module
+
+    store = Path(store)
+    rubric_obj = read_store_rubric(store)
+    summary = IngestSummary(store=str(store))
+    with store_lock(store):
+        known = pd.Index(read_arrow_table(store, "transcripts", TRANSCRIPTS_SCHEMA, ["transcript_id"])
+                         .column("transcript_id").to_pylist())
+        existing = read_arrow_table(store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score"]).to_pandas()
+        raw = ratings.copy()
+        raw["_row"] = range(1, len(raw) + 1)
+        good, issues = validate_ratings(raw, rubric_obj, source, known, allow_unscored=True)
+        keep, dup_issues, skipped = split_duplicates(good, existing, source)
+        issues += dup_issues
+        summary.sources.append(SourceSummary(source, "ratings", len(raw), len(keep), skipped, len(issues)))
+        summary.issues = issues
+        batch_id = hashlib.sha256(pd.util.hash_pandas_object(ratings.astype(str), index=False).values.tobytes()
+                                  ).hexdigest()[:16]
+        tables = {"ratings": [pa.Table.from_pandas(keep[_RATING_COLUMNS], schema=RATINGS_SCHEMA, preserve_index=False)],
+                  "quarantine": [_issues_table(issues, "ratings", batch_id)]}
+        if len(keep) or issues:
+            commit_parts(store, tables, batch={"batch_id": batch_id, "inputs": [{"source": source}]})
+            summary.written = True
+    return summary

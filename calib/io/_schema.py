@@ -1,0 +1,80 @@
+"""Arrow schemas of the store's tables: the data model, enforced on every write.
+
+See ``docs/data-model.md`` for the meaning of each column.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+__all__ = [
+    "TURN_TYPE",
+    "TRANSCRIPTS_SCHEMA",
+    "RATINGS_SCHEMA",
+    "QUARANTINE_SCHEMA",
+    "RATING_KEY",
+    "RATER_TYPES",
+    "SPEAKERS",
+    "TRANSCRIPT_REQUIRED",
+    "RATING_REQUIRED",
+]
+
+RATER_TYPES = ("human", "rule", "llm")
+SPEAKERS = ("interviewer", "candidate")
+
+TURN_TYPE = pa.struct(
+    [
+        pa.field("speaker", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("start_s", pa.float64()),
+    ]
+)
+
+TRANSCRIPTS_SCHEMA = pa.schema(
+    [
+        pa.field("transcript_id", pa.string(), nullable=False),
+        pa.field("question_id", pa.string(), nullable=False),
+        pa.field("question_type", pa.string(), nullable=False),
+        pa.field("interviewed_at", pa.timestamp("us", tz="UTC")),
+        pa.field("turns", pa.list_(TURN_TYPE), nullable=False),
+        # Free-form subgroup attributes (seniority, cohort, ...) as a JSON object: the keys
+        # differ between programmes, so they are not columns of their own.
+        pa.field("metadata", pa.string()),
+        # SHA-256 of the canonical JSON of the record: makes re-ingest idempotent and lets a
+        # changed transcript with a reused id be caught.
+        pa.field("content_hash", pa.string(), nullable=False),
+    ]
+)
+
+RATINGS_SCHEMA = pa.schema(
+    [
+        pa.field("transcript_id", pa.string(), nullable=False),
+        pa.field("rater_id", pa.string(), nullable=False),
+        pa.field("rater_type", pa.string(), nullable=False),
+        pa.field("dimension", pa.string(), nullable=False),
+        # NaN only for machine rows a grader could not score (then unscored_reason is set).
+        pa.field("score", pa.float64()),
+        pa.field("rubric_id", pa.string(), nullable=False),
+        pa.field("rubric_version", pa.string(), nullable=False),
+        pa.field("rated_at", pa.timestamp("us", tz="UTC")),
+        pa.field("rationale", pa.string()),
+        pa.field("run_id", pa.string()),
+        pa.field("unscored_reason", pa.string()),
+    ]
+)
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("table", pa.string(), nullable=False),  # transcripts | ratings
+        pa.field("source", pa.string(), nullable=False),  # input file (or "api")
+        pa.field("row", pa.int64()),  # 1-based line (JSONL) or data-row number (CSV/Parquet)
+        pa.field("field", pa.string()),  # offending field, e.g. "score" or "turns[2].text"
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("record", pa.string()),  # the raw row as JSON (or raw text when unparseable)
+        pa.field("batch_id", pa.string(), nullable=False),
+    ]
+)
+
+RATING_KEY = ["transcript_id", "rater_id", "dimension"]
+TRANSCRIPT_REQUIRED = ("transcript_id", "question_id", "question_type", "turns")
+RATING_REQUIRED = ("transcript_id", "rater_id", "dimension", "score")

@@ -1,0 +1,311 @@
+"""Validate raw records against the data model and the rubric.
+
+Transcripts are nested (turns), so they are checked record by record; ratings are flat and
+checked column-wise with pandas. Every rejected row becomes an :class:`Issue` with the field
+and a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from calib.io._readers import Issue, _Unparsed
+from calib.io._schema import RATER_TYPES, RATING_KEY, SPEAKERS, TRANSCRIPT_REQUIRED
+from calib.rubric import Rubric
+
+__all__ = ["validate_transcript", "validate_ratings", "canonical_json", "melt_wide_ratings"]
+
+_TRANSCRIPT_FIELDS = {"transcript_id", "question_id", "question_type", "interviewed_at", "turns", "metadata"}
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON (sorted keys, no spaces) used for hashing and quarantine records."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """Parse an ISO 8601 timestamp (naive = UTC); raises ValueError when unparseable."""
+    if _blank(value):
+        return None
+    if isinstance(value, datetime):
+        ts = value
+    elif isinstance(value, pd.Timestamp):
+        ts = value.to_pydatetime()
+    else:
+        text = str(value).strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        ts = datetime.fromisoformat(text)
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=timezone.utc)
+    return ts.astimezone(timezone.utc)
+
+
+def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, list[Issue]]:
+    """Check one raw transcript record; return the canonical record or the issues.
+
+    Extra top-level keys are moved into ``metadata`` (so flat CSV columns such as
+    ``seniority`` become subgroup attributes) rather than dropped.
+    """
+    raw = canonical_json({k: v for k, v in rec.items() if not isinstance(v, _Unparsed)})[:20000]
+
+    def bad(field: str | None, reason: str) -> tuple[None, list[Issue]]:
+        return None, [Issue(source, row, field, reason, raw)]
+
+    for key in TRANSCRIPT_REQUIRED:
+        if _blank(rec.get(key)) if key != "turns" else rec.get(key) is None:
+            return bad(key, f"missing required field {key!r}")
+    out: dict[str, Any] = {}
+    for key in ("transcript_id", "question_id", "question_type"):
+        value = rec[key]
+        if isinstance(value, (dict, list)):
+            return bad(key, f"{key} must be text, got {type(value).__name__}")
+        out[key] = str(value).strip()
+    try:
+        out["interviewed_at"] = parse_timestamp(rec.get("interviewed_at"))
+    except (TypeError, ValueError):
+        return bad("interviewed_at", f"not an ISO 8601 timestamp: {rec.get('interviewed_at')!r}")
+
+    turns = rec["turns"]
+    if isinstance(turns, _Unparsed):
+        return bad("turns", turns.reason)
+    if isinstance(turns, np.ndarray):
+        turns = turns.tolist()
+    if not isinstance(turns, list) or not turns:
+        return bad("turns", "turns must be a non-empty list of {speaker, text} objects")
+    clean_turns = []
+    for i, turn in enumerate(turns):
+        if not isinstance(turn, dict):
+            return bad(f"turns[{i}]", f"expected an object with speaker and text, got {type(turn).__name__}")
+        speaker = turn.get("speaker")
+        if speaker not in SPEAKERS:
+            return bad(f"turns[{i}].speaker", f"speaker must be one of {', '.join(SPEAKERS)}, got {speaker!r}")
+        text = turn.get("text")
+        if not isinstance(text, str):
+            return bad(f"turns[{i}].text", "missing turn text" if text is None else "turn text must be a string")
+        if not text.strip():
+            return bad(f"turns[{i}].text", "empty transcript text")
+        start = turn.get("start_s")
+        if _blank(start):
+            start = None
+        else:
+            try:
+                start = float(start)
+            except (TypeError, ValueError):
+                return bad(f"turns[{i}].start_s", f"start_s must be a number of seconds, got {start!r}")
+            if not math.isfinite(start) or start < 0:
+                return bad(f"turns[{i}].start_s", f"start_s must be a non-negative number, got {start!r}")
+        clean_turns.append({"speaker": speaker, "text": text, "start_s": start})
+    if not any(t["speaker"] == "candidate" for t in clean_turns):
+        return bad("turns", "no candidate turn: nothing to rate")
+    out["turns"] = clean_turns
+
+    metadata = rec.get("metadata")
+    if isinstance(metadata, _Unparsed):
+        return bad("metadata", metadata.reason)
+    if _blank(metadata):
+        metadata = {}
+    if not isinstance(metadata, dict):
+        return bad("metadata", f"metadata must be an object of attributes, got {type(metadata).__name__}")
+    metadata = dict(metadata)
+    for key, value in rec.items():
+        if key not in _TRANSCRIPT_FIELDS and not key.startswith("_") and not _blank(value):
+            metadata.setdefault(key, value)
+    out["metadata"] = canonical_json(metadata)
+    hashed = {**out, "interviewed_at": out["interviewed_at"].isoformat() if out["interviewed_at"] else None}
+    out["content_hash"] = hashlib.sha256(canonical_json(hashed).encode("utf-8")).hexdigest()
+    return out, []
+
+
+def melt_wide_ratings(df: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
+    """Turn wide ratings (one column per dimension id) into the long layout.
+
+    Examples
+    --------
+    >>> wide = pd.DataFrame({"transcript_id": ["t1"], "rater_id": ["r1"], "structure": [3]})
+    >>> melt_wide_ratings(wide, rubric)[["dimension", "score"]]  # doctest: +SKIP
+    """
+    dims = [d for d in rubric.dimension_ids if d in df.columns]
+    id_cols = [c for c in df.columns if c not in dims]
+    long = df.melt(id_vars=id_cols, value_vars=dims, var_name="dimension", value_name="score")
+    # wide files leave a dimension blank when it was not rated: that is not a rating
+    long = long[~long["score"].map(_blank)]
+    return long.sort_values(["_row", "dimension"], kind="stable").reset_index(drop=True)
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    return series.astype("object").where(series.notna(), None).map(
+        lambda v: None if _blank(v) else str(v).strip()
+    )
+
+
+def validate_ratings(
+    df: pd.DataFrame,
+    rubric: Rubric,
+    source: str,
+    known_transcripts: set[str] | pd.Index,
+    *,
+    allow_unscored: bool = False,
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """Column-wise validation of a raw long ratings frame (must have ``_row``).
+
+    Returns the valid rows in the store's column layout and one issue per rejected row
+    (the first failing check wins). Duplicates are handled by the caller (store-aware).
+    """
+    n = len(df)
+    if "dimension" not in df.columns and any(d in df.columns for d in rubric.dimension_ids):
+        df = melt_wide_ratings(df, rubric)
+        n = len(df)
+    reason = pd.Series([None] * n, index=df.index, dtype="object")
+    field = pd.Series([None] * n, index=df.index, dtype="object")
+
+    def flag(mask: pd.Series, fld: str, why: pd.Series | str) -> None:
+        mask = mask & reason.isna()
+        if mask.any():
+            reason[mask] = why[mask] if isinstance(why, pd.Series) else why
+            field[mask] = fld
+
+    cols: dict[str, pd.Series] = {}
+    for key in ("transcript_id", "rater_id", "dimension"):
+        if key not in df.columns:
+            raise_missing = pd.Series(True, index=df.index)
+            flag(raise_missing, key, f"missing required field {key!r} (no such column)")
+            cols[key] = pd.Series([None] * n, index=df.index, dtype="object")
+        else:
+            cols[key] = _as_text(df[key])
+            flag(cols[key].isna(), key, f"missing required field {key!r}")
+
+    if "rater_type" in df.columns:
+        rt = _as_text(df["rater_type"]).fillna("human").str.lower()
+        flag(~rt.isin(RATER_TYPES), "rater_type",
+             "rater_type must be one of " + ", ".join(RATER_TYPES) + ", got " + rt.astype(str).map(repr))
+    else:
+        rt = pd.Series("human", index=df.index, dtype="object")
+    cols["rater_type"] = rt
+
+    dims = set(rubric.dimension_ids)
+    flag(cols["dimension"].notna() & ~cols["dimension"].isin(dims), "dimension",
+         "unknown dimension " + cols["dimension"].astype(str).map(repr)
+         + f" (rubric {rubric.id} v{rubric.version} has: " + ", ".join(rubric.dimension_ids) + ")")
+
+    if "score" not in df.columns:
+        flag(pd.Series(True, index=df.index), "score", "missing required field 'score' (no such column)")
+        score = pd.Series(np.nan, index=df.index)
+    else:
+        raw_score = df["score"]
+        score = pd.to_numeric(raw_score, errors="coerce").astype("float64")
+        blank_score = raw_score.map(_blank)
+        unscored_reason = _as_text(df["unscored_reason"]) if "unscored_reason" in df.columns else None
+        if allow_unscored and unscored_reason is not None:
+            may_be_blank = unscored_reason.notna() & (rt != "human")
+        else:
+            may_be_blank = pd.Series(False, index=df.index)
+        flag(blank_score & ~may_be_blank, "score", "missing required field 'score'")
+        flag(~blank_score & score.isna(), "score", "score is not a number: " + raw_score.astype(str).map(repr))
+        lo, hi = rubric.scale.min, rubric.scale.max
+        off = score.notna() & ((score < lo) | (score > hi) | (score != np.round(score)))
+        flag(off, "score", "score " + score.astype(str) + f" is off the rubric scale ({lo}-{hi} integers)")
+    cols["score"] = score
+
+    for key, expected in (("rubric_id", rubric.id), ("rubric_version", rubric.version)):
+        if key in df.columns:
+            given = _as_text(df[key])
+            given_filled = given.fillna(expected)
+            flag(given_filled != expected, key,
+                 f"{key} " + given_filled.map(repr) + f" does not match the rubric ({expected!r}); "
+                 "ratings made against another rubric version cannot be pooled")
+            cols[key] = given_filled
+        else:
+            cols[key] = pd.Series(expected, index=df.index, dtype="object")
+
+    if "rated_at" in df.columns:
+        rated_text = _as_text(df["rated_at"])
+        rated = pd.to_datetime(rated_text, utc=True, errors="coerce", format="ISO8601")
+        flag(rated_text.notna() & rated.isna(), "rated_at",
+             "rated_at is not an ISO 8601 timestamp: " + rated_text.astype(str).map(repr))
+        cols["rated_at"] = rated
+    else:
+        cols["rated_at"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
+
+    for key in ("rationale", "run_id", "unscored_reason"):
+        cols[key] = _as_text(df[key]) if key in df.columns else pd.Series([None] * n, index=df.index, dtype="object")
+
+    known = known_transcripts if isinstance(known_transcripts, pd.Index) else pd.Index(list(known_transcripts))
+    flag(cols["transcript_id"].notna() & ~cols["transcript_id"].isin(known), "transcript_id",
+         "rating for transcript " + cols["transcript_id"].astype(str).map(repr)
+         + " that does not exist (not in this batch or the store)")
+
+    out = pd.DataFrame(cols)
+    bad = reason.notna()
+    issues: list[Issue] = []
+    if bad.any():
+        raw_records = df.loc[bad].drop(columns=["_row"], errors="ignore")
+        records = [canonical_json({k: (None if _blank(v) else v) for k, v in r.items()})
+                   for r in raw_records.to_dict("records")]
+        issues = [Issue(source, int(row), fld, why, rec) for row, fld, why, rec in
+                  zip(df.loc[bad, "_row"], field[bad], reason[bad], records)]
+    good = out.loc[~bad].copy()
+    good["_row"] = df.loc[~bad, "_row"].to_numpy()
+    return good.reset_index(drop=True), issues
+
+
+def split_duplicates(
+    new: pd.DataFrame, existing_keys: pd.DataFrame, source: str
+) -> tuple[pd.DataFrame, list[Issue], int]:
+    """Drop exact re-ratings, quarantine conflicting ones.
+
+    A key (transcript x rater x dimension) rated more than once with *different* scores is a
+    conflict: calib cannot know which score is right, so all conflicting new rows are
+    quarantined. Identical repeats (re-ingesting a file) are skipped and counted.
+
+    Returns (rows to write, issues, number of identical duplicates skipped).
+    """
+    if new.empty:
+        return new, [], 0
+    score_key = new["score"].fillna(-1e300)
+    issues: list[Issue] = []
+    # within the batch
+    dup_groups = new.assign(_s=score_key).groupby(RATING_KEY, sort=False)["_s"]
+    n_distinct = dup_groups.transform("nunique")
+    conflict = n_distinct > 1
+    if conflict.any():
+        for row, tid, rid, dim, sc in new.loc[conflict, ["_row", *RATING_KEY, "score"]].itertuples(index=False):
+            issues.append(Issue(source, int(row), "score",
+                                f"conflicting duplicate: {tid} x {rid} x {dim} is rated more than once with "
+                                f"different scores in this input (this row: {sc:g})",
+                                canonical_json({"transcript_id": tid, "rater_id": rid, "dimension": dim, "score": sc})))
+    keep = new.loc[~conflict]
+    first = ~keep.duplicated(RATING_KEY, keep="first")
+    skipped = int((~first).sum())
+    keep = keep.loc[first]
+    # against the store
+    if not existing_keys.empty and not keep.empty:
+        merged = keep.merge(existing_keys.rename(columns={"score": "_old"}), on=RATING_KEY, how="left",
+                            indicator=True)
+        present = (merged["_merge"] == "both").to_numpy()
+        same = present & ((merged["score"].fillna(-1e300) == merged["_old"].fillna(-1e300)).to_numpy())
+        clash = present & ~same
+        if clash.any():
+            for row, tid, rid, dim, sc, old in merged.loc[clash, ["_row", *RATING_KEY, "score", "_old"]].itertuples(index=False):
+                issues.append(Issue(source, int(row), "score",
+                                    f"conflicting duplicate: {tid} x {rid} x {dim} is already in the store with "
+                                    f"score {old:g}; this row says {sc:g}",
+                                    canonical_json({"transcript_id": tid, "rater_id": rid, "dimension": dim, "score": sc})))
+        skipped += int(same.sum())
+        keep = keep.loc[~present]
+    return keep, issues, skipped
