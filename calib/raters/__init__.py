@@ -1,1 +1,17 @@
-"""calib.raters"""
+"""calib.raters: who disagrees, how, and what to do about it.
+
+Many-facet Rasch model (:func:`fit_mfrm`), an additive raw-score model (:func:`fit_additive`),
+rater-effect diagnostics with documented thresholds (:func:`rater_effects`) and
+generalizability theory for reliability planning (:func:`g_study`, :func:`reliability_plan`).
+See ``docs/raters.md`` for every statistic and rule of thumb.
+"""
+
+from calib.raters._design import DisconnectedDesignError, connectedness
+from calib.raters._mfrm import MFRMResult, fit_mfrm
+
+__all__ = [
+    "DisconnectedDesignError",
+    "MFRMResult",
+    "connectedness",
+    "fit_mfrm",
+]

@@ -1,0 +1,713 @@
+"""Many-facet Rasch model (transcript, rater, dimension) by joint maximum likelihood.
+
+Model (Linacre 1989, *Many-Facet Rasch Measurement*), adjacent-category form::
+
+    log(P[x = k] / P[x = k-1]) = B_n - C_j - D_i - F_k          (rating scale)
+    log(P[x = k] / P[x = k-1]) = B_n - C_j - D_i - F_ik         (partial credit)
+
+B_n transcript measure (positive = better answer), C_j rater severity (positive = harsh),
+D_i dimension difficulty (positive = hard), F Rasch-Andrich thresholds. Identification: raters
+and dimensions centred at 0, thresholds sum to 0 (per dimension for partial credit).
+
+Estimation is exact Newton-Raphson on the joint likelihood. The information matrix has a
+diagonal transcript block, so each step eliminates the transcripts (Schur complement) and
+solves a small dense system for raters, dimensions and thresholds with ``scipy.linalg``; every
+sum over ratings is a vectorised ``np.bincount``. See ``docs/raters.md`` for why JMLE (with the
+(L-1)/L bias correction) rather than MML.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, stats
+
+from calib.errors import CalibWarning, DataValidationError
+from calib.raters._design import Encoded, encode, require_connected, validate_ratings
+
+__all__ = ["fit_mfrm", "MFRMResult"]
+
+EXTREME_ADJUSTMENT = 0.3  # score points, FACETS' default "Extreme score adjustment"
+_MAX_STEP = 1.0  # logits: Newton steps are clipped like FACETS' maximum increment
+
+
+# --------------------------------------------------------------------------- model algebra
+def _category_logits(eta: np.ndarray, cumtau: np.ndarray, m: int) -> np.ndarray:
+    """N x (m+1) un-normalised log-probabilities k*eta - sum_{j<=k} tau_j."""
+    k = np.arange(m + 1, dtype=float)
+    return eta[:, None] * k[None, :] - cumtau
+
+
+def _probs(eta: np.ndarray, cumtau: np.ndarray, m: int) -> np.ndarray:
+    z = _category_logits(eta, cumtau, m)
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return p
+
+
+def _moments(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expected score, variance and 4th central moment of each rating (category units)."""
+    k = np.arange(p.shape[1], dtype=float)
+    e = p @ k
+    dev = k[None, :] - e[:, None]
+    w = np.einsum("nk,nk->n", p, dev**2)
+    c4 = np.einsum("nk,nk->n", p, dev**4)
+    return e, w, c4
+
+
+def _cumtau(tau: np.ndarray, d: np.ndarray, partial: bool, n_obs: int) -> np.ndarray:
+    """Per-rating cumulative thresholds (N x (m+1)), first column 0."""
+    if partial:
+        ct = np.concatenate([np.zeros((tau.shape[0], 1)), np.cumsum(tau, axis=1)], axis=1)
+        return ct[d]
+    ct = np.r_[0.0, np.cumsum(tau)]
+    return np.broadcast_to(ct, (n_obs, ct.size))
+
+
+def _sum_to_zero_basis(n: int) -> np.ndarray:
+    """n x (n-1) map from free parameters to a vector summing to zero (last = -sum of rest)."""
+    if n == 1:
+        return np.zeros((1, 0))
+    return np.vstack([np.eye(n - 1), -np.ones((1, n - 1))])
+
+
+@dataclass
+class _Data:
+    t: np.ndarray
+    r: np.ndarray
+    d: np.ndarray
+    x: np.ndarray  # category 0..m
+    n_t: int
+    n_r: int
+    n_d: int
+    m: int
+    partial: bool
+
+
+class _Problem:
+    """Joint likelihood, gradient and information in (B, other) block form."""
+
+    def __init__(self, data: _Data):
+        self.data = data
+        dd = data
+        m = dd.m
+        self.n_tau_full = dd.n_d * m if dd.partial else m
+        # Full "other" parameters: C (n_r), D (n_d), tau (n_tau_full).
+        self.p_full = dd.n_r + dd.n_d + self.n_tau_full
+        blocks = [_sum_to_zero_basis(dd.n_r), _sum_to_zero_basis(dd.n_d)]
+        if dd.partial:
+            blocks += [_sum_to_zero_basis(m)] * dd.n_d
+        else:
+            blocks += [_sum_to_zero_basis(m)]
+        self.A = linalg.block_diag(*blocks)  # p_full x p_free
+        # Indices of the parameters each rating touches: C_j, D_i, tau_(i,)1..m.
+        tau0 = dd.n_r + dd.n_d + (dd.d * m if dd.partial else np.zeros_like(dd.d))
+        self.idx = np.column_stack([dd.r, dd.n_r + dd.d, tau0[:, None] + np.arange(m)[None, :]])
+        # Local Jacobian of natural parameters (eta, tau_1..tau_m) w.r.t. those parameters.
+        self.J = np.zeros((m + 1, m + 2))
+        self.J[0, 0] = self.J[0, 1] = -1.0
+        self.J[1:, 2:] = np.eye(m)
+        # Sufficient statistic of each category: (k, -1[k>=1], ..., -1[k>=m]).
+        k = np.arange(m + 1)
+        self.T = np.column_stack([k, -(k[:, None] >= np.arange(1, m + 1)[None, :]).astype(float)]).astype(float)
+        self.tx = self.T[dd.x]
+
+    def unpack(self, other_full: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        dd = self.data
+        c = other_full[: dd.n_r]
+        dim = other_full[dd.n_r: dd.n_r + dd.n_d]
+        tau = other_full[dd.n_r + dd.n_d:]
+        if dd.partial:
+            tau = tau.reshape(dd.n_d, dd.m)
+        return c, dim, tau
+
+    def probs(self, b: np.ndarray, other_full: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dd = self.data
+        c, dim, tau = self.unpack(other_full)
+        eta = b[dd.t] - c[dd.r] - dim[dd.d]
+        return _probs(eta, _cumtau(tau, dd.d, dd.partial, dd.t.size), dd.m), eta
+
+    def loglik(self, b: np.ndarray, other_full: np.ndarray) -> float:
+        dd = self.data
+        c, dim, tau = self.unpack(other_full)
+        eta = b[dd.t] - c[dd.r] - dim[dd.d]
+        z = _category_logits(eta, _cumtau(tau, dd.d, dd.partial, dd.t.size), dd.m)
+        zmax = z.max(axis=1)
+        lse = zmax + np.log(np.exp(z - zmax[:, None]).sum(axis=1))
+        return float((z[np.arange(z.shape[0]), dd.x] - lse).sum())
+
+    def newton_pieces(self, b: np.ndarray, other_full: np.ndarray):
+        """Gradient and information blocks (B diagonal, B-other, other-other) in full coords."""
+        dd = self.data
+        p, _ = self.probs(b, other_full)
+        et = p @ self.T  # N x q expected sufficient statistics
+        g_nat = self.tx - et
+        cov = np.einsum("nk,ka,kb->nab", p, self.T, self.T) - et[:, :, None] * et[:, None, :]
+        # Local (per-rating) gradient / information in the touched parameters.
+        g_loc = g_nat @ self.J
+        h_loc = np.einsum("ap,nab,bq->npq", self.J, cov, self.J)
+        cross_loc = cov[:, 0, :] @ self.J  # B_n row: d eta / d B_n = 1
+        pf = self.p_full
+        g_b = np.bincount(dd.t, g_nat[:, 0], minlength=dd.n_t)
+        g_o = np.bincount(self.idx.ravel(), g_loc.ravel(), minlength=pf)
+        h_bb = np.bincount(dd.t, cov[:, 0, 0], minlength=dd.n_t)
+        pair = (self.idx[:, :, None] * pf + self.idx[:, None, :]).ravel()
+        h_oo = np.bincount(pair, h_loc.ravel(), minlength=pf * pf).reshape(pf, pf)
+        cross = (dd.t[:, None] * pf + self.idx).ravel()
+        h_bo = np.bincount(cross, cross_loc.ravel(), minlength=dd.n_t * pf).reshape(dd.n_t, pf)
+        return g_b, g_o, h_bb, h_bo, h_oo, p
+
+
+def _newton(prob: _Problem, b: np.ndarray, other: np.ndarray, *, tol: float, max_iter: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
+    """Maximise the joint likelihood; return B, other (full), cov of free other params."""
+    A = prob.A
+    ll = prob.loglik(b, other)
+    for it in range(1, max_iter + 1):
+        g_b, g_o, h_bb, h_bo, h_oo, _ = prob.newton_pieces(b, other)
+        gf = A.T @ g_o
+        E = h_bo @ A
+        F = A.T @ h_oo @ A
+        inv_d = 1.0 / h_bb
+        S = F - (E * inv_d[:, None]).T @ E
+        try:
+            cf = linalg.cho_factor(S, lower=True)
+        except linalg.LinAlgError as exc:
+            raise DataValidationError(
+                "ratings: the information matrix is singular: raters and dimensions are "
+                "confounded in this design (e.g. each rater scored different dimensions)") from exc
+        step_o = linalg.cho_solve(cf, gf - E.T @ (g_b * inv_d))
+        step_b = (g_b - E @ step_o) * inv_d
+        full_o = A @ step_o
+        biggest = max(np.abs(step_b).max(initial=0.0), np.abs(full_o).max(initial=0.0))
+        scale = min(1.0, _MAX_STEP / biggest) if biggest > 0 else 1.0
+        # Backtrack if a (rare, early) step lowers the concave likelihood.
+        for _ in range(30):
+            nb, no = b + scale * step_b, other + scale * full_o
+            new_ll = prob.loglik(nb, no)
+            if new_ll >= ll - 1e-9 * abs(ll):
+                break
+            scale /= 2
+        b, other, ll = nb, no, new_ll
+        if biggest * scale < tol:
+            return b, other, _cov_other(prob, b, other), it, True
+    return b, other, _cov_other(prob, b, other), max_iter, False
+
+
+def _cov_other(prob: _Problem, b: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Asymptotic covariance of (C, D, tau) with transcripts profiled out (full coords)."""
+    _, _, h_bb, h_bo, h_oo, _ = prob.newton_pieces(b, other)
+    A = prob.A
+    E = h_bo @ A
+    S = A.T @ h_oo @ A - (E / h_bb[:, None]).T @ E
+    return A @ linalg.pinvh(S) @ A.T
+
+
+def _solve_b(prob: _Problem, other: np.ndarray, target: np.ndarray, b0: np.ndarray,
+             keep: np.ndarray | None = None, iters: int = 100) -> np.ndarray:
+    """Vectorised Newton for transcript measures with raters/dimensions/thresholds fixed.
+
+    Solves sum over a transcript's ratings of E[x] = target (raw score, possibly adjusted).
+    """
+    dd = prob.data
+    b = b0.copy()
+    for _ in range(iters):
+        p, _ = prob.probs(b, other)
+        e, w, _ = _moments(p)
+        if keep is not None:
+            e, w = e * keep, w * keep
+        g = target - np.bincount(dd.t, e, minlength=dd.n_t)
+        h = np.bincount(dd.t, w, minlength=dd.n_t)
+        step = np.clip(np.divide(g, h, out=np.zeros_like(g), where=h > 0), -_MAX_STEP, _MAX_STEP)
+        b += step
+        if np.abs(step).max(initial=0.0) < 1e-9:
+            break
+    return b
+
+
+# --------------------------------------------------------------------------- statistics
+def _fit_stats(index: np.ndarray, n: int, resid: np.ndarray, w: np.ndarray, c4: np.ndarray
+               ) -> pd.DataFrame:
+    """Infit/outfit mean-squares and Wilson-Hilferty ZSTD per element (Wright & Masters 1982)."""
+    cnt = np.bincount(index, minlength=n).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z2 = resid**2 / w
+        outfit = np.bincount(index, z2, minlength=n) / cnt
+        sw = np.bincount(index, w, minlength=n)
+        infit = np.bincount(index, resid**2, minlength=n) / sw
+        q_out = np.sqrt(np.maximum(np.bincount(index, c4 / w**2, minlength=n) / cnt**2 - 1 / cnt,
+                                   0))
+        q_in = np.sqrt(np.maximum(np.bincount(index, c4 - w**2, minlength=n), 0)) / sw
+        zstd_out = (np.cbrt(outfit) - 1) * (3 / q_out) + q_out / 3
+        zstd_in = (np.cbrt(infit) - 1) * (3 / q_in) + q_in / 3
+    return pd.DataFrame({"infit": infit, "infit_zstd": zstd_in,
+                         "outfit": outfit, "outfit_zstd": zstd_out})
+
+
+def separation_stats(measure: np.ndarray, se: np.ndarray) -> dict:
+    """Separation, strata and reliability of one facet (Wright & Masters 1982, ch. 5).
+
+    Uses the population SD of the measures (FACETS' "Populn" line) and the RMSE of their SEs:
+    ``true_sd = sqrt(sd^2 - rmse^2)``, ``G = true_sd / rmse``, ``strata = (4G + 1) / 3``,
+    ``reliability = true_sd^2 / sd^2``; plus the fixed (all same) chi-square.
+    """
+    ok = np.isfinite(measure) & np.isfinite(se) & (se > 0)
+    mm, ss = measure[ok], se[ok]
+    n = mm.size
+    if n < 2:
+        return {"n": n, "mean": float(mm.mean()) if n else np.nan, "sd": np.nan, "rmse": np.nan,
+                "true_sd": np.nan, "separation": np.nan, "strata": np.nan, "reliability": np.nan,
+                "chi2": np.nan, "df": np.nan, "p_value": np.nan}
+    sd = float(mm.std(ddof=0))
+    rmse = float(np.sqrt(np.mean(ss**2)))
+    true_var = max(sd**2 - rmse**2, 0.0)
+    g = np.sqrt(true_var) / rmse
+    wts = 1 / ss**2
+    chi2 = float(np.sum(wts * (mm - np.sum(wts * mm) / wts.sum()) ** 2))
+    return {"n": n, "mean": float(mm.mean()), "sd": sd, "rmse": rmse, "true_sd": np.sqrt(true_var),
+            "separation": g, "strata": (4 * g + 1) / 3,
+            "reliability": true_var / sd**2 if sd > 0 else np.nan,
+            "chi2": chi2, "df": n - 1, "p_value": float(stats.chi2.sf(chi2, n - 1))}
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values (NaN-aware)."""
+    p = np.asarray(p, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = np.isfinite(p)
+    pv = p[ok]
+    if pv.size == 0:
+        return out
+    order = np.argsort(pv, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((pv.size - np.arange(pv.size)) * pv[order]))
+    res = np.empty_like(pv)
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+# --------------------------------------------------------------------------- result
+@dataclass
+class MFRMResult:
+    """Fitted many-facet Rasch model.
+
+    Attributes
+    ----------
+    raters, dimensions, transcripts : pandas.DataFrame
+        FACETS-style measurement reports: ``measure`` (logits), ``se`` (model S.E.),
+        ``infit``/``outfit`` mean-squares with ``*_zstd``, ``observed_average``,
+        ``fair_average`` and counts. Positive rater measure = severe; positive dimension
+        measure = hard; positive transcript measure = better performance.
+    thresholds : pandas.DataFrame
+        Rasch-Andrich thresholds (``category``, ``threshold``, ``se``; plus ``dimension`` for
+        the partial-credit model).
+    categories : pandas.DataFrame
+        Category statistics (counts, average and expected measures, outfit).
+    summary : pandas.DataFrame
+        Separation, strata, reliability and fixed chi-square per facet.
+    residuals : pandas.DataFrame
+        One row per rating used: ids, ``score``, ``expected`` (score units), ``variance``,
+        ``std_residual``, ``eta`` (logit of the rating's location).
+    """
+
+    model: str
+    scale_min: int
+    scale_max: int
+    raters: pd.DataFrame
+    dimensions: pd.DataFrame
+    transcripts: pd.DataFrame
+    thresholds: pd.DataFrame
+    categories: pd.DataFrame
+    summary: pd.DataFrame
+    residuals: pd.DataFrame
+    converged: bool
+    n_iter: int
+    loglik: float
+    bias_correction: float
+    _problem: _Problem = field(repr=False)
+    _b: np.ndarray = field(repr=False)
+    _other: np.ndarray = field(repr=False)
+    _enc: Encoded = field(repr=False)
+
+    def expected_score(self, transcript_measure: float | np.ndarray, rater_measure=0.0,
+                       dimension: str | None = None) -> np.ndarray:
+        """Expected rating (score units) for a location, averaged over dimensions if none given."""
+        prob = self._problem
+        dd = prob.data
+        c, dim, tau = prob.unpack(self._other)
+        bm = np.atleast_1d(np.asarray(transcript_measure, dtype=float))
+        dims = (np.arange(dd.n_d) if dimension is None
+                else np.array([list(self._enc.dimensions).index(dimension)]))
+        out = np.zeros(bm.size)
+        for i in dims:  # loop over dimensions (<= a few dozen), vectorised over locations
+            ti = tau[i] if dd.partial else tau
+            eta = bm - rater_measure - dim[i]
+            p = _probs(eta, np.broadcast_to(np.r_[0.0, np.cumsum(ti)], (bm.size, dd.m + 1)), dd.m)
+            out += p @ np.arange(dd.m + 1)
+        return out / dims.size + self.scale_min
+
+    def bias(self, by: str | pd.Series = "dimension", *, name: str | None = None,
+             min_count: int = 2) -> pd.DataFrame:
+        """Bias/interaction analysis of raters with dimensions or candidate subgroups.
+
+        With all model parameters fixed, estimate one extra logit per cell (rater x ``by``)
+        so that the cell's expected raw score equals its observed raw score (FACETS Table 13).
+
+        Parameters
+        ----------
+        by : {"dimension", "transcript"} or pandas.Series
+            What raters interact with. A Series maps ``transcript_id`` (index) to a subgroup
+            label, e.g. ``transcripts.set_index("transcript_id").metadata.str["seniority"]``.
+        name : str, optional
+            Column name for the ``by`` labels (default ``"dimension"``, ``"transcript_id"`` or
+            the Series name, else ``"group"``).
+        min_count : int
+            Cells with fewer ratings get NaN statistics.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``rater_id``, the ``by`` column, ``n``, ``observed`` and ``expected`` raw scores,
+            ``obs_minus_exp`` (average per rating, score points), ``bias`` (logits; positive =
+            this rater is harsher in this cell than their overall severity), ``se``, ``t``,
+            ``df``, ``p_value`` (two-sided, t with n-1 df) and ``p_holm`` (Holm-adjusted over
+            the table). Cells where every rating is extreme have infinite bias: NaN with a note.
+
+        Examples
+        --------
+        >>> from calib.raters import fit_mfrm
+        >>> import pandas as pd, numpy as np
+        >>> rng = np.random.default_rng(0)   # synthetic ratings
+        >>> df = pd.DataFrame([(f"t{n}", f"r{j}", f"d{i}", int(rng.integers(1, 5)))
+        ...      for n in range(30) for j in range(3) for i in range(2)],
+        ...      columns=["transcript_id", "rater_id", "dimension", "score"])
+        >>> fit_mfrm(df).bias("dimension").shape[0]
+        6
+        """
+        prob, enc = self._problem, self._enc
+        dd = prob.data
+        res = self.residuals
+        if isinstance(by, str) and by in ("dimension", "transcript"):
+            col = "dimension" if by == "dimension" else "transcript_id"
+            labels = res[col].to_numpy()
+            name = name or col
+        elif isinstance(by, pd.Series):
+            mapping = by.copy()
+            mapping.index = mapping.index.astype(str)
+            labels = res["transcript_id"].map(mapping).to_numpy()
+            name = name or (by.name if isinstance(by.name, str) else "group")
+        else:
+            raise DataValidationError(
+                f"by: expected 'dimension', 'transcript' or a pandas Series, got {by!r}")
+        keep = pd.notna(labels) & res["used"].to_numpy()
+        g_codes, g_lab = pd.factorize(pd.Series(labels[keep]).astype(str), sort=True)
+        rr = dd.r[keep]
+        cell = rr * len(g_lab) + g_codes
+        n_cells = dd.n_r * len(g_lab)
+        x = dd.x[keep].astype(float)
+        eta0 = res["eta"].to_numpy()[keep]
+        c, dim, tau = prob.unpack(self._other)
+        cumtau = _cumtau(tau, dd.d[keep], dd.partial, int(keep.sum()))
+        cnt = np.bincount(cell, minlength=n_cells)
+        obs = np.bincount(cell, x, minlength=n_cells)
+        bias = np.zeros(n_cells)
+        extreme = (obs <= 0) | (obs >= dd.m * cnt)
+        for _ in range(100):  # vectorised Newton over all cells at once
+            p = _probs(eta0 - bias[cell], cumtau, dd.m)
+            e, w, _ = _moments(p)
+            g = np.bincount(cell, e, minlength=n_cells) - obs
+            h = np.bincount(cell, w, minlength=n_cells)
+            step = np.clip(np.divide(g, h, out=np.zeros(n_cells), where=h > 0), -1, 1)
+            step[extreme] = 0
+            bias += step
+            if np.abs(step).max(initial=0) < 1e-8:
+                break
+        p = _probs(eta0 - bias[cell], cumtau, dd.m)
+        e, w, _ = _moments(p)
+        e0, _, _ = _moments(_probs(eta0, cumtau, dd.m))
+        h = np.bincount(cell, w, minlength=n_cells)
+        exp0 = np.bincount(cell, e0, minlength=n_cells)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = 1 / np.sqrt(h)
+            t = bias / se
+        bad = extreme | (cnt < min_count)
+        bias[bad], se[bad], t[bad] = np.nan, np.nan, np.nan
+        dfree = np.where(cnt > 1, cnt - 1, np.nan).astype(float)
+        pval = 2 * stats.t.sf(np.abs(t), dfree)
+        ri, gi = np.divmod(np.arange(n_cells), len(g_lab))
+        out = pd.DataFrame({
+            "rater_id": enc.raters[ri].astype(str), name: np.asarray(g_lab)[gi].astype(str),
+            "n": cnt, "observed": obs + self.scale_min * cnt,
+            "expected": exp0 + self.scale_min * cnt,
+            "obs_minus_exp": np.divide(obs - exp0, cnt, out=np.full(n_cells, np.nan),
+                                       where=cnt > 0),
+            "bias": bias, "se": se, "t": t, "df": dfree, "p_value": pval,
+        })
+        out["p_holm"] = _holm(out["p_value"].to_numpy())
+        out["note"] = np.where(cnt == 0, "no ratings",
+                               np.where(extreme & (cnt > 0), "all ratings extreme in cell",
+                                        np.where(cnt < min_count, f"fewer than {min_count} ratings",
+                                                 "")))
+        return out[cnt > 0].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- fitting
+def _scale(score: np.ndarray, scale: tuple[int, int] | None) -> tuple[int, int]:
+    if np.any(score != np.round(score)):
+        raise DataValidationError("ratings: field 'score' must hold whole-number categories for "
+                                  "the Rasch model")
+    lo, hi = (int(score.min()), int(score.max())) if scale is None else (int(scale[0]),
+                                                                       int(scale[1]))
+    if scale is not None and (score.min() < lo or score.max() > hi):
+        raise DataValidationError(f"ratings: scores outside scale {lo}..{hi}")
+    if hi <= lo:
+        raise DataValidationError("ratings: all scores are equal; a Rasch model needs at least "
+                                  "two categories")
+    return lo, hi
+
+
+def _drop_extremes(t, r, d, x, m, n_t, n_r, n_d):
+    """Iteratively mark elements whose every rating is in the bottom or top category."""
+    keep = np.ones(x.size, bool)
+    ext = {}
+    for name, idx, n in (("transcript", t, n_t), ("rater", r, n_r), ("dimension", d, n_d)):
+        ext[name] = np.zeros(n, bool)
+    changed = True
+    while changed:
+        changed = False
+        for name, idx, n in (("transcript", t, n_t), ("rater", r, n_r), ("dimension", d, n_d)):
+            cnt = np.bincount(idx[keep], minlength=n)
+            s = np.bincount(idx[keep], x[keep], minlength=n)
+            new = (cnt > 0) & ((s == 0) | (s == m * cnt)) & ~ext[name]
+            if new.any():
+                ext[name] |= new
+                keep &= ~new[idx]
+                changed = True
+    return keep, ext
+
+
+def fit_mfrm(ratings: pd.DataFrame,
+             model: Literal["rating_scale", "partial_credit"] = "rating_scale", *,
+             scale: tuple[int, int] | None = None, bias_correction: bool = True,
+             tol: float = 1e-6, max_iter: int = 100) -> MFRMResult:
+    """Fit a many-facet Rasch model (transcripts x raters x dimensions) by JMLE.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        Long ratings table: ``transcript_id``, ``rater_id``, ``dimension``, ``score`` (whole
+        numbers). NaN scores (unscored machine rows) are dropped with a ``CalibWarning``.
+    model : {"rating_scale", "partial_credit"}
+        One set of Rasch-Andrich thresholds shared by all dimensions (Andrich 1978) or one set
+        per dimension (Masters 1982).
+    scale : (int, int), optional
+        Lowest and highest category, e.g. ``(rubric.scale.min, rubric.scale.max)``. Defaults to
+        the observed range. Every category in between must be observed (per dimension for the
+        partial-credit model), otherwise its threshold is infinite: a ``DataValidationError``
+        names it.
+    bias_correction : bool
+        Multiply rater, dimension and threshold estimates by (L-1)/L, L = mean number of
+        ratings per transcript (Wright & Douglas 1977), then re-estimate transcripts.
+    tol, max_iter : float, int
+        Convergence: largest parameter change in logits; iteration cap (a ``CalibWarning``
+        is issued if it is reached).
+
+    Returns
+    -------
+    MFRMResult
+
+    Notes
+    -----
+    ``log(P_k / P_{k-1}) = B_n - C_j - D_i - F_k``. Transcripts (or raters/dimensions) with
+    only extreme ratings have infinite JMLE measures; like FACETS they are left out of the
+    joint estimation and then measured with their raw score moved 0.3 points inwards
+    (``extreme`` column). Fair average (FACETS "Fair-M"): the expected score of a transcript
+    rated by a rater of severity 0, averaged over the dimensions. Equivalent: FACETS
+    (Linacre), R ``TAM::tam.mml.mfr`` (MML, so measures differ by a scaling), ``sirt::rm.facets``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from calib.raters import fit_mfrm
+    >>> rng = np.random.default_rng(1)   # synthetic ratings, rater r2 planted harsh
+    >>> rows = [(f"t{n}", f"r{j}", f"d{i}", int(np.clip(np.round(
+    ...          2.5 + a + (0.8 if j == 2 else 0) * -1 + rng.normal(0, .7)), 1, 4)))
+    ...         for n, a in enumerate(rng.normal(0, 1, 60)) for j in range(3) for i in range(3)]
+    >>> df = pd.DataFrame(rows, columns=["transcript_id", "rater_id", "dimension", "score"])
+    >>> res = fit_mfrm(df)
+    >>> res.raters.sort_values("measure").rater_id.iloc[-1]
+    'r2'
+    """
+    if model not in ("rating_scale", "partial_credit"):
+        raise DataValidationError(
+            f"model: expected 'rating_scale' or 'partial_credit', got {model!r}")
+    df = validate_ratings(ratings)
+    enc = encode(df)
+    require_connected(enc)
+    lo, hi = _scale(enc.score, scale)
+    m = hi - lo
+    x = (enc.score - lo).astype(np.intp)
+    partial = model == "partial_credit"
+    n_t, n_r, n_d = enc.transcripts.size, enc.raters.size, enc.dimensions.size
+    keep, ext = _drop_extremes(enc.t, enc.r, enc.d, x, m, n_t, n_r, n_d)
+    if ext["rater"].any() or ext["dimension"].any():
+        names = [*(f"rater {v}" for v in enc.raters[ext["rater"]]),
+                 *(f"dimension {v}" for v in enc.dimensions[ext["dimension"]])]
+        raise DataValidationError(
+            f"ratings: {', '.join(names)} gave only extreme (lowest or highest) scores, so their "
+            "measure is infinite; remove them or widen the data")
+    # Null categories make thresholds infinite: say which, rather than return nonsense.
+    xs, ds = x[keep], enc.d[keep]
+    if partial:
+        counts = np.bincount(ds * (m + 1) + xs, minlength=n_d * (m + 1)).reshape(n_d, m + 1)
+        empty = np.argwhere(counts == 0)
+        if empty.size:
+            i, k = empty[0]
+            raise DataValidationError(
+                f"ratings: dimension {enc.dimensions[i]!r} never received score {k + lo}; the "
+                "partial-credit model needs every category per dimension (use model="
+                "'rating_scale' or a narrower scale)")
+    else:
+        counts = np.bincount(xs, minlength=m + 1)
+        if (counts == 0).any():
+            k = int(np.flatnonzero(counts == 0)[0])
+            raise DataValidationError(
+                f"ratings: score {k + lo} is never used (among non-extreme ratings) on scale "
+                f"{lo}..{hi}; its threshold cannot be estimated (pass a narrower scale=)")
+    # Renumber the kept elements so the estimation sees no empty rows.
+    t_keep = np.flatnonzero(~ext["transcript"])
+    t_map = np.full(n_t, -1)
+    t_map[t_keep] = np.arange(t_keep.size)
+    data = _Data(t=t_map[enc.t[keep]], r=enc.r[keep], d=enc.d[keep], x=xs, n_t=t_keep.size,
+                 n_r=n_r, n_d=n_d, m=m, partial=partial)
+    prob = _Problem(data)
+    # Start: transcripts from their logit raw-score proportion, thresholds from category odds.
+    cnt_t = np.bincount(data.t, minlength=data.n_t)
+    prop = (np.bincount(data.t, xs, minlength=data.n_t) + 0.5) / (m * cnt_t + 1)
+    b0 = np.log(prop / (1 - prop))
+    other0 = np.zeros(prob.p_full)
+    b, other, cov_full, n_iter, converged = _newton(prob, b0, other0, tol=tol, max_iter=max_iter)
+    if not converged:
+        warnings.warn(f"fit_mfrm: did not converge in {max_iter} iterations", CalibWarning,
+                      stacklevel=2)
+    factor = 1.0
+    if bias_correction:
+        L = float(cnt_t.mean())
+        factor = (L - 1) / L if L > 1 else 1.0
+        other = other * factor
+        raw_t = np.bincount(data.t, xs, minlength=data.n_t).astype(float)
+        b = _solve_b(prob, other, raw_t, b)
+        cov_full = cov_full * factor**2
+    loglik = prob.loglik(b, other)
+    return _assemble(enc, x, keep, ext, t_keep, prob, b, other, cov_full, lo, hi, model,
+                     converged, n_iter, loglik, factor)
+
+
+def _assemble(enc, x, keep, ext, t_keep, prob, b_kept, other, cov_full, lo, hi, model,
+              converged, n_iter, loglik, factor) -> MFRMResult:
+    dd = prob.data
+    m = dd.m
+    n_t, n_r, n_d = enc.transcripts.size, enc.raters.size, enc.dimensions.size
+    c, dim, tau = prob.unpack(other)
+    # Full-data problem (all ratings, all transcripts) for reporting and extreme measures.
+    full = _Problem(_Data(t=enc.t, r=enc.r, d=enc.d, x=x, n_t=n_t, n_r=n_r, n_d=n_d, m=m,
+                          partial=dd.partial))
+    b = np.zeros(n_t)
+    b[t_keep] = b_kept
+    ext_t = ext["transcript"]
+    if ext_t.any():
+        cnt = np.bincount(enc.t, minlength=n_t)
+        raw = np.bincount(enc.t, x, minlength=n_t).astype(float)
+        target = np.where(raw == 0, EXTREME_ADJUSTMENT, raw - EXTREME_ADJUSTMENT)
+        start = np.where(raw == 0, -3.0, 3.0)
+        b_ext = _solve_b(full, other, np.where(ext_t, target, raw), np.where(ext_t, start, b))
+        b[ext_t] = b_ext[ext_t]
+        del cnt
+    p, eta = full.probs(b, other)
+    e, w, c4 = _moments(p)
+    resid = x - e
+    used = keep
+    # FACETS model S.E.: 1/sqrt(information) of each element given the others.
+    def facet_table(idx, n, labels, meas, col):
+        cnt = np.bincount(idx, minlength=n)
+        info = np.bincount(idx[used], w[used], minlength=n)
+        se = np.where(info > 0, 1 / np.sqrt(np.where(info > 0, info, 1)), np.nan)
+        fit = _fit_stats(idx[used], n, resid[used], w[used], c4[used])
+        tab = pd.DataFrame({col: labels.astype(str), "n": cnt,
+                            "observed_average": np.bincount(idx, x, minlength=n) / cnt + lo,
+                            "measure": meas, "se": se})
+        return pd.concat([tab, fit], axis=1)
+
+    # Transcript SEs include their extreme ratings (they are the only ones they have).
+    tr = facet_table(enc.t, n_t, enc.transcripts, b, "transcript_id")
+    info_t = np.bincount(enc.t, w, minlength=n_t)
+    tr["se"] = 1 / np.sqrt(info_t)
+    tr["extreme"] = ext_t
+    tr.loc[ext_t, ["infit", "infit_zstd", "outfit", "outfit_zstd"]] = np.nan
+
+    ra = facet_table(enc.r, n_r, enc.raters, c, "rater_id")
+    di = facet_table(enc.d, n_d, enc.dimensions, dim, "dimension")
+    # Fair averages (FACETS Fair-M): other facets at their mean measure (0), averaged over dims.
+    k = np.arange(m + 1)
+    taus = tau if dd.partial else np.broadcast_to(tau, (n_d, m))
+    cum = np.concatenate([np.zeros((n_d, 1)), np.cumsum(taus, axis=1)], axis=1)
+
+    def expected_grid(eta_grid):  # (..., n_d) etas -> expected scores
+        z = eta_grid[..., None] * k - cum
+        z -= z.max(axis=-1, keepdims=True)
+        pp = np.exp(z)
+        pp /= pp.sum(axis=-1, keepdims=True)
+        return pp @ k
+
+    b_mean = float(b[~ext_t].mean()) if (~ext_t).any() else 0.0
+    tr["fair_average"] = expected_grid(b[:, None] - dim[None, :]).mean(axis=1) + lo
+    ra["fair_average"] = expected_grid(b_mean - c[:, None] - dim[None, :]).mean(axis=1) + lo
+    di["fair_average"] = expected_grid(b_mean - dim) + lo
+
+    # Thresholds with SEs from the joint covariance.
+    tau_se = np.sqrt(np.clip(np.diag(cov_full)[n_r + n_d:], 0, None))
+    if dd.partial:
+        thr = pd.DataFrame({"dimension": np.repeat(enc.dimensions.astype(str), m),
+                            "category": np.tile(np.arange(1, m + 1) + lo, n_d),
+                            "threshold": tau.ravel(), "se": tau_se})
+    else:
+        thr = pd.DataFrame({"category": np.arange(1, m + 1) + lo, "threshold": tau, "se": tau_se})
+
+    # Category statistics (FACETS Table 8), over the ratings used in estimation.
+    xu, etau, pu = x[used], eta[used], p[used]
+    counts = np.bincount(xu, minlength=m + 1)
+    z2 = resid[used] ** 2 / w[used]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cats = pd.DataFrame({
+            "category": k + lo, "count": counts, "percent": 100 * counts / counts.sum(),
+            "avg_measure": np.bincount(xu, etau, minlength=m + 1) / counts,
+            "expected_measure": (pu * etau[:, None]).sum(0) / pu.sum(0),
+            "outfit": np.bincount(xu, z2, minlength=m + 1) / counts,
+        })
+    if not dd.partial:
+        cats["andrich_threshold"] = np.r_[np.nan, tau]
+        cats["threshold_se"] = np.r_[np.nan, tau_se]
+
+    summary = pd.DataFrame([{"facet": name, **separation_stats(tab["measure"].to_numpy(),
+                                                                 tab["se"].to_numpy())}
+                            for name, tab in (("transcript", tr), ("rater", ra),
+                                              ("dimension", di))])
+    out_res = enc.frame[["transcript_id", "rater_id", "dimension"]].copy()
+    out_res["score"] = enc.score
+    out_res["expected"] = e + lo
+    out_res["variance"] = w
+    out_res["std_residual"] = resid / np.sqrt(w)
+    out_res["eta"] = eta
+    out_res["used"] = used
+    for extra in ("rated_at",):
+        if extra in enc.frame.columns:
+            out_res[extra] = enc.frame[extra].to_numpy()
+    return MFRMResult(model=model, scale_min=lo, scale_max=hi, raters=ra, dimensions=di,
+                      transcripts=tr, thresholds=thr, categories=cats, summary=summary,
+                      residuals=out_res, converged=converged, n_iter=n_iter, loglik=loglik,
+                      bias_correction=factor, _problem=full, _b=b, _other=other, _enc=enc)
