@@ -6,12 +6,18 @@ generalizability theory for reliability planning (:func:`g_study`, :func:`reliab
 See ``docs/raters.md`` for every statistic and rule of thumb.
 """
 
+from calib.raters._additive import AdditiveResult, fit_additive
 from calib.raters._design import DisconnectedDesignError, connectedness
+from calib.raters._gtheory import GStudyResult, g_study
 from calib.raters._mfrm import MFRMResult, fit_mfrm
 
 __all__ = [
+    "AdditiveResult",
     "DisconnectedDesignError",
+    "GStudyResult",
     "MFRMResult",
     "connectedness",
+    "fit_additive",
     "fit_mfrm",
+    "g_study",
 ]
