@@ -1,1 +1,51 @@
-"""calib.agreement"""
+"""Agreement engine: inter-rater statistics, exact and vectorised, with confidence intervals.
+
+Every statistic takes a wide ``(n_units, n_raters)`` matrix (rows transcripts, columns
+raters, NaN for a missing rating) and returns a float; :func:`agreement_table` works on the
+long ratings table of :mod:`calib.io`. Degenerate input policy (one documented rule):
+
+* fewer than 2 raters (columns), an empty matrix, non-numeric or infinite values, or more
+  columns than rows without ``allow_wide=True`` (a probable transposition): ``DataValidationError``;
+* no unit with two ratings, no variation (a single category), fewer than 2 complete units
+  for ICC: NaN plus a :class:`calib.errors.CalibWarning` naming the cause;
+* units with no rating at all are ignored by every statistic.
+
+See ``docs/agreement.md`` for formulas, sources and interpretation bands.
+"""
+
+from calib.agreement._alpha import krippendorff_alpha
+from calib.agreement._bootstrap import STATISTICS, BootstrapResult, bootstrap_ci
+from calib.agreement._icc import icc, icc_table
+from calib.agreement._kappa import (
+    ConfidenceInterval,
+    brennan_prediger,
+    cohen_kappa,
+    cohen_kappa_ci,
+    conger_kappa,
+    fleiss_kappa,
+    fleiss_kappa_by_category,
+    gwet_ac,
+    mean_pairwise_kappa,
+    percent_agreement,
+    scott_pi,
+)
+
+__all__ = [
+    "krippendorff_alpha",
+    "icc",
+    "icc_table",
+    "cohen_kappa",
+    "cohen_kappa_ci",
+    "scott_pi",
+    "fleiss_kappa",
+    "fleiss_kappa_by_category",
+    "conger_kappa",
+    "gwet_ac",
+    "brennan_prediger",
+    "percent_agreement",
+    "mean_pairwise_kappa",
+    "bootstrap_ci",
+    "BootstrapResult",
+    "ConfidenceInterval",
+    "STATISTICS",
+]

@@ -1,0 +1,140 @@
+"""Krippendorff's alpha from a coincidence matrix built in one vectorised pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from calib.agreement._core import UnitSums
+from calib.agreement._counts import unit_counts
+from calib.agreement._validate import as_matrix, warn_nan
+from calib.errors import DataValidationError
+
+__all__ = ["krippendorff_alpha", "alpha_sums", "LEVELS"]
+
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
+
+
+def _domain(x: np.ndarray, values: Any, level: str) -> np.ndarray | None:
+    if level not in LEVELS:
+        raise DataValidationError(f"level: must be one of {LEVELS}, got {level!r}")
+    if values is None:
+        return None
+    dom = np.unique(np.asarray(values, dtype=float))
+    if dom.size == 0 or np.isnan(dom).any():
+        raise DataValidationError("values: must be a non-empty list of numeric values")
+    if level == "ratio" and (dom < 0).any():
+        raise DataValidationError("values: the ratio metric needs non-negative values")
+    return dom
+
+
+def _delta2(n_c: np.ndarray, dom: np.ndarray, level: str) -> np.ndarray:
+    """Squared difference function delta^2_ck, shape (B, K, K) or broadcastable (K, K)."""
+    if level == "nominal":
+        return 1.0 - np.eye(dom.size)
+    if level == "interval":
+        return (dom[:, None] - dom[None, :]) ** 2
+    if level == "ratio":
+        s = dom[:, None] + dom[None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = np.where(s == 0, 0.0, (dom[:, None] - dom[None, :]) / s)
+        return d**2
+    # ordinal: (sum_{g=c..k} n_g - (n_c + n_k)/2)^2 equals the squared distance between the
+    # mid-ranks cumsum(n)_c - n_c/2 of the pooled marginals (Krippendorff 2011, p. 6).
+    mid = np.cumsum(n_c, axis=-1) - n_c / 2.0
+    return (mid[..., :, None] - mid[..., None, :]) ** 2
+
+
+def _alpha_from_coincidences(o: np.ndarray, dom: np.ndarray, level: str) -> np.ndarray:
+    """alpha = 1 - (n - 1) sum o_ck d2_ck / sum n_c n_k d2_ck for coincidences o (B, K, K)."""
+    n_c = o.sum(axis=2)
+    n = n_c.sum(axis=1)
+    d2 = _delta2(n_c, dom, level)
+    d_o = (o * d2).sum(axis=(1, 2))
+    d2 = np.broadcast_to(d2, o.shape)
+    d_e = np.einsum("bc,bk,bck->b", n_c, n_c, d2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = 1.0 - (n - 1.0) * d_o / d_e
+    return np.where((d_e > 0) & (n > 1), alpha, np.nan)
+
+
+def _counts(x: np.ndarray, values: Any, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dom = _domain(x, values, level)
+    counts, dom = unit_counts(x, dom)
+    m = counts.sum(axis=1)
+    return counts, m, dom
+
+
+def alpha_sums(data: Any, level: str = "interval", values: Any = None, *, allow_wide: bool = False) -> UnitSums:
+    """Per-unit coincidence contributions (n_units, K*K) for the bootstrap (see :mod:`._core`)."""
+    x = as_matrix(data, allow_wide=allow_wide)
+    counts, m, dom = _counts(x, values, level)
+    k = dom.size
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv = np.where(m >= 2, 1.0 / (m - 1.0), 0.0)
+    # unit u adds (n_uc n_uk - [c == k] n_uc) / (m_u - 1) to o_ck
+    feats = np.einsum("uc,uk->uck", counts, counts * inv[:, None])
+    feats[:, np.arange(k), np.arange(k)] -= counts * inv[:, None]
+    return UnitSums(feats.reshape(len(x), k * k), lambda s: _alpha_from_coincidences(s.reshape(-1, k, k), dom, level))
+
+
+def krippendorff_alpha(data: Any, level: str = "interval", values: Any = None, *, allow_wide: bool = False) -> float:
+    """Krippendorff's alpha reliability coefficient for any number of raters and missing ratings.
+
+    Parameters
+    ----------
+    data : array-like, shape (n_units, n_raters)
+        Ratings; rows are units (transcripts), columns raters, NaN a missing rating.
+    level : {"nominal", "ordinal", "interval", "ratio"}
+        Level of measurement, which picks the difference function delta^2.
+    values : array-like, optional
+        The value domain (e.g. the rubric scale ``[1, 2, 3, 4]``). Default: the observed
+        values. Every observed value must belong to it. Unused values have zero marginal
+        frequency, so they do not change alpha at any level (checked against the
+        ``krippendorff`` package in the tests); pass it anyway to validate the input.
+    allow_wide : bool
+        Accept more columns than rows (otherwise refused as a probable transposition).
+
+    Returns
+    -------
+    float
+        alpha; NaN with a :class:`~calib.errors.CalibWarning` when no unit has two ratings
+        or there is no variation at all (one value used), where alpha is 0/0.
+
+    Notes
+    -----
+    With n_uc the number of ratings of unit u equal to value c and m_u = sum_c n_uc, the
+    coincidence matrix is o_ck = sum_{u: m_u >= 2} (n_uc n_uk - [c = k] n_uc) / (m_u - 1),
+    n_c = sum_k o_ck, n = sum_c n_c, and alpha = 1 - D_o / D_e = 1 - (n - 1) sum o_ck d2_ck /
+    sum n_c n_k d2_ck. Differences: nominal [c != k]; interval (c - k)^2; ratio
+    ((c - k)/(c + k))^2; ordinal (sum_{g=c}^{k} n_g - (n_c + n_k)/2)^2, which is rank-based on
+    the pooled marginals -- not the "ordinal weights" of Gwet's irrCAC, which give 0.834
+    instead of the published 0.815 on Krippendorff's example. Source: Krippendorff, K. (2011).
+    *Computing Krippendorff's Alpha-Reliability*, Annenberg School, pp. 1-10. Equivalent:
+    ``krippendorff.alpha(data.T, level_of_measurement=level)`` (note the transposition; R
+    ``irr::kripp.alpha`` 0.84.1 is wrong on complete data with more than two raters).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> nan = np.nan
+    >>> data = np.array([[1, 1, nan, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3],
+    ...                  [2, 2, 2, 2], [1, 2, 3, 4], [4, 4, 4, 4], [1, 1, 2, 1],
+    ...                  [2, 2, 2, 2], [nan, 5, 5, 5], [nan, nan, 1, 1], [nan, 3, nan, nan]])
+    >>> round(krippendorff_alpha(data, level="nominal"), 3)
+    0.743
+    >>> round(krippendorff_alpha(data, level="ordinal"), 3)
+    0.815
+    """
+    x = as_matrix(data, allow_wide=allow_wide)
+    counts, m, dom = _counts(x, values, level)
+    keep = m >= 2
+    if not keep.any() or dom.size == 0:
+        return warn_nan(np.nan, "krippendorff_alpha", "no unit has two or more ratings")
+    c = counts[keep]
+    scaled = c / (m[keep] - 1.0)[:, None]
+    o = scaled.T @ c
+    o[np.diag_indices_from(o)] -= scaled.sum(axis=0)
+    alpha = _alpha_from_coincidences(o[None], dom, level)[0]
+    return warn_nan(alpha, "krippendorff_alpha", "no variation: all pairable ratings have one value")
