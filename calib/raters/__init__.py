@@ -7,17 +7,34 @@ See ``docs/raters.md`` for every statistic and rule of thumb.
 """
 
 from calib.raters._additive import AdditiveResult, fit_additive
+from calib.raters._diagnostics import (
+    EFFECT_COLUMNS,
+    central_tendency,
+    drift,
+    halo,
+    rater_effects,
+    subgroup_differences,
+)
 from calib.raters._design import DisconnectedDesignError, connectedness
 from calib.raters._gtheory import GStudyResult, g_study
-from calib.raters._mfrm import MFRMResult, fit_mfrm
+from calib.raters._mfrm import MFRMResult, fit_mfrm, separation_stats
+from calib.raters._thresholds import THRESHOLDS
 
 __all__ = [
+    "EFFECT_COLUMNS",
+    "THRESHOLDS",
     "AdditiveResult",
     "DisconnectedDesignError",
     "GStudyResult",
     "MFRMResult",
+    "central_tendency",
     "connectedness",
+    "drift",
     "fit_additive",
     "fit_mfrm",
     "g_study",
+    "halo",
+    "rater_effects",
+    "separation_stats",
+    "subgroup_differences",
 ]

@@ -1,0 +1,459 @@
+"""Rater-effect diagnostics: one tidy table of flags per rater (and per dimension).
+
+Effects: severity/leniency, rater x dimension bias, misfit (inconsistency), central tendency
+(restriction of range), halo, drift and differential severity by candidate subgroup.
+Thresholds come from :data:`calib.raters.THRESHOLDS`; docs/raters.md explains each.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Literal, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from calib.errors import CalibWarning, DataValidationError
+from calib.raters._additive import AdditiveResult, fit_additive
+from calib.raters._design import validate_ratings
+from calib.raters._mfrm import MFRMResult, _holm, fit_mfrm
+from calib.raters._thresholds import THRESHOLDS
+
+__all__ = ["rater_effects", "EFFECT_COLUMNS", "central_tendency", "halo", "drift",
+           "subgroup_differences"]
+
+EFFECT_COLUMNS = ["rater_id", "dimension", "effect", "statistic", "value", "threshold",
+                  "flagged", "p_value", "n", "note"]
+_EFFECT_ORDER = ["severity", "dimension_bias", "misfit", "central_tendency", "halo", "drift",
+                 "subgroup"]
+
+
+def _rows(**cols) -> pd.DataFrame:
+    out = pd.DataFrame(cols)
+    for c in EFFECT_COLUMNS:
+        if c not in out.columns:
+            out[c] = np.nan if c in ("p_value", "n") else ""
+    return out[EFFECT_COLUMNS]
+
+
+# --------------------------------------------------------------------------- raw-score effects
+def central_tendency(ratings: pd.DataFrame, scale: tuple[float, float] | None = None
+                     ) -> pd.DataFrame:
+    """Spread and extreme-level use of each rater versus the other raters on the same cells.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        Long ratings table.
+    scale : (min, max), optional
+        Scale end points for extreme-level use (default: observed range).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rater_id``, ``dimension`` (a dimension or ``"all"``), ``n``, ``spread_ratio`` (SD of
+        the rater's rater-centred scores over the SD of the other raters' rater-centred scores
+        on the same transcript x dimension cells; < 1 = compressed range) and ``extreme_ratio``
+        (share of the rater's scores at the scale ends over the others' share on those cells).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"transcript_id": ["t1", "t1", "t2", "t2", "t3", "t3"],
+    ...                    "rater_id": ["a", "b"] * 3, "dimension": "data",
+    ...                    "score": [1, 2, 4, 3, 2, 2]})
+    >>> central_tendency(df).query("dimension == 'all'").spread_ratio.round(2).tolist()
+    [2.6, 0.38]
+    """
+    df = validate_ratings(ratings)
+    lo, hi = (df.score.min(), df.score.max()) if scale is None else scale
+    # Centre on each rater x dimension mean so severity does not masquerade as spread.
+    df["dev"] = df.score - df.groupby(["rater_id", "dimension"]).score.transform("mean")
+    df["ext"] = ((df.score <= lo) | (df.score >= hi)).astype(float)
+    cell = df.groupby(["transcript_id", "dimension"])
+    df["cell_n"] = cell.score.transform("size")
+    df = df[df.cell_n >= 2]
+    out = []
+    for rid, own in df.groupby("rater_id", sort=True):  # loop over raters, not rows
+        cells = own[["transcript_id", "dimension"]]
+        others = df[df.rater_id != rid].merge(cells, on=["transcript_id", "dimension"])
+        for dim, o_own, o_oth in ([("all", own, others)]
+                                  + [(d, own[own.dimension == d], others[others.dimension == d])
+                                     for d in sorted(own.dimension.unique())]):
+            sd_own, sd_oth = o_own.dev.std(ddof=1), o_oth.dev.std(ddof=1)
+            ext_oth = o_oth.ext.mean()
+            out.append({"rater_id": rid, "dimension": dim, "n": len(o_own),
+                        "spread_ratio": sd_own / sd_oth if sd_oth > 0 else np.nan,
+                        "extreme_ratio": o_own.ext.mean() / ext_oth if ext_oth > 0 else np.nan})
+    return pd.DataFrame(out)
+
+
+def halo(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Mean inter-dimension correlation of each rater versus the others on the same transcripts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rater_id``, ``n`` (transcripts), ``rater_corr``, ``others_corr`` and ``halo_excess``
+        = ``rater_corr - others_corr`` (positive = the rater's dimensions move together more
+        than the consensus's do: halo).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)   # synthetic: rater h copies one impression everywhere
+    >>> rows = []
+    >>> for n in range(40):
+    ...     g = rng.normal()
+    ...     for i in range(3):
+    ...         rows += [(n, "h", i, g), (n, "c", i, rng.normal())]
+    >>> df = pd.DataFrame(rows, columns=["transcript_id", "rater_id", "dimension", "score"])
+    >>> bool(halo(df).set_index("rater_id").halo_excess["h"] > 0.5)
+    True
+    """
+    df = validate_ratings(ratings)
+    out = []
+
+    def mean_offdiag(frame: pd.DataFrame) -> float:
+        c = frame.corr().to_numpy()
+        k = c.shape[0]
+        if k < 2:
+            return np.nan
+        return float(np.nanmean(c[~np.eye(k, dtype=bool)]))
+
+    for rid, own in df.groupby("rater_id", sort=True):
+        wide = own.pivot(index="transcript_id", columns="dimension", values="score")
+        oth = df[(df.rater_id != rid) & df.transcript_id.isin(wide.index)]
+        wide_o = oth.pivot(index=["transcript_id", "rater_id"], columns="dimension",
+                           values="score")
+        r_own, r_oth = mean_offdiag(wide), mean_offdiag(wide_o) if len(wide_o) > 2 else np.nan
+        out.append({"rater_id": rid, "n": len(wide), "rater_corr": r_own, "others_corr": r_oth,
+                    "halo_excess": r_own - r_oth})
+    return pd.DataFrame(out)
+
+
+def drift(residuals: pd.DataFrame, residual: str = "residual", window_days: float = 30.0
+          ) -> pd.DataFrame:
+    """Trend of each rater's residuals over time (severity drift), with a trend test.
+
+    Parameters
+    ----------
+    residuals : pandas.DataFrame
+        ``rater_id``, ``transcript_id``, ``rated_at`` and the ``residual`` column (observed -
+        expected, score points), e.g. a model's ``residuals`` table.
+    residual : str
+        Name of the residual column.
+    window_days : float
+        The slope's time unit (default: points per 30 days).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rater_id``, ``n`` (transcripts), ``slope`` (score points per window; positive =
+        scores rising over time relative to the model = becoming more lenient), ``se``,
+        ``p_value`` (OLS t-test on the rater's mean residual per transcript against time, so
+        the dimensions of one transcript do not count as independent evidence).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> res = pd.DataFrame({"rater_id": "a", "transcript_id": list("pqrst"),
+    ...     "rated_at": pd.to_datetime(["2026-01-01", "2026-01-31", "2026-03-02",
+    ...                                 "2026-04-01", "2026-05-01"], utc=True),
+    ...     "residual": [-0.2, -0.1, 0.0, 0.1, 0.2]})
+    >>> round(float(drift(res).slope[0]), 2)
+    0.1
+    """
+    need = ["rater_id", "transcript_id", "rated_at", residual]
+    missing = [c for c in need if c not in residuals.columns]
+    if missing:
+        raise DataValidationError(f"residuals: missing column(s) {missing}")
+    r = residuals[need].dropna()
+    t0 = r.rated_at.min()
+    per_tr = (r.assign(days=(r.rated_at - t0).dt.total_seconds() / 86400.0)
+              .groupby(["rater_id", "transcript_id"], sort=True)
+              .agg(days=("days", "mean"), res=(residual, "mean")).reset_index())
+    out = []
+    for rid, g in per_tr.groupby("rater_id", sort=True):
+        if len(g) < 3 or g.days.nunique() < 2:
+            out.append({"rater_id": rid, "n": len(g), "slope": np.nan, "se": np.nan,
+                        "p_value": np.nan})
+            continue
+        lr = stats.linregress(g.days / window_days, g.res)
+        out.append({"rater_id": rid, "n": len(g), "slope": lr.slope, "se": lr.stderr,
+                    "p_value": lr.pvalue})
+    return pd.DataFrame(out)
+
+
+def _metadata_table(transcripts: pd.DataFrame, attributes: list[str] | None) -> pd.DataFrame:
+    if "transcript_id" not in transcripts.columns:
+        raise DataValidationError("transcripts: missing column 'transcript_id'")
+    if "metadata" in transcripts.columns:
+        meta = pd.DataFrame.from_records(
+            [m if isinstance(m, Mapping) else {} for m in transcripts["metadata"]],
+            index=transcripts.index)
+    else:
+        meta = transcripts.drop(columns=["transcript_id"])
+    meta.insert(0, "transcript_id", transcripts["transcript_id"].astype(str))
+    if attributes is None:
+        # Categorical attributes with a handful of groups; ids and free text are not subgroups.
+        attributes = [c for c in meta.columns[1:]
+                      if meta[c].map(lambda v: isinstance(v, (str, bool, int))).all()
+                      and 2 <= meta[c].nunique() <= 10]
+    else:
+        bad = [a for a in attributes if a not in meta.columns]
+        if bad:
+            raise DataValidationError(f"attributes: not found in transcript metadata: {bad}")
+    return meta[["transcript_id", *attributes]]
+
+
+def subgroup_differences(residuals: pd.DataFrame, transcripts: pd.DataFrame, *,
+                         residual: str = "residual", attributes: list[str] | None = None
+                         ) -> pd.DataFrame:
+    """Differential severity: each rater's mean residual in a subgroup versus their other candidates.
+
+    Parameters
+    ----------
+    residuals : pandas.DataFrame
+        ``rater_id``, ``transcript_id``, ``dimension`` and the ``residual`` column (observed -
+        expected from a model that already includes the rater's severity).
+    transcripts : pandas.DataFrame
+        ``transcript_id`` and ``metadata`` dicts (or flat attribute columns).
+    attributes : list of str, optional
+        Metadata keys to test; default: every categorical key with 2-10 groups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rater_id``, ``dimension`` (or ``"all"``, using per-transcript mean residuals),
+        ``attribute``, ``group``, ``n``, ``difference`` (score points; positive = the rater is
+        harsher on this group than on their other candidates), ``se``, ``t``, ``df`` (Welch),
+        ``p_value``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> res = pd.DataFrame({"rater_id": "a", "transcript_id": list("pqrstu"), "dimension": "d",
+    ...                     "residual": [-.5, -.4, -.6, .5, .4, .6]})
+    >>> tr = pd.DataFrame({"transcript_id": list("pqrstu"),
+    ...                    "metadata": [{"tier": "x"}] * 3 + [{"tier": "y"}] * 3})
+    >>> subgroup_differences(res, tr).query("dimension == 'd' and group == 'x'").difference.round(1).tolist()
+    [1.0]
+    """
+    meta = _metadata_table(transcripts, attributes)
+    attrs = list(meta.columns[1:])
+    base = residuals[["rater_id", "transcript_id", "dimension", residual]].rename(
+        columns={residual: "res"}).dropna()
+    base = base.assign(transcript_id=base.transcript_id.astype(str))
+    per_tr = base.groupby(["rater_id", "transcript_id"], as_index=False).res.mean()
+    per_tr["dimension"] = "all"
+    frames = []
+    for attr in attrs:
+        lab = meta.set_index("transcript_id")[attr].astype(str)
+        for data in (base, per_tr):
+            d = data.assign(group=data.transcript_id.map(lab)).dropna(subset=["group"])
+            d = d[d.group != "nan"]
+            keys = ["rater_id", "dimension"]
+            cell = d.groupby([*keys, "group"]).res.agg(["size", "sum", lambda s: (s**2).sum()])
+            cell.columns = ["n", "s1", "s2"]
+            tot = d.groupby(keys).res.agg(["size", "sum", lambda s: (s**2).sum()])
+            tot.columns = ["N", "S1", "S2"]
+            cell = cell.join(tot, on=keys)
+            n1, n2 = cell.n, cell.N - cell.n
+            m1, m2 = cell.s1 / n1, (cell.S1 - cell.s1) / n2
+            v1 = (cell.s2 - n1 * m1**2) / (n1 - 1)
+            v2 = (cell.S2 - cell.s2 - n2 * m2**2) / (n2 - 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                a, b = v1 / n1, v2 / n2
+                se = np.sqrt(a + b)
+                dfw = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
+                diff = -(m1 - m2)  # lower residuals in the group = harsher on it
+                t = diff / se
+            frames.append(pd.DataFrame({
+                "rater_id": cell.index.get_level_values(0),
+                "dimension": cell.index.get_level_values(1), "attribute": attr,
+                "group": cell.index.get_level_values(2), "n": n1.to_numpy(),
+                "difference": diff.to_numpy(), "se": se.to_numpy(), "t": t.to_numpy(),
+                "df": dfw.to_numpy(), "p_value": 2 * stats.t.sf(np.abs(t.to_numpy()),
+                                                                dfw.to_numpy())}))
+    if not frames:
+        return pd.DataFrame(columns=["rater_id", "dimension", "attribute", "group", "n",
+                                     "difference", "se", "t", "df", "p_value"])
+    return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- the flag table
+def rater_effects(ratings: pd.DataFrame, *, model: Literal["mfrm", "additive"] = "mfrm",
+                  transcripts: pd.DataFrame | None = None,
+                  fit: MFRMResult | AdditiveResult | None = None,
+                  thresholds: Mapping[str, float] | None = None,
+                  attributes: list[str] | None = None) -> pd.DataFrame:
+    """Every rater-effect diagnostic in one tidy table of flags.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        Long ratings table (``transcript_id``, ``rater_id``, ``dimension``, ``score``; with
+        ``rated_at`` for drift).
+    model : {"mfrm", "additive"}
+        Severity in logits from :func:`fit_mfrm` or in score points from :func:`fit_additive`.
+    transcripts : pandas.DataFrame, optional
+        Transcripts table with ``metadata`` dicts, for differential severity by subgroup.
+    fit : MFRMResult or AdditiveResult, optional
+        A fit of ``ratings`` to reuse (must match ``model``).
+    thresholds : dict, optional
+        Overrides of :data:`calib.raters.THRESHOLDS`.
+    attributes : list of str, optional
+        Metadata keys for the subgroup analysis (default: every categorical key, 2-10 groups).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``rater_id``, ``dimension`` (a dimension id or ``"all"``), ``effect``
+        (severity, dimension_bias, misfit, central_tendency, halo, drift, subgroup),
+        ``statistic`` (which number ``value`` is), ``value``, ``threshold`` (the rule, as
+        text), ``flagged`` (bool), ``p_value`` (Holm-adjusted where a test is involved),
+        ``n`` (ratings or transcripts behind the value) and ``note``. Flagged rows first.
+
+    Examples
+    --------
+    >>> from calib.simulate import simulate_dataset, SimulationConfig
+    >>> ds = simulate_dataset(SimulationConfig(n_transcripts=120, seed=3))   # SYNTHETIC
+    >>> flags = rater_effects(ds.ratings, transcripts=ds.transcripts)
+    >>> "r01" in set(flags[flags.flagged & (flags.effect == "severity")].rater_id)
+    True
+    """
+    th = {**THRESHOLDS, **(thresholds or {})}
+    unknown = set(thresholds or {}) - set(THRESHOLDS)
+    if unknown:
+        raise DataValidationError(f"thresholds: unknown key(s) {sorted(unknown)}")
+    if model not in ("mfrm", "additive"):
+        raise DataValidationError(f"model: expected 'mfrm' or 'additive', got {model!r}")
+    df = validate_ratings(ratings)
+    alpha, min_n = th["alpha"], th["min_ratings"]
+    parts = []
+    if model == "mfrm":
+        res = fit if fit is not None else fit_mfrm(df)
+        if not isinstance(res, MFRMResult):
+            raise DataValidationError("fit: expected an MFRMResult for model='mfrm'")
+        ra = res.raters
+        z = ra.measure / ra.se
+        p = _holm(2 * stats.norm.sf(np.abs(z)))
+        flag = (ra.measure.abs() >= th["severity_logits"]) & (p < alpha) & (ra.n >= min_n)
+        parts.append(_rows(rater_id=ra.rater_id, dimension="all", effect="severity",
+                           statistic="measure_logits", value=ra.measure,
+                           threshold=f"|measure| >= {th['severity_logits']} logits and "
+                                     f"Holm p < {alpha}",
+                           flagged=flag, p_value=p, n=ra.n,
+                           note=np.where(ra.measure > 0, "harsh", "lenient")))
+        b = res.bias("dimension")
+        flag = (b.bias.abs() >= th["bias_logits"]) & (b.p_holm < alpha) & (b.n >= min_n)
+        parts.append(_rows(rater_id=b.rater_id, dimension=b.dimension, effect="dimension_bias",
+                           statistic="bias_logits", value=b.bias,
+                           threshold=f"|bias| >= {th['bias_logits']} logits and Holm p < {alpha}",
+                           flagged=flag, p_value=b.p_holm, n=b.n,
+                           note=np.where(b.bias > 0, "harsher on this dimension",
+                                         "more lenient on this dimension")))
+        for stat in ("infit", "outfit"):
+            v = ra[stat]
+            flag = ((v < th["fit_low"]) | (v > th["fit_high"])) & (ra.n >= min_n)
+            parts.append(_rows(rater_id=ra.rater_id, dimension="all", effect="misfit",
+                               statistic=f"{stat}_mnsq", value=v,
+                               threshold=f"outside {th['fit_low']}-{th['fit_high']}",
+                               flagged=flag, n=ra.n,
+                               note=np.where(v > 1, "noisy/unpredictable (underfit)",
+                                             "too predictable (overfit: muted or halo)")))
+        resid = res.residuals.assign(residual=res.residuals.score - res.residuals.expected)
+        resid = resid[resid.used]
+    else:
+        res = fit if fit is not None else fit_additive(df)
+        if not isinstance(res, AdditiveResult):
+            raise DataValidationError("fit: expected an AdditiveResult for model='additive'")
+        ra = res.raters
+        p = ra.p_value.copy()
+        for is_all in (True, False):  # Holm within overall and within per-dimension rows
+            sel = (ra.dimension == "all") == is_all
+            p[sel] = _holm(ra.p_value[sel].to_numpy())
+        flag = (ra.severity.abs() >= th["severity_points"]) & (p < alpha) & (ra.n >= min_n)
+        parts.append(_rows(rater_id=ra.rater_id, dimension=ra.dimension, effect="severity",
+                           statistic="severity_points", value=ra.severity,
+                           threshold=f"|severity| >= {th['severity_points']} points and "
+                                     f"Holm p < {alpha}",
+                           flagged=flag, p_value=p, n=ra.n,
+                           note=np.where(ra.severity > 0, "harsh", "lenient")))
+        resid = res.residuals
+        # Misfit in raw units: mean-square of residuals relative to the pooled residual variance.
+        pooled = resid.groupby("dimension").residual.var()
+        z2 = resid.residual**2 / resid.dimension.map(pooled)
+        ms = z2.groupby(resid.rater_id).agg(["mean", "size"]).reset_index()
+        flag = ((ms["mean"] < th["fit_low"]) | (ms["mean"] > th["fit_high"])) & (ms["size"] >= min_n)
+        parts.append(_rows(rater_id=ms.rater_id, dimension="all", effect="misfit",
+                           statistic="residual_mnsq", value=ms["mean"],
+                           threshold=f"outside {th['fit_low']}-{th['fit_high']}", flagged=flag,
+                           n=ms["size"],
+                           note=np.where(ms["mean"] > 1, "noisy/unpredictable",
+                                         "too predictable (muted or halo)")))
+
+    ct = central_tendency(df)
+    lim = np.where(ct.dimension == "all", th["spread_ratio_low"],
+                   th["spread_ratio_low_per_dimension"])
+    flag = (ct.spread_ratio < lim) & (ct.n >= min_n)
+    parts.append(_rows(rater_id=ct.rater_id, dimension=ct.dimension, effect="central_tendency",
+                       statistic="spread_ratio", value=ct.spread_ratio,
+                       threshold=[f"spread_ratio < {v}" for v in lim], flagged=flag, n=ct.n,
+                       note=[f"extreme-level use ratio {e:.2f}" for e in ct.extreme_ratio]))
+    hl = halo(df)
+    flag = (hl.halo_excess >= th["halo_excess"]) & (hl.n >= min_n)
+    parts.append(_rows(rater_id=hl.rater_id, dimension="all", effect="halo",
+                       statistic="halo_excess_corr", value=hl.halo_excess,
+                       threshold=f"halo_excess >= {th['halo_excess']}", flagged=flag, n=hl.n,
+                       note=[f"mean inter-dimension r {a:.2f} vs others {b:.2f}"
+                             for a, b in zip(hl.rater_corr, hl.others_corr)]))
+    sg_resid = resid
+    if "rated_at" in df.columns and df["rated_at"].notna().any():
+        rr = resid.copy()
+        if "rated_at" not in rr.columns:
+            rr["rated_at"] = df.loc[rr.index, "rated_at"]
+        rr["rated_at"] = pd.to_datetime(rr["rated_at"], utc=True)
+        dr = drift(rr)
+        # Subgroups are tested net of each rater's linear time trend, so a drifting rater does
+        # not show up as "biased" against whichever cohort they happened to rate early.
+        days = (rr.rated_at - rr.rated_at.min()).dt.total_seconds() / 86400.0 / 30.0
+        fitted = pd.Series(0.0, index=rr.index)
+        for row in dr.dropna(subset=["slope"]).itertuples():
+            sel = rr.rater_id == row.rater_id
+            fitted[sel] = row.slope * (days[sel] - days[sel].mean())
+        sg_resid = rr.assign(residual=rr.residual - fitted)
+        p = _holm(dr.p_value.to_numpy())
+        flag = (dr.slope.abs() >= th["drift_points_per_30_days"]) & (p < alpha) & (dr.n >= min_n)
+        parts.append(_rows(rater_id=dr.rater_id, dimension="all", effect="drift",
+                           statistic="slope_points_per_30_days", value=dr.slope,
+                           threshold=f"|slope| >= {th['drift_points_per_30_days']} and "
+                                     f"Holm p < {alpha}",
+                           flagged=flag, p_value=p, n=dr.n,
+                           note=np.where(dr.slope > 0, "becoming more lenient",
+                                         "becoming harsher")))
+    if transcripts is not None:
+        sg = subgroup_differences(sg_resid, transcripts, attributes=attributes)
+        if len(sg):
+            p = _holm(sg.p_value.to_numpy())
+            flag = (sg.difference.abs() >= th["subgroup_points"]) & (p < alpha) & (sg.n >= min_n)
+            parts.append(_rows(rater_id=sg.rater_id, dimension=sg.dimension, effect="subgroup",
+                               statistic="difference_points", value=sg.difference,
+                               threshold=f"|difference| >= {th['subgroup_points']} points and "
+                                         f"Holm p < {alpha}",
+                               flagged=flag, p_value=p, n=sg.n,
+                               note=[f"{a}={g}: " + ("harsher" if d > 0 else "more lenient")
+                                     + " than on the rater's other candidates"
+                                     for a, g, d in zip(sg.attribute, sg.group, sg.difference)]))
+    else:
+        warnings.warn("rater_effects: no transcripts given, subgroup differences skipped",
+                      CalibWarning, stacklevel=2)
+    out = pd.concat(parts, ignore_index=True)
+    out["flagged"] = out["flagged"].fillna(False).astype(bool)
+    out["_e"] = out.effect.map({e: i for i, e in enumerate(_EFFECT_ORDER)})
+    out["_a"] = out.dimension != "all"
+    out = out.sort_values(["flagged", "_e", "rater_id", "_a", "dimension"],
+                          ascending=[False, True, True, True, True], kind="stable")
+    return out.drop(columns=["_e", "_a"]).reset_index(drop=True)
