@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats
 
 from calib.agreement._alpha import alpha_sums
-from calib.agreement._core import UnitSums, jackknife_sums, resample_sums
+from calib.agreement._core import UnitSums, draw_indices, jackknife_sums, resample_sums
 from calib.agreement._icc import icc_sums
 from calib.agreement._kappa import conger_sums, multirater_sums, pair_sums, pairwise_sums
 from calib.agreement._validate import as_matrix
@@ -197,7 +197,7 @@ def _generic(data, func, n_boot, seed, ci, method, options) -> BootstrapResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CalibWarning)
         estimate = float(func(x, **options))
-        idx = rng.integers(0, len(x), size=(n_boot, len(x)))
+        idx = np.concatenate(list(draw_indices(rng, len(x), n_boot)))
         boot = np.array([func(x[i], **options) for i in idx], dtype=float)
         jack = None
         if method == "bca":

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 from scipy import sparse
 
-__all__ = ["UnitSums", "resample_sums", "jackknife_sums", "draw_weights"]
+__all__ = ["UnitSums", "resample_sums", "jackknife_sums", "draw_weights", "draw_indices"]
 
 _CHUNK = 128  # resamples per weight block: bounds memory at _CHUNK x n_units floats
 
@@ -49,15 +49,21 @@ class UnitSums:
             return self.finish(sums)
 
 
-def draw_weights(rng: np.random.Generator, n_units: int, n_boot: int):
-    """Yield blocks of unit-level bootstrap weights (counts of each unit in a resample)."""
+def draw_indices(rng: np.random.Generator, n_units: int, n_boot: int):
+    """Yield blocks (b, n_units) of resampled unit indices; the one source of randomness."""
     done = 0
     while done < n_boot:
         b = min(_CHUNK, n_boot - done)
-        idx = rng.integers(0, n_units, size=(b, n_units))
+        yield rng.integers(0, n_units, size=(b, n_units))
+        done += b
+
+
+def draw_weights(rng: np.random.Generator, n_units: int, n_boot: int):
+    """Yield blocks of unit-level bootstrap weights (counts of each unit in a resample)."""
+    for idx in draw_indices(rng, n_units, n_boot):
+        b = len(idx)
         flat = (idx + (np.arange(b) * n_units)[:, None]).ravel()
         yield np.bincount(flat, minlength=b * n_units).reshape(b, n_units).astype(float)
-        done += b
 
 
 def resample_sums(stats: list[UnitSums], n_boot: int, seed: int | np.random.Generator) -> list[np.ndarray]:

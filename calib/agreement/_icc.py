@@ -25,7 +25,8 @@ _MCGRAW_WONG = {
 }
 
 
-def _complete(data: Any, missing: str, allow_wide: bool) -> np.ndarray:
+def _complete(data: Any, missing: str, allow_wide: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The matrix and its mask of complete units (listwise deletion is applied by the caller)."""
     x = as_matrix(data, allow_wide=allow_wide)
     if missing not in ("complete", "raise"):
         raise DataValidationError(f"missing: must be 'complete' or 'raise', got {missing!r}")
@@ -35,7 +36,7 @@ def _complete(data: Any, missing: str, allow_wide: bool) -> np.ndarray:
             f"data: {int((~full).sum())} unit(s) have missing ratings (first row {int(np.flatnonzero(~full)[0])}); "
             "ICC needs a complete units x raters design; use missing='complete' to drop them"
         )
-    return x[full]
+    return x, full
 
 
 def _mean_squares(s: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
@@ -76,12 +77,13 @@ def _check_form(form: str) -> None:
 def icc_sums(data: Any, form: str = "ICC2", missing: str = "complete", *, allow_wide: bool = False) -> UnitSums:
     """Per-unit ANOVA moments (complete units) for the bootstrap (see :mod:`._core`)."""
     _check_form(form)
-    x = _complete(data, missing, allow_wide)
+    x, full = _complete(data, missing, allow_wide)
     k = x.shape[1]
-    # centring by the grand mean keeps the raw-moment sums of squares exact to ~1e-13
-    xc = x - (x.mean() if x.size else 0.0)
+    # centring by the grand mean keeps the raw-moment sums of squares exact to ~1e-13;
+    # incomplete units keep a zero row so resampling runs over the same units as the data
+    xc = np.where(full[:, None], x - (x[full].mean() if full.any() else 0.0), 0.0)
     rs = xc.sum(axis=1)
-    feats = np.column_stack([np.ones(len(xc)), rs, rs**2, (xc**2).sum(axis=1), xc])
+    feats = np.column_stack([full.astype(float), rs, rs**2, (xc**2).sum(axis=1), xc])
 
     def finish(s: np.ndarray) -> np.ndarray:
         n, msr, msc, mse, msw = _mean_squares(s, k)
@@ -130,8 +132,9 @@ def icc(data: Any, form: str = "ICC2", missing: str = "complete", *, allow_wide:
     (0.29, 0.91)
     """
     st = icc_sums(data, form, missing, allow_wide=allow_wide)
-    if st.n_units < 2:
-        return warn_nan(np.nan, "icc", f"{st.n_units} complete unit(s); ICC needs at least 2")
+    n_complete = int(st.features[:, 0].sum())
+    if n_complete < 2:
+        return warn_nan(np.nan, "icc", f"{n_complete} complete unit(s); ICC needs at least 2")
     return warn_nan(st.estimate(), "icc", "no variance between or within targets")
 
 
@@ -161,7 +164,7 @@ def icc_table(data: Any, ci: float = 0.95, missing: str = "complete", *, allow_w
         raise DataValidationError(f"ci: must be in (0, 1), got {ci}")
     st = icc_sums(data, "ICC1", missing, allow_wide=allow_wide)
     k = st.features.shape[1] - 4
-    n_units = st.n_units
+    n_units = int(st.features[:, 0].sum())
     idx = pd.Index(FORMS, name="form")
     if n_units < 2:
         warn_nan(np.nan, "icc_table", f"{n_units} complete unit(s); ICC needs at least 2")

@@ -1,0 +1,197 @@
+"""Kappa family against Fleiss (1971), SAS, R irr, Gwet's irrCAC, scikit-learn and statsmodels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calib.agreement import (
+    brennan_prediger,
+    cohen_kappa,
+    cohen_kappa_ci,
+    conger_kappa,
+    fleiss_kappa,
+    fleiss_kappa_by_category,
+    gwet_ac,
+    mean_pairwise_kappa,
+    percent_agreement,
+    scott_pi,
+)
+from calib.errors import CalibWarning, DataValidationError
+
+from _agreement_data import KRIPPENDORFF_2011, random_ratings
+
+sm_tests = pytest.importorskip("statsmodels.stats.tests.test_inter_rater")
+irrcac_raw = pytest.importorskip("irrCAC.raw")
+sk_metrics = pytest.importorskip("sklearn.metrics")
+
+
+def _irrcac(x, method, weights="identity", categories=None):
+    cac = irrcac_raw.CAC(pd.DataFrame(x), weights=weights, categories=categories, digits=15)
+    return getattr(cac, method)()["est"]["coefficient_value"]
+
+
+# ---------------------------------------------------------------- published values
+def test_fleiss_1971_diagnoses():
+    # Fleiss (1971), Psychological Bulletin 76(5), p. 381: 30 patients x 6 psychiatrists,
+    # overall kappa = .430; per-category kappas (Depression .245, Personality disorder .245,
+    # Schizophrenia .520, Neurosis .471, Other .566). Data: R irr's `diagnoses`, read from
+    # statsmodels' BSD test module rather than copied (irr is GPL).
+    x = sm_tests.diagnoses.astype(float)
+    assert round(fleiss_kappa(x), 3) == 0.430
+    assert fleiss_kappa_by_category(x).round(3).tolist() == [0.245, 0.245, 0.520, 0.471, 0.566]
+
+
+def test_cohen_kappa_sas_ase():
+    # SAS PROC FREQ printout reproduced in statsmodels' test_inter_rater.py (table10):
+    # simple kappa 0.4842, ASE 0.1380, 95% CI (0.2137, 0.7547); weighted (Cicchetti-Allison =
+    # linear) kappa 0.4701, ASE 0.1457, CI (0.1845, 0.7558). ASE is Fleiss, Cohen & Everitt (1969).
+    table = np.asarray(sm_tests.table10)
+    a = np.repeat(np.repeat(np.arange(3), 3), table.ravel())
+    b = np.repeat(np.tile(np.arange(3), 3), table.ravel())
+    r = cohen_kappa_ci(a, b)
+    assert (round(r.estimate, 4), round(r.se, 4), round(r.low, 4), round(r.high, 4)) == (0.4842, 0.1380, 0.2137, 0.7547)
+    r = cohen_kappa_ci(a, b, weights="linear")
+    assert (round(r.estimate, 4), round(r.se, 4), round(r.low, 4), round(r.high, 4)) == (0.4701, 0.1457, 0.1845, 0.7558)
+
+
+def test_cohen_kappa_r_irr_anxiety():
+    # R irr 0.84 kappa2() on irr's `anxiety` (values recorded in statsmodels'
+    # test_inter_rater.py::test_cohens_kappa_irr): raters 2-3 unweighted -0.006289308,
+    # "equal" (linear) 0.1459075, "squared" (quadratic) 0.2520325. The observed levels are
+    # 1, 2, 3, 4, 6 and irr weights by the *rank* of the observed level (it drops the unused 5),
+    # so irr's numbers are reproduced on rank-coded ratings; on the values themselves calib
+    # weights by value (Gwet 2014, ch. 3) and differs.
+    x = sm_tests.anxiety.astype(float)
+    ranks = np.searchsorted(np.unique(x[:, 1:]), x[:, 1:]) + 1.0
+    assert cohen_kappa(x[:, 1], x[:, 2]) == pytest.approx(-0.006289308, abs=1e-9)
+    assert cohen_kappa(ranks[:, 0], ranks[:, 1], weights="linear") == pytest.approx(0.1459075, abs=1e-7)
+    assert cohen_kappa(ranks[:, 0], ranks[:, 1], weights="quadratic") == pytest.approx(0.2520325, abs=1e-7)
+    assert cohen_kappa(x[:, 1], x[:, 2], weights="linear") != pytest.approx(0.1459075, abs=1e-3)
+
+
+def test_gwet_handbook_example():
+    # Gwet (2014), Handbook of Inter-Rater Reliability, 4th ed., ch. 2 example (4 raters x 12
+    # units with missing ratings, the same data as Krippendorff 2011); irrCAC 0.4.4's
+    # documented outputs (irrCAC/raw.py module docstring): AC1 = 0.77544, Fleiss' kappa =
+    # 0.76117, and with "bipolar" weights AC2 = 0.90037 (custom weights matrix path).
+    assert round(gwet_ac(KRIPPENDORFF_2011), 5) == 0.77544
+    assert round(fleiss_kappa(KRIPPENDORFF_2011), 5) == 0.76117
+    weights = irrcac_raw.Weights([1.0, 2.0, 3.0, 4.0, 5.0]).bipolar()
+    assert round(gwet_ac(KRIPPENDORFF_2011, weights=weights), 5) == 0.90037
+
+
+# ---------------------------------------------------------------- oracles on random data
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
+def test_multirater_match_irrcac(seed, weights):
+    x = random_ratings(seed, n_units=50, n_raters=3 + seed % 3, q=4, missing=0.2)
+    cats = [1.0, 2.0, 3.0, 4.0, 5.0]  # a full scale with an unused level
+    w = weights or "identity"
+    for ours, method in [(fleiss_kappa, "fleiss"), (gwet_ac, "gwet"), (brennan_prediger, "bp"), (conger_kappa, "conger")]:
+        assert ours(x, weights=weights) == pytest.approx(_irrcac(x, method, w), abs=1e-9), method
+        assert ours(x, weights=weights, categories=cats) == pytest.approx(_irrcac(x, method, w, cats), abs=1e-9), method
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_complete_fleiss_matches_statsmodels(seed):
+    x = random_ratings(seed, n_units=40, n_raters=5, missing=0.0)
+    table, _ = sm_tests.aggregate_raters(x) if hasattr(sm_tests, "aggregate_raters") else (None, None)
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa as sm_fleiss
+
+    table, _ = aggregate_raters(x)
+    assert fleiss_kappa(x) == pytest.approx(sm_fleiss(table, method="fleiss"), abs=1e-9)
+    assert brennan_prediger(x) == pytest.approx(sm_fleiss(table, method="randolph"), abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
+def test_cohen_matches_sklearn(seed, weights):
+    x = random_ratings(seed, n_units=70, n_raters=2, q=5, missing=0.1)
+    both = ~np.isnan(x).any(axis=1)
+    labels = [1, 2, 3, 4, 5]
+    ref = sk_metrics.cohen_kappa_score(x[both, 0], x[both, 1], labels=labels, weights=weights)
+    assert cohen_kappa(x[:, 0], x[:, 1], weights=weights, labels=labels) == pytest.approx(ref, abs=1e-9)
+
+
+def test_sklearn_label_trap():
+    # scikit-learn infers the category set from the data; with levels 3-4 of a 1-5 scale
+    # unused the quadratic weights change. calib takes the full scale explicitly.
+    a = np.array([1, 1, 2, 2, 5, 5, 1, 2, 5, 2])
+    b = np.array([1, 2, 2, 1, 5, 5, 1, 2, 2, 2])
+    full = sk_metrics.cohen_kappa_score(a, b, weights="quadratic", labels=[1, 2, 3, 4, 5])
+    inferred = sk_metrics.cohen_kappa_score(a, b, weights="quadratic")
+    assert cohen_kappa(a, b, "quadratic", labels=[1, 2, 3, 4, 5]) == pytest.approx(full, abs=1e-12)
+    # sklearn weights by label index, so its inferred-label QWK treats 1,2,5 as 0,1,2: not what
+    # a 1-5 rubric means; calib's observed-category default weights by value (1,2,5).
+    assert inferred != pytest.approx(full, abs=1e-3)
+    assert cohen_kappa(a, b, "quadratic") == pytest.approx(full, abs=1e-12)
+
+
+def test_two_raters_fleiss_is_scott_and_conger_is_cohen():
+    x = random_ratings(3, n_units=60, n_raters=2, missing=0.0)
+    for w in (None, "linear", "quadratic"):
+        assert fleiss_kappa(x, w) == pytest.approx(scott_pi(x[:, 0], x[:, 1], w), abs=1e-12)
+        assert conger_kappa(x, w) == pytest.approx(cohen_kappa(x[:, 0], x[:, 1], w), abs=1e-12)
+    assert fleiss_kappa(x) != pytest.approx(cohen_kappa(x[:, 0], x[:, 1]), abs=1e-6)
+
+
+def test_scott_pi_matches_irrcac_table():
+    irrcac_table = pytest.importorskip("irrCAC.table")
+    x = random_ratings(8, n_units=80, n_raters=2, q=3, missing=0.0)
+    ct = pd.crosstab(x[:, 0], x[:, 1]).reindex(index=[1.0, 2.0, 3.0], columns=[1.0, 2.0, 3.0], fill_value=0)
+    ref = irrcac_table.CAC(ct, digits=15).scott()["est"]["coefficient_value"]
+    assert scott_pi(x[:, 0], x[:, 1]) == pytest.approx(ref, abs=1e-9)
+
+
+def test_percent_agreement_counts_pairs():
+    x = random_ratings(4, n_units=40, n_raters=4, missing=0.3)
+    # oracle: explicit per-unit pair enumeration (test only)
+    per_unit = []
+    for row in x:
+        v = row[~np.isnan(row)]
+        if v.size >= 2:
+            d = np.abs(v[:, None] - v[None, :])[np.triu_indices(v.size, 1)]
+            per_unit.append([(d == 0).mean(), (d <= 1).mean()])
+    exact, adjacent = np.mean(per_unit, axis=0)
+    assert percent_agreement(x) == pytest.approx(exact, abs=1e-12)
+    assert percent_agreement(x, tolerance=1) == pytest.approx(adjacent, abs=1e-12)
+    # irrCAC's p_a (identity weights) is the same quantity
+    cac = irrcac_raw.CAC(pd.DataFrame(x), digits=15).fleiss()["est"]["pa"]
+    assert percent_agreement(x) == pytest.approx(cac, abs=1e-12)
+
+
+def test_mean_pairwise_qwk_matches_sklearn():
+    x = random_ratings(6, n_units=60, n_raters=4, missing=0.25)
+    cats = [1, 2, 3, 4, 5]
+    ks = []
+    for g in range(4):
+        for h in range(g + 1, 4):
+            m = ~np.isnan(x[:, [g, h]]).any(axis=1)
+            ks.append(sk_metrics.cohen_kappa_score(x[m, g], x[m, h], labels=cats, weights="quadratic"))
+    assert mean_pairwise_kappa(x, categories=cats) == pytest.approx(np.mean(ks), abs=1e-9)
+
+
+def test_category_outside_scale_raises():
+    with pytest.raises(DataValidationError, match="not in the category set"):
+        fleiss_kappa([[1, 2], [3, 9], [2, 2]], categories=[1, 2, 3, 4])
+    with pytest.raises(DataValidationError, match="labels"):
+        cohen_kappa([1, 2, 3], [1, 2, 6], labels=[1, 2, 3])
+
+
+def test_degenerate_kappas():
+    one = [[3, 3], [3, 3], [3, 3]]
+    for f in (fleiss_kappa, conger_kappa, gwet_ac):
+        with pytest.warns(CalibWarning):
+            assert np.isnan(f(one))
+    # Brennan-Prediger with the full scale is defined even with one observed category
+    assert brennan_prediger(one, categories=[1, 2, 3, 4]) == pytest.approx(1.0)
+    with pytest.warns(CalibWarning):
+        assert np.isnan(cohen_kappa([2, 2, 2], [2, 2, 2]))
+    with pytest.raises(DataValidationError, match="both raters"):
+        cohen_kappa([1, np.nan], [np.nan, 2])
+    with pytest.raises(DataValidationError, match="same length"):
+        cohen_kappa([1, 2, 3], [1, 2])
+    with pytest.raises(DataValidationError, match="weights"):
+        fleiss_kappa([[1, 2], [2, 2], [1, 1]], weights="cubic")
