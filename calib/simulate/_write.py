@@ -164,7 +164,10 @@ def write_dataset(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"out: {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"out: cannot create folder {out}: {exc.strerror or exc}") from None
 
     tr = ds.transcripts
     when = _iso_z(tr["interviewed_at"])
@@ -198,6 +201,9 @@ def write_dataset(
     }
     written = {}
     for name, text in files.items():
-        _atomic_write(out / name, text)
+        try:
+            _atomic_write(out / name, text)
+        except OSError as exc:
+            raise ConfigError(f"out: cannot write {out / name}: {exc.strerror or exc}") from None
         written[name] = out / name
     return written
