@@ -16,6 +16,7 @@ See ``docs/agreement.md`` for formulas, sources and interpretation bands.
 from calib.agreement._alpha import krippendorff_alpha
 from calib.agreement._bootstrap import STATISTICS, BootstrapResult, bootstrap_ci
 from calib.agreement._icc import icc, icc_table
+from calib.agreement._table import BANDS, agreement_table, interpretation_band
 from calib.agreement._kappa import (
     ConfidenceInterval,
     brennan_prediger,
@@ -45,6 +46,9 @@ __all__ = [
     "percent_agreement",
     "mean_pairwise_kappa",
     "bootstrap_ci",
+    "agreement_table",
+    "interpretation_band",
+    "BANDS",
     "BootstrapResult",
     "ConfidenceInterval",
     "STATISTICS",

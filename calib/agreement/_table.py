@@ -1,0 +1,219 @@
+"""Per-dimension agreement table from the long ratings table, with shared bootstrap resamples."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from calib.agreement._alpha import alpha_sums
+from calib.agreement._bootstrap import interval
+from calib.agreement._core import UnitSums, resample_sums
+from calib.agreement._icc import icc_table
+from calib.agreement._kappa import multirater_sums, pairwise_sums
+from calib.errors import CalibWarning, DataValidationError
+
+__all__ = ["agreement_table", "interpretation_band", "BANDS"]
+
+# Krippendorff (2004), Content Analysis, 2nd ed., p. 241: rely on alpha >= .800, draw
+# tentative conclusions for .667 <= alpha < .800, discard below .667.
+BANDS = ((0.800, "reliable"), (0.667, "tentative"), (-np.inf, "unreliable"))
+
+_REQUIRED = ("transcript_id", "rater_id", "dimension", "score")
+_BOOTSTRAPPED = ("alpha_ordinal", "alpha_interval", "qwk_mean", "exact_agreement", "adjacent_agreement")
+
+
+def interpretation_band(alpha: float) -> str:
+    """Krippendorff's band for an alpha: "reliable" (>= .800), "tentative" (>= .667), "unreliable".
+
+    Examples
+    --------
+    >>> interpretation_band(0.81), interpretation_band(0.7), interpretation_band(0.2)
+    ('reliable', 'tentative', 'unreliable')
+    """
+    if alpha is None or np.isnan(alpha):
+        return "undefined"
+    return next(label for cut, label in BANDS if alpha >= cut)
+
+
+def _group_stats(wide: np.ndarray, cats: np.ndarray, n_boot: int, seed: int, ci: float) -> dict[str, Any]:
+    counts = (~np.isnan(wide)).sum(axis=1)
+    row: dict[str, Any] = {
+        "n_units": int((counts >= 1).sum()),
+        "n_pairable": int((counts >= 2).sum()),
+        "n_raters": int((~np.isnan(wide)).any(axis=0).sum()),
+        "ratings_per_unit": float(counts[counts >= 1].mean()) if (counts >= 1).any() else np.nan,
+    }
+    alpha_ord = alpha_sums(wide, "ordinal", cats, allow_wide=True)
+    # interval alpha reuses the ordinal coincidence features; only the metric differs
+    alpha_int = UnitSums(alpha_ord.features, _interval_finish(cats))
+    stats = {
+        "alpha_ordinal": alpha_ord,
+        "alpha_interval": alpha_int,
+        "qwk_mean": pairwise_sums(wide, "quadratic", cats, allow_wide=True),
+        "exact_agreement": multirater_sums(wide, "none", None, cats, tolerance=0, allow_wide=True),
+        "adjacent_agreement": multirater_sums(wide, "none", None, cats, tolerance=1, allow_wide=True),
+    }
+    estimates = {k: st.estimate() for k, st in stats.items()}
+    boots = resample_sums(list(stats.values()), n_boot, seed) if n_boot > 0 else [np.full(0, np.nan)] * len(stats)
+    for (name, est), boot in zip(estimates.items(), boots):
+        row[name] = est
+        if n_boot > 0:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CalibWarning)
+                res = interval(est, boot, ci, "percentile", statistic=name)
+            row[f"{name}_low"], row[f"{name}_high"] = res.low, res.high
+        else:
+            row[f"{name}_low"] = row[f"{name}_high"] = np.nan
+    tab = icc_table(wide, ci=ci, allow_wide=True)
+    for form, col in (("ICC2", "icc2"), ("ICC2k", "icc2k")):
+        row[col] = float(tab.loc[form, "icc"])
+        row[f"{col}_low"], row[f"{col}_high"] = float(tab.loc[form, "ci_low"]), float(tab.loc[form, "ci_high"])
+    row["icc_n_units"] = int(tab["n_units"].iloc[0])
+    return row
+
+
+def _interval_finish(cats: np.ndarray):
+    from calib.agreement._alpha import _alpha_from_coincidences
+
+    k = cats.size
+    return lambda s: _alpha_from_coincidences(s.reshape(-1, k, k), cats, "interval")
+
+
+def agreement_table(
+    ratings: pd.DataFrame,
+    by: str | Sequence[str] = "dimension",
+    rater_type: str | None = "human",
+    categories: Any = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    ci: float = 0.95,
+    unit_info: pd.DataFrame | None = None,
+    dimension_order: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Agreement per rubric dimension (optionally within subgroups) from the long ratings table.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        The long ratings table of :mod:`calib.io` (one row per transcript x rater x
+        dimension; needs ``transcript_id, rater_id, dimension, score`` and ``rater_type``
+        when filtering). Rows with a NaN score (unscored machine rows) are ignored.
+    by : str or list of str
+        Grouping columns. Agreement is always computed per dimension: ``"dimension"`` gives
+        one row per dimension; ``"question_type"`` (or a metadata key) gives one row per
+        (question_type, dimension). Columns not in ``ratings`` are looked up in ``unit_info``.
+    rater_type : str or None
+        Keep only these raters ("human" by default); None keeps every rater.
+    categories : array-like, optional
+        The category set -- pass the rubric scale (``rubric.scale.values``; the CLI does).
+        Default: the observed scores of each group, which can differ between dimensions.
+    n_boot : int
+        Bootstrap resamples for the CIs (0 = no bootstrap). Units are transcripts.
+    seed : int
+        Seed of the bootstrap; every group uses the same seed.
+    ci : float
+        Confidence level.
+    unit_info : pandas.DataFrame, optional
+        One row per ``transcript_id`` with the extra grouping columns (e.g. ``question_type``
+        and metadata keys from :func:`calib.io.metadata_frame`).
+    dimension_order : sequence of str, optional
+        Row order of the dimensions (the rubric order); default alphabetical.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``n_units`` (transcripts with a rating), ``n_pairable`` (with two
+        or more), ``n_raters``, ``ratings_per_unit``; ``alpha_ordinal``, ``alpha_interval``,
+        ``qwk_mean`` (mean pairwise quadratic-weighted kappa), ``exact_agreement``,
+        ``adjacent_agreement``, each with ``_low``/``_high`` percentile bootstrap bounds;
+        ``icc2``, ``icc2k`` with analytic F-based bounds computed on the ``icc_n_units``
+        transcripts rated by every rater of the group (ICC needs a complete design); and
+        ``band``, Krippendorff's interpretation of ``alpha_ordinal``.
+
+    Notes
+    -----
+    The units x raters matrix of each group is pivoted from the long table with pandas;
+    a transcript rated twice by the same rater on the same dimension is an error. All
+    bootstrapped statistics of a group share the same resamples. Bands: Krippendorff
+    (2004), p. 241: >= .800 reliable, .667-.800 tentative, < .667 unreliable.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = [("t%d" % t, r, "data", float(s)) for t, (a, b, c) in enumerate(
+    ...     [(1, 1, 2), (2, 2, 2), (3, 4, 3), (4, 4, 4), (2, 1, 2), (3, 3, 3)])
+    ...     for r, s in zip(("r1", "r2", "r3"), (a, b, c))]
+    >>> long = pd.DataFrame(rows, columns=["transcript_id", "rater_id", "dimension", "score"])
+    >>> long["rater_type"] = "human"  # SYNTHETIC example ratings
+    >>> tab = agreement_table(long, categories=[1, 2, 3, 4], n_boot=200)
+    >>> tab[["dimension", "n_units", "alpha_ordinal", "band"]].round(3).to_string(index=False)
+    'dimension  n_units  alpha_ordinal     band\\n     data        6          0.876 reliable'
+    """
+    if not isinstance(ratings, pd.DataFrame):
+        raise DataValidationError("ratings: expected the long ratings DataFrame from calib.io.read_ratings")
+    missing = [c for c in _REQUIRED if c not in ratings.columns]
+    if missing:
+        raise DataValidationError(f"ratings: missing column(s) {missing}")
+    groups = [by] if isinstance(by, str) else list(by)
+    if "dimension" not in groups:
+        groups.append("dimension")
+    df = ratings
+    if rater_type is not None:
+        if "rater_type" not in df.columns:
+            raise DataValidationError("ratings: no rater_type column to filter on; pass rater_type=None")
+        df = df[df["rater_type"] == rater_type]
+    df = df[df["score"].notna()]
+    extra = [g for g in groups if g not in df.columns]
+    if extra:
+        if unit_info is None or any(g not in unit_info.columns for g in extra):
+            raise DataValidationError(
+                f"by: column(s) {extra} are neither in the ratings nor in unit_info "
+                f"(available: {sorted(set(df.columns) | set(unit_info.columns if unit_info is not None else []))})"
+            )
+        df = df.merge(unit_info[["transcript_id", *extra]].drop_duplicates("transcript_id"), on="transcript_id", how="left")
+    dup = df.duplicated(["transcript_id", "rater_id", "dimension"], keep=False)
+    if dup.any():
+        first = df[dup].iloc[0]
+        raise DataValidationError(
+            f"ratings: {int(dup.sum())} rows rate the same transcript/dimension twice by one rater "
+            f"(first: transcript_id={first['transcript_id']}, rater_id={first['rater_id']}, "
+            f"dimension={first['dimension']})"
+        )
+    if not 0 < ci < 1:
+        raise DataValidationError(f"ci: must be in (0, 1), got {ci}")
+    if df.empty:
+        raise DataValidationError(f"ratings: no scored rows{' for rater_type=' + repr(rater_type) if rater_type else ''}")
+    cats = None if categories is None else np.asarray(categories, dtype=float)
+    rows = []
+    for key, part in df.groupby(groups, sort=True, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(f"{g}={k}" for g, k in zip(groups, key))
+        wide = part.pivot(index="transcript_id", columns="rater_id", values="score").sort_index(axis=0).sort_index(axis=1)
+        x = wide.to_numpy(dtype=float)
+        group_cats = cats if cats is not None else np.unique(x[~np.isnan(x)])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CalibWarning)
+            if x.shape[1] < 2:
+                stats: dict[str, Any] = {"n_units": len(x), "n_pairable": 0, "n_raters": x.shape[1]}
+                warnings.warn("only one rater", CalibWarning)
+            else:
+                stats = _group_stats(x, group_cats, n_boot, seed, ci)
+        causes = sorted({str(w.message).split(";")[0] for w in caught if issubclass(w.category, CalibWarning)})
+        if causes:
+            warnings.warn(f"agreement_table[{label}]: {'; '.join(causes)}", CalibWarning, stacklevel=2)
+        rows.append({**dict(zip(groups, key)), **stats})
+    out = pd.DataFrame(rows)
+    metric_cols = ["n_units", "n_pairable", "n_raters", "ratings_per_unit"]
+    for name in _BOOTSTRAPPED:
+        metric_cols += [name, f"{name}_low", f"{name}_high"]
+    metric_cols += ["icc2", "icc2_low", "icc2_high", "icc2k", "icc2k_low", "icc2k_high", "icc_n_units"]
+    out = out.reindex(columns=[*groups, *metric_cols])
+    out["band"] = [interpretation_band(a) for a in out["alpha_ordinal"]]
+    if dimension_order is not None:
+        order = {d: i for i, d in enumerate(dimension_order)}
+        out = out.assign(_o=out["dimension"].map(order).fillna(len(order))).sort_values(
+            [*groups[:-1], "_o", "dimension"], kind="stable").drop(columns="_o")
+    return out.reset_index(drop=True)
