@@ -109,6 +109,8 @@ class ScriptedChatServer:
         self.reject_formats: set[str] = set()
         self.logprob_dist: Callable[[int], dict[int, float]] | None = None
         self.model = "scripted-judge"
+        self.max_in_flight = 0
+        self._in_flight = 0
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -141,8 +143,19 @@ class ScriptedChatServer:
                 except ValueError:
                     return self._send(400, b'{"error": {"message": "body is not JSON"}}')
                 with server._lock:
-                    server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    server.requests.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body, "t": time.monotonic()}
+                    )
                     action = server._script.popleft() if server._script else None
+                    server._in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server._in_flight)
+                try:
+                    self._answer(body, action)
+                finally:
+                    with server._lock:
+                        server._in_flight -= 1
+
+            def _answer(self, body: dict, action: Action | None) -> None:
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, b'{"error": {"message": "not found"}}')
                 fmt = (body.get("response_format") or {}).get("type")

@@ -71,6 +71,9 @@ class ResponseCache:
             # WAL: a kill during a write leaves the committed rows intact and readable.
             if self.path is not None:
                 self._con.execute("PRAGMA journal_mode=WAL")
+                # NORMAL in WAL mode: a committed answer survives a killed process (the
+                # case that matters for resuming); only an OS crash can lose the last few.
+                self._con.execute("PRAGMA synchronous=NORMAL")
             self._con.execute(
                 "CREATE TABLE IF NOT EXISTS responses ("
                 " key TEXT PRIMARY KEY, value TEXT NOT NULL, created_at REAL NOT NULL)"

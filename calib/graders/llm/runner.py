@@ -359,17 +359,24 @@ class LLMGrader(Grader):
             ``llm_outputs`` table (every sample of every call), ``summary`` (counts, cache
             hits, tokens, cost, latency, self-consistency).
         """
-        coro = self.agrade(transcripts, rubric, run_id=run_id)
+        box: dict[str, Any] = {}
+
+        async def main() -> None:
+            # The result goes in a box, not out of the task: Python 3.11's asyncio.run reprs
+            # the main task (its result included) when restoring the SIGINT handler, and the
+            # repr of a GradeResult formats whole DataFrames.
+            box["result"] = await self.agrade(transcripts, rubric, run_id=run_id)
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(coro)
-        # Called from inside a running loop (e.g. Jupyter): run in a private thread and loop.
-        box: dict[str, Any] = {}
+            asyncio.run(main())
+            return box["result"]
 
+        # Called from inside a running loop (e.g. Jupyter): run in a private thread and loop.
         def target() -> None:
             try:
-                box["result"] = asyncio.run(coro)
+                asyncio.run(main())
             except BaseException as exc:  # re-raised in the caller's thread
                 box["error"] = exc
 
