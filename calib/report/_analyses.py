@@ -1,0 +1,93 @@
+"""Adapters that call the analysis stages and normalise what they return for the report.
+
+Each adapter returns an :class:`Analysis`: either ``computed`` with the analysis' own tables,
+or ``not computed`` with the reason (stage not installed, not enough data, or the error the
+stage raised). The report shows the reason verbatim and never substitutes numbers of its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from calib.errors import CalibError, CalibWarning
+
+__all__ = ["Analysis", "call_analysis", "find"]
+
+
+@dataclass
+class Analysis:
+    """Outcome of one analysis call.
+
+    Attributes
+    ----------
+    status : str
+        ``computed`` or ``not computed``.
+    reason : str
+        Why it was not computed ("" when computed).
+    value : Any
+        What the analysis returned.
+    warnings : list of str
+        CalibWarning messages the analysis emitted (degenerate cases).
+    """
+
+    status: str
+    reason: str = ""
+    value: Any = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when computed."""
+        return self.status == "computed"
+
+
+def find(module: str, *names: str) -> Any | None:
+    """The first attribute of ``module`` among ``names`` that exists, or None."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    for n in names:
+        fn = getattr(mod, n, None)
+        if fn is not None:
+            return fn
+    return None
+
+
+def call_analysis(module: str, names: tuple[str, ...], *args: Any, **kwargs: Any) -> Analysis:
+    """Call ``module.<first available name>(*args, **kwargs)`` and capture the outcome.
+
+    CalibErrors (e.g. too few raters) become ``not computed`` with the error's message;
+    CalibWarnings are recorded so the report can show them. Any other exception is a bug
+    in the analysis and propagates.
+    """
+    fn = find(module, *names)
+    if fn is None:
+        return Analysis("not computed", f"{module}.{names[0]} is not available in this installation")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CalibWarning)
+        try:
+            value = fn(*args, **kwargs)
+        except CalibError as exc:
+            return Analysis("not computed", f"{module}.{fn.__name__}: {exc}")
+    msgs = sorted({str(w.message) for w in caught if issubclass(w.category, CalibWarning)})
+    return Analysis("computed", value=value, warnings=msgs)
+
+
+def frame(value: Any) -> pd.DataFrame | None:
+    """A DataFrame view of an analysis result (DataFrame, or an object with ``.table``/``.to_frame()``)."""
+    if isinstance(value, pd.DataFrame):
+        return value
+    for attr in ("table", "summary", "to_frame", "to_dataframe"):
+        v = getattr(value, attr, None)
+        if v is None:
+            continue
+        v = v() if callable(v) else v
+        if isinstance(v, pd.DataFrame):
+            return v
+    return None

@@ -1,0 +1,107 @@
+"""Write a calibration report folder: HTML, Markdown, summary.json, figures, tables, run.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from calib import __version__
+from calib.report._inputs import ReportInputs, file_hashes
+from calib.report._model import ReportResults
+from calib.report.render import (display_table, environment, markdown_table, write_figures, write_json,
+                                 write_tables)
+from calib.report.results import ReportOptions
+
+__all__ = ["SUMMARY_SCHEMA_VERSION", "summary_dict", "write_report"]
+
+#: Version of the ``summary.json`` layout described by ``docs/summary.schema.json``.
+SUMMARY_SCHEMA_VERSION = "1.0"
+
+
+def summary_dict(results: ReportResults) -> dict[str, Any]:
+    """The ``summary.json`` content (see ``docs/summary.schema.json``).
+
+    Example
+    -------
+    >>> from calib.report._model import ReportResults
+    >>> summary_dict(ReportResults({"synthetic": True}, [], [], []))["schema_version"]
+    '1.0'
+    """
+    return {
+        "schema_version": SUMMARY_SCHEMA_VERSION,
+        "kind": "calibration_report",
+        **results.meta,
+        "headline": list(results.headline),
+        "sections": {
+            s.key: {
+                "title": s.title,
+                "status": s.status,
+                "takeaway": s.takeaway,
+                "notes": list(s.notes),
+                "not_computed": list(s.missing),
+                "facts": s.facts,
+                "tables": sorted(f"{s.key}__{n}" for n in s.tables),
+                "figures": [f"{f.key}.svg" for f in s.figures],
+            }
+            for s in results.sections
+        },
+        "recommendations": [{"rank": i + 1, **r.to_dict()} for i, r in enumerate(results.recommendations)],
+    }
+
+
+def _view(results: ReportResults) -> list[dict[str, Any]]:
+    out = []
+    for s in results.sections:
+        shown = [{"caption": cap, **display_table(s.tables[name], n)} for cap, name, n in s.show if name in s.tables]
+        out.append({"s": s, "tables": shown})
+    return out
+
+
+def write_report(results: ReportResults, out: str | Path, inputs: ReportInputs | None = None,
+                 options: ReportOptions | None = None, template: str = "report") -> Path:
+    """Write every output file of a report into ``out`` and return the HTML path.
+
+    Parameters
+    ----------
+    results : ReportResults
+    out : path
+        Output folder (created).
+    inputs : ReportInputs, optional
+        Used for ``run.json`` (store path and input file hashes).
+    options : ReportOptions, optional
+        Resolved options for ``run.json``.
+    template : str
+        Template stem under ``calib/report/templates`` (``report``, ``feedback``, ``compare``).
+
+    Returns
+    -------
+    Path
+        ``out/report.html``.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {f"{s.key}__{n}": df for s in results.sections for n, df in s.tables.items()}
+    write_tables(tables, out / "tables")
+    figures = [f for s in results.sections for f in s.figures]
+    write_figures(figures, out / "figures")
+    summary = summary_dict(results)
+    write_json(summary, out / "summary.json")
+    run = {
+        "calib_version": __version__,
+        "command": template,
+        "rubric": results.meta.get("rubric"),
+        "options": (options or ReportOptions()).to_dict(),
+        "seed": (options or ReportOptions()).seed,
+        "store": inputs.store.as_posix() if inputs is not None and inputs.store is not None else None,
+        "input_hashes": file_hashes(inputs.store) if inputs is not None and inputs.store is not None else {},
+        "synthetic": results.meta.get("synthetic"),
+    }
+    write_json(run, out / "run.json")
+    env = environment()
+    ctx = {"meta": results.meta, "headline": results.headline, "sections": _view(results),
+           "recs": [{"rank": i + 1, **r.to_dict()} for i, r in enumerate(results.recommendations)],
+           "markdown_table": markdown_table}
+    html_path = out / "report.html"
+    html_path.write_text(env.get_template(f"{template}.html.j2").render(**ctx), encoding="utf-8")
+    (out / "report.md").write_text(env.get_template(f"{template}.md.j2").render(**ctx), encoding="utf-8")
+    return html_path

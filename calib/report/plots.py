@@ -1,0 +1,249 @@
+"""Matplotlib figure helpers for the report (Agg backend, object API, Okabe-Ito palette).
+
+Every helper takes tidy pandas objects and returns a :class:`ReportFigure`: the figure
+serialised to SVG with dates and random ids removed (so the same input gives the same
+bytes), plus its alt text. Figures are never shown; pyplot's global state is not used.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)  # headless; the report never opens a window
+import matplotlib.colors as mcolors  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+__all__ = [
+    "OKABE_ITO",
+    "ReportFigure",
+    "render",
+    "forest_plot",
+    "stacked_levels",
+    "heatmap",
+    "dstudy_plot",
+    "bland_altman",
+    "scatter_length",
+]
+
+#: Okabe & Ito (2008) colour-universal-design palette (safe for the common colour-vision types).
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+_WIDTH_IN = 7.5  # ~ 720 px at 96 dpi: readable at the report's content width
+_FONT = 9
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """A rendered figure.
+
+    Attributes
+    ----------
+    key : str
+        File stem under ``figures/`` (``<key>.svg``).
+    title : str
+        Caption shown above the figure.
+    alt : str
+        Alt text describing what the figure shows (for screen readers and broken images).
+    svg : str
+        The SVG document.
+    """
+
+    key: str
+    title: str
+    alt: str
+    svg: str
+
+
+def _new(height: float) -> tuple[Figure, object]:
+    fig = Figure(figsize=(_WIDTH_IN, height), layout="constrained")
+    ax = fig.add_subplot()
+    ax.tick_params(labelsize=_FONT)
+    return fig, ax
+
+
+def render(fig: Figure, key: str, title: str, alt: str) -> ReportFigure:
+    """Serialise ``fig`` to deterministic SVG (no date, fixed hash salt) and wrap it.
+
+    Example
+    -------
+    >>> fig, ax = _new(2.0)
+    >>> _ = ax.plot([0, 1], [0, 1])
+    >>> render(fig, "k", "t", "a line").svg.startswith("<?xml")
+    True
+    """
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "calib", "svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return ReportFigure(key=key, title=title, alt=alt, svg=buf.getvalue())
+
+
+def forest_plot(
+    df: pd.DataFrame,
+    *,
+    label: str,
+    estimate: str,
+    low: str,
+    high: str,
+    xlabel: str,
+    key: str,
+    title: str,
+    alt: str,
+    bands: tuple[float, ...] = (),
+    reference: float | None = None,
+    highlight: str | None = None,
+) -> ReportFigure:
+    """Horizontal point-and-interval plot, one row per ``label``.
+
+    Parameters
+    ----------
+    bands : tuple of float
+        Vertical reference lines (e.g. Krippendorff's .667 and .800) with shaded zones.
+    reference : float, optional
+        A dashed zero/null line.
+    highlight : str, optional
+        Boolean column; highlighted rows are drawn in vermillion.
+    """
+    d = df.reset_index(drop=True)
+    fig, ax = _new(max(1.6, 0.28 * len(d) + 0.9))
+    y = np.arange(len(d))[::-1]
+    est = d[estimate].to_numpy(float)
+    lo, hi = d[low].to_numpy(float), d[high].to_numpy(float)
+    flag = d[highlight].to_numpy(bool) if highlight else np.zeros(len(d), bool)
+    colors = np.where(flag, OKABE_ITO[5], OKABE_ITO[4])
+    ok = ~(np.isnan(lo) | np.isnan(hi))
+    ax.hlines(y[ok], lo[ok], hi[ok], colors=colors[ok], linewidth=1.6)
+    ax.scatter(est, y, c=colors, s=22, zorder=3)
+    if bands:
+        edges = (-np.inf, *bands, np.inf)
+        shades = ("#f4d6cc", "#fbeccc", "#d8eedf")  # unreliable / tentative / reliable zones
+        x_min = np.nanmin(np.concatenate([lo, est, [min(bands) - 0.1]]))
+        for i, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+            ax.axvspan(max(a, x_min - 1), min(b, 1.0), color=shades[min(i, 2)], alpha=0.6, zorder=0, linewidth=0)
+        for b in bands:
+            ax.axvline(b, color="#555555", linewidth=0.8, linestyle=":")
+            ax.text(b, len(d) - 0.4, f"{b:.3f}".rstrip("0"), fontsize=_FONT - 1, ha="center", va="bottom")
+    if reference is not None:
+        ax.axvline(reference, color="#333333", linewidth=0.8, linestyle="--")
+    ax.set_yticks(y, d[label].astype(str).tolist(), fontsize=_FONT)
+    ax.set_ylim(-0.7, len(d) - 0.1 + (0.5 if bands else 0))
+    ax.set_xlabel(xlabel, fontsize=_FONT)
+    finite = np.concatenate([est[np.isfinite(est)], lo[np.isfinite(lo)], hi[np.isfinite(hi)]])
+    if bands and finite.size:
+        ax.set_xlim(min(finite.min(), min(bands)) - 0.05, max(1.0, finite.max()) + 0.02)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.5)
+    return render(fig, key, title, alt)
+
+
+def stacked_levels(df: pd.DataFrame, *, label: str, levels: list[str], level_names: dict[str, str],
+                   key: str, title: str, alt: str, xlabel: str = "Share of human ratings (%)") -> ReportFigure:
+    """Horizontal 100% stacked bars of level shares, one bar per ``label`` row."""
+    d = df.reset_index(drop=True)
+    fig, ax = _new(max(1.6, 0.3 * len(d) + 1.1))
+    y = np.arange(len(d))[::-1]
+    left = np.zeros(len(d))
+    palette = (OKABE_ITO[5], OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[4], OKABE_ITO[2], OKABE_ITO[6])
+    for i, lev in enumerate(levels):
+        share = 100 * d[lev].fillna(0).to_numpy(float)
+        ax.barh(y, share, left=left, color=palette[i % len(palette)], label=f"{lev} {level_names.get(lev, '')}".strip(),
+                height=0.7, edgecolor="white", linewidth=0.4)
+        left += share
+    ax.set_yticks(y, d[label].astype(str).tolist(), fontsize=_FONT)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(xlabel, fontsize=_FONT)
+    ax.legend(ncols=len(levels), fontsize=_FONT - 1, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    return render(fig, key, title, alt)
+
+
+def heatmap(matrix: pd.DataFrame, *, key: str, title: str, alt: str, xlabel: str, ylabel: str,
+            fmt: str = "{:.0f}", cmap: str = "cividis", vmin: float | None = None, vmax: float | None = None,
+            cbar_label: str = "") -> ReportFigure:
+    """Annotated heatmap of a labelled matrix (cividis: perceptually uniform, CVD-safe)."""
+    m = matrix.to_numpy(float)
+    fig, ax = _new(max(2.2, 0.42 * m.shape[0] + 1.2))
+    im = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    ax.set_xticks(np.arange(m.shape[1]), [str(c) for c in matrix.columns], fontsize=_FONT, rotation=30, ha="right")
+    ax.set_yticks(np.arange(m.shape[0]), [str(i) for i in matrix.index], fontsize=_FONT)
+    norm = mcolors.Normalize(vmin=np.nanmin(m) if vmin is None else vmin, vmax=np.nanmax(m) if vmax is None else vmax)
+    rows, cols = np.nonzero(np.isfinite(m))
+    for r, c in zip(rows, cols):  # one label per cell: a figure has at most ~100 cells
+        ax.text(c, r, fmt.format(m[r, c]), ha="center", va="center", fontsize=_FONT - 1,
+                color="white" if norm(m[r, c]) < 0.55 else "black")
+    ax.set_xlabel(xlabel, fontsize=_FONT)
+    ax.set_ylabel(ylabel, fontsize=_FONT)
+    cb = fig.colorbar(im, ax=ax, shrink=0.8)
+    cb.ax.tick_params(labelsize=_FONT - 1)
+    if cbar_label:
+        cb.set_label(cbar_label, fontsize=_FONT)
+    return render(fig, key, title, alt)
+
+
+def dstudy_plot(df: pd.DataFrame, *, x: str, y: str, group: str, key: str, title: str, alt: str,
+                target: float = 0.8, xlabel: str = "Number of raters per transcript",
+                ylabel: str = "Expected reliability") -> ReportFigure:
+    """Lines of expected reliability vs number of raters, one line per ``group``."""
+    fig, ax = _new(3.4)
+    markers = "osD^v<>p"
+    for i, (name, g) in enumerate(df.groupby(group, sort=False)):
+        g = g.sort_values(x)
+        ax.plot(g[x], g[y], marker=markers[i % len(markers)], markersize=3.5, linewidth=1.3,
+                color=OKABE_ITO[i % len(OKABE_ITO)], label=str(name))
+    ax.axhline(target, color="#333333", linestyle="--", linewidth=0.9)
+    ax.text(df[x].min(), target, f" target {target:.2f}", va="bottom", fontsize=_FONT - 1)
+    ax.set_xlabel(xlabel, fontsize=_FONT)
+    ax.set_ylabel(ylabel, fontsize=_FONT)
+    ax.set_ylim(0, 1)
+    ax.set_xticks(np.unique(df[x].to_numpy()))
+    ax.legend(fontsize=_FONT - 1, ncols=2, frameon=False, loc="lower right")
+    ax.grid(color="#eeeeee", linewidth=0.5)
+    return render(fig, key, title, alt)
+
+
+def bland_altman(mean: np.ndarray, diff: np.ndarray, *, key: str, title: str, alt: str,
+                 xlabel: str = "Mean of grader and human consensus (score points)",
+                 ylabel: str = "Grader minus consensus (score points)") -> ReportFigure:
+    """Bland-Altman plot with the mean difference and 95% limits of agreement.
+
+    Limits are mean ± 1.96 SD of the differences (Bland & Altman, 1986, Lancet 327:307-310).
+    """
+    fig, ax = _new(3.2)
+    rng = np.random.default_rng(0)  # fixed jitter so identical inputs give identical SVG
+    jitter = rng.uniform(-0.06, 0.06, size=len(mean))
+    ax.scatter(mean + jitter, diff + jitter[::-1], s=8, alpha=0.45, color=OKABE_ITO[4], linewidths=0)
+    md, sd = float(np.nanmean(diff)), float(np.nanstd(diff, ddof=1)) if len(diff) > 1 else float("nan")
+    for v, lab, ls in ((md, "mean", "-"), (md - 1.96 * sd, "-1.96 SD", "--"), (md + 1.96 * sd, "+1.96 SD", "--")):
+        if np.isfinite(v):
+            ax.axhline(v, color=OKABE_ITO[5], linestyle=ls, linewidth=0.9)
+            ax.text(np.nanmax(mean) + 0.1, v, f"{lab} {v:+.2f}", va="center", fontsize=_FONT - 1)
+    ax.set_xlabel(xlabel, fontsize=_FONT)
+    ax.set_ylabel(ylabel, fontsize=_FONT)
+    ax.grid(color="#eeeeee", linewidth=0.5)
+    return render(fig, key, title, alt)
+
+
+def scatter_length(length: np.ndarray, score: np.ndarray, *, key: str, title: str, alt: str,
+                   xlabel: str = "Candidate words in transcript", ylabel: str = "Score (rubric points)",
+                   groups: np.ndarray | None = None) -> ReportFigure:
+    """Score against transcript length, with a least-squares trend line per group."""
+    fig, ax = _new(3.2)
+    groups = np.asarray(groups if groups is not None else np.full(len(length), "scores"))
+    rng = np.random.default_rng(0)
+    for i, g in enumerate(pd.unique(groups)):
+        m = (groups == g) & np.isfinite(score) & np.isfinite(length)
+        if not m.any():
+            continue
+        c = OKABE_ITO[(4, 5, 2, 0, 6)[i % 5]]
+        ax.scatter(length[m], score[m] + rng.uniform(-0.08, 0.08, m.sum()), s=7, alpha=0.4, color=c,
+                   linewidths=0, label=str(g))
+        if m.sum() > 2 and np.ptp(length[m]) > 0:
+            slope, icpt = np.polyfit(length[m], score[m], 1)
+            xs = np.array([length[m].min(), length[m].max()])
+            ax.plot(xs, icpt + slope * xs, color=c, linewidth=1.4)
+    ax.set_xlabel(xlabel, fontsize=_FONT)
+    ax.set_ylabel(ylabel, fontsize=_FONT)
+    ax.legend(fontsize=_FONT - 1, frameon=False)
+    ax.grid(color="#eeeeee", linewidth=0.5)
+    return render(fig, key, title, alt)

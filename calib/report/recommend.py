@@ -1,0 +1,357 @@
+"""Rubric-tuning recommendations: every rule and threshold lives in this module.
+
+Each rule reads evidence tables that the report assembled from the analyses (it computes
+no statistic of its own), and emits :class:`Recommendation` objects that name the evidence
+that triggered them and the transcripts that illustrate it. ``docs/report.md`` documents
+the same table; change both together.
+
+Rules (priority in brackets; ranked by priority, then by the size of the problem):
+
+====================  ==========================================================================
+``anchor_ambiguity``  [high] A dimension's disagreement with rater-pair offsets removed is at
+                      least ``disagreement_ratio`` times the median of the other dimensions, or
+                      its alpha is below ``alpha_tentative`` and ``alpha_gap`` below the other
+                      dimensions' median -> rewrite the anchors of the adjacent level pairs that
+                      carry ``confusion_share`` of its disagreements.
+``rater_calibration`` [high] A rater's severity (calib.raters.fit_additive, score points) is
+                      at least ``rater_deviation`` on a dimension with a 95% CI excluding 0
+                      (or calib.raters flagged the rater) -> calibration session for those
+                      raters on that dimension; one all-dimension session for a rater flagged
+                      on at least ``general_share`` of the dimensions.
+``grader_unfit``      [high] A grader fails the acceptance criteria of calib.graders
+                      validation on a dimension -> do not use it for that dimension.
+``disconnected``      [high] The human rating design has more than one connected component ->
+                      add overlapping ratings so raters can be put on one scale.
+``redundant_dims``    [medium] Two dimensions' consensus scores correlate with Spearman rho >=
+                      ``redundancy_rho`` -> merge them or sharpen what separates them.
+``rater_count``       [medium] The D-study says a dimension needs more raters than are used to
+                      reach ``target_reliability`` (add raters) or that fewer suffice (drop).
+``unused_level``      [low] A level is used in less than ``rare_level_share`` of a dimension's
+                      human ratings -> rewrite or collapse that level's anchor.
+====================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["THRESHOLDS", "Recommendation", "recommend", "verdict"]
+
+#: Every threshold the report uses, in one place (see the module docstring and docs/report.md).
+THRESHOLDS: dict[str, float] = {
+    # Krippendorff (2004, Content Analysis, 2nd ed., p. 241): rely on alpha >= .800, draw
+    # tentative conclusions for .667 <= alpha < .800, discard below .667.
+    "alpha_reliable": 0.800,
+    "alpha_tentative": 0.667,
+    # Anchor ambiguity fires when a dimension's rater-offset-free disagreement (mean square) is
+    # this many times the median of the other dimensions (calibrated on calib.simulate: the
+    # planted ambiguous dimension scores ~2.0, clean dimensions 0.8-1.45) ...
+    "disagreement_ratio": 1.6,
+    # ... or its alpha is below alpha_tentative and this far below the other dimensions' median.
+    "alpha_gap": 0.10,
+    # The recommendation names the adjacent level pairs that carry this share of its disagreements.
+    "confusion_share": 0.40,
+    # Rater calibration: mean difference from the leave-one-out consensus, in score points.
+    "rater_deviation": 0.5,
+    # A rater flagged on at least this share of the dimensions gets one all-dimension session.
+    "general_share": 0.5,
+    # Redundant dimensions: Spearman correlation of per-transcript consensus scores.
+    "redundancy_rho": 0.90,
+    # A level used in fewer than this share of a dimension's human ratings.
+    "rare_level_share": 0.05,
+    # D-study target reliability.
+    "target_reliability": 0.80,
+    # Transcripts cited per recommendation.
+    "max_examples": 3,
+}
+
+_PRIORITY = {"high": 0, "medium": 1, "low": 2}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One specific, evidence-backed action.
+
+    Attributes
+    ----------
+    rule : str
+        The rule that fired (see module docstring).
+    priority : str
+        ``high``, ``medium`` or ``low``.
+    title : str
+        The action in one sentence.
+    dimension : str or None
+        The rubric dimension concerned.
+    evidence : dict
+        The numbers that triggered the rule (JSON-serialisable).
+    transcripts : list of str
+        Transcripts that illustrate the problem.
+    magnitude : float
+        Size of the problem, used to rank within a priority.
+    """
+
+    rule: str
+    priority: str
+    title: str
+    dimension: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    transcripts: list[str] = field(default_factory=list)
+    magnitude: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def verdict(alpha: float | None, thresholds: dict[str, float] = THRESHOLDS) -> str:
+    """Traffic-light verdict for a reliability coefficient.
+
+    Example
+    -------
+    >>> verdict(0.85), verdict(0.70), verdict(0.2), verdict(float("nan"))
+    ('reliable', 'tentative', 'unreliable', 'not computed')
+    """
+    if alpha is None or not np.isfinite(alpha):
+        return "not computed"
+    if alpha >= thresholds["alpha_reliable"]:
+        return "reliable"
+    if alpha >= thresholds["alpha_tentative"]:
+        return "tentative"
+    return "unreliable"
+
+
+def _f(x: Any) -> float | None:
+    return None if x is None or not np.isfinite(float(x)) else round(float(x), 4)
+
+
+def _examples(pairs: pd.DataFrame | None, n: int, raters: list[str] | None = None, **where: Any) -> list[str]:
+    """Transcripts where the matching rater pairs disagree most (mean |score gap|, then count, then id)."""
+    if pairs is None or pairs.empty:
+        return []
+    m = pd.Series(True, index=pairs.index)
+    for col, val in where.items():
+        m &= pairs[col].isin(val if isinstance(val, (list, tuple, set)) else [val])
+    if raters:
+        m &= pairs["rater_a"].isin(raters) | pairs["rater_b"].isin(raters)
+    p = pairs[m]
+    gap = (p["high"] - p["low"]).groupby(p["transcript_id"]).agg(["mean", "size"]).reset_index()
+    gap = gap[gap["mean"] > 0].sort_values(["mean", "size", "transcript_id"], ascending=[False, False, True],
+                                           kind="stable")
+    return gap["transcript_id"].head(n).astype(str).tolist()
+
+
+def _anchor_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
+    conf, agr, pairs, exc = ev.get("confusions"), ev.get("agreement"), ev.get("pairs"), ev.get("excess")
+    if conf is None or conf.empty:
+        return []
+    alphas = (agr.set_index("dimension")["alpha"].astype(float) if agr is not None and not agr.empty
+              and "alpha" in agr.columns else pd.Series(dtype=float))
+    ratios = exc.set_index("dimension")["ratio"] if exc is not None and not exc.empty else pd.Series(dtype=float)
+    out = []
+    for dim in sorted(set(conf["dimension"])):
+        alpha = float(alphas.get(dim, np.nan))
+        others = alphas.drop(dim, errors="ignore").dropna()
+        ratio = float(ratios.get(dim, np.nan))
+        stands_out = np.isfinite(ratio) and ratio >= th["disagreement_ratio"]
+        low_alpha = (np.isfinite(alpha) and alpha < th["alpha_tentative"] and len(others) > 0
+                     and alpha <= others.median() - th["alpha_gap"])
+        if not (stands_out or low_alpha):
+            continue
+        c = conf[(conf["dimension"] == dim) & conf["adjacent"].astype(bool)].sort_values(
+            ["share_within", "low"], ascending=[False, True], kind="stable")
+        if c.empty:
+            continue
+        # the fewest adjacent level pairs that together carry confusion_share of the disagreements
+        k = int(np.searchsorted(c["share_within"].cumsum().to_numpy(), th["confusion_share"]) + 1)
+        top = c.head(k)
+        share = float(top["share_within"].sum())
+        levels = sorted({int(x) for x in pd.concat([top["low"], top["high"]])})
+        named = " and ".join(f"{int(r.low)} vs {int(r.high)}" for r in top.itertuples())
+        ex_mask = pd.Series(False, index=pairs.index) if pairs is not None else None
+        if pairs is not None:
+            for r in top.itertuples():
+                ex_mask |= pairs["low"].eq(r.low) & pairs["high"].eq(r.high)
+        out.append(Recommendation(
+            rule="anchor_ambiguity", priority="high", dimension=dim,
+            title=(f"Rewrite the level {', '.join(map(str, levels))} anchors of '{dim}': {named} account for "
+                   f"{share:.0%} of its rater disagreements"),
+            evidence={"alpha": _f(alpha), "median_alpha_other_dimensions": _f(others.median()) if len(others) else None,
+                      "excess_disagreement_ratio": _f(ratio), "confused_pairs": named,
+                      "share_of_dimension_disagreements": _f(share),
+                      "share_of_all_disagreements": _f(top["share_all"].sum())},
+            transcripts=_examples(pairs[ex_mask] if pairs is not None else None, n_ex, dimension=dim),
+            magnitude=(ratio if np.isfinite(ratio) else 1.0) + (1 - alpha if np.isfinite(alpha) else 0)))
+    return out
+
+
+def _rater_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
+    dev, flags, pairs = ev.get("rater_severity"), ev.get("rater_flags"), ev.get("pairs")
+    hits = []
+    if dev is not None and not dev.empty:
+        d = dev[(dev["severity"].abs() >= th["rater_deviation"]) &
+                ((dev["ci_low"] > 0) | (dev["ci_high"] < 0))]
+        # mean_diff: signed difference from the other raters (negative = severe)
+        hits.append(d[["rater_id", "dimension"]].assign(mean_diff=-d["severity"], source="severity"))
+    if flags is not None and not flags.empty:
+        src = flags["flag"].astype(str) if "flag" in flags.columns else "calib.raters"
+        # a severity flag's value is severity in score points (positive = harsh)
+        md = np.where(src.eq("severity"), -flags["value"].astype(float), np.nan) if "value" in flags.columns \
+            else np.nan
+        hits.append(flags[["rater_id", "dimension"]].assign(mean_diff=md, source=src))
+    if not hits:
+        return []
+    h = pd.concat(hits, ignore_index=True)
+    n_dims = int(ev.get("n_dimensions") or (dev["dimension"].nunique() if dev is not None else 1))
+    per_rater = h[h["dimension"] != "all"].groupby("rater_id")["dimension"].nunique()
+    # A rater off on most dimensions (or flagged on "all") has a general problem: one session.
+    general = sorted(set(per_rater[per_rater >= th["general_share"] * n_dims].index.astype(str))
+                     | set(h.loc[h["dimension"] == "all", "rater_id"].astype(str)))
+    out = []
+
+    def rec(raters: list[str], g: pd.DataFrame, dim: str | None) -> Recommendation:
+        gd = g[g["dimension"] != "all"] if (g["dimension"] != "all").any() else g
+        by_rater = gd.groupby("rater_id")["mean_diff"].mean().to_dict()
+        what = {r: ([("severe" if v < 0 else "lenient")] if np.isfinite(v) else []) for r, v in by_rater.items()}
+        for r, src in g[~g["source"].isin(["severity"])].groupby("rater_id")["source"]:
+            what[r] = what.get(r, []) + sorted(set(src.astype(str).str.replace("_", " ")))
+        who = ", ".join(f"{r} ({', '.join(what[r])})" if what.get(r) else r for r in raters)
+        worst = float(np.nanmax(np.abs(g["mean_diff"].to_numpy(float)))) if g["mean_diff"].notna().any() else 0.0
+        nd = g.loc[g["dimension"] != "all", "dimension"].nunique()
+        where = f"on '{dim}'" if dim else (f"across dimensions ({nd} of {n_dims} flagged)" if nd else "across dimensions")
+        ex = _examples(pairs, n_ex, raters=raters, **({"dimension": dim} if dim else {}))
+        return Recommendation(
+            rule="rater_calibration", priority="high", dimension=dim,
+            title=f"Run a calibration session for {who} {where}",
+            evidence={"raters": raters, "dimensions": sorted(g["dimension"].astype(str).unique()),
+                      "severity_points": {r: _f(-v) for r, v in sorted(by_rater.items()) if np.isfinite(v)},
+                      "sources": sorted(g["source"].astype(str).unique())},
+            transcripts=ex, magnitude=worst)
+
+    for r in general:
+        out.append(rec([r], h[h["rater_id"] == r], None))
+    rest = h[~h["rater_id"].isin(general)]
+    for dim, g in rest.groupby("dimension", sort=True):
+        out.append(rec(sorted(g["rater_id"].astype(str).unique()), g, str(dim)))
+    return out
+
+
+def _redundancy_rules(ev: dict, th: dict) -> list[Recommendation]:
+    c = ev.get("correlated")
+    if c is None or c.empty:
+        return []
+    return [Recommendation(
+        rule="redundant_dims", priority="medium", dimension=f"{r.dimension_a}+{r.dimension_b}",
+        title=(f"Merge '{r.dimension_a}' and '{r.dimension_b}' or sharpen what separates them "
+               f"(consensus scores correlate rho = {r.rho:.2f})"),
+        evidence={"rho": _f(r.rho)}, magnitude=float(r.rho)) for r in c.itertuples(index=False)
+        if r.rho >= th["redundancy_rho"]]
+
+
+def _level_rules(ev: dict, th: dict) -> list[Recommendation]:
+    rare = ev.get("rare_levels")
+    if rare is None or rare.empty:
+        return []
+    out = []
+    for dim, g in rare.groupby("dimension", sort=True):
+        levels = g["level"].astype(int).tolist()
+        out.append(Recommendation(
+            rule="unused_level", priority="low", dimension=str(dim),
+            title=(f"Level{'s' if len(levels) > 1 else ''} {', '.join(map(str, levels))} of '{dim}' "
+                   f"{'are' if len(levels) > 1 else 'is'} almost never used: rewrite the anchor or collapse the level"),
+            evidence={"levels": levels, "shares": [_f(s) for s in g["share"]]},
+            magnitude=float(th["rare_level_share"] - g["share"].min())))
+    return out
+
+
+def _dstudy_rules(ev: dict, th: dict) -> list[Recommendation]:
+    d = ev.get("raters_needed")
+    if d is None or d.empty:
+        return []
+    d = d[np.isfinite(d["current_raters"].astype(float))]
+    need = d["raters_needed"].astype(float).fillna(np.inf)  # None from the G-study = not reachable
+    tgt = f"{th['target_reliability']:.2f}"
+    out = []
+    add, drop = d[need > d["current_raters"]], d[need < d["current_raters"]]
+    if len(add):
+        add = add.assign(n=need[add.index]).sort_values(["n", "dimension"], ascending=[False, True], kind="stable")
+        out.append(Recommendation(
+            rule="rater_count", priority="medium", dimension=None,
+            title=(f"Add raters or sharpen anchors: reliability {tgt} needs " + ", ".join(
+                f"{'>50' if not np.isfinite(r.n) else int(r.n)} raters on '{r.dimension}'" for r in add.itertuples())
+                + f" (transcripts now get {add['current_raters'].median():g})"),
+            evidence={"raters_needed": {r.dimension: (None if not np.isfinite(r.n) else int(r.n)) for r in add.itertuples()},
+                      "current_raters": _f(add["current_raters"].median())},
+            magnitude=float(np.nanmax(np.minimum(add["n"], 50) - add["current_raters"]))))
+    if len(drop):
+        out.append(Recommendation(
+            rule="rater_count", priority="medium", dimension=None,
+            title=(f"Fewer raters suffice for reliability {tgt} on " + ", ".join(
+                f"'{r.dimension}' ({int(r.raters_needed)})" for r in drop.itertuples())
+                + f" (transcripts now get {drop['current_raters'].median():g})"),
+            evidence={"raters_needed": {r.dimension: int(r.raters_needed) for r in drop.itertuples()},
+                      "current_raters": _f(drop["current_raters"].median())},
+            magnitude=float((drop["current_raters"] - drop["raters_needed"]).max()) / 10))
+    return out
+
+
+def _grader_rules(ev: dict) -> list[Recommendation]:
+    g = ev.get("grader_acceptance")
+    if g is None or g.empty:
+        return []
+    bad = g[~g["passed"].astype(bool)]
+    return [Recommendation(
+        rule="grader_unfit", priority="high", dimension=str(r.dimension),
+        title=f"Grader '{r.grader}' is not fit for '{r.dimension}': it fails the acceptance criteria",
+        evidence={k: (v if isinstance(v, str) else _f(v)) for k, v in r._asdict().items()
+                  if k not in ("grader", "dimension", "passed") and isinstance(v, (str, int, float, np.number))},
+        magnitude=1.0) for r in bad.itertuples(index=False)]
+
+
+def _design_rules(ev: dict) -> list[Recommendation]:
+    cov = ev.get("coverage") or {}
+    n = cov.get("components", 1)
+    if n <= 1:
+        return []
+    return [Recommendation(
+        rule="disconnected", priority="high",
+        title=f"Connect the rating design: raters fall into {n} groups that never rate the same transcripts",
+        evidence={"components": int(n)}, magnitude=float(n))]
+
+
+def recommend(evidence: dict[str, Any], thresholds: dict[str, float] | None = None) -> list[Recommendation]:
+    """Apply every rule to the evidence and return a ranked list.
+
+    Parameters
+    ----------
+    evidence : dict
+        Named evidence tables (all optional): ``agreement`` (dimension, alpha),
+        ``confusions`` (from top_confusions), ``pairs`` (rating pairs),
+        ``disagreement_rate`` (Series by dimension), ``correlated`` (dimension_a, dimension_b,
+        rho), ``rare_levels`` (dimension, level, share), ``rater_severity`` (rater_id, dimension, severity, ci_low, ci_high), ``rater_flags``
+        (rater_id, dimension, flag), ``raters_needed`` (dimension, raters_needed,
+        current_raters), ``grader_acceptance`` (grader, dimension, passed, ...),
+        ``coverage`` (dict with ``components``).
+    thresholds : dict, optional
+        Overrides for :data:`THRESHOLDS`.
+
+    Returns
+    -------
+    list of Recommendation
+        Ranked: priority, then magnitude (descending), then rule and dimension.
+
+    Example
+    -------
+    >>> recs = recommend({"coverage": {"components": 2}})
+    >>> recs[0].rule
+    'disconnected'
+    """
+    th = {**THRESHOLDS, **(thresholds or {})}
+    n_ex = int(th["max_examples"])
+    recs = (_anchor_rules(evidence, th, n_ex) + _rater_rules(evidence, th, n_ex) + _grader_rules(evidence)
+            + _design_rules(evidence) + _redundancy_rules(evidence, th) + _dstudy_rules(evidence, th)
+            + _level_rules(evidence, th))
+    return sorted(recs, key=lambda r: (_PRIORITY[r.priority], -r.magnitude, r.rule, r.dimension or ""))

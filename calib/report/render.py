@@ -1,0 +1,150 @@
+"""Turn report objects into HTML (jinja2, autoescaped) and Markdown, and write output folders.
+
+All text that reaches HTML goes through jinja2's autoescaping; figures are embedded as
+``data:image/svg+xml;base64`` images, which browsers never run scripts from, so neither
+transcript text nor labels drawn inside a figure can become live markup. Markdown output
+HTML-escapes every cell for the same reason (most Markdown renderers pass raw HTML through).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from calib.report.plots import ReportFigure
+
+__all__ = ["environment", "figure_src", "display_table", "write_tables", "write_figures", "write_json",
+           "markdown_table", "file_sha256"]
+
+
+def environment() -> jinja2.Environment:
+    """The jinja2 environment for calib templates.
+
+    Autoescape is ON for every HTML template. Markdown templates (``*.md.j2``) escape
+    explicitly with the ``md`` filter instead, because HTML entity-escaping a Markdown
+    table twice would garble it; every untrusted field in them goes through ``| md``.
+    """
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("calib.report", "templates"),
+        autoescape=lambda name: not (name or "").endswith(".md.j2"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["figure_src"] = figure_src
+    env.filters["md"] = md_escape
+    env.filters["pct"] = lambda x: "n/a" if x is None or not math.isfinite(float(x)) else f"{100 * float(x):.0f}%"
+    env.filters["num"] = _fmt
+    return env
+
+
+def figure_src(fig: ReportFigure) -> str:
+    """``data:`` URL of a figure's SVG (base64, so no character can close the attribute)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(fig.svg.encode("utf-8")).decode("ascii")
+
+
+def md_escape(text: Any) -> str:
+    """Escape text for a Markdown table cell or paragraph: HTML-escape, then neutralise pipes."""
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
+        if not np.isfinite(x):
+            return "–"
+        return f"{x:.3f}" if abs(x) < 100 else f"{x:.0f}"
+    if isinstance(x, (list, tuple)):
+        return ", ".join(map(str, x))
+    if isinstance(x, pd.Timestamp):
+        return x.isoformat()
+    return str(x)
+
+
+def display_table(df: pd.DataFrame, max_rows: int) -> dict[str, Any]:
+    """Formatted view of a table for a template: column names, string cells, truncation count."""
+    shown = df.head(max_rows)
+    rows = [[_fmt(v) for v in row] for row in shown.itertuples(index=False, name=None)]
+    return {"columns": [str(c) for c in df.columns], "rows": rows, "hidden": max(0, len(df) - max_rows)}
+
+
+def markdown_table(t: dict[str, Any]) -> str:
+    """Pipe table from :func:`display_table` output (cells escaped)."""
+    head = "| " + " | ".join(md_escape(c) for c in t["columns"]) + " |"
+    sep = "|" + "|".join("---" for _ in t["columns"]) + "|"
+    body = ["| " + " | ".join(md_escape(c) for c in r) + " |" for r in t["rows"]]
+    extra = [f"\n*{t['hidden']} more rows in the table files.*"] if t["hidden"] else []
+    return "\n".join([head, sep, *body, *extra])
+
+
+def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out.columns = [str(c) for c in out.columns]
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(lambda v: v if v is None or isinstance(v, str) else
+                                (json.dumps(v, sort_keys=True, default=str) if isinstance(v, (list, dict, tuple))
+                                 else str(v)))
+    return out.reset_index(drop=True)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[str]:
+    """Write each table as Parquet and CSV (deterministic bytes for identical frames)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for name in sorted(tables):
+        df = _parquet_safe(tables[name])
+        df.to_parquet(folder / f"{name}.parquet", index=False, compression="zstd")
+        df.to_csv(folder / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
+        names.append(name)
+    return names
+
+
+def write_figures(figures: list[ReportFigure], folder: Path) -> list[str]:
+    """Write each figure's SVG to ``folder/<key>.svg``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in figures:
+        (folder / f"{f.key}.svg").write_text(f.svg, encoding="utf-8")
+    return [f"{f.key}.svg" for f in figures]
+
+
+def write_json(obj: Any, path: Path) -> None:
+    """Stable JSON: sorted keys, 2-space indent, NaN written as null, trailing newline."""
+    path.write_text(json.dumps(_clean(obj), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+                    encoding="utf-8")
+
+
+def _clean(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if isinstance(o, (bool, np.bool_)):
+        return bool(o)
+    if isinstance(o, (int, np.integer)):
+        return int(o)
+    if isinstance(o, (float, np.floating)):
+        return None if not np.isfinite(o) else round(float(o), 6)
+    if isinstance(o, Path):
+        return o.as_posix()
+    return o
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()

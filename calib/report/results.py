@@ -1,0 +1,505 @@
+"""Assemble a :class:`ReportResults` from a store: call the analyses, collect tables and figures.
+
+The order of work is the order of the report: overview, agreement, scale use, rater
+effects, reliability planning, automated graders, recommendations. Each section builder
+takes the inputs and the analyses already run, and never recomputes an analysis' numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from calib import __version__
+from calib.report import _descriptive as desc
+from calib.report import plots
+from calib.report._analyses import Analysis, call_analysis, frame
+from calib.report._inputs import ReportInputs
+from calib.report._model import ReportResults, Section
+from calib.report.recommend import THRESHOLDS, recommend, verdict
+
+__all__ = ["ReportOptions", "build_results", "SECTION_TITLES"]
+
+SECTION_TITLES: dict[str, str] = {
+    "overview": "Overview",
+    "agreement": "Agreement per dimension",
+    "scale_use": "Scale use and anchor ambiguity",
+    "rater_effects": "Rater effects",
+    "reliability_planning": "Reliability planning",
+    "graders": "Automated graders",
+    "recommendations": "Recommendations",
+}
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Resolved options of one report run (written to ``run.json``).
+
+    Attributes
+    ----------
+    seed : int
+        Seed for every bootstrap the analyses run.
+    n_boot : int
+        Bootstrap resamples for confidence intervals.
+    thresholds : dict
+        Overrides for :data:`calib.report.recommend.THRESHOLDS`.
+    max_raters_dstudy : int
+        Largest number of raters in the D-study chart.
+    """
+
+    seed: int = 20260101
+    n_boot: int = 500
+    thresholds: dict[str, float] = field(default_factory=dict)
+    max_raters_dstudy: int = 6
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"seed": self.seed, "n_boot": self.n_boot, "max_raters_dstudy": self.max_raters_dstudy,
+                "thresholds": {**THRESHOLDS, **self.thresholds}}
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.0f}%"
+
+
+# ---------------------------------------------------------------------------------------------
+# analyses (calls into the stages on the left; adapters normalise their outputs)
+# ---------------------------------------------------------------------------------------------
+
+def _human(ratings: pd.DataFrame) -> pd.DataFrame:
+    return ratings[ratings["rater_type"].eq("human")]
+
+
+def _agreement(inp: ReportInputs, opt: ReportOptions, by: str = "dimension") -> Analysis:
+    kw = {}
+    if by != "dimension":
+        if inp.transcripts is None or by not in inp.transcripts.columns:
+            return Analysis("not computed", f"the transcripts table has no {by!r} column")
+        kw["unit_info"] = inp.transcripts[["transcript_id", by]]
+    a = call_analysis("calib.agreement", ("agreement_table",), _human(inp.ratings), by=by,
+                      categories=np.asarray(inp.rubric.scale.values), n_boot=opt.n_boot, seed=opt.seed,
+                      dimension_order=list(inp.rubric.dimension_ids), **kw)
+    if a.ok:
+        a.value = _normalise_agreement(frame(a.value))
+    return a
+
+
+_AGREEMENT_COLUMNS = {  # our short name -> column of calib.agreement.agreement_table
+    "alpha": ("alpha_ordinal", "alpha"),
+    "alpha_low": ("alpha_ordinal_low", "alpha_low"),
+    "alpha_high": ("alpha_ordinal_high", "alpha_high"),
+}
+
+
+def _normalise_agreement(t: pd.DataFrame | None) -> pd.DataFrame | None:
+    if t is None:
+        return None
+    t = t.reset_index() if "dimension" not in t.columns else t.copy()
+    for ours, cands in _AGREEMENT_COLUMNS.items():
+        for c in cands:
+            if c in t.columns and ours not in t.columns:
+                t[ours] = t[c]
+    return t
+
+
+# ---------------------------------------------------------------------------------------------
+# sections
+# ---------------------------------------------------------------------------------------------
+
+def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict) -> Section:
+    s = Section("overview", SECTION_TITLES["overview"])
+    counts = desc.overview_counts(inp.ratings, inp.transcripts)
+    per_rater, cov = desc.design_coverage(inp.ratings)
+    miss = desc.missingness(inp.ratings, dims)
+    ev["coverage"] = cov
+    s.facts.update(counts=counts, coverage=cov)
+    s.tables["coverage"] = per_rater
+    s.tables["missingness"] = miss
+    if "human" in miss.columns:
+        s.facts["missing_human_share"] = {r.dimension: round(float(r.human), 4) for r in miss.itertuples()}
+    if agreement.ok and agreement.value is not None and "alpha" in agreement.value.columns:
+        a = agreement.value.set_index("dimension").reindex(dims)
+        v = pd.DataFrame({"dimension": dims, "alpha": a["alpha"].to_numpy(float)})
+        for c in ("alpha_low", "alpha_high"):
+            v[c] = a[c].to_numpy(float) if c in a.columns else np.nan
+        # the agreement stage's band is the verdict; recompute only if it did not return one
+        v["verdict"] = (a["band"].astype(str).to_numpy() if "band" in a.columns else [verdict(x) for x in v["alpha"]])
+        s.tables["verdicts"] = v
+        s.show.append(("Verdict per dimension (Krippendorff's alpha, ordinal; reliable >= .800, tentative >= .667)",
+                       "verdicts", 20))
+        tally = v["verdict"].value_counts()
+        s.facts["verdicts"] = dict(zip(v["dimension"], v["verdict"]))
+        s.takeaway = (f"{counts['rated_transcripts']} transcripts, {counts['raters'].get('human', 0)} human raters: "
+                      f"{tally.get('reliable', 0)} of {len(dims)} dimensions reliable, {tally.get('tentative', 0)} "
+                      f"tentative, {tally.get('unreliable', 0)} unreliable.")
+    else:
+        s.facts["verdicts"] = {d: "not computed" for d in dims}
+        s.not_computed("verdict per dimension", agreement.reason or "agreement table has no alpha column")
+        s.takeaway = (f"{counts['rated_transcripts']} transcripts rated by {counts['raters'].get('human', 0)} human "
+                      f"raters; reliability verdicts are not computed.")
+    conn = "connected" if cov.get("connected") else f"NOT connected ({cov.get('components')} components)"
+    s.notes.append(f"Rating design is {conn}; raters per transcript: "
+                   f"{cov.get('raters_per_transcript', {})}.")
+    s.show += [("Human raters: transcripts rated and design component", "coverage", 30),
+               ("Share of expected ratings missing, by rater type", "missingness", 20)]
+    return s
+
+
+def _agreement_section(inp: ReportInputs, dims: list[str], agreement: Analysis, by_qtype: Analysis) -> Section:
+    s = Section("agreement", SECTION_TITLES["agreement"])
+    if not agreement.ok or agreement.value is None:
+        s.not_computed("agreement per dimension", agreement.reason)
+        s.takeaway = "Agreement statistics are not available for this report."
+        return s
+    t = agreement.value
+    s.tables["by_dimension"] = t.reset_index(drop=True)
+    s.show.append(("Agreement per dimension with 95% bootstrap CIs", "by_dimension", 20))
+    s.notes += [f"Analysis warning: {w}" for w in agreement.warnings]
+    cols = [c for c in t.columns if c != "dimension" and pd.api.types.is_numeric_dtype(t[c])]
+    s.facts["by_dimension"] = {str(r["dimension"]): {c: _num(r[c]) for c in cols} for _, r in t.iterrows()}
+    if "alpha" in t.columns:
+        worst = t.loc[t["alpha"].idxmin()] if t["alpha"].notna().any() else None
+        best = t.loc[t["alpha"].idxmax()] if t["alpha"].notna().any() else None
+        if worst is not None:
+            s.takeaway = (f"Alpha ranges from {worst['alpha']:.2f} ({worst['dimension']}) to "
+                          f"{best['alpha']:.2f} ({best['dimension']}).")
+        fd = t.assign(low=t.get("alpha_low", np.nan), high=t.get("alpha_high", np.nan),
+                      flag=t["alpha"] < THRESHOLDS["alpha_tentative"])
+        s.figures.append(plots.forest_plot(
+            fd, label="dimension", estimate="alpha", low="low", high="high", highlight="flag",
+            xlabel="Krippendorff's alpha (ordinal), 95% CI", key="agreement_alpha_forest",
+            title="Krippendorff's alpha per dimension",
+            alt=("Forest plot of ordinal Krippendorff's alpha with 95% confidence intervals for each rubric "
+                 "dimension, with reference lines at .667 and .800; " + "; ".join(
+                     f"{r.dimension} {r.alpha:.2f}" for r in fd.itertuples() if np.isfinite(r.alpha))),
+            bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"])))
+    if by_qtype.ok and by_qtype.value is not None:
+        s.tables["by_question_type"] = by_qtype.value
+        s.show.append(("Agreement by question type", "by_question_type", 40))
+    elif by_qtype.reason:
+        s.not_computed("agreement by question type", by_qtype.reason)
+    return s
+
+
+def _num(x: Any) -> Any:
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return None if not np.isfinite(f) else round(f, 6)
+
+
+def _scale_use(inp: ReportInputs, dims: list[str], ev: dict, th: dict) -> Section:
+    s = Section("scale_use", SECTION_TITLES["scale_use"])
+    rubric = inp.rubric
+    levels = np.asarray(rubric.scale.values)
+    dist = desc.score_distribution(inp.ratings, dims, levels)
+    per_rater = desc.rater_score_distribution(inp.ratings, levels)
+    rare = desc.rare_levels(dist, th["rare_level_share"])
+    pairs = desc.disagreement_pairs(inp.ratings)
+    conf = desc.top_confusions(pairs)
+    conf_all = desc.confusion_table(pairs)
+    excess = desc.excess_disagreement(pairs)
+    corr = desc.dimension_correlations(inp.ratings, dims)
+    correlated = desc.correlated_pairs(corr, th["redundancy_rho"])
+    rate = (pairs.assign(dis=pairs["low"] != pairs["high"]).groupby("dimension")["dis"].mean()
+            if not pairs.empty else pd.Series(dtype=float))
+    ev.update(pairs=pairs, confusions=conf_all, rare_levels=rare, correlated=correlated, excess=excess)
+    excess_t = excess.merge(rate.rename("disagreement_rate").rename_axis("dimension").reset_index(),
+                            on="dimension", how="left")
+    s.tables.update(distribution=dist, distribution_by_rater=per_rater, rare_levels=rare, top_confusions=conf,
+                    confusions=conf_all, correlations=corr.reset_index(), redundant_pairs=correlated,
+                    disagreement=excess_t)
+    names = {str(k): str(v) for k, v in rubric.scale.labels.items()}
+    lv = [str(int(x)) for x in levels]
+    s.figures.append(plots.stacked_levels(
+        dist, label="dimension", levels=lv, level_names=names, key="scale_distribution",
+        title="Score distribution per dimension (human ratings)",
+        alt="Stacked bars of the share of human ratings at each scale level for each dimension; " + "; ".join(
+            f"{r['dimension']}: " + ", ".join(f"{c}={_pct(r[c])}" for c in lv) for _, r in dist.iterrows())))
+    if not pairs.empty:
+        d = pairs[pairs["low"] != pairs["high"]]
+        lab = d["low"].astype(int).astype(str) + " vs " + d["high"].astype(int).astype(str)
+        m = pd.crosstab(d["dimension"], lab, normalize="index").reindex(index=dims).fillna(0) * 100
+        s.tables["confusion_shares"] = m.rename_axis(index="dimension", columns=None).reset_index()
+        s.figures.append(plots.heatmap(
+            m, key="disagreement_matrix", title="Which levels raters confuse (share of each dimension's disagreements)",
+            alt=("Heatmap: for each dimension, the percentage of disagreeing rater pairs by the two levels given; "
+                 + "; ".join(f"{r.dimension}: {int(r.low)} vs {int(r.high)} is {r.share_within:.0%}"
+                             for r in conf.itertuples())),
+            xlabel="Levels given by the two raters", ylabel="Dimension", fmt="{:.0f}", vmin=0, vmax=100,
+            cbar_label="% of disagreements"))
+    if corr.shape[0] > 1:
+        s.figures.append(plots.heatmap(
+            corr, key="dimension_correlations", title="Correlation between dimensions (per-transcript consensus)",
+            alt="Heatmap of Spearman correlations between dimensions' consensus scores; highest pairs: " + "; ".join(
+                f"{r.dimension_a}-{r.dimension_b} {r.rho:.2f}" for r in desc.correlated_pairs(corr, -1).head(3).itertuples()),
+            xlabel="Dimension", ylabel="Dimension", fmt="{:.2f}", vmin=-1, vmax=1, cmap="PuOr",
+            cbar_label="Spearman rho"))
+    if not conf.empty:
+        top = conf.iloc[0]
+        s.takeaway = (f"{int(top['low'])} vs {int(top['high'])} on {top['dimension']} accounts for "
+                      f"{top['share_within']:.0%} of that dimension's disagreements "
+                      f"({top['share_all']:.0%} of all); {len(rare)} level(s) almost unused; "
+                      f"{len(correlated)} redundant dimension pair(s).")
+    else:
+        s.takeaway = "No two human raters scored the same transcript and dimension, so no disagreement analysis."
+    s.facts.update(
+        top_confusions=[{k: _num(v) for k, v in r.items()} for r in conf.to_dict("records")],
+        rare_levels=[{"dimension": r.dimension, "level": int(r.level), "share": _num(r.share)} for r in rare.itertuples()],
+        redundant_pairs=[{"dimension_a": r.dimension_a, "dimension_b": r.dimension_b, "rho": _num(r.rho)}
+                         for r in correlated.itertuples()],
+        disagreement={r.dimension: {"rate": _num(r.disagreement_rate), "excess_ratio": _num(r.ratio)}
+                      for r in excess_t.itertuples()})
+    s.show += [("Most-confused level pair per dimension", "top_confusions", 20),
+               ("Disagreement per dimension: share of rater pairs that differ, and dimension-specific "
+                "disagreement (rater-pair offsets removed) relative to the other dimensions", "disagreement", 20),
+               ("Levels almost never used", "rare_levels", 40),
+               ("Dimension pairs that may measure one thing", "redundant_pairs", 20)]
+    return s
+
+
+def _severity_from_deviations(dev: pd.DataFrame) -> pd.DataFrame:
+    """Descriptive fallback in the additive model's layout (positive severity = harsh)."""
+    return pd.DataFrame({"rater_id": dev["rater_id"], "dimension": dev["dimension"], "n": dev["n"],
+                         "severity": -dev["mean_diff"], "ci_low": -dev["ci_high"], "ci_high": -dev["ci_low"]})
+
+
+def _rater_effects(inp: ReportInputs, dims: list[str], ev: dict, th: dict, opt: ReportOptions) -> Section:
+    s = Section("rater_effects", SECTION_TITLES["rater_effects"])
+    human = _human(inp.ratings)
+    add = call_analysis("calib.raters", ("fit_additive",), human)
+    if add.ok:
+        sev = add.value.raters.copy()
+        source = "calib.raters.fit_additive (score points, positive = harsh)"
+    else:
+        s.not_computed("model-based severity per dimension", add.reason)
+        sev = _severity_from_deviations(desc.rater_deviations(desc.rater_vs_consensus(inp.ratings)))
+        source = "difference from the leave-one-out consensus (descriptive fallback)"
+    s.notes.append(f"Severity source: {source}.")
+    per_dim = sev[sev["dimension"] != "all"]
+    flagged = per_dim[(per_dim["severity"].abs() >= th["rater_deviation"]) &
+                      ((per_dim["ci_low"] > 0) | (per_dim["ci_high"] < 0))]
+    ev["rater_severity"] = per_dim
+    key = per_dim.set_index(["rater_id", "dimension"]).index
+    order = (per_dim.assign(_f=key.isin(flagged.set_index(["rater_id", "dimension"]).index),
+                            _a=per_dim["severity"].abs())
+             .sort_values(["_f", "_a", "rater_id", "dimension"], ascending=[False, False, True, True], kind="stable")
+             .drop(columns=["_f", "_a"]).reset_index(drop=True))
+    s.tables["severity"] = order
+    s.show.append((f"Rater severity per dimension, flagged first (|severity| >= {th['rater_deviation']} points and "
+                   "95% CI excluding 0)", "severity", 16))
+    s.facts["flagged"] = [{"rater_id": r.rater_id, "dimension": r.dimension, "severity": _num(r.severity),
+                           "ci": [_num(r.ci_low), _num(r.ci_high)]} for r in flagged.itertuples()]
+    s.facts["severity_source"] = source
+    overall = sev[sev["dimension"] == "all"] if (sev["dimension"] == "all").any() else \
+        per_dim.groupby("rater_id", as_index=False)[["severity", "ci_low", "ci_high"]].mean()
+    ofd = overall.assign(flag=overall["rater_id"].isin(flagged["rater_id"])).sort_values(
+        ["flag", "severity", "rater_id"], ascending=[False, False, True], kind="stable")
+    if len(ofd):
+        s.figures.append(plots.forest_plot(
+            ofd, label="rater_id", estimate="severity", low="ci_low", high="ci_high", highlight="flag", reference=0.0,
+            xlabel="Severity (score points; positive = harsher than the average rater), 95% CI",
+            key="rater_severity_forest", title="Rater severity/leniency (mean over dimensions), flagged raters first",
+            alt="Forest plot of each human rater's severity with 95% confidence intervals; "
+                + "; ".join(f"{r.rater_id} {r.severity:+.2f}" for r in ofd.itertuples())))
+        hm = per_dim.pivot(index="rater_id", columns="dimension", values="severity").reindex(
+            columns=[d for d in dims if d in set(per_dim["dimension"])])
+        s.figures.append(plots.heatmap(
+            hm, key="rater_severity_by_dimension", title="Severity per rater and dimension (score points)",
+            alt="Heatmap of rater severity per dimension; largest: " + "; ".join(
+                f"{r.rater_id} on {r.dimension} {r.severity:+.2f}" for r in order.head(5).itertuples()),
+            xlabel="Dimension", ylabel="Rater", fmt="{:+.2f}", cmap="PuOr_r", vmin=-1, vmax=1,
+            cbar_label="severity (points, + = harsh)"))
+    mfrm = call_analysis("calib.raters", ("fit_mfrm",), human,
+                         scale=(int(inp.rubric.scale.min), int(inp.rubric.scale.max)))
+    if mfrm.ok:
+        mr = mfrm.value.raters
+        keep = [c for c in ("rater_id", "measure", "se", "infit", "infit_zstd", "outfit", "outfit_zstd",
+                            "observed_average", "fair_average", "count", "n") if c in mr.columns]
+        s.tables["mfrm_raters"] = mr[keep].reset_index(drop=True)
+        s.show.append(("Many-facet Rasch model: rater measure (logits, + = severe) and fit mean-squares "
+                       "(infit/outfit outside 0.5-1.5 = misfit)", "mfrm_raters", 30))
+        s.notes += [f"MFRM warning: {w}" for w in mfrm.warnings]
+    else:
+        s.not_computed("many-facet Rasch fit statistics", mfrm.reason)
+    diag = call_analysis("calib.raters", ("rater_effects",), human, model="additive",
+                         transcripts=inp.transcripts, fit=add.value if add.ok else None)
+    fl = frame(diag.value) if diag.ok else None
+    if fl is not None:
+        s.tables["diagnostics"] = fl.reset_index(drop=True)
+        flagged_fx = fl[fl["flagged"].astype(bool)] if "flagged" in fl.columns else fl.iloc[0:0]
+        s.tables["flags"] = flagged_fx.reset_index(drop=True)
+        s.show.insert(0, ("Flagged rater effects (severity, misfit, halo, central tendency, drift, subgroup); "
+                          "all diagnostics are in tables/rater_effects__diagnostics", "flags", 40))
+        s.facts["flags"] = [{"rater_id": str(r.rater_id), "dimension": str(r.dimension), "effect": str(r.effect),
+                             "value": _num(r.value)} for r in flagged_fx.itertuples()]
+        # calib.raters owns the flagging rules: its flags replace the report's fallback threshold
+        ev["rater_flags"] = flagged_fx.rename(columns={"effect": "flag"})
+        ev.pop("rater_severity", None)
+        sev_fl = flagged_fx[(flagged_fx["effect"] == "severity") & (flagged_fx["dimension"] != "all")]
+        flagged = per_dim.merge(sev_fl[["rater_id", "dimension"]], on=["rater_id", "dimension"])
+    else:
+        s.not_computed("halo, central tendency, drift and subgroup diagnostics", diag.reason or "unrecognised output")
+    n_flag = flagged["rater_id"].nunique()
+    s.takeaway = (f"{n_flag} rater(s) are >= {th['rater_deviation']} points off on some dimension: "
+                  + ", ".join(f"{r} ({'severe' if v > 0 else 'lenient'})" for r, v in
+                              flagged.groupby("rater_id")["severity"].mean().items()) + "."
+                  if n_flag else f"No rater is {th['rater_deviation']} points or more off on any dimension.")
+    return s
+
+
+def _planning(inp: ReportInputs, dims: list[str], ev: dict, th: dict, opt: ReportOptions) -> Section:
+    s = Section("reliability_planning", SECTION_TITLES["reliability_planning"])
+    human = _human(inp.ratings)
+    comps, curves, needed = [], [], []
+    reasons = []
+    for d in dims:  # one G-study per dimension: transcripts x raters (incomplete, REML)
+        sub = human[human["dimension"] == d]
+        g = call_analysis("calib.raters", ("g_study",), sub, "transcript_id", ["rater_id"])
+        if not g.ok:
+            reasons.append(f"{d}: {g.reason}")
+            continue
+        comps.append(g.value.components.drop(columns=["indices"], errors="ignore").assign(dimension=d))
+        ds = g.value.d_study({"rater_id": list(range(1, opt.max_raters_dstudy + 1))})
+        curves.append(ds.assign(dimension=d))
+        need = g.value.n_needed("rater_id", target=th["target_reliability"], coefficient="Phi", max_n=50)
+        cur = float(sub.groupby("transcript_id")["rater_id"].nunique().median()) if len(sub) else np.nan
+        needed.append({"dimension": d, "raters_needed": np.nan if need is None else float(need),
+                       "current_raters": cur})
+    if reasons:
+        s.not_computed("G-study for some dimensions", "; ".join(reasons)[:400])
+    if not comps:
+        s.takeaway = "Reliability planning is not available for this report."
+        return s
+    comp = pd.concat(comps, ignore_index=True)
+    curve = pd.concat(curves, ignore_index=True)
+    need = pd.DataFrame(needed)
+    ev["raters_needed"] = need
+    s.tables.update(variance_components=comp[["dimension"] + [c for c in comp.columns if c != "dimension"]],
+                    d_study=curve[["dimension"] + [c for c in curve.columns if c != "dimension"]],
+                    raters_needed=need)
+    s.figures.append(plots.dstudy_plot(
+        curve, x="n_rater_id", y="Phi", group="dimension", key="d_study", target=th["target_reliability"],
+        title="D-study: expected reliability (Phi) vs number of raters per transcript",
+        ylabel="Expected reliability (Phi, absolute decisions)",
+        alt="Line chart of the dependability coefficient Phi against the number of raters for each dimension; "
+            + "; ".join(f"{r.dimension} needs {'more than 50' if not np.isfinite(r.raters_needed) else int(r.raters_needed)}"
+                        for r in need.itertuples())))
+    s.show += [(f"Raters needed for Phi >= {th['target_reliability']:.2f} (current: median raters per transcript)",
+                "raters_needed", 20), ("G-study variance components per dimension", "variance_components", 40)]
+    s.facts["raters_needed"] = {r.dimension: _num(r.raters_needed) for r in need.itertuples()}
+    s.facts["current_raters"] = {r.dimension: _num(r.current_raters) for r in need.itertuples()}
+    worst = need.sort_values("raters_needed", ascending=False, kind="stable").iloc[0]
+    s.takeaway = (f"Raters needed for reliability {th['target_reliability']:.2f}: from "
+                  f"{need['raters_needed'].min():.0f} to {worst['raters_needed']:.0f} ({worst['dimension']}); "
+                  f"transcripts currently get {need['current_raters'].median():.0f}.")
+    return s
+
+
+def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd.DataFrame | None) -> Section:
+    s = Section("graders", SECTION_TITLES["graders"])
+    machine = inp.ratings[inp.ratings["rater_type"].ne("human")]
+    if machine.empty:
+        s.not_computed("grader comparison", "the store has no rule or LLM grader ratings (run 'calib grade')")
+        s.takeaway = "No automated grader has scored these transcripts."
+        return s
+    cons = desc.consensus_scores(inp.ratings)
+    m = machine.merge(cons, on=["transcript_id", "dimension"], how="inner")
+    s.facts["graders"] = sorted(machine["rater_id"].astype(str).unique())
+    s.facts["unscored"] = {str(k): int(v) for k, v in machine.groupby("rater_id")["score"].apply(
+        lambda x: x.isna().sum()).items()}
+    val = call_analysis("calib.graders", ("validate_grader", "validate_graders"), inp.ratings, inp.rubric)
+    if val.ok and frame(val.value) is not None:
+        vt = frame(val.value)
+        s.tables["validation"] = vt.reset_index(drop=True)
+        s.show.append(("Grader vs human consensus, against the human-human baseline", "validation", 40))
+        if {"grader", "dimension", "passed"} <= set(vt.columns):
+            ev["grader_acceptance"] = vt
+    else:
+        s.not_computed("grader validation against the acceptance criteria", val.reason)
+    sc = m[m["score"].notna()]
+    if len(sc):
+        s.figures.append(plots.bland_altman(
+            ((sc["score"] + sc["consensus"]) / 2).to_numpy(float), (sc["score"] - sc["consensus"]).to_numpy(float),
+            key="grader_bland_altman", title="Bland-Altman: graders vs human consensus (all dimensions)",
+            alt=(f"Bland-Altman plot of {len(sc)} grader scores against the human consensus; mean difference "
+                 f"{(sc['score'] - sc['consensus']).mean():+.2f} points.")))
+        if lengths is not None:
+            ln = sc.merge(lengths, on="transcript_id")
+            s.figures.append(plots.scatter_length(
+                ln["candidate_words"].to_numpy(float), ln["score"].to_numpy(float), groups=ln["rater_id"].to_numpy(str),
+                key="grader_length", title="Score vs transcript length (length bias)",
+                alt="Scatter of grader scores against candidate word count with a least-squares line per grader."))
+    s.takeaway = f"{len(s.facts['graders'])} automated grader(s): " + ", ".join(s.facts["graders"]) + "."
+    return s
+
+
+def _recommendations(recs: list, th: dict) -> Section:
+    s = Section("recommendations", SECTION_TITLES["recommendations"])
+    s.tables["recommendations"] = pd.DataFrame(
+        [{"rank": i + 1, "priority": r.priority, "rule": r.rule, "dimension": r.dimension, "action": r.title,
+          "transcripts": ", ".join(r.transcripts)} for i, r in enumerate(recs)],
+        columns=["rank", "priority", "rule", "dimension", "action", "transcripts"])
+    s.takeaway = (f"{len(recs)} recommendation(s); first: {recs[0].title}." if recs else
+                  "No rule fired: no rubric change is indicated by this data.")
+    return s
+
+
+def build_results(inputs: ReportInputs, options: ReportOptions | None = None) -> ReportResults:
+    """Run the analyses on ``inputs`` and assemble every report section.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        Ratings, transcripts and rubric (see :func:`calib.report.load_inputs`).
+    options : ReportOptions, optional
+
+    Returns
+    -------
+    ReportResults
+
+    Example
+    -------
+    >>> from calib.report import load_inputs, build_results  # doctest: +SKIP
+    >>> res = build_results(load_inputs("reports/demo/store"))  # doctest: +SKIP
+    >>> [s.key for s in res.sections][:2]  # doctest: +SKIP
+    ['overview', 'agreement']
+    """
+    opt = options or ReportOptions()
+    th = {**THRESHOLDS, **opt.thresholds}
+    dims = list(inputs.rubric.dimension_ids)
+    ev: dict[str, Any] = {"n_dimensions": len(dims)}
+    agreement = _agreement(inputs, opt)
+    if agreement.ok and agreement.value is not None:
+        ev["agreement"] = agreement.value
+    by_qtype = _agreement(inputs, opt, by="question_type")
+    lengths = desc.transcript_lengths(inputs.transcripts) if inputs.transcripts is not None else None
+    sections = [
+        _overview(inputs, dims, agreement, ev),
+        _agreement_section(inputs, dims, agreement, by_qtype),
+        _scale_use(inputs, dims, ev, th),
+        _rater_effects(inputs, dims, ev, th, opt),
+        _planning(inputs, dims, ev, th, opt),
+        _graders(inputs, dims, ev, th, lengths),
+    ]
+    recs = recommend(ev, th)
+    sections.append(_recommendations(recs, th))
+    headline = [s.takeaway for s in sections if s.key in ("overview", "scale_use")]
+    headline.append(f"Top recommendation: {recs[0].title}." if recs else sections[-1].takeaway)
+    r = inputs.rubric
+    meta = {
+        "calib_version": __version__,
+        "rubric": {"id": r.id, "version": r.version, "title": r.title, "content_hash": r.content_hash},
+        "synthetic": inputs.synthetic,
+        "dimensions": dims,
+        "scale": {"min": int(r.scale.min), "max": int(r.scale.max),
+                  "labels": {str(k): v for k, v in r.scale.labels.items()}},
+        "options": opt.to_dict(),
+    }
+    return ReportResults(meta=meta, sections=sections, recommendations=recs, headline=headline)
