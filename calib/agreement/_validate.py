@@ -78,7 +78,9 @@ def resolve_categories(x: np.ndarray, categories: Any = None, name: str = "categ
     """
     observed = np.unique(x[~np.isnan(x)])
     if categories is None:
-        return observed
+        # no rating at all: a placeholder category keeps array shapes valid; every statistic
+        # is then NaN + CalibWarning because no unit is pairable
+        return observed if observed.size else np.zeros(1)
     cats = np.unique(np.asarray(categories, dtype=float))
     if cats.size == 0 or np.isnan(cats).any():
         raise DataValidationError(f"{name}: must be a non-empty list of numeric category values")
