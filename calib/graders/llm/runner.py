@@ -37,7 +37,7 @@ from calib.graders.llm.prompt import MODES, build_messages, get_template, iter_c
 from calib.graders.llm.provider import ChatRequest, ChatResponse, OpenAICompatibleProvider, Provider, ProviderError
 from calib.graders.llm.retry import RetryPolicy, complete_with_retries
 
-__all__ = ["LLMGrader", "reparse", "ratings_from_outputs", "OUTPUT_COLUMNS", "RESPONSE_FORMATS"]
+__all__ = ["LLMGrader", "reparse", "ratings_from_outputs", "format_summary", "OUTPUT_COLUMNS", "RESPONSE_FORMATS"]
 
 log = logging.getLogger("calib.graders.llm")
 
@@ -608,3 +608,39 @@ def reparse(llm_outputs: pd.DataFrame, rubric, *, cache_path=None) -> GradeResul
         "reparsed_calls": int(outputs["call_id"].nunique()),
     }
     return GradeResult(ratings=ratings, evidence=outputs, summary=summary)
+
+
+def format_summary(summary: Mapping[str, Any]) -> str:
+    """The end-of-run summary as a few human-readable lines (for the CLI).
+
+    Examples
+    --------
+    >>> print(format_summary({"rater_id": "llm-1", "ratings": 8, "scored": 7, "unscored": 1, "failed": 0,
+    ...                       "calls": 1, "calls_made": 1, "cache_hits": 0, "retries": 0,
+    ...                       "tokens": {"prompt": 900, "completion": 80}, "cost": "unknown",
+    ...                       "elapsed_s": 1.5, "unscored_reasons": {"off-scale": 1}}))
+    llm-1: 8 ratings: 7 scored, 1 unscored, 0 failed
+    calls: 1 (1 made, 0 cache hits, 0 retries) in 1.5 s
+    tokens: 900 prompt + 80 completion; cost: unknown
+    unscored: off-scale 1
+    """
+    lines = [
+        f"{summary.get('rater_id', 'llm')}: {summary['ratings']} ratings: {summary['scored']} scored, "
+        f"{summary['unscored']} unscored, {summary['failed']} failed",
+        f"calls: {summary['calls']} ({summary['calls_made']} made, {summary['cache_hits']} cache hits, "
+        f"{summary['retries']} retries) in {summary['elapsed_s']} s",
+    ]
+    tok = summary.get("tokens") or {}
+    cost = summary.get("cost")
+    cost_s = f"${cost:.4f}" if isinstance(cost, (int, float)) else str(cost)
+    lines.append(f"tokens: {tok.get('prompt')} prompt + {tok.get('completion')} completion; cost: {cost_s}")
+    reasons = summary.get("unscored_reasons") or {}
+    if reasons:
+        lines.append("unscored: " + ", ".join(f"{k} {v}" for k, v in reasons.items()))
+    for row in summary.get("self_consistency") or []:
+        if row.get("n_units"):
+            lines.append(
+                f"self-consistency {row['dimension']}: modal share {row['modal_share']:.2f}, "
+                f"all agree {row['all_agree']:.2f}, mean sd {row['mean_sd']:.2f} (n={row['n_units']})"
+            )
+    return "\n".join(lines)
