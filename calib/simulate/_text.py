@@ -55,13 +55,6 @@ def question_ids() -> list[str]:
     return list(load_phrases()["questions"])
 
 
-def _bank(phrases: dict, item: str, level: int) -> list[str]:
-    dims = phrases["dimensions"]
-    if item in ("open", "close"):
-        return dims["communication"][item][level]
-    return dims[item][level]
-
-
 def assemble_turns(
     question_idx: np.ndarray,
     levels: np.ndarray,
@@ -100,11 +93,12 @@ def assemble_turns(
     """
     phrases = load_phrases()
     questions = list(phrases["questions"].values())
-    fillers = phrases["fillers"]
+    fillers = [(f, len(f.split())) for f in phrases["fillers"]]
     interviewer = phrases["interviewer"]
     n = len(question_idx)
     dim_col = {d: j for j, d in enumerate(dimensions)}
-    comm = dim_col["communication"]
+    item_col = {**dim_col, "open": dim_col["communication"], "close": dim_col["communication"]}
+    banks = _formatted_banks(phrases)
 
     # All randomness drawn up front, vectorised; the loop below only indexes into it.
     n_exchanges = rng.integers(2, _MAX_EXCHANGES + 1, size=n)
@@ -114,20 +108,26 @@ def assemble_turns(
     n_fill = rng.poisson(0.8 * np.exp(0.9 * verbosity)[:, None], size=(n, _MAX_EXCHANGES))
     fill_pick = rng.integers(0, len(fillers), size=(n, _MAX_EXCHANGES, _MAX_FILL))
     words_per_s = rng.uniform(2.0, 3.2, size=n)
+    n_fill = np.minimum(n_fill, _MAX_FILL).tolist()
+    fill_pick = fill_pick.tolist()
+    draws = draws.tolist()
+    levels = np.asarray(levels).tolist()
+    question_idx = np.asarray(question_idx).tolist()
+    n_exchanges = n_exchanges.tolist()
+    words_per_s = words_per_s.tolist()
+    constraints_used = [c % len(questions[q]["constraints"]) for q, c in zip(question_idx, constraint_idx.tolist())]
 
     out: list[list[dict]] = []
-    constraints_used = np.empty(n, dtype=np.int64)
     for i in range(n):
         q = questions[question_idx[i]]
-        ci = constraint_idx[i] % len(q["constraints"])
-        constraints_used[i] = ci
-        slots = {**q["slots"], **{k: v for k, v in q["constraints"][ci].items() if k != "ask"}}
-        slots["constraint_short"] = q["constraints"][ci]["short"]
+        ci = constraints_used[i]
+        bank = banks[question_idx[i]][ci]
+        lv = levels[i]
         d = draws[i]
         k = 0  # next unused draw
         turns: list[dict] = []
         t = 0.0
-        for ex, (prompt_kind, items) in enumerate(_LAYOUTS[int(n_exchanges[i])]):
+        for ex, (prompt_kind, items) in enumerate(_LAYOUTS[n_exchanges[i]]):
             if prompt_kind == "question":
                 prompt = q["prompts"][d[k] % len(q["prompts"])]
             elif prompt_kind == "constraint":
@@ -136,21 +136,57 @@ def assemble_turns(
             else:
                 prompt = interviewer[prompt_kind][d[k] % len(interviewer[prompt_kind])]
             k += 1
-            turns.append({"speaker": "interviewer", "text": prompt, "start_s": float(round(t, 1))})
-            t += len(prompt.split()) / 2.5 + 1.0
+            turns.append({"speaker": "interviewer", "text": prompt, "start_s": round(t, 1)})
+            t += prompt.count(" ") / 2.5 + 1.4  # words / 2.5 words per s + a 1 s pause
             sentences = []
+            n_words = 0
             for item in items:
-                col = comm if item in ("open", "close") else dim_col[item]
-                bank = _bank(phrases, item, int(levels[i, col]))
-                sentences.append(bank[d[k] % len(bank)].format(**slots))
+                variants = bank[item][lv[item_col[item]]]
+                text, words = variants[d[k] % len(variants)]
+                sentences.append(text)
+                n_words += words
                 k += 1
             # Fillers are spliced in at draw-chosen positions, never changing the content order.
-            for f in range(min(int(n_fill[i, ex]), _MAX_FILL)):
-                pos = d[k] % (len(sentences) + 1)
+            for f in range(n_fill[i][ex]):
+                text, words = fillers[fill_pick[i][ex][f]]
+                sentences.insert(d[k] % (len(sentences) + 1), text)
+                n_words += words
                 k += 1
-                sentences.insert(pos, fillers[fill_pick[i, ex, f]])
-            text = " ".join(s[0].upper() + s[1:] for s in sentences)
-            turns.append({"speaker": "candidate", "text": text, "start_s": float(round(t, 1))})
-            t += len(text.split()) / words_per_s[i] + 1.5
+            turns.append({"speaker": "candidate", "text": " ".join(sentences), "start_s": round(t, 1)})
+            t += n_words / words_per_s[i] + 1.5
         out.append(turns)
-    return out, constraints_used
+    return out, np.asarray(constraints_used, dtype=np.int64)
+
+
+def _formatted_banks(phrases: dict) -> list[list[dict[str, dict[int, list[tuple[str, int]]]]]]:
+    """Every sentence template filled in and capitalised, per question and constraint.
+
+    Done once (5 questions x 2 constraints) instead of once per transcript: the per-transcript
+    loop then only indexes strings, which keeps 100,000 transcripts to a few seconds.
+    """
+    items = [d for d in phrases["dimensions"] if d != "communication"]
+    out = []
+    for q in phrases["questions"].values():
+        per_constraint = []
+        for c in q["constraints"]:
+            slots = {**q["slots"], **{k: v for k, v in c.items() if k != "ask"}, "constraint_short": c["short"]}
+            filled = {}
+            for item in items + ["open", "close"]:
+                levels = (
+                    phrases["dimensions"]["communication"][item] if item in ("open", "close") else phrases["dimensions"][item]
+                )
+                filled[item] = {
+                    int(lvl): [_with_words(_capitalise(v.format(**slots))) for v in variants]
+                    for lvl, variants in levels.items()
+                }
+            per_constraint.append(filled)
+        out.append(per_constraint)
+    return out
+
+
+def _with_words(sentence: str) -> tuple[str, int]:
+    return sentence, len(sentence.split())
+
+
+def _capitalise(sentence: str) -> str:
+    return sentence[0].upper() + sentence[1:]

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from calib.errors import ConfigError
 from calib.simulate._config import SimulationConfig
@@ -29,10 +32,26 @@ RATINGS_COLUMNS = [
 ]
 
 
-def _iso_z(values: pd.Series) -> np.ndarray:
-    # numpy formats 2.4 M timestamps an order of magnitude faster than Series.dt.strftime.
-    naive = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[s]")
-    return np.char.add(np.datetime_as_string(naive, unit="s"), "Z")
+def _iso_z(values: pd.Series) -> pa.Array:
+    """ISO 8601 UTC strings with a ``Z`` suffix, whole seconds."""
+    # Each rating time repeats once per dimension: format the distinct values only, with Arrow's
+    # C++ strftime on naive UTC times (the tz-aware path is several times slower).
+    codes, uniques = pd.factorize(values)
+    naive = pd.DatetimeIndex(uniques).tz_convert("UTC").tz_localize(None).floor("s")
+    text = pc.strftime(pa.array(naive, type=pa.timestamp("s")), format="%Y-%m-%dT%H:%M:%SZ")
+    return text.take(pa.array(codes))
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    """CSV text, header unquoted, no quoting (ids never contain commas; arrow raises if one does).
+
+    pyarrow's writer is about 10x faster than ``DataFrame.to_csv`` on millions of rows and writes
+    floats in shortest round-trip form, so values read back exactly.
+    """
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    buf = pa.BufferOutputStream()
+    pa_csv.write_csv(table, buf, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
+    return ",".join(frame.columns) + "\n" + buf.getvalue().to_pybytes().decode("utf-8")
 
 
 def cli_command(config: SimulationConfig, out: str | os.PathLike) -> str | None:
@@ -170,14 +189,14 @@ def write_dataset(
         raise ConfigError(f"out: cannot create folder {out}: {exc.strerror or exc}") from None
 
     tr = ds.transcripts
-    when = _iso_z(tr["interviewed_at"])
+    when = _iso_z(tr["interviewed_at"]).to_pylist()
     lines = [
         json.dumps(
             {
                 "transcript_id": tid,
                 "question_id": qid,
                 "question_type": qtype,
-                "interviewed_at": str(at),
+                "interviewed_at": at,
                 "turns": turns,
                 "metadata": meta,
             },
@@ -194,8 +213,8 @@ def write_dataset(
         ratings["score"] = ratings["score"].astype(np.int64)  # "3", not "3.0"
     files = {
         "transcripts.jsonl": "\n".join(lines) + "\n",
-        "ratings.csv": ratings.to_csv(index=False, lineterminator="\n"),
-        "true_scores.csv": ds.true_scores.to_csv(index=False, lineterminator="\n", float_format="%.6f"),
+        "ratings.csv": _csv(ratings),
+        "true_scores.csv": _csv(ds.true_scores),
         "planted.json": json.dumps(ds.planted, indent=2, ensure_ascii=False) + "\n",
         "README.md": _readme(ds, out, command),
     }
