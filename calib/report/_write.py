@@ -57,7 +57,8 @@ def _view(results: ReportResults) -> list[dict[str, Any]]:
     return out
 
 
-def write_report(results: ReportResults, out: str | Path, inputs: ReportInputs | None = None,
+def write_report(results: ReportResults, out: str | Path,
+                 inputs: ReportInputs | list[ReportInputs] | None = None,
                  options: ReportOptions | None = None, template: str = "report") -> Path:
     """Write every output file of a report into ``out`` and return the HTML path.
 
@@ -66,8 +67,8 @@ def write_report(results: ReportResults, out: str | Path, inputs: ReportInputs |
     results : ReportResults
     out : path
         Output folder (created).
-    inputs : ReportInputs, optional
-        Used for ``run.json`` (store path and input file hashes).
+    inputs : ReportInputs or list of ReportInputs, optional
+        Used for ``run.json`` (store paths and input file hashes).
     options : ReportOptions, optional
         Resolved options for ``run.json``.
     template : str
@@ -85,6 +86,8 @@ def write_report(results: ReportResults, out: str | Path, inputs: ReportInputs |
     figures = [f for s in results.sections for f in s.figures]
     write_figures(figures, out / "figures")
     summary = summary_dict(results)
+    stores = [i for i in (inputs if isinstance(inputs, (list, tuple)) else [inputs])
+              if i is not None and i.store is not None]
     write_json(summary, out / "summary.json")
     run = {
         "calib_version": __version__,
@@ -92,8 +95,8 @@ def write_report(results: ReportResults, out: str | Path, inputs: ReportInputs |
         "rubric": results.meta.get("rubric"),
         "options": (options or ReportOptions()).to_dict(),
         "seed": (options or ReportOptions()).seed,
-        "store": inputs.store.as_posix() if inputs is not None and inputs.store is not None else None,
-        "input_hashes": file_hashes(inputs.store) if inputs is not None and inputs.store is not None else {},
+        "stores": [i.store.as_posix() for i in stores],
+        "input_hashes": {i.store.as_posix(): file_hashes(i.store) for i in stores},
         "synthetic": results.meta.get("synthetic"),
     }
     write_json(run, out / "run.json")
