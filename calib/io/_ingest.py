@@ -262,7 +262,8 @@ def ingest(
             src.accepted, src.duplicates_skipped, src.quarantined = len(keep), skipped, len(issues)
             if len(keep):
                 r_frames.append(keep[_RATING_COLUMNS])
-                seen_keys = pd.concat([seen_keys, keep[[*RATING_KEY, "score"]]], ignore_index=True)
+                new_keys = keep[[*RATING_KEY, "score"]]
+                seen_keys = new_keys if seen_keys.empty else pd.concat([seen_keys, new_keys], ignore_index=True)
             r_issues.extend(issues)
             summary.sources.append(src)
 

@@ -62,9 +62,8 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
     Extra top-level keys are moved into ``metadata`` (so flat CSV columns such as
     ``seniority`` become subgroup attributes) rather than dropped.
     """
-    raw = canonical_json({k: v for k, v in rec.items() if not isinstance(v, _Unparsed)})[:20000]
-
     def bad(field: str | None, reason: str) -> tuple[None, list[Issue]]:
+        raw = canonical_json({k: v for k, v in rec.items() if not isinstance(v, _Unparsed)})[:20000]
         return None, [Issue(source, row, field, reason, raw)]
 
     for key in TRANSCRIPT_REQUIRED:
@@ -127,8 +126,12 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
         if key not in _TRANSCRIPT_FIELDS and not key.startswith("_") and not _blank(value):
             metadata.setdefault(key, value)
     out["metadata"] = canonical_json(metadata)
-    hashed = {**out, "interviewed_at": out["interviewed_at"].isoformat() if out["interviewed_at"] else None}
-    out["content_hash"] = hashlib.sha256(canonical_json(hashed).encode("utf-8")).hexdigest()
+    # Hash fields in a fixed order with unit/record separators: cheaper than canonical JSON of
+    # the whole record and the same for the same transcript whatever the input format.
+    parts = [out["transcript_id"], out["question_id"], out["question_type"],
+             out["interviewed_at"].isoformat() if out["interviewed_at"] else "", out["metadata"]]
+    parts += [f"{t['speaker']}\x1f{t['text']}\x1f{t['start_s']}" for t in clean_turns]
+    out["content_hash"] = hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
     return out, []
 
 
@@ -149,9 +152,14 @@ def melt_wide_ratings(df: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    return series.astype("object").where(series.notna(), None).map(
-        lambda v: None if _blank(v) else str(v).strip()
-    )
+    """Vectorised: values as stripped text, blanks as <NA> (string dtype)."""
+    # pyarrow-backed strings: strip/compare run in Arrow compute, not a Python loop per cell
+    text = series.astype("string[pyarrow]").str.strip()
+    return text.mask(text == "")
+
+
+def _blank_series(series: pd.Series) -> pd.Series:
+    return _as_text(series).isna()
 
 
 def validate_ratings(
@@ -174,10 +182,12 @@ def validate_ratings(
     reason = pd.Series([None] * n, index=df.index, dtype="object")
     field = pd.Series([None] * n, index=df.index, dtype="object")
 
-    def flag(mask: pd.Series, fld: str, why: pd.Series | str) -> None:
-        mask = mask & reason.isna()
+    def flag(mask: pd.Series, fld: str, why) -> None:
+        """Record the first failing check per row; ``why`` is text or a callable that builds
+        the messages for the flagged rows only (so clean data pays nothing for messages)."""
+        mask = mask.fillna(False).astype(bool) & reason.isna()
         if mask.any():
-            reason[mask] = why[mask] if isinstance(why, pd.Series) else why
+            reason[mask] = why(mask) if callable(why) else why
             field[mask] = fld
 
     cols: dict[str, pd.Series] = {}
@@ -191,16 +201,16 @@ def validate_ratings(
             flag(cols[key].isna(), key, f"missing required field {key!r}")
 
     if "rater_type" in df.columns:
-        rt = _as_text(df["rater_type"]).fillna("human").str.lower()
+        rt = _as_text(df["rater_type"]).fillna("human").str.lower().astype(object)
         flag(~rt.isin(RATER_TYPES), "rater_type",
-             "rater_type must be one of " + ", ".join(RATER_TYPES) + ", got " + rt.astype(str).map(repr))
+             lambda m: "rater_type must be one of " + ", ".join(RATER_TYPES) + ", got " + rt[m].astype(str).map(repr))
     else:
         rt = pd.Series("human", index=df.index, dtype="object")
     cols["rater_type"] = rt
 
     dims = set(rubric.dimension_ids)
     flag(cols["dimension"].notna() & ~cols["dimension"].isin(dims), "dimension",
-         "unknown dimension " + cols["dimension"].astype(str).map(repr)
+         lambda m: "unknown dimension " + cols["dimension"][m].astype(str).map(repr)
          + f" (rubric {rubric.id} v{rubric.version} has: " + ", ".join(rubric.dimension_ids) + ")")
 
     if "score" not in df.columns:
@@ -209,17 +219,19 @@ def validate_ratings(
     else:
         raw_score = df["score"]
         score = pd.to_numeric(raw_score, errors="coerce").astype("float64")
-        blank_score = raw_score.map(_blank)
+        blank_score = _blank_series(raw_score)
         unscored_reason = _as_text(df["unscored_reason"]) if "unscored_reason" in df.columns else None
         if allow_unscored and unscored_reason is not None:
             may_be_blank = unscored_reason.notna() & (rt != "human")
         else:
             may_be_blank = pd.Series(False, index=df.index)
         flag(blank_score & ~may_be_blank, "score", "missing required field 'score'")
-        flag(~blank_score & score.isna(), "score", "score is not a number: " + raw_score.astype(str).map(repr))
+        flag(~blank_score & score.isna(), "score",
+             lambda m: "score is not a number: " + raw_score[m].astype(str).map(repr))
         lo, hi = rubric.scale.min, rubric.scale.max
         off = score.notna() & ((score < lo) | (score > hi) | (score != np.round(score)))
-        flag(off, "score", "score " + score.astype(str) + f" is off the rubric scale ({lo}-{hi} integers)")
+        flag(off, "score", lambda m: "score " + score[m].map("{:g}".format)
+             + f" is off the rubric scale ({lo}-{hi} integers)")
     cols["score"] = score
 
     for key, expected in (("rubric_id", rubric.id), ("rubric_version", rubric.version)):
@@ -227,7 +239,7 @@ def validate_ratings(
             given = _as_text(df[key])
             given_filled = given.fillna(expected)
             flag(given_filled != expected, key,
-                 f"{key} " + given_filled.map(repr) + f" does not match the rubric ({expected!r}); "
+                 lambda m, g=given_filled, k=key, e=expected: f"{k} " + g[m].astype(str).map(repr) + f" does not match the rubric ({e!r}); "
                  "ratings made against another rubric version cannot be pooled")
             cols[key] = given_filled
         else:
@@ -235,9 +247,10 @@ def validate_ratings(
 
     if "rated_at" in df.columns:
         rated_text = _as_text(df["rated_at"])
-        rated = pd.to_datetime(rated_text, utc=True, errors="coerce", format="ISO8601")
+        rated = pd.to_datetime(rated_text.astype(object).where(rated_text.notna(), None), utc=True,
+                               errors="coerce", format="ISO8601")
         flag(rated_text.notna() & rated.isna(), "rated_at",
-             "rated_at is not an ISO 8601 timestamp: " + rated_text.astype(str).map(repr))
+             lambda m: "rated_at is not an ISO 8601 timestamp: " + rated_text[m].astype(str).map(repr))
         cols["rated_at"] = rated
     else:
         cols["rated_at"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
@@ -247,7 +260,7 @@ def validate_ratings(
 
     known = known_transcripts if isinstance(known_transcripts, pd.Index) else pd.Index(list(known_transcripts))
     flag(cols["transcript_id"].notna() & ~cols["transcript_id"].isin(known), "transcript_id",
-         "rating for transcript " + cols["transcript_id"].astype(str).map(repr)
+         lambda m: "rating for transcript " + cols["transcript_id"][m].astype(str).map(repr)
          + " that does not exist (not in this batch or the store)")
 
     out = pd.DataFrame(cols)
