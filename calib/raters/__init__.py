@@ -16,7 +16,7 @@ from calib.raters._diagnostics import (
     subgroup_differences,
 )
 from calib.raters._design import DisconnectedDesignError, connectedness
-from calib.raters._gtheory import GStudyResult, g_study
+from calib.raters._gtheory import GStudyResult, g_study, reliability_plan
 from calib.raters._mfrm import MFRMResult, fit_mfrm, separation_stats
 from calib.raters._thresholds import THRESHOLDS
 
@@ -35,6 +35,7 @@ __all__ = [
     "g_study",
     "halo",
     "rater_effects",
+    "reliability_plan",
     "separation_stats",
     "subgroup_differences",
 ]

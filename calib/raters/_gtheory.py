@@ -19,7 +19,15 @@ from scipy import linalg, optimize, sparse
 
 from calib.errors import CalibWarning, DataValidationError
 
-__all__ = ["g_study", "GStudyResult"]
+try:  # optional: multi-threaded BLAS on small dense systems thrashes on a busy machine
+    from threadpoolctl import threadpool_limits as _threadpool_limits
+except ImportError:  # pragma: no cover - fall back to the BLAS default
+    from contextlib import nullcontext as _nullcontext
+
+    def _threadpool_limits(limits=None):
+        return _nullcontext()
+
+__all__ = ["g_study", "GStudyResult", "reliability_plan"]
 
 
 @dataclass(frozen=True)
@@ -68,45 +76,57 @@ def _reml(y: np.ndarray, Zs: list[sparse.csr_matrix], start: np.ndarray | None =
     formulation, which is well defined on the boundary lambda_k = 0).
     """
     n = y.size
-    Z = sparse.hstack(Zs, format="csr")
+    # The largest effect goes first: any single effect's Z'Z block is diagonal (each
+    # observation is in exactly one level), so it is eliminated by a Schur complement and
+    # only the remaining columns need a dense Cholesky.
+    order = sorted(range(len(Zs)), key=lambda i: -Zs[i].shape[1])
+    inv_order = np.argsort(order)
+    Zs = [Zs[i] for i in order]
     sizes = np.array([z.shape[1] for z in Zs])
-    ZtZ = (Z.T @ Z).toarray()
-    Zty = Z.T @ y
-    Zt1 = np.asarray(Z.sum(axis=0)).ravel()
-    yty, sum_y = float(y @ y), float(y.sum())
-    q = Z.shape[1]
+    Z1 = Zs[0]
+    ones = np.ones((n, 1))
+    Z2 = sparse.hstack([*Zs[1:], sparse.csr_matrix(ones)], format="csr")  # rest + mean
+    d11 = np.asarray(Z1.sum(axis=0)).ravel()  # diag of Z1'Z1
+    Z12 = (Z1.T @ Z2).toarray()
+    Z22 = (Z2.T @ Z2).toarray()
+    r1 = Z1.T @ y
+    r2v = Z2.T @ y
+    yty = float(y @ y)
+    q2 = Z2.shape[1]
 
     def objective(lam: np.ndarray) -> tuple[float, float]:
-        lv = np.repeat(lam, sizes)
-        # Augmented system [[L Z'Z L + I, L Z'1], [1'Z L, n]] (random first, mean last).
-        A = np.empty((q + 1, q + 1))
-        A[:q, :q] = lv[:, None] * ZtZ * lv[None, :]
-        A[:q, :q][np.diag_indices(q)] += 1.0
-        A[:q, q] = A[q, :q] = lv * Zt1
-        A[q, q] = n
-        rhs = np.r_[lv * Zty, sum_y]
+        l1 = lam[0]
+        l2 = np.r_[np.repeat(lam[1:], sizes[1:]), 1.0]  # mean column is not scaled
+        a = l1**2 * d11 + 1.0
+        A12 = l1 * Z12 * l2[None, :]
+        A22 = l2[:, None] * Z22 * l2[None, :]
+        A22[np.diag_indices(q2 - 1)] += 1.0  # identity on random columns only
+        rhs1, rhs2 = l1 * r1, l2 * r2v
+        S = A22 - (A12 / a[:, None]).T @ A12
         try:
-            cf = linalg.cho_factor(A, lower=True, check_finite=False)
+            cf = linalg.cho_factor(S, lower=True, check_finite=False)
         except linalg.LinAlgError:
             return np.inf, np.nan
-        sol = linalg.cho_solve(cf, rhs, check_finite=False)
-        r2 = max(yty - float(sol @ rhs), 1e-300)
-        logdet = 2 * np.log(np.diag(cf[0])).sum()
+        sol2 = linalg.cho_solve(cf, rhs2 - A12.T @ (rhs1 / a), check_finite=False)
+        sol1 = (rhs1 - A12 @ sol2) / a
+        rss = max(yty - float(sol1 @ rhs1) - float(sol2 @ rhs2), 1e-300)
+        logdet = np.log(a).sum() + 2 * np.log(np.diag(cf[0])).sum()
         dfree = n - 1
-        return logdet + dfree * (1 + np.log(2 * np.pi * r2 / dfree)), r2 / dfree
+        return logdet + dfree * (1 + np.log(2 * np.pi * rss / dfree)), rss / dfree
 
     k = len(Zs)
     x0 = np.full(k, 0.5) if start is None else start
-    res = optimize.minimize(lambda v: objective(v)[0], x0, method="L-BFGS-B",
-                            bounds=[(0, None)] * k, options={"ftol": 1e-13, "gtol": 1e-9,
-                                                             "maxiter": 500})
-    # Polish from a second start to avoid a boundary stall.
-    res2 = optimize.minimize(lambda v: objective(v)[0], np.maximum(res.x, 0.05),
-                             method="L-BFGS-B", bounds=[(0, None)] * k,
-                             options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 500})
-    best = res2 if res2.fun <= res.fun else res
-    dev, s2e = objective(best.x)
-    return best.x**2 * s2e, s2e, dev
+    opts = {"ftol": 1e-13, "gtol": 1e-9, "maxiter": 500}
+    with _threadpool_limits(1):
+        best = optimize.minimize(lambda v: objective(v)[0], x0, method="L-BFGS-B",
+                                 bounds=[(0, None)] * k, options=opts)
+        if np.any(best.x < 1e-3):
+            # A component stalled at the boundary: retry from inside to rule out a false stop.
+            res2 = optimize.minimize(lambda v: objective(v)[0], np.maximum(best.x, 0.05),
+                                     method="L-BFGS-B", bounds=[(0, None)] * k, options=opts)
+            best = res2 if res2.fun <= best.fun else best
+        dev, s2e = objective(best.x)
+    return (best.x**2 * s2e)[inv_order], s2e, dev
 
 
 @dataclass
@@ -303,3 +323,62 @@ def g_study(df: pd.DataFrame, object: str, facets: list[str], *,
         named.append(_Source("e", tuple(cols), ()))
     return GStudyResult(components=comp.reset_index(drop=True), object=object,
                         facets=list(facets), nested=nested, n_obs=len(data), _sources=named)
+
+
+def reliability_plan(ratings: pd.DataFrame, *, n_raters: Iterable[int] = range(1, 7),
+                     target: float = 0.80, max_raters: int = 50) -> pd.DataFrame:
+    """Per-dimension D-study: expected reliability for 1..6 raters and raters needed for 0.80.
+
+    Runs a transcripts x raters G-study per dimension (raters crossed with transcripts but
+    incomplete: each transcript is scored by a few raters), plus one on the composite (the mean
+    over dimensions of each transcript x rater pair; dimensions are a fixed facet).
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        Long ratings table.
+    n_raters : iterable of int
+        Numbers of raters per transcript to tabulate.
+    target : float
+        Reliability to plan for (both for G and Phi).
+    max_raters : int
+        Search limit for the number needed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dimension`` (or ``"composite"``), ``n_raters``, ``G``, ``Phi``,
+        ``var_transcript``, ``var_rater``, ``var_residual``, ``raters_needed_G``,
+        ``raters_needed_Phi`` (NaN when not reached by ``max_raters``).
+
+    Examples
+    --------
+    >>> from calib.simulate import simulate_dataset, SimulationConfig
+    >>> ds = simulate_dataset(SimulationConfig(n_transcripts=80, seed=2))   # SYNTHETIC
+    >>> plan = reliability_plan(ds.ratings)
+    >>> sorted(plan.n_raters.unique())
+    [1, 2, 3, 4, 5, 6]
+    """
+    from calib.raters._design import validate_ratings  # local: keep this module standalone
+
+    df = validate_ratings(ratings)
+    comp = (df.groupby(["transcript_id", "rater_id"], as_index=False).score.mean()
+            .assign(dimension="composite"))
+    frames = []
+    ns = [int(v) for v in n_raters]
+    for dim, sub in [*df.groupby("dimension", sort=True), ("composite", comp)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CalibWarning)
+            g = g_study(sub, object="transcript_id", facets=["rater_id"], score="score")
+        table = g.d_study({"rater_id": ns})
+        v = g.components.variance.to_numpy()
+        frames.append(pd.DataFrame({
+            "dimension": dim, "n_raters": table["n_rater_id"], "G": table["G"],
+            "Phi": table["Phi"], "var_transcript": v[0], "var_rater": v[1],
+            "var_residual": v[2],
+            "raters_needed_G": g.n_needed("rater_id", target, "G", max_n=max_raters),
+            "raters_needed_Phi": g.n_needed("rater_id", target, "Phi", max_n=max_raters)}))
+    out = pd.concat(frames, ignore_index=True)
+    for c in ("raters_needed_G", "raters_needed_Phi"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("Float64")
+    return out
