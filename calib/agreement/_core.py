@@ -67,13 +67,45 @@ def draw_weights(rng: np.random.Generator, n_units: int, n_boot: int):
 
 
 def resample_sums(stats: list[UnitSums], n_boot: int, seed: int | np.random.Generator) -> list[np.ndarray]:
-    """Bootstrap distributions of several statistics over the same unit resamples."""
+    """Bootstrap distributions of several statistics over the same unit resamples.
+
+    All statistics must be defined on the same units (rows). Their dense features are
+    stacked so each block of resamples costs one matrix product (plus one sparse product).
+    """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n_units = stats[0].n_units
+    if any(st.n_units != n_units for st in stats):
+        raise ValueError("resample_sums: all statistics must share the same units")
+    dense = [i for i, st in enumerate(stats) if not sparse.issparse(st.features)]
+    sparse_ = [i for i, st in enumerate(stats) if sparse.issparse(st.features)]
+
+    def stack(idx, hstack):
+        # statistics sharing one feature array (e.g. ordinal and interval alpha) share columns
+        blocks, where, start = [], {}, []
+        offset = 0
+        for i in idx:
+            key = id(stats[i].features)
+            if key not in where:
+                where[key] = offset
+                blocks.append(stats[i].features)
+                offset += stats[i].features.shape[1]
+            start.append((where[key], where[key] + stats[i].features.shape[1]))
+        return (hstack(blocks) if blocks else None), start
+
+    fd, cut_d = stack(dense, np.hstack)
+    fs, cut_s = stack(sparse_, lambda m: sparse.hstack(m, format="csr"))
+    fs_t = fs.T.tocsr() if fs is not None else None
     outs: list[list[np.ndarray]] = [[] for _ in stats]
     for w in draw_weights(rng, n_units, n_boot):
-        for out, st in zip(outs, stats):
-            out.append(st.apply(w))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if fd is not None:
+                sd = w @ fd
+                for (a, b), i in zip(cut_d, dense):
+                    outs[i].append(stats[i].finish(sd[:, a:b]))
+            if fs_t is not None:
+                ss = np.asarray(fs_t @ np.ascontiguousarray(w.T)).T
+                for (a, b), i in zip(cut_s, sparse_):
+                    outs[i].append(stats[i].finish(ss[:, a:b]))
     return [np.concatenate(o) if o else np.empty(0) for o in outs]
 
 

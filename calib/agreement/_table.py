@@ -38,7 +38,8 @@ def interpretation_band(alpha: float) -> str:
     return next(label for cut, label in BANDS if alpha >= cut)
 
 
-def _group_stats(wide: np.ndarray, cats: np.ndarray, n_boot: int, seed: int, ci: float) -> dict[str, Any]:
+def _describe(wide: np.ndarray, ci: float) -> dict[str, Any]:
+    """Counts and the analytic ICC part of a group's row."""
     counts = (~np.isnan(wide)).sum(axis=1)
     row: dict[str, Any] = {
         "n_units": int((counts >= 1).sum()),
@@ -46,33 +47,28 @@ def _group_stats(wide: np.ndarray, cats: np.ndarray, n_boot: int, seed: int, ci:
         "n_raters": int((~np.isnan(wide)).any(axis=0).sum()),
         "ratings_per_unit": float(counts[counts >= 1].mean()) if (counts >= 1).any() else np.nan,
     }
-    alpha_ord = alpha_sums(wide, "ordinal", cats, allow_wide=True)
-    # interval alpha reuses the ordinal coincidence features; only the metric differs
-    alpha_int = UnitSums(alpha_ord.features, _interval_finish(cats))
-    stats = {
-        "alpha_ordinal": alpha_ord,
-        "alpha_interval": alpha_int,
-        "qwk_mean": pairwise_sums(wide, "quadratic", cats, allow_wide=True),
-        "exact_agreement": multirater_sums(wide, "none", None, cats, tolerance=0, allow_wide=True),
-        "adjacent_agreement": multirater_sums(wide, "none", None, cats, tolerance=1, allow_wide=True),
-    }
-    estimates = {k: st.estimate() for k, st in stats.items()}
-    boots = resample_sums(list(stats.values()), n_boot, seed) if n_boot > 0 else [np.full(0, np.nan)] * len(stats)
-    for (name, est), boot in zip(estimates.items(), boots):
-        row[name] = est
-        if n_boot > 0:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", CalibWarning)
-                res = interval(est, boot, ci, "percentile", statistic=name)
-            row[f"{name}_low"], row[f"{name}_high"] = res.low, res.high
-        else:
-            row[f"{name}_low"] = row[f"{name}_high"] = np.nan
-    tab = icc_table(wide, ci=ci, allow_wide=True)
+    rated = wide[counts >= 1][:, (~np.isnan(wide)).any(axis=0)]
+    if rated.shape[1] < 2:
+        return row
+    tab = icc_table(rated, ci=ci, allow_wide=True)
     for form, col in (("ICC2", "icc2"), ("ICC2k", "icc2k")):
         row[col] = float(tab.loc[form, "icc"])
         row[f"{col}_low"], row[f"{col}_high"] = float(tab.loc[form, "ci_low"]), float(tab.loc[form, "ci_high"])
     row["icc_n_units"] = int(tab["n_units"].iloc[0])
     return row
+
+
+def _sums(wide: np.ndarray, cats: np.ndarray) -> dict[str, UnitSums]:
+    """Per-unit sums of every bootstrapped statistic of one group."""
+    alpha_ord = alpha_sums(wide, "ordinal", cats, allow_wide=True)
+    # interval alpha reuses the ordinal coincidence features; only the metric differs
+    return {
+        "alpha_ordinal": alpha_ord,
+        "alpha_interval": UnitSums(alpha_ord.features, _interval_finish(cats)),
+        "qwk_mean": pairwise_sums(wide, "quadratic", cats, allow_wide=True),
+        "exact_agreement": multirater_sums(wide, "none", None, cats, tolerance=0, allow_wide=True),
+        "adjacent_agreement": multirater_sums(wide, "none", None, cats, tolerance=1, allow_wide=True),
+    }
 
 
 def _interval_finish(cats: np.ndarray):
@@ -187,24 +183,46 @@ def agreement_table(
     if df.empty:
         raise DataValidationError(f"ratings: no scored rows{' for rater_type=' + repr(rater_type) if rater_type else ''}")
     cats = None if categories is None else np.asarray(categories, dtype=float)
+    outer = groups[:-1] if groups[-1] == "dimension" else [g for g in groups if g != "dimension"]
     rows = []
-    for key, part in df.groupby(groups, sort=True, dropna=False):
-        key = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(f"{g}={k}" for g, k in zip(groups, key))
-        wide = part.pivot(index="transcript_id", columns="rater_id", values="score").sort_index(axis=0).sort_index(axis=1)
-        x = wide.to_numpy(dtype=float)
-        group_cats = cats if cats is not None else np.unique(x[~np.isnan(x)])
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", CalibWarning)
-            if x.shape[1] < 2:
-                stats: dict[str, Any] = {"n_units": len(x), "n_pairable": 0, "n_raters": x.shape[1]}
-                warnings.warn("only one rater", CalibWarning)
-            else:
-                stats = _group_stats(x, group_cats, n_boot, seed, ci)
-        causes = sorted({str(w.message).split(";")[0] for w in caught if issubclass(w.category, CalibWarning)})
-        if causes:
-            warnings.warn(f"agreement_table[{label}]: {'; '.join(causes)}", CalibWarning, stacklevel=2)
-        rows.append({**dict(zip(groups, key)), **stats})
+    # Transcripts are resampled jointly across the dimensions of a subgroup: every dimension
+    # is pivoted onto the same transcript index, so one set of bootstrap weights serves all.
+    supers = df.groupby(outer, sort=True, dropna=False) if outer else [((), df)]
+    for okey, sub in supers:
+        okey = okey if isinstance(okey, tuple) else (okey,)
+        units = np.sort(sub["transcript_id"].unique())
+        members, stats = [], []
+        for dim, part in sub.groupby("dimension", sort=True):
+            key = dict(zip(outer, okey)) | {"dimension": dim}
+            label = ", ".join(f"{g}={k}" for g, k in key.items())
+            wide = part.pivot(index="transcript_id", columns="rater_id", values="score")
+            x = wide.reindex(index=units).sort_index(axis=1).to_numpy(dtype=float)
+            group_cats = cats if cats is not None else np.unique(x[~np.isnan(x)])
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", CalibWarning)
+                row = _describe(x, ci)
+                if x.shape[1] < 2:
+                    warnings.warn("only one rater", CalibWarning)
+                    sums = {}
+                else:
+                    sums = _sums(x, group_cats)
+                    for name, st in sums.items():
+                        row[name] = st.estimate()
+            members.append((key, label, row, sums, caught))
+            stats.extend(sums.values())
+        boots = iter(resample_sums(stats, n_boot, seed) if (stats and n_boot > 0) else [])
+        for key, label, row, sums, caught in members:
+            with warnings.catch_warnings(record=True) as more:
+                warnings.simplefilter("always", CalibWarning)
+                for name in sums:
+                    res = interval(row[name], next(boots), ci, "percentile", statistic=name) if n_boot > 0 else None
+                    row[f"{name}_low"] = res.low if res else np.nan
+                    row[f"{name}_high"] = res.high if res else np.nan
+            causes = sorted({str(w.message).split(";")[0] for w in [*caught, *more]
+                             if issubclass(w.category, CalibWarning)})
+            if causes:
+                warnings.warn(f"agreement_table[{label}]: {'; '.join(causes)}", CalibWarning, stacklevel=2)
+            rows.append({**key, **row})
     out = pd.DataFrame(rows)
     metric_cols = ["n_units", "n_pairable", "n_raters", "ratings_per_unit"]
     for name in _BOOTSTRAPPED:
@@ -215,5 +233,5 @@ def agreement_table(
     if dimension_order is not None:
         order = {d: i for i, d in enumerate(dimension_order)}
         out = out.assign(_o=out["dimension"].map(order).fillna(len(order))).sort_values(
-            [*groups[:-1], "_o", "dimension"], kind="stable").drop(columns="_o")
+            [*outer, "_o", "dimension"], kind="stable").drop(columns="_o")
     return out.reset_index(drop=True)
