@@ -97,4 +97,7 @@ def load_inputs(store: str | Path) -> ReportInputs:
             raise
         transcripts = None
     rubric = cio.read_store_rubric(path)
-    return ReportInputs(ratings=ratings, transcripts=transcripts, rubric=rubric, store=path)
+    extra = {}
+    if "llm_outputs" in cio.table_names(path):  # raw LLM samples: self-consistency and tokens
+        extra["llm_outputs"] = cio.read_table(path, "llm_outputs")
+    return ReportInputs(ratings=ratings, transcripts=transcripts, rubric=rubric, store=path, extra=extra)

@@ -303,12 +303,21 @@ def _grader_rules(ev: dict) -> list[Recommendation]:
     if g is None or g.empty:
         return []
     bad = g[~g["passed"].astype(bool)]
-    return [Recommendation(
-        rule="grader_unfit", priority="high", dimension=str(r.dimension),
-        title=f"Grader '{r.grader}' is not fit for '{r.dimension}': it fails the acceptance criteria",
-        evidence={k: (v if isinstance(v, str) else _f(v)) for k, v in r._asdict().items()
-                  if k not in ("grader", "dimension", "passed") and isinstance(v, (str, int, float, np.number))},
-        magnitude=1.0) for r in bad.itertuples(index=False)]
+    out = []
+    for grader, b in bad.groupby("grader", sort=True):
+        dims = b["dimension"].astype(str).tolist()
+        reasons = dict(zip(dims, b["reason"].astype(str))) if "reason" in b.columns else {}
+        n_all = int((g["grader"] == grader).sum())
+        where = "any dimension" if len(dims) == n_all else ", ".join(f"'{d}'" for d in dims)
+        kappa = b.set_index("dimension")["wtkappa"] if "wtkappa" in b.columns else pd.Series(dtype=float)
+        out.append(Recommendation(
+            rule="grader_unfit", priority="high", dimension=dims[0] if len(dims) == 1 else None,
+            title=f"Do not use grader '{grader}' for {where}: it fails the acceptance criteria "
+                  f"on {len(dims)} of {n_all} dimensions",
+            evidence={"failed_dimensions": dims, "reasons": reasons,
+                      "wtkappa": {d: _f(v) for d, v in kappa.items()}},
+            magnitude=len(dims) / max(n_all, 1)))
+    return out
 
 
 def _design_rules(ev: dict) -> list[Recommendation]:

@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from calib import __version__
 from calib.report import _descriptive as desc
 from calib.report import plots
-from calib.report._analyses import Analysis, call_analysis, frame
+from calib.report._analyses import Analysis, call_analysis, find, frame
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults, Section
 from calib.report.recommend import THRESHOLDS, recommend, verdict
@@ -132,9 +133,11 @@ def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict)
                        "verdicts", 20))
         tally = v["verdict"].value_counts()
         s.facts["verdicts"] = dict(zip(v["dimension"], v["verdict"]))
+        lo = v.loc[v["alpha"].idxmin()] if v["alpha"].notna().any() else None
         s.takeaway = (f"{counts['rated_transcripts']} transcripts, {counts['raters'].get('human', 0)} human raters: "
                       f"{tally.get('reliable', 0)} of {len(dims)} dimensions reliable, {tally.get('tentative', 0)} "
-                      f"tentative, {tally.get('unreliable', 0)} unreliable.")
+                      f"tentative, {tally.get('unreliable', 0)} unreliable"
+                      + (f" (lowest: {lo['dimension']}, alpha {lo['alpha']:.2f})." if lo is not None else "."))
     else:
         s.facts["verdicts"] = {d: "not computed" for d in dims}
         s.not_computed("verdict per dimension", agreement.reason or "agreement table has no alpha column")
@@ -402,41 +405,89 @@ def _planning(inp: ReportInputs, dims: list[str], ev: dict, th: dict, opt: Repor
     return s
 
 
-def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd.DataFrame | None) -> Section:
+def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd.DataFrame | None,
+             opt: ReportOptions) -> Section:
     s = Section("graders", SECTION_TITLES["graders"])
     machine = inp.ratings[inp.ratings["rater_type"].ne("human")]
     if machine.empty:
         s.not_computed("grader comparison", "the store has no rule or LLM grader ratings (run 'calib grade')")
         s.takeaway = "No automated grader has scored these transcripts."
         return s
-    cons = desc.consensus_scores(inp.ratings)
-    m = machine.merge(cons, on=["transcript_id", "dimension"], how="inner")
-    s.facts["graders"] = sorted(machine["rater_id"].astype(str).unique())
-    s.facts["unscored"] = {str(k): int(v) for k, v in machine.groupby("rater_id")["score"].apply(
-        lambda x: x.isna().sum()).items()}
-    val = call_analysis("calib.graders", ("validate_grader", "validate_graders"), inp.ratings, inp.rubric)
-    if val.ok and frame(val.value) is not None:
-        vt = frame(val.value)
-        s.tables["validation"] = vt.reset_index(drop=True)
-        s.show.append(("Grader vs human consensus, against the human-human baseline", "validation", 40))
-        if {"grader", "dimension", "passed"} <= set(vt.columns):
-            ev["grader_acceptance"] = vt
+    graders = sorted(machine["rater_id"].astype(str).unique())
+    s.facts["graders"] = graders
+    s.facts["unscored_share"] = {g: _num(machine.loc[machine["rater_id"] == g, "score"].isna().mean()) for g in graders}
+    decisions, lbias = [], []
+    for g in graders:  # one validation per grader (a handful), each vectorised inside
+        val = call_analysis("calib.graders.validate", ("validate_grader",), inp.ratings, g, inp.rubric,
+                            inp.transcripts, n_boot=opt.n_boot, seed=opt.seed)
+        if not val.ok:
+            s.not_computed(f"validation of grader {g}", val.reason)
+            continue
+        decisions.append(val.value.decision.assign(grader=g))
+        if len(val.value.length_bias):
+            lbias.append(val.value.length_bias.assign(grader=g))
+    if decisions:
+        dec = pd.concat(decisions, ignore_index=True)
+        dec = dec[["grader"] + [c for c in dec.columns if c != "grader"]]
+        s.tables["validation"] = dec
+        keep = [c for c in ("grader", "dimension", "passed", "wtkappa", "wtkappa_low", "wtkappa_high", "hh_wtkappa",
+                            "degradation", "SMD", "length_wtkappa", "unscored_share", "reason") if c in dec.columns]
+        s.tables["acceptance"] = dec[keep]
+        s.show.append(("Grader vs human consensus per dimension: quadratic-weighted kappa (95% CI) against the "
+                       "human-human baseline, with pass/fail on the acceptance criteria (Williamson, Xi & Breyer "
+                       "2012)", "acceptance", 40))
+        ev["grader_acceptance"] = dec
+        passed = dec.groupby("grader")["passed"].agg(["sum", "size"])
+        s.facts["passed"] = {g: {"passed": int(r["sum"]), "dimensions": int(r["size"])} for g, r in passed.iterrows()}
+        s.facts["acceptance"] = {f"{r.grader}/{r.dimension}": bool(r.passed) for r in dec.itertuples()}
+        s.takeaway = "; ".join(f"grader {g} passes {int(r['sum'])} of {int(r['size'])} dimensions"
+                               for g, r in passed.iterrows()) + "."
     else:
-        s.not_computed("grader validation against the acceptance criteria", val.reason)
-    sc = m[m["score"].notna()]
+        s.takeaway = f"{len(graders)} automated grader(s) present; validation not computed."
+    if lbias:
+        lb = pd.concat(lbias, ignore_index=True)
+        s.tables["length_bias"] = lb[["grader"] + [c for c in lb.columns if c != "grader"]]
+        s.show.append(("Length bias: grader score change per 100 candidate words, human consensus held fixed",
+                       "length_bias", 20))
+    cons = desc.consensus_scores(inp.ratings)
+    sc = machine.merge(cons, on=["transcript_id", "dimension"], how="inner")
+    sc = sc[sc["score"].notna()]
     if len(sc):
+        d = (sc["score"] - sc["consensus"]).to_numpy(float)
         s.figures.append(plots.bland_altman(
-            ((sc["score"] + sc["consensus"]) / 2).to_numpy(float), (sc["score"] - sc["consensus"]).to_numpy(float),
+            ((sc["score"] + sc["consensus"]) / 2).to_numpy(float), d,
             key="grader_bland_altman", title="Bland-Altman: graders vs human consensus (all dimensions)",
             alt=(f"Bland-Altman plot of {len(sc)} grader scores against the human consensus; mean difference "
-                 f"{(sc['score'] - sc['consensus']).mean():+.2f} points.")))
+                 f"{np.mean(d):+.2f} points, limits of agreement {np.mean(d) - 1.96 * np.std(d, ddof=1):+.2f} to "
+                 f"{np.mean(d) + 1.96 * np.std(d, ddof=1):+.2f}.")))
         if lengths is not None:
             ln = sc.merge(lengths, on="transcript_id")
+            both = pd.concat([ln[["candidate_words", "score", "rater_id"]],
+                              ln.drop_duplicates(["transcript_id", "dimension"])[["candidate_words", "consensus"]]
+                              .rename(columns={"consensus": "score"}).assign(rater_id="human consensus")])
             s.figures.append(plots.scatter_length(
-                ln["candidate_words"].to_numpy(float), ln["score"].to_numpy(float), groups=ln["rater_id"].to_numpy(str),
-                key="grader_length", title="Score vs transcript length (length bias)",
-                alt="Scatter of grader scores against candidate word count with a least-squares line per grader."))
-    s.takeaway = f"{len(s.facts['graders'])} automated grader(s): " + ", ".join(s.facts["graders"]) + "."
+                both["candidate_words"].to_numpy(float), both["score"].to_numpy(float),
+                groups=both["rater_id"].to_numpy(str), key="grader_length",
+                title="Score vs transcript length (length bias): graders and human consensus",
+                alt="Scatter of grader scores and human consensus scores against candidate word count with a "
+                    "least-squares line per group; a steeper grader line than the human line indicates length bias."))
+    llm = inp.extra.get("llm_outputs")
+    if isinstance(llm, pd.DataFrame) and len(llm):
+        scf = find("calib.graders.llm", "self_consistency")
+        rows = []
+        for g, out in llm.groupby("rater_id", sort=True):
+            if scf is not None and "sample" in out.columns and out["sample"].nunique() > 1:
+                rows.append(scf(out).assign(grader=g))
+        if rows:
+            s.tables["self_consistency"] = pd.concat(rows, ignore_index=True)
+            s.show.append(("LLM self-consistency across repeated samples", "self_consistency", 20))
+        tok = llm.groupby("rater_id")[[c for c in ("prompt_tokens", "completion_tokens") if c in llm.columns]].sum()
+        s.tables["tokens"] = tok.reset_index()
+        s.show.append(("LLM tokens used", "tokens", 10))
+    elif machine["rater_type"].eq("llm").any():
+        s.not_computed("LLM self-consistency, tokens and cost", "the store has no llm_outputs table")
+    else:
+        s.notes.append("No LLM grader in this store: self-consistency, tokens and cost do not apply.")
     return s
 
 
@@ -451,7 +502,26 @@ def _recommendations(recs: list, th: dict) -> Section:
     return s
 
 
-def build_results(inputs: ReportInputs, options: ReportOptions | None = None) -> ReportResults:
+def _headline(sections: list[Section], recs: list) -> list[str]:
+    """Three findings: the reliability verdict, then the top recommendations of distinct rules."""
+    lines = [sections[0].takeaway]
+    seen: set[str] = set()
+    for r in recs:
+        if r.rule not in seen:
+            lines.append(r.title + ".")
+            seen.add(r.rule)
+        if len(lines) == 3:
+            break
+    for s in sections[1:]:  # fewer than two rules fired: fill with section takeaways
+        if len(lines) == 3:
+            break
+        if s.takeaway and s.status != "not computed" and s.takeaway not in lines:
+            lines.append(s.takeaway)
+    return lines
+
+
+def build_results(inputs: ReportInputs, options: ReportOptions | None = None, *,
+                  progress: bool = False) -> ReportResults:
     """Run the analyses on ``inputs`` and assemble every report section.
 
     Parameters
@@ -459,6 +529,8 @@ def build_results(inputs: ReportInputs, options: ReportOptions | None = None) ->
     inputs : ReportInputs
         Ratings, transcripts and rubric (see :func:`calib.report.load_inputs`).
     options : ReportOptions, optional
+    progress : bool
+        Show a tqdm bar over the analysis steps (stderr).
 
     Returns
     -------
@@ -475,23 +547,34 @@ def build_results(inputs: ReportInputs, options: ReportOptions | None = None) ->
     th = {**THRESHOLDS, **opt.thresholds}
     dims = list(inputs.rubric.dimension_ids)
     ev: dict[str, Any] = {"n_dimensions": len(dims)}
-    agreement = _agreement(inputs, opt)
-    if agreement.ok and agreement.value is not None:
-        ev["agreement"] = agreement.value
-    by_qtype = _agreement(inputs, opt, by="question_type")
     lengths = desc.transcript_lengths(inputs.transcripts) if inputs.transcripts is not None else None
-    sections = [
-        _overview(inputs, dims, agreement, ev),
-        _agreement_section(inputs, dims, agreement, by_qtype),
-        _scale_use(inputs, dims, ev, th),
-        _rater_effects(inputs, dims, ev, th, opt),
-        _planning(inputs, dims, ev, th, opt),
-        _graders(inputs, dims, ev, th, lengths),
+    state: dict[str, Analysis] = {}
+
+    def agreement_step() -> None:
+        state["agreement"] = _agreement(inputs, opt)
+        if state["agreement"].ok and state["agreement"].value is not None:
+            ev["agreement"] = state["agreement"].value
+        state["by_qtype"] = _agreement(inputs, opt, by="question_type")
+
+    steps = [
+        ("agreement", agreement_step),
+        ("overview", lambda: _overview(inputs, dims, state["agreement"], ev)),
+        ("agreement section", lambda: _agreement_section(inputs, dims, state["agreement"], state["by_qtype"])),
+        ("scale use", lambda: _scale_use(inputs, dims, ev, th)),
+        ("rater effects", lambda: _rater_effects(inputs, dims, ev, th, opt)),
+        ("reliability planning", lambda: _planning(inputs, dims, ev, th, opt)),
+        ("graders", lambda: _graders(inputs, dims, ev, th, lengths, opt)),
     ]
+    sections = []
+    bar = tqdm(steps, desc="report", unit="section", disable=not progress, leave=False)
+    for name, fn in bar:  # seven steps; each is vectorised inside
+        bar.set_postfix_str(name)
+        out = fn()
+        if out is not None:
+            sections.append(out)
     recs = recommend(ev, th)
     sections.append(_recommendations(recs, th))
-    headline = [s.takeaway for s in sections if s.key in ("overview", "scale_use")]
-    headline.append(f"Top recommendation: {recs[0].title}." if recs else sections[-1].takeaway)
+    headline = _headline(sections, recs)
     r = inputs.rubric
     meta = {
         "calib_version": __version__,
