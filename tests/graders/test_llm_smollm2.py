@@ -64,3 +64,44 @@ def test_smollm2_grades_sample_transcripts_end_to_end(tmp_path):
     assert (result.evidence["raw_text"].str.len() > 0).all()
     again = grader.grade(transcripts, rubric)  # all from the cache
     assert again.summary["cache_hits"] == result.summary["calls"]
+
+
+def test_llama_cpp_provider_adapter_with_a_stand_in_engine(tmp_path, monkeypatch):
+    """The in-process adapter's own logic (format translation, logprob params, thread, errors),
+    checked with a stand-in ``llama_cpp`` module so it runs without the compiled engine."""
+    import asyncio
+    import sys
+    import types
+
+    from calib.graders.llm import ChatRequest, ProviderError
+    from calib.graders.llm.smollm2 import LlamaCppProvider
+
+    calls = []
+
+    class FakeLlama:
+        def __init__(self, **kw):
+            calls.append(("init", kw))
+
+        def create_chat_completion(self, messages, response_format=None, **params):
+            calls.append(("chat", response_format, params))
+            if params.get("max_tokens") == -1:
+                raise ValueError("Requested tokens exceed context window")
+            return {"choices": [{"message": {"content": '{"score": 3}'}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 5, "completion_tokens": 2}, "model": "x"}  # fmt: skip
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=FakeLlama))
+    gguf = tmp_path / "tiny.gguf"
+    gguf.write_bytes(b"GGUF" + b"\0" * 12)
+    prov = LlamaCppProvider(gguf, n_ctx=2048)
+    assert prov.endpoint == "llama-cpp://tiny.gguf?bytes=16&n_ctx=2048"  # no local path in the id
+    schema = {"type": "object"}
+    req = ChatRequest("m", ({"role": "user", "content": "x"},), {"max_tokens": 8, "logprobs": True, "top_logprobs": 3},
+                      {"type": "json_schema", "json_schema": {"name": "s", "schema": schema}})  # fmt: skip
+    resp = asyncio.run(prov.complete(req))
+    assert resp.text == '{"score": 3}' and resp.prompt_tokens == 5
+    _, fmt, params = calls[-1]
+    assert fmt == {"type": "json_object", "schema": schema}
+    assert "logprobs" not in params and params["max_tokens"] == 8  # logprobs need logits_all=True
+    with pytest.raises(ProviderError) as exc:
+        asyncio.run(prov.complete(ChatRequest("m", req.messages, {"max_tokens": -1})))
+    assert not exc.value.retryable

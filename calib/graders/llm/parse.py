@@ -18,7 +18,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 __all__ = ["ParsedScore", "parse_answer", "coerce_score"]
 
@@ -70,19 +70,19 @@ def coerce_score(value: Any, scale_min: int, scale_max: int) -> tuple[float, str
     return float(value), None
 
 
-def _candidates(text: str) -> list[tuple[Any, str, int]]:
-    """JSON values found in ``text`` with the method and their start offset, in priority order."""
-    found: list[tuple[Any, str, int]] = []
+def _candidates(text: str) -> Iterator[tuple[Any, str, int]]:
+    """JSON values found in ``text`` with the method and start offset, in priority order (lazy)."""
     stripped = text.strip()
     try:
-        found.append((json.loads(stripped), "json", text.find(stripped[:1]) if stripped else 0))
+        yield json.loads(stripped), "json", text.find(stripped[:1]) if stripped else 0
     except ValueError:
         pass
     for m in _FENCE_RE.finditer(text):
         try:
-            found.append((json.loads(m.group(1)), "fenced_json", m.start(1)))
+            obj = json.loads(m.group(1))
         except ValueError:
             continue
+        yield obj, "fenced_json", m.start(1)
     decoder = json.JSONDecoder()
     for m in re.finditer(r"\{", text):
         try:
@@ -90,9 +90,8 @@ def _candidates(text: str) -> list[tuple[Any, str, int]]:
         except ValueError:
             continue
         if isinstance(obj, dict) and ("score" in obj or "scores" in obj):
-            found.append((obj, "embedded_json", m.start()))
-            break
-    return found
+            yield obj, "embedded_json", m.start()
+            return
 
 
 def _score_spans(text: str, start: int, dimensions: Sequence[str]) -> dict[str, int]:

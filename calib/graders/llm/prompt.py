@@ -216,6 +216,22 @@ def _rubric_text(template: PromptTemplate, rubric) -> str:
     return "\n".join(blocks)
 
 
+_SYSTEM_CACHE: dict[tuple[str, str], str] = {}
+
+
+def _system_text(template: PromptTemplate, rubric) -> str:
+    # Identical for every call of a run: memoised by template hash and rubric content hash.
+    key = (template.hash, getattr(rubric, "content_hash", "") or "")
+    if key[1] and key in _SYSTEM_CACHE:
+        return _SYSTEM_CACHE[key]
+    text = template.system.format(dimensions=_rubric_text(template, rubric), **_common(rubric))
+    if key[1]:
+        if len(_SYSTEM_CACHE) > 64:
+            _SYSTEM_CACHE.clear()
+        _SYSTEM_CACHE[key] = text
+    return text
+
+
 def _common(rubric) -> dict:
     sc = rubric.scale
     labels = ", ".join(f"{v} = {sc.labels.get(int(v), str(v))}" for v in sc.values)
@@ -253,7 +269,7 @@ def build_messages(
     True
     """
     common = _common(rubric)
-    system = template.system.format(dimensions=_rubric_text(template, rubric), **common)
+    system = _system_text(template, rubric)
     if dimension is None:
         question = template.question_all.format(**common)
     else:
