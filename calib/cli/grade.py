@@ -28,6 +28,14 @@ Graders:
   length  length-only baseline: score from the candidate's word count alone. Without
           --config its thresholds are fitted to the store's human scores by quantile
           matching (only the distribution of human scores is used).
+  llm     an LLM judge on any OpenAI-compatible chat-completions endpoint (docs/llm-grader.md):
+          calib grade --store store/ --grader llm --base-url http://127.0.0.1:8000/v1 \\
+                      --model qwen2.5-7b-instruct --concurrency 8 --samples 3
+          hosted API, key read from the variable you name (never pass the key itself):
+          calib grade --store store/ --grader llm --base-url https://api.openai.com/v1 \\
+                      --model gpt-4o-mini --api-key-env OPENAI_API_KEY --config llm.yaml
+          Answers are cached in STORE/llm_cache.sqlite (--cache): a killed run restarts
+          where it stopped. Raw answers go to the table 'llm_outputs'.
 
 \b
 Ratings land in the store's ratings table (rater_id = grader name + config hash) and are
@@ -94,28 +102,69 @@ def write_grades(store: str, grader: Any, result: Any, *, evidence_table: str = 
             "quarantined": src.quarantined if src else 0, "evidence_rows_written": int(len(ev))}
 
 
+def _build_llm(config: dict, config_path: str | None, store: str, options: dict):
+    """The LLM grader from ``--config`` (its ``llm:`` section) and the command-line options."""
+    from calib.graders.llm import llm_grader_from_config, load_llm_config, load_prices
+
+    if config.get("grader") not in (None, "llm"):
+        raise ConfigError(f"{config_path}: config was written for grader {config['grader']!r}, not 'llm'")
+    settings = load_llm_config(config_path) if config_path else {}
+    settings.pop("grader", None)
+    prices_path = options.pop("prices_path", None)
+    if prices_path:
+        options["prices"] = load_prices(prices_path)
+    if options.get("cache_path"):
+        options["cache"] = options.pop("cache_path")
+    else:
+        options.pop("cache_path", None)
+        settings.setdefault("cache", str(Path(store) / "llm_cache.sqlite"))
+    for key in ("base_url", "model"):
+        if not (options.get(key) or settings.get(key)):
+            raise click.UsageError(f"--grader llm needs --{key.replace('_', '-')} (or {key}: in --config)")
+    return llm_grader_from_config(settings, source=str(config_path or "command line"), **options)
+
+
 @click.command("grade", epilog=_EPILOG)
 @click.option("--store", required=True, type=click.Path(file_okay=False, exists=True), help="Store folder written by 'calib ingest'.")
-@click.option("--grader", "kind", required=True, type=click.Choice(["rules", "length"]), help="Which grader to run.")
+@click.option("--grader", "kind", required=True, type=click.Choice(["rules", "length", "llm"]), help="Which grader to run.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="YAML/JSON grader configuration (e.g. thresholds fitted by 'calib calibrate-grader').")
 @click.option("--run-id", default=None, help="Label stored with every rating (default: grader id + UTC time).")
 @click.option("--dry-run", is_flag=True, help="Grade and print the summary, but write nothing.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Summary format.")
-def command(store: str, kind: str, config_path: str | None, run_id: str | None, dry_run: bool, fmt: str) -> None:
+@click.option("--base-url", default=None, help="llm: endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama, LM Studio, hosted).")
+@click.option("--model", default=None, help="llm: model name as the endpoint knows it.")
+@click.option("--api-key-env", default=None, metavar="VAR", help="llm: NAME of the environment variable holding the API key.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None, help="llm: max calls in flight (default 4).")
+@click.option("--samples", type=click.IntRange(min=1), default=None, help="llm: answers per prompt; the rating is their median (default 1).")
+@click.option("--mode", type=click.Choice(["all", "per_dimension"]), default=None,
+              help="llm: one call per transcript (all, default) or per transcript and dimension (less halo).")
+@click.option("--template", default=None, help="llm: prompt template version, v1 (default) or v2.")
+@click.option("--cache", "cache_path", type=click.Path(dir_okay=False), default=None,
+              help="llm: SQLite response cache (default STORE/llm_cache.sqlite).")
+@click.option("--prices", "prices_path", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="llm: YAML/JSON price table {model: {input_per_mtok, output_per_mtok}}; else cost is 'unknown'.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="llm: progress bar on stderr.")
+def command(store: str, kind: str, config_path: str | None, run_id: str | None, dry_run: bool, fmt: str,
+            **llm_options: Any) -> None:  # fmt: skip
     """Grade every transcript of STORE on every rubric dimension and store the scores.
 
     A score the grader cannot produce (too few candidate words, no interviewer follow-up to
-    adapt to, ...) is stored as unscored with its reason -- never dropped, never a low score.
+    adapt to, an LLM answer that is off-scale or unparseable, ...) is stored as unscored with
+    its reason -- never dropped, never a low score.
     """
     config = load_config(config_path)
     rubric = read_store_rubric(store)
     transcripts = read_transcripts(store)
-    grader = build_grader(kind, config, rubric, store, transcripts)
+    if kind == "llm":
+        grader = _build_llm(config, config_path, store, llm_options)
+    else:
+        grader = build_grader(kind, config, rubric, store, transcripts)
     run_id = run_id or f"{grader.rater_id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
     result = grader.grade(transcripts, rubric, run_id=run_id)
-    written = {} if dry_run else write_grades(store, grader, result)
+    evidence_table = "llm_outputs" if kind == "llm" else "grader_evidence"
+    written = {} if dry_run else write_grades(store, grader, result, evidence_table=evidence_table)
     out = {"grader": grader.rater_id, "run_id": run_id, **result.summary, **written, "dry_run": dry_run}
     if fmt == "json":
         click.echo(json.dumps(out, indent=2, default=str))
@@ -126,6 +175,10 @@ def command(store: str, kind: str, config_path: str | None, run_id: str | None, 
     per_dim = per_dim.reindex([d for d in rubric.dimension_ids if d in per_dim.index])
     click.echo(f"grader {grader.rater_id}  run {run_id}  transcripts {result.summary.get('transcripts', len(transcripts))}")
     click.echo(per_dim.round(2).to_string())
+    if kind == "llm":
+        from calib.graders.llm import format_summary
+
+        click.echo(format_summary({"rater_id": grader.rater_id, **result.summary}))
     if dry_run:
         click.echo("dry run: nothing written")
     else:

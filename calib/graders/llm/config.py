@@ -66,7 +66,8 @@ def load_llm_config(path: str | Path | None) -> dict:
         raise ConfigError(f"{path}: cannot read config ({exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    section = data.get("llm", data)
+    section = dict(data.get("llm", data))
+    section.pop("grader", None)  # shared key: which grader the file was written for
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: llm: expected a mapping")
     prefix = "llm." if "llm" in data else ""
