@@ -35,8 +35,9 @@ class Section:
         JSON-serialisable numbers for ``summary.json``.
     tables : dict of str to DataFrame
         Written to ``tables/<key>__<name>.parquet|csv``.
-    show : list of (str, str, int)
-        (caption, table name, max rows) shown in the HTML/Markdown, in order.
+    show : list of tuple
+        (caption, table name, max rows[, columns]) shown in the HTML/Markdown, in order;
+        ``columns`` selects what is displayed (the table files keep every column).
     figures : list of ReportFigure
     """
 
@@ -47,7 +48,7 @@ class Section:
     missing: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    show: list[tuple[str, str, int]] = field(default_factory=list)
+    show: list[tuple] = field(default_factory=list)
     figures: list[ReportFigure] = field(default_factory=list)
 
     def not_computed(self, what: str, reason: str) -> None:

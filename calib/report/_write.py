@@ -52,7 +52,13 @@ def summary_dict(results: ReportResults) -> dict[str, Any]:
 def _view(results: ReportResults) -> list[dict[str, Any]]:
     out = []
     for s in results.sections:
-        shown = [{"caption": cap, **display_table(s.tables[name], n)} for cap, name, n in s.show if name in s.tables]
+        shown = []
+        for cap, name, n, *cols in s.show:
+            if name in s.tables:
+                t = s.tables[name]
+                if cols and cols[0]:  # keep only requested columns the analysis actually returned
+                    t = t[[c for c in cols[0] if c in t.columns]]
+                shown.append({"caption": cap, **display_table(t, n)})
         out.append({"s": s, "tables": shown})
     return out
 

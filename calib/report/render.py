@@ -68,6 +68,8 @@ def _fmt(x: Any) -> str:
     if isinstance(x, (float, np.floating)):
         if not np.isfinite(x):
             return "–"
+        if float(x).is_integer():  # counts and scale levels stored as float
+            return str(int(x))
         return f"{x:.3f}" if abs(x) < 100 else f"{x:.0f}"
     if isinstance(x, (list, tuple)):
         return ", ".join(map(str, x))
@@ -85,6 +87,8 @@ def display_table(df: pd.DataFrame, max_rows: int) -> dict[str, Any]:
 
 def markdown_table(t: dict[str, Any]) -> str:
     """Pipe table from :func:`display_table` output (cells escaped)."""
+    if not t["rows"]:
+        return "(none)"
     head = "| " + " | ".join(md_escape(c) for c in t["columns"]) + " |"
     sep = "|" + "|".join("---" for _ in t["columns"]) + "|"
     body = ["| " + " | ".join(md_escape(c) for c in r) + " |" for r in t["rows"]]

@@ -95,6 +95,10 @@ _AGREEMENT_COLUMNS = {  # our short name -> column of calib.agreement.agreement_
 }
 
 
+_AGREEMENT_SHOW = ["dimension", "n_units", "alpha_ordinal", "alpha_ordinal_low", "alpha_ordinal_high", "icc2",
+                   "qwk_mean", "exact_agreement", "adjacent_agreement", "band"]
+
+
 def _normalise_agreement(t: pd.DataFrame | None) -> pd.DataFrame | None:
     if t is None:
         return None
@@ -159,7 +163,9 @@ def _agreement_section(inp: ReportInputs, dims: list[str], agreement: Analysis, 
         return s
     t = agreement.value
     s.tables["by_dimension"] = t.reset_index(drop=True)
-    s.show.append(("Agreement per dimension with 95% bootstrap CIs", "by_dimension", 20))
+    s.show.append(("Agreement per dimension: Krippendorff's alpha (ordinal), ICC(2,1), mean pairwise quadratic-weighted "
+                   "kappa, exact and adjacent agreement; 95% bootstrap CIs in the table files", "by_dimension", 20,
+                   _AGREEMENT_SHOW))
     s.notes += [f"Analysis warning: {w}" for w in agreement.warnings]
     cols = [c for c in t.columns if c != "dimension" and pd.api.types.is_numeric_dtype(t[c])]
     s.facts["by_dimension"] = {str(r["dimension"]): {c: _num(r[c]) for c in cols} for _, r in t.iterrows()}
@@ -181,7 +187,7 @@ def _agreement_section(inp: ReportInputs, dims: list[str], agreement: Analysis, 
             bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"])))
     if by_qtype.ok and by_qtype.value is not None:
         s.tables["by_question_type"] = by_qtype.value
-        s.show.append(("Agreement by question type", "by_question_type", 40))
+        s.show.append(("Agreement by question type", "by_question_type", 40, ["question_type"] + _AGREEMENT_SHOW))
     elif by_qtype.reason:
         s.not_computed("agreement by question type", by_qtype.reason)
     return s
@@ -284,33 +290,60 @@ def _rater_effects(inp: ReportInputs, dims: list[str], ev: dict, th: dict, opt: 
         s.not_computed("model-based severity per dimension", add.reason)
         sev = _severity_from_deviations(desc.rater_deviations(desc.rater_vs_consensus(inp.ratings)))
         source = "difference from the leave-one-out consensus (descriptive fallback)"
-    s.notes.append(f"Severity source: {source}.")
-    per_dim = sev[sev["dimension"] != "all"]
-    flagged = per_dim[(per_dim["severity"].abs() >= th["rater_deviation"]) &
-                      ((per_dim["ci_low"] > 0) | (per_dim["ci_high"] < 0))]
-    ev["rater_severity"] = per_dim
-    key = per_dim.set_index(["rater_id", "dimension"]).index
-    order = (per_dim.assign(_f=key.isin(flagged.set_index(["rater_id", "dimension"]).index),
-                            _a=per_dim["severity"].abs())
-             .sort_values(["_f", "_a", "rater_id", "dimension"], ascending=[False, False, True, True], kind="stable")
-             .drop(columns=["_f", "_a"]).reset_index(drop=True))
-    s.tables["severity"] = order
-    s.show.append((f"Rater severity per dimension, flagged first (|severity| >= {th['rater_deviation']} points and "
-                   "95% CI excluding 0)", "severity", 16))
-    s.facts["flagged"] = [{"rater_id": r.rater_id, "dimension": r.dimension, "severity": _num(r.severity),
-                           "ci": [_num(r.ci_low), _num(r.ci_high)]} for r in flagged.itertuples()]
     s.facts["severity_source"] = source
+    s.notes.append(f"Severity source: {source}.")
+    per_dim = sev[sev["dimension"] != "all"].reset_index(drop=True)
+
+    # Which raters are flagged: calib.raters.rater_effects owns the rules; the report's own
+    # threshold (THRESHOLDS["rater_deviation"]) is only a fallback when it is unavailable.
+    diag = call_analysis("calib.raters", ("rater_effects",), human, model="additive",
+                         transcripts=inp.transcripts, fit=add.value if add.ok else None)
+    fl = frame(diag.value) if diag.ok else None
+    if fl is not None and {"rater_id", "dimension", "effect", "flagged"} <= set(fl.columns):
+        fx = fl[fl["flagged"].astype(bool)].reset_index(drop=True)
+        s.tables["diagnostics"] = fl.reset_index(drop=True)
+        s.tables["flags"] = fx
+        s.facts["flags"] = [{"rater_id": str(r.rater_id), "dimension": str(r.dimension), "effect": str(r.effect),
+                             "value": _num(r.value)} for r in fx.itertuples()]
+        ev["rater_flags"] = fx.rename(columns={"effect": "flag"})
+        sev_keys = fx.loc[fx["effect"].eq("severity") & fx["dimension"].ne("all"), ["rater_id", "dimension"]]
+        flag_rule = "flagged by calib.raters.rater_effects"
+        s.notes += [f"Rater-effect warning: {w}" for w in diag.warnings]
+    else:
+        s.not_computed("halo, central tendency, drift and subgroup diagnostics", diag.reason or "unrecognised output")
+        fx = pd.DataFrame(columns=["rater_id", "dimension", "effect"])
+        sev_keys = per_dim.loc[(per_dim["severity"].abs() >= th["rater_deviation"]) &
+                               ((per_dim["ci_low"] > 0) | (per_dim["ci_high"] < 0)), ["rater_id", "dimension"]]
+        ev["rater_severity"] = per_dim
+        flag_rule = f"|severity| >= {th['rater_deviation']} points and 95% CI excluding 0"
+        fx = sev_keys.assign(effect="severity")
+    is_flag = pd.MultiIndex.from_frame(per_dim[["rater_id", "dimension"]]).isin(
+        pd.MultiIndex.from_frame(sev_keys[["rater_id", "dimension"]]))
+    order = (per_dim.assign(flagged=is_flag, _a=per_dim["severity"].abs())
+             .sort_values(["flagged", "_a", "rater_id", "dimension"], ascending=[False, False, True, True],
+                          kind="stable").drop(columns=["_a"]).reset_index(drop=True))
+    s.tables["severity"] = order
+    if len(fx) and "flags" in s.tables:
+        s.show.append(("Flagged rater effects (severity, misfit, halo, central tendency, drift, subgroup); every "
+                       "diagnostic is in tables/rater_effects__diagnostics", "flags", 25,
+                       [c for c in ("rater_id", "dimension", "effect", "value", "threshold", "p_value", "note")
+                        if c in fx.columns]))
+    s.show.append((f"Rater severity per dimension in score points, flagged first ({flag_rule})", "severity", 16,
+                   [c for c in ("rater_id", "dimension", "n", "severity", "ci_low", "ci_high", "flagged")
+                    if c in order.columns]))
+    flagged_raters = set(fx["rater_id"].astype(str))
     overall = sev[sev["dimension"] == "all"] if (sev["dimension"] == "all").any() else \
         per_dim.groupby("rater_id", as_index=False)[["severity", "ci_low", "ci_high"]].mean()
-    ofd = overall.assign(flag=overall["rater_id"].isin(flagged["rater_id"])).sort_values(
+    ofd = overall.assign(flag=overall["rater_id"].astype(str).isin(flagged_raters)).sort_values(
         ["flag", "severity", "rater_id"], ascending=[False, False, True], kind="stable")
     if len(ofd):
         s.figures.append(plots.forest_plot(
             ofd, label="rater_id", estimate="severity", low="ci_low", high="ci_high", highlight="flag", reference=0.0,
             xlabel="Severity (score points; positive = harsher than the average rater), 95% CI",
-            key="rater_severity_forest", title="Rater severity/leniency (mean over dimensions), flagged raters first",
-            alt="Forest plot of each human rater's severity with 95% confidence intervals; "
-                + "; ".join(f"{r.rater_id} {r.severity:+.2f}" for r in ofd.itertuples())))
+            key="rater_severity_forest",
+            title="Rater severity/leniency (mean over dimensions); flagged raters first, in vermillion",
+            alt="Forest plot of each human rater's severity with 95% confidence intervals, flagged raters first; "
+                + "; ".join(f"{r.rater_id} {r.severity:+.2f}{' (flagged)' if r.flag else ''}" for r in ofd.itertuples())))
         hm = per_dim.pivot(index="rater_id", columns="dimension", values="severity").reindex(
             columns=[d for d in dims if d in set(per_dim["dimension"])])
         s.figures.append(plots.heatmap(
@@ -331,29 +364,15 @@ def _rater_effects(inp: ReportInputs, dims: list[str], ev: dict, th: dict, opt: 
         s.notes += [f"MFRM warning: {w}" for w in mfrm.warnings]
     else:
         s.not_computed("many-facet Rasch fit statistics", mfrm.reason)
-    diag = call_analysis("calib.raters", ("rater_effects",), human, model="additive",
-                         transcripts=inp.transcripts, fit=add.value if add.ok else None)
-    fl = frame(diag.value) if diag.ok else None
-    if fl is not None:
-        s.tables["diagnostics"] = fl.reset_index(drop=True)
-        flagged_fx = fl[fl["flagged"].astype(bool)] if "flagged" in fl.columns else fl.iloc[0:0]
-        s.tables["flags"] = flagged_fx.reset_index(drop=True)
-        s.show.insert(0, ("Flagged rater effects (severity, misfit, halo, central tendency, drift, subgroup); "
-                          "all diagnostics are in tables/rater_effects__diagnostics", "flags", 40))
-        s.facts["flags"] = [{"rater_id": str(r.rater_id), "dimension": str(r.dimension), "effect": str(r.effect),
-                             "value": _num(r.value)} for r in flagged_fx.itertuples()]
-        # calib.raters owns the flagging rules: its flags replace the report's fallback threshold
-        ev["rater_flags"] = flagged_fx.rename(columns={"effect": "flag"})
-        ev.pop("rater_severity", None)
-        sev_fl = flagged_fx[(flagged_fx["effect"] == "severity") & (flagged_fx["dimension"] != "all")]
-        flagged = per_dim.merge(sev_fl[["rater_id", "dimension"]], on=["rater_id", "dimension"])
-    else:
-        s.not_computed("halo, central tendency, drift and subgroup diagnostics", diag.reason or "unrecognised output")
-    n_flag = flagged["rater_id"].nunique()
-    s.takeaway = (f"{n_flag} rater(s) are >= {th['rater_deviation']} points off on some dimension: "
-                  + ", ".join(f"{r} ({'severe' if v > 0 else 'lenient'})" for r, v in
-                              flagged.groupby("rater_id")["severity"].mean().items()) + "."
-                  if n_flag else f"No rater is {th['rater_deviation']} points or more off on any dimension.")
+    by_rater = fx.groupby("rater_id")["effect"].agg(lambda e: ", ".join(sorted(set(map(str, e))))) if len(fx) else {}
+    direction = overall.set_index("rater_id")["severity"]
+    words = []
+    for r, effects in sorted(dict(by_rater).items()):
+        eff = effects.replace("severity", "harsh" if direction.get(r, 0) > 0 else "lenient").replace("_", " ")
+        words.append(f"{r} ({eff})")
+    s.facts["flagged_raters"] = sorted(flagged_raters)
+    s.takeaway = (f"{len(words)} of {per_dim['rater_id'].nunique()} raters flagged: " + "; ".join(words) + "."
+                  if words else "No rater effect is flagged.")
     return s
 
 
