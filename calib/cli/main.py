@@ -9,6 +9,7 @@ Exit codes: 0 success, 1 validation failure (under ``--strict``) or a calib erro
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import click
@@ -16,20 +17,21 @@ import click
 from calib import __version__
 from calib.errors import CalibError
 
-# module name -> attribute holding the click command. Order is the order in --help.
-_COMMAND_MODULES: list[str] = [
-    "calib.cli.demo",
-    "calib.cli.ingest",
-    "calib.cli.rubric",
-    "calib.cli.simulate",
-    "calib.cli.agree",
-    "calib.cli.raters",
-    "calib.cli.grade",
-    "calib.cli.calibrate_grader",
-    "calib.cli.validate_grader",
-    "calib.cli.report",
-    "calib.cli.compare",
-]
+# command name -> (module, one-line help). Modules are imported only when their command runs,
+# so `calib --help` does not pay for pandas/scipy imports. Order is the order in --help.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("calib.cli.demo", "Run the whole pipeline on the shipped SYNTHETIC sample data."),
+    "ingest": ("calib.cli.ingest", "Validate transcripts and ratings against a rubric; add them to a store."),
+    "rubric": ("calib.cli.rubric", "Show a rubric, or diff two rubric versions."),
+    "simulate": ("calib.cli.simulate", "Write synthetic transcripts and ratings with planted rater effects."),
+    "agree": ("calib.cli.agree", "Inter-rater agreement per rubric dimension, with 95% CIs."),
+    "raters": ("calib.cli.raters", "Rater effects: severity, fit, halo, central tendency, drift, subgroups."),
+    "grade": ("calib.cli.grade", "Grade a store's transcripts with a rule, length or LLM grader."),
+    "calibrate-grader": ("calib.cli.calibrate_grader", "Fit the rule grader's thresholds to the human consensus."),
+    "validate-grader": ("calib.cli.validate_grader", "Is a grader fit to stand in for a human? Pass/fail per dimension."),
+    "report": ("calib.cli.report", "Write a calibration report (HTML, Markdown, JSON) or interviewer feedback."),
+    "compare": ("calib.cli.compare", "Compare two stores: reliability and rater effects before vs after."),
+}
 
 _EPILOG = """\b
 Quick start (synthetic sample data shipped in datasets/sample/):
@@ -44,10 +46,23 @@ Run 'calib COMMAND --help' for a command's options and examples.
 
 
 class _Group(click.Group):
-    """Click group that lists commands in registration order and maps CalibError to exit 1."""
+    """Lazy click group: lists commands from ``_COMMANDS``, imports one only when it runs,
+    and maps :class:`CalibError` to exit code 1."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+        return [name for name, (module, _) in _COMMANDS.items() if _available(module)]
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name not in _COMMANDS or not _available(_COMMANDS[name][0]):
+            return None
+        command = importlib.import_module(_COMMANDS[name][0]).command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -55,6 +70,10 @@ class _Group(click.Group):
         except CalibError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(1)
+
+
+def _available(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 @click.group(cls=_Group, epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,20 +85,6 @@ def cli() -> None:
     measure inter-rater agreement and rater bias per rubric dimension, and write
     calibration reports.
     """
-
-
-def _register() -> None:
-    for module_name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:  # command not built yet in this checkout
-                continue
-            raise
-        cli.add_command(module.command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> int:
