@@ -15,6 +15,7 @@ See ``docs/agreement.md`` for formulas, sources and interpretation bands.
 
 from calib.agreement._alpha import krippendorff_alpha
 from calib.agreement._bootstrap import STATISTICS, BootstrapResult, bootstrap_ci
+from calib.agreement._human_machine import HumanMachineResult, human_machine_metrics, prmse
 from calib.agreement._icc import icc, icc_table
 from calib.agreement._table import BANDS, agreement_table, interpretation_band
 from calib.agreement._kappa import (
@@ -46,6 +47,9 @@ __all__ = [
     "percent_agreement",
     "mean_pairwise_kappa",
     "bootstrap_ci",
+    "human_machine_metrics",
+    "HumanMachineResult",
+    "prmse",
     "agreement_table",
     "interpretation_band",
     "BANDS",

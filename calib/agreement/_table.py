@@ -146,7 +146,7 @@ def agreement_table(
     >>> long["rater_type"] = "human"  # SYNTHETIC example ratings
     >>> tab = agreement_table(long, categories=[1, 2, 3, 4], n_boot=200)
     >>> tab[["dimension", "n_units", "alpha_ordinal", "band"]].round(3).to_string(index=False)
-    'dimension  n_units  alpha_ordinal     band\\n     data        6          0.876 reliable'
+    'dimension  n_units  alpha_ordinal     band\\n     data        6          0.872 reliable'
     """
     if not isinstance(ratings, pd.DataFrame):
         raise DataValidationError("ratings: expected the long ratings DataFrame from calib.io.read_ratings")
