@@ -15,11 +15,13 @@ Example
 
 from calib.graders.base import RATING_COLUMNS, GradeResult, Grader, canonical_json, config_hash
 from calib.graders.rules import RuleGrader, candidate_word_counts, explode_turns, parse_signals
+from calib.graders.llm import LLMGrader  # needs httpx (extra [llm]) only when it calls an endpoint
 
 __all__ = [
     "RATING_COLUMNS",
     "GradeResult",
     "Grader",
+    "LLMGrader",
     "RuleGrader",
     "candidate_word_counts",
     "canonical_json",

@@ -108,3 +108,23 @@ def _fast(tmp_path):
     f = tmp_path / "fast.yaml"
     f.write_text("llm:\n  response_format: json_object\n  retry: {max_attempts: 2, base_delay_s: 0.01, max_delay_s: 0.02}\n")
     return f
+
+
+def test_judge_biases_from_the_store(server, store, tmp_path, capsys):
+    from calib.graders.llm import judge_biases
+    from calib.io import read_ratings, read_table
+
+    ids = []
+    for template in ("v1", "v2"):
+        cfg = tmp_path / f"{template}.yaml"
+        cfg.write_text(f"llm:\n  template: {template}\n  samples: 3\n  temperature: 0.7\n  seed: 3\n  logprobs: true\n")
+        assert main(["grade", "--store", str(store), "--grader", "llm", "--base-url", server.base_url, "--model",
+                     "judge-m", "--config", str(cfg), "--no-progress", "--format", "json"]) == 0  # fmt: skip
+        ids.append(json.loads(capsys.readouterr().out)["grader"])
+    assert ids[0] != ids[1]
+    res = judge_biases(read_table(store, "llm_outputs"), read_ratings(store), ids[0], other_rater_id=ids[1])
+    assert (res.self_consistency["n_units"] == N).all()
+    assert (res.prompt_sensitivity["n"] == N).all()
+    # the scripted judge scores the transcript block, which both templates render identically
+    assert (res.prompt_sensitivity["exact_agr"] == 1.0).all()
+    assert res.calibration is not None and res.calibration.table["n"].sum() == N * 8 * 3

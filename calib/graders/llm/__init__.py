@@ -5,7 +5,8 @@ Modules: :mod:`~.provider` (one-method provider interface, OpenAI-compatible pro
 :mod:`~.prompt` (versioned templates), :mod:`~.parse` (defensive answer parsing),
 :mod:`~.cache` (SQLite response cache), :mod:`~.retry`, :mod:`~.pricing`,
 :mod:`~.logprobs` (expected score, confidence), :mod:`~.calibration` (ECE, reliability
-table), :mod:`~.consistency` (self-consistency, prompt sensitivity), :mod:`~.runner`.
+table), :mod:`~.consistency` (self-consistency, prompt sensitivity), :mod:`~.biases` (all
+judge-bias checks in one call), :mod:`~.config` (YAML settings), :mod:`~.runner`.
 
 Examples
 --------
@@ -16,6 +17,7 @@ Examples
 True
 """
 
+from calib.graders.llm.biases import JudgeBiases, judge_biases
 from calib.graders.llm.cache import ResponseCache, cache_key
 from calib.graders.llm.calibration import (
     JudgeCalibration,
@@ -37,6 +39,7 @@ from calib.graders.llm.runner import OUTPUT_COLUMNS, LLMGrader, format_summary, 
 __all__ = [
     "ChatRequest",
     "ChatResponse",
+    "JudgeBiases",
     "JudgeCalibration",
     "LLMGrader",
     "OUTPUT_COLUMNS",
@@ -58,6 +61,7 @@ __all__ = [
     "format_summary",
     "get_template",
     "human_consensus",
+    "judge_biases",
     "judge_calibration",
     "llm_grader_from_config",
     "load_llm_config",
