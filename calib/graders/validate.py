@@ -12,6 +12,10 @@ For every rubric dimension :func:`validate_grader` compares a grader's scores wi
 and adds bootstrap CIs (transcripts resampled), the length-bias test, subgroup differences
 (DSM per group, and OSA/OSD/CSD from Loukina, Madnani & Zechner 2019) and a pass/fail table
 with reasons against configurable criteria (defaults: Williamson, Xi & Breyer 2012).
+
+Point estimates come from :func:`calib.agreement.human_machine_metrics` and
+:func:`calib.agreement.prmse` (RSMTool's definitions); bootstrap replicates use the
+vectorised twin in :mod:`calib.graders._hmstats` (same definitions, checked equal in the tests).
 """
 
 from __future__ import annotations
@@ -295,6 +299,27 @@ def cross_fitted_length_scores(words: pd.Series, consensus: pd.Series, scale_val
     return pd.Series(out, index=idx)
 
 
+def _point_hm(h: np.ndarray, s: np.ndarray, scale: Sequence[int], h2: np.ndarray | None = None):
+    """Point estimates from :func:`calib.agreement.human_machine_metrics` (the shared RSMTool
+    implementation): continuous metrics from the ``raw_trim`` row, ``kappa``/``exact_agr``/
+    ``adj_agr`` from ``raw_trim_round`` -- the same convention as the vectorised bootstrap."""
+    from calib.agreement import human_machine_metrics
+
+    res = human_machine_metrics(h, s, second_human=h2, trim_min=scale[0], trim_max=scale[-1])
+    ev = res.eval
+    row = ev.loc["raw_trim", list(HM_METRICS)].copy()
+    for m in ("kappa", "exact_agr", "adj_agr"):
+        row[m] = ev.loc["raw_trim_round", m]
+    point = pd.DataFrame([row.to_numpy(float)], columns=list(HM_METRICS))
+    if h2 is None:
+        return point, None, None
+    cols = ["N", "corr", "wtkappa", "kappa", "exact_agr", "adj_agr", "SMD"]
+    hh = pd.DataFrame([res.consistency.iloc[0][cols].to_numpy(float)], columns=cols)
+    dcols = ["corr", "wtkappa", "kappa", "exact_agr", "adj_agr", "SMD"]
+    deg = pd.DataFrame([res.degradation.loc["raw_trim", dcols].to_numpy(float)], columns=dcols)
+    return point, hh, deg
+
+
 def _boot_table(dim: str, comparison: str, point: pd.DataFrame, boot: pd.DataFrame, ci: float) -> pd.DataFrame:
     lo, hi = (1 - ci) / 2, 1 - (1 - ci) / 2
     q = boot.quantile([lo, hi]) if len(boot) else pd.DataFrame(np.nan, index=[lo, hi], columns=point.columns)
@@ -392,7 +417,7 @@ def validate_grader(
         both = graded.dropna().index
         h, s = c.loc[both].to_numpy(float), graded.loc[both].to_numpy(float)
         n = len(both)
-        point = weighted_hm_metrics(h, s) if n else pd.DataFrame(np.nan, index=[0], columns=list(HM_METRICS))
+        point = _point_hm(h, s, scale_values)[0] if n >= 2 else pd.DataFrame(np.nan, index=[0], columns=list(HM_METRICS))
         W = multinomial_weights(n, n_boot, rng) if n and n_boot else np.empty((0, n))
         boot = weighted_hm_metrics(h, s, W) if len(W) else pd.DataFrame(columns=list(HM_METRICS))
         metric_rows.append(_boot_table(dim, "consensus", point, boot, ci))
@@ -407,9 +432,8 @@ def validate_grader(
             h1, h2 = p["h1"].to_numpy(float), p["h2"].to_numpy(float)
             s1 = s_all.loc[p.index].to_numpy(float)
             W2 = multinomial_weights(len(p), n_boot, rng) if n_boot else None
-            hm1, hh = weighted_hm_metrics(h1, s1), weighted_hh_metrics(h1, h2)
-            cols = ["corr", "wtkappa", "kappa", "exact_agr", "adj_agr", "SMD"]
-            deg = hm1[cols] - hh[cols]
+            hm1, hh, deg = _point_hm(h1, s1, scale_values, h2)
+            cols = list(deg.columns)
             if W2 is not None:
                 hm1b, hhb = weighted_hm_metrics(h1, s1, W2), weighted_hh_metrics(h1, h2, W2)
                 degb = hm1b[cols] - hhb[cols]

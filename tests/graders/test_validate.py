@@ -189,8 +189,8 @@ def test_validate_grader_passes_a_good_grader_and_fails_a_bad_one(synthetic):
     ratings = pd.concat([ds.ratings, _machine(ds, rubric, "good-00000001", good),
                          _machine(ds, rubric, "noise-00000002", noisy)], ignore_index=True)
     crit = Criteria(min_degradation=-1, max_abs_subgroup_smd=1, min_n=30)
-    res = validate_grader(ratings, "good", rubric, ds.transcripts, criteria=crit, n_boot=200, seed=1)
-    bad = validate_grader(ratings, "noise", rubric, ds.transcripts, criteria=crit, n_boot=200, seed=1)
+    res = validate_grader(ratings, "good", rubric, ds.transcripts, criteria=crit, n_boot=100, seed=1)
+    bad = validate_grader(ratings, "noise", rubric, ds.transcripts, criteria=crit, n_boot=100, seed=1)
     assert len(res.decision) == len(bad.decision) == 8
     # the true-score grader agrees with the consensus better than any human does with another
     assert (res.decision["wtkappa"] > bad.decision["wtkappa"] + 0.3).all()
@@ -203,7 +203,7 @@ def test_validate_grader_passes_a_good_grader_and_fails_a_bad_one(synthetic):
     assert {"seniority"} <= set(res.subgroups["variable"])
     assert len(res.per_rater) > 0
     # deterministic given the seed
-    again = validate_grader(ratings, "good", rubric, ds.transcripts, criteria=crit, n_boot=200, seed=1)
+    again = validate_grader(ratings, "good", rubric, ds.transcripts, criteria=crit, n_boot=100, seed=1)
     pd.testing.assert_frame_equal(res.decision, again.decision)
 
 
@@ -231,3 +231,34 @@ def test_validate_rejects_bad_arguments(synthetic):
     with pytest.raises(ConfigError, match="subgroups"):
         r = pd.concat([ds.ratings, _machine(ds, rubric, "g-1", np.ones(len(ds.true_scores)))], ignore_index=True)
         validate_grader(r, "g", rubric, ds.transcripts, subgroups=["shoe_size"], n_boot=0)
+
+
+def test_vectorised_bootstrap_twin_equals_calib_agreement_point_estimates():
+    # The bootstrap uses calib.graders._hmstats; point estimates use calib.agreement. They
+    # must be the same statistic (checked on random integer scores incl. ties and constant runs).
+    from calib.agreement import human_machine_metrics
+
+    rng = np.random.default_rng(12)
+    for n in (5, 40, 300):
+        h = rng.integers(1, 5, n).astype(float)
+        s = np.clip(h + rng.integers(-2, 3, n), 1, 4).astype(float)
+        h2 = np.clip(h + rng.integers(-1, 2, n), 1, 4).astype(float)
+        ref = human_machine_metrics(h, s, second_human=h2, trim_min=1, trim_max=4)
+        got = weighted_hm_metrics(h, s).iloc[0]
+        for m in ["N", "h_mean", "h_sd", "sys_mean", "sys_sd", "corr", "wtkappa", "R2", "SMD", "RMSE"]:
+            assert got[m] == pytest.approx(ref.eval.loc["raw_trim", m], abs=1e-12), m
+        for m in ["kappa", "exact_agr", "adj_agr"]:
+            assert got[m] == pytest.approx(ref.eval.loc["raw_trim_round", m], abs=1e-12), m
+        hh = weighted_hh_metrics(h, h2).iloc[0]
+        for m in ["corr", "wtkappa", "kappa", "exact_agr", "adj_agr", "SMD"]:
+            assert hh[m] == pytest.approx(ref.consistency.iloc[0][m], abs=1e-12), m
+
+
+def test_prmse_is_reported_from_calib_agreement(synthetic):
+    rubric, ds = synthetic
+    true = ds.true_scores["true_score"].to_numpy(float)
+    ratings = pd.concat([ds.ratings, _machine(ds, rubric, "true-00000004", np.clip(np.floor(true + 0.5), 1, 4))],
+                        ignore_index=True)
+    res = validate_grader(ratings, "true", rubric, ds.transcripts, n_boot=0)
+    # a grader reading the (synthetic) true score predicts it better than one human does
+    assert (res.decision["prmse"] > 0.5).all()
