@@ -598,3 +598,15 @@ def test_prompt_sensitivity_across_template_versions(server, rubric):
         assert row["exact_agr"] == pytest.approx((m["score_x"] == m["score_y"]).mean())
         assert row["mean_diff"] == pytest.approx((m["score_y"] - m["score_x"]).mean())
     assert (table["mean_diff"] >= 0).all() and table["mean_diff"].max() > 0
+
+
+def test_key_echoed_by_a_proxy_is_redacted_and_redirect_not_followed(server, rubric, monkeypatch):
+    secret = "sk-echo-1234567890"
+    monkeypatch.setenv("CALIB_ECHO_KEY", secret)
+    server.script(Action(status=400, raw_body=f'{{"error": "bad header Authorization: Bearer {secret}"}}'.encode()),
+                  Action(status=301, headers={"Location": "https://elsewhere/v1"}, raw_body=b""))  # fmt: skip
+    g = _grader(server, api_key_env="CALIB_ECHO_KEY", response_format="json_object", concurrency=1)
+    res = g.grade(_transcripts(2), rubric)
+    reasons = res.ratings["unscored_reason"]
+    assert not reasons.str.contains(secret).any() and reasons.str.contains(r"\*\*\*").any()
+    assert reasons.str.contains("redirect").any() and server.n_requests == 2  # neither retried

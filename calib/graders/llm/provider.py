@@ -14,6 +14,7 @@ cache value, log record, ``repr`` or exception message.
 from __future__ import annotations
 
 import abc
+import asyncio
 import email.utils
 import os
 import time
@@ -287,6 +288,10 @@ class OpenAICompatibleProvider(Provider):
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatibleProvider({self.endpoint!r}, api_key_env={self.api_key_env!r})"
 
+    def _redact(self, text: str) -> str:
+        # A misbehaving proxy may echo request headers in an error body: never pass the key on.
+        return text.replace(self._api_key, "***") if self._api_key else text
+
     def _get_client(self):
         import httpx  # optional extra [llm]
 
@@ -312,7 +317,13 @@ class OpenAICompatibleProvider(Provider):
         client = self._get_client()
         t0 = time.perf_counter()
         try:
-            resp = await client.post(self._url, json=request.body())
+            # httpx's timeout bounds each connect/read/write; wait_for bounds the whole call,
+            # so a server that trickles bytes cannot hold a worker forever.
+            resp = await asyncio.wait_for(client.post(self._url, json=request.body()), timeout=self.timeout_s * 2)
+        except asyncio.TimeoutError:
+            raise ProviderError(
+                f"timeout: no complete answer within {self.timeout_s * 2:g}s", retryable=True, kind="timeout"
+            ) from None
         except httpx.TimeoutException as exc:
             raise ProviderError(
                 f"timeout after {self.timeout_s:g}s ({type(exc).__name__})", retryable=True, kind="timeout"
@@ -322,8 +333,15 @@ class OpenAICompatibleProvider(Provider):
                 f"connection error: {type(exc).__name__}", retryable=True, kind="connection"
             ) from None
         latency = time.perf_counter() - t0
+        if 300 <= resp.status_code < 400:
+            raise ProviderError(
+                f"HTTP {resp.status_code} redirect to {resp.headers.get('location', '?')!r}: check --base-url",
+                status=resp.status_code,
+                retryable=False,
+                kind="http",
+            )
         if resp.status_code >= 400:
-            snippet = resp.text[:300].replace("\n", " ")
+            snippet = self._redact(resp.text[:300].replace("\n", " "))
             retryable = resp.status_code == 429 or resp.status_code >= 500
             raise ProviderError(
                 f"HTTP {resp.status_code}: {snippet}",
@@ -336,7 +354,7 @@ class OpenAICompatibleProvider(Provider):
             payload = resp.json()
         except ValueError:
             raise ProviderError(
-                f"HTTP {resp.status_code} with a body that is not JSON: {resp.text[:200]!r}",
+                f"HTTP {resp.status_code} with a body that is not JSON: {self._redact(resp.text[:200])!r}",
                 status=resp.status_code,
                 retryable=True,
                 kind="bad_body",
