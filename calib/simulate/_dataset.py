@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,12 @@ class SimulatedDataset:
         JSON-serialisable record of every planted parameter (written as ``planted.json``).
     config : SimulationConfig
         The configuration that produced it.
+
+    Examples
+    --------
+    >>> ds = simulate_dataset(SimulationConfig(n_transcripts=10, seed=3))
+    >>> len(ds.transcripts), len(ds.true_scores), ds.planted["seed"]
+    (10, 80, 3)
     """
 
     transcripts: pd.DataFrame
@@ -78,6 +85,12 @@ def _rubric_dimensions() -> tuple[tuple[str, ...], tuple[int, int]]:
     path = Path(calib.__file__).resolve().parents[1] / "rubrics" / "ml_interview_v1.yaml"
     if not path.is_file():
         return DEFAULT_DIMENSIONS, (1, 4)
+    return _dimensions_from_rubric(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _dimensions_from_rubric(path: Path, mtime_ns: int) -> tuple[tuple[str, ...], tuple[int, int]]:
+    # Cached on the file's mtime: parsing the YAML costs more than simulating 10,000 ratings.
     from calib.rubric import load_rubric  # local: the generator works without the rubric stage
 
     rubric = load_rubric(path)
@@ -88,7 +101,7 @@ def _rubric_dimensions() -> tuple[tuple[str, ...], tuple[int, int]]:
         f"{path}: rubric {rubric.id!r} v{rubric.version} does not match the generator's phrase banks "
         f"({RUBRIC_ID!r} v{RUBRIC_VERSION}); using the built-in dimensions",
         CalibWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
     return DEFAULT_DIMENSIONS, (1, 4)
 

@@ -40,7 +40,7 @@ _LAYOUTS: dict[int, list[tuple[str, list[str]]]] = {
 }
 _MAX_EXCHANGES = max(_LAYOUTS)
 _MAX_FILL = 6  # filler sentences per candidate turn, at most
-_N_DRAWS = 64  # independent uniform draws per transcript for wording choices
+_N_DRAWS = 48  # >= 5 prompts + 9 content sentences + 5 x _MAX_FILL filler positions
 
 
 @lru_cache(maxsize=1)
