@@ -307,3 +307,14 @@ def test_prompt_sensitivity_identical_runs():
     a = pd.DataFrame({"transcript_id": list("abcdef"), "dimension": ["d"] * 6, "score": [1, 2, 3, 4, 2, 3.0]})
     t = prompt_sensitivity(a, a.copy(), [1, 2, 3, 4]).iloc[0]
     assert t["exact_agr"] == 1.0 and t["mean_diff"] == 0.0 and t["qwk"] == pytest.approx(1.0)
+
+
+def test_samples_at_temperature_zero_warn():
+    from calib.graders.llm import LLMGrader
+
+    with pytest.warns(CalibWarning, match="temperature 0"):
+        LLMGrader(base_url="http://127.0.0.1:9/v1", model="m", samples=3, progress=False)
+    with pytest.raises(GraderError, match="--samples"):
+        LLMGrader(base_url="http://127.0.0.1:9/v1", model="m", samples=0)
+    with pytest.raises(GraderError, match="--mode"):
+        LLMGrader(base_url="http://127.0.0.1:9/v1", model="m", mode="both")

@@ -19,6 +19,7 @@ import math
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from calib.errors import DataValidationError, GraderError
+from calib.errors import CalibWarning, DataValidationError, GraderError
 from calib.graders.base import RATING_COLUMNS, GradeResult, Grader
 from calib.graders.llm.cache import ResponseCache, cache_key
 from calib.graders.llm.consistency import self_consistency
@@ -172,6 +173,13 @@ class LLMGrader(Grader):
             raise GraderError(f"--samples: must be >= 1, got {samples}")
         if int(concurrency) < 1:
             raise GraderError(f"--concurrency: must be >= 1, got {concurrency}")
+        if int(samples) > 1 and float(temperature) == 0.0 and seed is None:
+            warnings.warn(
+                f"samples={samples} at temperature 0 without a seed: the samples will very likely be "
+                "identical; set temperature > 0 (and a seed for reproducibility)",
+                CalibWarning,
+                stacklevel=2,
+            )
         if provider is None:
             if not base_url:
                 raise GraderError("--base-url: required (or pass provider=)")
