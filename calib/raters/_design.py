@@ -49,6 +49,11 @@ class Encoded:
     dimensions: np.ndarray
 
 
+def _row(label) -> str:
+    """Row label as the user would write it (numpy scalars unwrapped)."""
+    return repr(label.item() if hasattr(label, "item") else label)
+
+
 def validate_ratings(ratings: pd.DataFrame, *, arg: str = "ratings", extra: tuple[str, ...] = ()
                      ) -> pd.DataFrame:
     """Check columns, drop unscored rows (with a warning), reject duplicates.
@@ -64,14 +69,14 @@ def validate_ratings(ratings: pd.DataFrame, *, arg: str = "ratings", extra: tupl
     for col in ("transcript_id", "rater_id", "dimension"):
         if df[col].isna().any():
             row = df.index[df[col].isna()][0]
-            raise DataValidationError(f"{arg}: row {row!r}: field {col!r} is missing")
+            raise DataValidationError(f"{arg}: row {_row(row)}: field {col!r} is missing")
         df[col] = df[col].astype(str)
     score = pd.to_numeric(df["score"], errors="coerce")
     bad = score.isna() & df["score"].notna()
     if bad.any():
         row = df.index[bad][0]
         raise DataValidationError(
-            f"{arg}: row {row!r}: field 'score' is not numeric ({df.loc[row, 'score']!r})")
+            f"{arg}: row {_row(row)}: field 'score' is not numeric ({df.loc[row, 'score']!r})")
     df["score"] = score.astype("float64")
     n_nan = int(df["score"].isna().sum())
     if n_nan:
@@ -86,7 +91,7 @@ def validate_ratings(ratings: pd.DataFrame, *, arg: str = "ratings", extra: tupl
         row = df.index[dup][0]
         key = tuple(df.loc[row, ["transcript_id", "rater_id", "dimension"]])
         raise DataValidationError(
-            f"{arg}: row {row!r}: duplicate rating for (transcript_id, rater_id, dimension) = {key}"
+            f"{arg}: row {_row(row)}: duplicate rating for (transcript_id, rater_id, dimension) = {key}"
             f"; {int(dup.sum())} rows are duplicated")
     return df
 
