@@ -23,8 +23,21 @@ gives byte-identical files. Everything written is labelled synthetic.
 Examples:
   calib simulate --out datasets/sample
   calib simulate --out /tmp/clean --clean            # unbiased raters, noise only
-  calib simulate --out /tmp/big --n-transcripts 100000 --seed 7
+  calib simulate --out /tmp/big --n-transcripts 100000 \\
+                 --raters-per-transcript 3 --linked-fraction 0   # 2.4 M rating rows
 """
+
+
+def _range(value: str) -> tuple[int, int]:
+    """Parse ``"3"`` or ``"2-3"`` into an inclusive (lo, hi) range."""
+    parts = str(value).split("-")
+    try:
+        lo, hi = (int(parts[0]), int(parts[-1])) if len(parts) in (1, 2) else (0, -1)
+    except ValueError:
+        lo, hi = 0, -1
+    if not 1 <= lo <= hi:
+        raise click.BadParameter(f"expected N or LO-HI with 1 <= LO <= HI, got {value!r}")
+    return lo, hi
 
 
 @click.command("simulate", help=_HELP, short_help="Write synthetic transcripts and ratings with planted effects.")
@@ -35,9 +48,29 @@ Examples:
 @click.option("--n-raters", default=8, show_default=True, type=click.IntRange(min=3),
               help="Number of raters (first 8 = the planted cast, extras near-clean).")
 @click.option("--seed", default=20261125, show_default=True, type=int, help="Random seed.")
+@click.option("--raters-per-transcript", "per_transcript", default="2-3", show_default=True,
+              callback=lambda ctx, param, value: _range(value),
+              help="How many raters score each non-linked transcript: N or LO-HI.")
+@click.option("--linked-fraction", default=1.0 / 15.0, show_default="1/15, 20 of 300",
+              type=click.FloatRange(0.0, 1.0), help="Share of transcripts scored by every rater.")
 @click.option("--clean", is_flag=True, help="No planted effects: every rater unbiased, only noise.")
-def command(out: Path, n_transcripts: int, n_raters: int, seed: int, clean: bool) -> None:
-    config = SimulationConfig(n_transcripts=n_transcripts, n_raters=n_raters, seed=seed, clean=clean)
+def command(
+    out: Path,
+    n_transcripts: int,
+    n_raters: int,
+    seed: int,
+    per_transcript: tuple[int, int],
+    linked_fraction: float,
+    clean: bool,
+) -> None:
+    config = SimulationConfig(
+        n_transcripts=n_transcripts,
+        n_raters=n_raters,
+        seed=seed,
+        clean=clean,
+        raters_per_transcript=per_transcript,
+        linked_fraction=linked_fraction,
+    )
     ds = simulate_dataset(config)
     written = write_dataset(ds, out)
     rows = {

@@ -61,16 +61,29 @@ def cli_command(config: SimulationConfig, out: str | os.PathLike) -> str | None:
     --------
     >>> cli_command(SimulationConfig(n_transcripts=10, seed=3), "out")
     'calib simulate --out out --n-transcripts 10 --n-raters 8 --seed 3'
+    >>> cli_command(SimulationConfig(raters_per_transcript=(3, 3), linked_fraction=0.0), "o")
+    'calib simulate --out o --n-transcripts 300 --n-raters 8 --seed 20261125 --raters-per-transcript 3 --linked-fraction 0.0'
     """
-    default = SimulationConfig(
-        n_transcripts=config.n_transcripts, n_raters=config.n_raters, seed=config.seed, clean=config.clean
+    default = SimulationConfig()
+    expressible = SimulationConfig(
+        n_transcripts=config.n_transcripts,
+        n_raters=config.n_raters,
+        seed=config.seed,
+        clean=config.clean,
+        raters_per_transcript=config.raters_per_transcript,
+        linked_fraction=config.linked_fraction,
     )
-    if config != default:
+    if config != expressible:
         return None
     cmd = (
         f"calib simulate --out {out} --n-transcripts {config.n_transcripts} "
         f"--n-raters {config.n_raters} --seed {config.seed}"
     )
+    lo, hi = config.raters_per_transcript
+    if (lo, hi) != default.raters_per_transcript:
+        cmd += f" --raters-per-transcript {lo}" if lo == hi else f" --raters-per-transcript {lo}-{hi}"
+    if config.linked_fraction != default.linked_fraction:
+        cmd += f" --linked-fraction {config.linked_fraction!r}"
     return cmd + (" --clean" if config.clean else "")
 
 
