@@ -191,7 +191,7 @@ def agreement_table(
     for okey, sub in supers:
         okey = okey if isinstance(okey, tuple) else (okey,)
         units = np.sort(sub["transcript_id"].unique())
-        members, stats = [], []
+        members, stats, keys = [], [], []
         for dim, part in sub.groupby("dimension", sort=True):
             key = dict(zip(outer, okey)) | {"dimension": dim}
             label = ", ".join(f"{g}={k}" for g, k in key.items())
@@ -210,7 +210,8 @@ def agreement_table(
                         row[name] = st.estimate()
             members.append((key, label, row, sums, caught))
             stats.extend(sums.values())
-        boots = iter(resample_sums(stats, n_boot, seed) if (stats and n_boot > 0) else [])
+            keys.extend([dim] * len(sums))
+        boots = iter(resample_sums(stats, n_boot, seed, groups=keys) if (stats and n_boot > 0) else [])
         for key, label, row, sums, caught in members:
             with warnings.catch_warnings(record=True) as more:
                 warnings.simplefilter("always", CalibWarning)
