@@ -318,3 +318,21 @@ def test_samples_at_temperature_zero_warn():
         LLMGrader(base_url="http://127.0.0.1:9/v1", model="m", samples=0)
     with pytest.raises(GraderError, match="--mode"):
         LLMGrader(base_url="http://127.0.0.1:9/v1", model="m", mode="both")
+
+
+def test_parse_tolerates_bare_lists_and_dimension_names():
+    text = json.dumps([{"dimension": "Problem framing", "score": 2}, {"dimension": "STRUCTURE", "score": 3},
+                       {"dimension": "data", "score": 4}])  # fmt: skip
+    assert [p.score for p in parse_answer(text, "stop", DIMS, 1, 4)] == [2.0, 3.0, 4.0]
+    one = parse_answer('{"dimension": "Trade-offs", "score": 1}', "stop", ["tradeoffs"], 1, 4)[0]
+    assert one.score == 1.0
+
+
+def test_grade_empty_transcripts_returns_empty_tables(rubric):
+    from calib.graders.base import RATING_COLUMNS
+    from calib.graders.llm import LLMGrader
+
+    g = LLMGrader(base_url="http://127.0.0.1:9/v1", model="m", progress=False)
+    res = g.grade(pd.DataFrame({"transcript_id": [], "turns": []}), rubric)
+    assert list(res.ratings.columns) == list(RATING_COLUMNS) and res.ratings.empty
+    assert res.summary["calls"] == 0 and res.summary["scored"] == 0

@@ -114,10 +114,32 @@ def _score_spans(text: str, start: int, dimensions: Sequence[str]) -> dict[str, 
     return spans
 
 
+def _canon(key: str) -> str:
+    """Dimension key as compared: case, spaces, hyphens and underscores ignored."""
+    return re.sub(r"[^a-z0-9]", "", key.lower())
+
+
 def _from_object(obj: Any, dimensions: Sequence[str], per_dimension: bool) -> dict[str, tuple[Any, Any]] | None:
-    """Map dimension -> (raw score, rationale) from a decoded JSON value, or None if unusable."""
+    """Map dimension -> (raw score, rationale) from a decoded JSON value, or None if unusable.
+
+    Keys are matched to the requested ids ignoring case and punctuation ("Trade-offs" and
+    "tradeoffs" are the same dimension), since models often echo a dimension's name.
+    """
+    if isinstance(obj, list):  # a bare list of items instead of {"scores": [...]}
+        obj = {"scores": obj}
     if not isinstance(obj, dict):
         return None
+    raw = _from_mapping(obj, dimensions, per_dimension)
+    if raw is None:
+        return None
+    wanted = {_canon(d): d for d in dimensions}
+    out: dict[str, tuple[Any, Any]] = {}
+    for key, value in raw.items():
+        out.setdefault(wanted.get(_canon(key), key), value)
+    return out
+
+
+def _from_mapping(obj: dict, dimensions: Sequence[str], per_dimension: bool) -> dict[str, tuple[Any, Any]] | None:
     out: dict[str, tuple[Any, Any]] = {}
     scores = obj.get("scores")
     if isinstance(scores, list):
