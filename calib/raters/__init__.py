@@ -18,6 +18,7 @@ from calib.raters._diagnostics import (
 from calib.raters._design import DisconnectedDesignError, connectedness
 from calib.raters._gtheory import GStudyResult, g_study, reliability_plan
 from calib.raters._mfrm import MFRMResult, fit_mfrm, separation_stats
+from calib.raters._summary import rater_tables
 from calib.raters._thresholds import THRESHOLDS
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "g_study",
     "halo",
     "rater_effects",
+    "rater_tables",
     "reliability_plan",
     "separation_stats",
     "subgroup_differences",

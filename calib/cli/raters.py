@@ -1,0 +1,104 @@
+"""``calib raters``: rater severity, fit, halo, central tendency, drift, subgroup bias, G-theory."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pandas as pd
+
+from calib.errors import DataValidationError
+from calib.io import read_ratings, read_store_rubric, read_transcripts
+from calib.raters import rater_tables
+
+_HELP = """Who disagrees, how, and what to do about it: rater effects and reliability planning.
+
+\b
+Fits a many-facet Rasch model (transcript x rater x dimension; measures in logits,
+positive rater measure = severe) or an additive model (severity in score points), flags
+rater effects against the thresholds documented in docs/raters.md, and plans how many
+raters each dimension needs (G-theory D-study). Flagged raters are printed first.
+
+\b
+Examples:
+  calib raters --store store/
+  calib raters --store store/ --model additive
+  calib raters --store store/ --rasch-model partial_credit --no-plan
+  calib raters --store store/ --format csv --table flags > flags.csv
+  calib raters --store store/ --format json > raters.json
+
+\b
+Reading the output:
+  flags       one row per flagged effect: severity (|measure| >= 0.5 logit or 0.2 point
+              and Holm p < .05), dimension_bias, misfit (infit/outfit outside 0.5-1.5),
+              central_tendency (spread ratio < 0.8), halo (inter-dimension r exceeds the
+              others' by >= 0.15), drift (>= 0.1 point per 30 days), subgroup (>= 0.2 point).
+  raters      measure, model S.E., infit/outfit mean-squares (ZSTD), fair average.
+  separation  separation, strata and reliability per facet.
+  plan        expected G (relative) and Phi (absolute) reliability for 1-6 raters per
+              dimension and the number of raters needed for 0.80.
+"""
+
+_TABLES = ["flags", "raters", "dimensions", "thresholds", "categories", "separation", "bias",
+           "plan", "effects"]
+
+
+def _fmt_table(df: pd.DataFrame) -> str:
+    return df.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+
+
+@click.command("raters", help=_HELP)
+@click.option("--store", required=True, type=click.Path(file_okay=False),
+              help="Store folder written by 'calib ingest'.")
+@click.option("--model", type=click.Choice(["mfrm", "additive"]), default="mfrm",
+              show_default=True, help="Rater model: many-facet Rasch (logits) or additive "
+              "(score points).")
+@click.option("--rasch-model", type=click.Choice(["rating_scale", "partial_credit"]),
+              default="rating_scale", show_default=True,
+              help="Threshold structure of the MFRM.")
+@click.option("--rater-type", default="human", show_default=True,
+              help="Which raters to analyse: human, rule, llm, or 'all'.")
+@click.option("--plan/--no-plan", default=True, show_default=True,
+              help="Include the G-theory reliability plan.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--table", "only", type=click.Choice(_TABLES), default=None,
+              help="Print only this table.")
+def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
+    rubric = read_store_rubric(store)
+    ratings = read_ratings(store, rater_type=None if rater_type == "all" else rater_type)
+    if ratings.empty:
+        raise DataValidationError(f"{store}: no ratings with rater_type={rater_type!r}")
+    transcripts = read_transcripts(store)
+    tables = rater_tables(ratings, transcripts, model=model, rasch_model=rasch_model,
+                          plan=plan and only in (None, "plan"),
+                          dimension_order=list(rubric.dimension_ids))
+    if only is not None:
+        if only not in tables:
+            raise click.UsageError(f"table {only!r} is not produced by --model {model}")
+        tables = {only: tables[only]}
+    elif fmt == "table":
+        tables.pop("effects", None)  # every row incl. unflagged: csv/json or --table effects
+    if fmt == "json":
+        click.echo(json.dumps({k: json.loads(v.to_json(orient="records", date_format="iso"))
+                               for k, v in tables.items()}, indent=2))
+        return
+    if fmt == "csv":
+        for name, tab in tables.items():
+            if len(tables) > 1:
+                click.echo(f"# {name}")
+            click.echo(tab.to_csv(index=False), nl=False)
+        return
+    n = ratings["score"].notna().sum()
+    click.echo(f"Rater analysis of {rater_type} ratings ({n} ratings), rubric {rubric.id} "
+               f"v{rubric.version}, model {model}"
+               + (f" ({rasch_model})" if model == "mfrm" else ""))
+    for name, tab in tables.items():
+        title = {"flags": "FLAGGED RATER EFFECTS (thresholds: docs/raters.md)"}.get(name, name)
+        click.echo(f"\n== {title} ==")
+        if name == "flags" and tab.empty:
+            click.echo("no rater effect exceeds its threshold")
+            continue
+        if name == "flags":
+            tab = tab.drop(columns=["threshold"])
+        click.echo(_fmt_table(tab))
