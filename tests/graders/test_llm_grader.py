@@ -610,3 +610,14 @@ def test_key_echoed_by_a_proxy_is_redacted_and_redirect_not_followed(server, rub
     reasons = res.ratings["unscored_reason"]
     assert not reasons.str.contains(secret).any() and reasons.str.contains(r"\*\*\*").any()
     assert reasons.str.contains("redirect").any() and server.n_requests == 2  # neither retried
+
+
+def test_probe_is_not_fooled_by_a_call_that_fails_in_every_format(server, rubric):
+    # The first transcript's call is rejected whatever the format (say, its prompt is too long):
+    # that must not downgrade the whole run to plain text.
+    server.script(*[Action(status=400)] * 3)
+    res = _grader(server, concurrency=1).grade(_transcripts(3), rubric)
+    assert res.summary["response_format_resolved"] == "json_schema"
+    failed = res.ratings[res.ratings["score"].isna()]
+    assert set(failed["transcript_id"]) == {"h00"} and failed["unscored_reason"].str.contains("HTTP 400").all()
+    assert res.summary["scored"] == 16 and res.summary["retries"] == 0

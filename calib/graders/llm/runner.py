@@ -300,9 +300,11 @@ class LLMGrader(Grader):
                     finish(first, None)
                 except ProviderError as exc:
                     finish(first, exc)
-                    # Every format rejected, or the endpoint keeps failing: plain text is
-                    # what every server accepts (the parser finds JSON inside text too).
-                    if exc.status in _PROBE_STATUSES or probes >= 3:
+                    # This call failed in every format (e.g. its prompt is too long), so the
+                    # failure says nothing about the formats: probe again on the next call.
+                    # After three such calls, fall back to plain text, which every server
+                    # accepts (the parser finds JSON inside text too).
+                    if probes >= 3:
                         self._resolved_format = "text"
             sem = asyncio.Semaphore(self.concurrency)
 
