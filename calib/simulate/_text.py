@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -93,7 +94,8 @@ def assemble_turns(
     """
     phrases = load_phrases()
     questions = list(phrases["questions"].values())
-    fillers = [(f, len(f.split())) for f in phrases["fillers"]]
+    fillers = [(f, len(f.split()), False) for f in phrases["fillers"]["anywhere"]]
+    fillers += [(f, len(f.split()), True) for f in phrases["fillers"]["opening"]]
     interviewer = phrases["interviewer"]
     n = len(question_idx)
     dim_col = {d: j for j, d in enumerate(dimensions)}
@@ -106,10 +108,11 @@ def assemble_turns(
     draws = rng.integers(0, 1 << 30, size=(n, _N_DRAWS))
     # Expected fillers per candidate turn grows with verbosity (log-linear), not with skill.
     n_fill = rng.poisson(0.8 * np.exp(0.9 * verbosity)[:, None], size=(n, _MAX_EXCHANGES))
-    fill_pick = rng.integers(0, len(fillers), size=(n, _MAX_EXCHANGES, _MAX_FILL))
+    # A random order of the filler bank per transcript: no filler repeats until all are used.
+    fill_order = np.argsort(rng.random((n, len(fillers))), axis=1, kind="stable")
     words_per_s = rng.uniform(2.0, 3.2, size=n)
     n_fill = np.minimum(n_fill, _MAX_FILL).tolist()
-    fill_pick = fill_pick.tolist()
+    fill_order = fill_order.tolist()
     draws = draws.tolist()
     levels = np.asarray(levels).tolist()
     question_idx = np.asarray(question_idx).tolist()
@@ -125,6 +128,8 @@ def assemble_turns(
         lv = levels[i]
         d = draws[i]
         k = 0  # next unused draw
+        used = 0  # fillers used so far in this transcript
+        order = fill_order[i]
         turns: list[dict] = []
         t = 0.0
         for ex, (prompt_kind, items) in enumerate(_LAYOUTS[n_exchanges[i]]):
@@ -147,9 +152,15 @@ def assemble_turns(
                 n_words += words
                 k += 1
             # Fillers are spliced in at draw-chosen positions, never changing the content order.
-            for f in range(n_fill[i][ex]):
-                text, words = fillers[fill_pick[i][ex][f]]
-                sentences.insert(d[k] % (len(sentences) + 1), text)
+            openers = 0
+            for _ in range(n_fill[i][ex]):
+                text, words, opening = fillers[order[used % len(order)]]
+                used += 1
+                if opening:  # "That's a good question." belongs before the content
+                    sentences.insert(0, text)
+                    openers += 1
+                else:
+                    sentences.insert(openers + d[k] % (len(sentences) - openers + 1), text)
                 n_words += words
                 k += 1
             turns.append({"speaker": "candidate", "text": " ".join(sentences), "start_s": round(t, 1)})
@@ -188,5 +199,10 @@ def _with_words(sentence: str) -> tuple[str, int]:
     return sentence, len(sentence.split())
 
 
+_A_BEFORE_VOWEL = re.compile(r"\b([Aa]) (?=[aeioAEIO])")  # not "u": "a user"
+
+
 def _capitalise(sentence: str) -> str:
+    # Slots are filled into "a {model_simple}": fix the article for vowel-initial names.
+    sentence = _A_BEFORE_VOWEL.sub(r"\1n ", sentence)
     return sentence[0].upper() + sentence[1:]
