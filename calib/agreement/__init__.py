@@ -21,6 +21,7 @@ from calib.agreement._table import BANDS, agreement_table, interpretation_band
 from calib.agreement._kappa import (
     ConfidenceInterval,
     brennan_prediger,
+    chance_corrected_ci,
     cohen_kappa,
     cohen_kappa_ci,
     conger_kappa,
@@ -38,6 +39,7 @@ __all__ = [
     "icc_table",
     "cohen_kappa",
     "cohen_kappa_ci",
+    "chance_corrected_ci",
     "scott_pi",
     "fleiss_kappa",
     "fleiss_kappa_by_category",

@@ -25,6 +25,7 @@ __all__ = [
     "fleiss_kappa_by_category",
     "mean_pairwise_kappa",
     "cohen_kappa_ci",
+    "chance_corrected_ci",
     "ConfidenceInterval",
     "multirater_sums",
     "conger_sums",
@@ -467,3 +468,77 @@ def mean_pairwise_kappa(data: Any, weights: Any = "quadratic", categories: Any =
     """
     st = pairwise_sums(data, weights, categories, allow_wide=allow_wide)
     return warn_nan(st.estimate(), "mean_pairwise_kappa", "no rater pair shares two units with a defined kappa")
+
+
+# ---------------------------------------------------------------- Gwet's analytic variance
+_CI_KINDS = {"fleiss_kappa": "fleiss", "gwet_ac": "gwet", "brennan_prediger": "bp"}
+
+
+def chance_corrected_ci(
+    data: Any, statistic: str = "fleiss_kappa", weights: Any = None, categories: Any = None, ci: float = 0.95,
+    *, allow_wide: bool = False,
+) -> ConfidenceInterval:
+    """Fleiss' kappa, Gwet's AC1/AC2 or Brennan-Prediger with Gwet's large-sample variance.
+
+    Parameters
+    ----------
+    data : array-like, shape (n_units, n_raters)
+        Rows are units, columns raters, NaN a missing rating.
+    statistic : {"fleiss_kappa", "gwet_ac", "brennan_prediger"}
+        Which coefficient.
+    weights, categories
+        As for the coefficient itself.
+    ci : float
+        Confidence level; the interval is estimate +/- t_{n-1} SE, capped at 1.
+
+    Notes
+    -----
+    Gwet (2014), *Handbook of Inter-Rater Reliability*, 4th ed., ch. 5 (variance of the
+    multiple-rater coefficients with missing ratings, infinite population): with
+    kappa*_u = (n / n') (p_a|u - p_e [r_u >= 2]) / (1 - p_e) - 2 (1 - kappa) (p_e|u - p_e) / (1 - p_e),
+    var = sum_u (kappa*_u - kappa)^2 / (n (n - 1)); p_e|u is the unit's contribution to chance
+    agreement (Fleiss: sum_k r_uk pibar^w_k / r_u with pibar^w = (W + W') pi / 2; Gwet:
+    T_w / (q (q - 1)) sum_k r_uk (1 - pi_k) / r_u; Brennan-Prediger: no chance term).
+    Equivalent: ``irrCAC.raw.CAC(df, weights).fleiss()`` / ``.gwet()`` / ``.bp()`` "se".
+
+    Examples
+    --------
+    >>> r = chance_corrected_ci([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2], [2, 2, 2]], "gwet_ac")
+    >>> round(r.estimate, 4), round(r.se, 4)
+    (0.6104, 0.2275)
+    """
+    if statistic not in _CI_KINDS:
+        raise DataValidationError(f"statistic: must be one of {sorted(_CI_KINDS)}, got {statistic!r}")
+    if not 0 < ci < 1:
+        raise DataValidationError(f"ci: must be in (0, 1), got {ci}")
+    kind = _CI_KINDS[statistic]
+    x = as_matrix(data, allow_wide=allow_wide)
+    x = x[~np.isnan(x).all(axis=1)]  # all-missing units are ignored
+    cats = resolve_categories(x, categories)
+    w = weight_matrix(cats, weights)
+    counts, _ = unit_counts(x, cats)
+    feats = _gwet_features(counts, w)
+    est = float(_gwet_finish(kind, w)(feats.sum(axis=0)[None])[0])
+    n, n2 = len(x), feats[:, 1].sum()
+    if n < 2 or n2 == 0 or np.isnan(est):
+        value = warn_nan(np.nan, statistic, "no unit has two ratings or chance agreement is 1")
+        return ConfidenceInterval(value, np.nan, np.nan, np.nan, ci, "gwet")
+    q = cats.size
+    pi = feats[:, 3:].sum(axis=0) / n
+    r = counts.sum(axis=1)
+    pa_u = feats[:, 0]
+    if kind == "fleiss":
+        pe = pi @ w @ pi
+        pe_u = counts @ ((w + w.T) @ pi / 2) / r
+    elif kind == "gwet":
+        pe = w.sum() * (pi * (1 - pi)).sum() / (q * (q - 1))
+        pe_u = w.sum() / (q * (q - 1)) * (counts @ (1 - pi)) / r
+    else:
+        pe = w.sum() / q**2
+        pe_u = None
+    k_u = (n / n2) * (pa_u - pe * (r >= 2)) / (1 - pe)
+    if pe_u is not None:
+        k_u = k_u - 2 * (1 - est) * (pe_u - pe) / (1 - pe)
+    se = float(np.sqrt(np.sum((k_u - est) ** 2) / (n * (n - 1))))
+    half = stats.t.ppf(0.5 + ci / 2, n - 1) * se
+    return ConfidenceInterval(est, est - half, min(1.0, est + half), se, ci, "gwet (2014) large-sample variance")

@@ -195,3 +195,31 @@ def test_degenerate_kappas():
         cohen_kappa([1, 2, 3], [1, 2])
     with pytest.raises(DataValidationError, match="weights"):
         fleiss_kappa([[1, 2], [2, 2], [1, 1]], weights="cubic")
+
+
+# ---------------------------------------------------------------- analytic variance
+def test_gwet_handbook_standard_errors():
+    # irrCAC 0.4.4 module docstring (Gwet 2014 handbook example, Krippendorff's data):
+    # AC1 se 0.14295, 95% CI (0.46081, 1); Fleiss se 0.15302, CI (0.42438, 1).
+    from calib.agreement import chance_corrected_ci
+
+    r = chance_corrected_ci(KRIPPENDORFF_2011, "gwet_ac")
+    assert (round(r.se, 5), round(r.low, 5), r.high) == (0.14295, 0.46081, 1.0)
+    r = chance_corrected_ci(KRIPPENDORFF_2011, "fleiss_kappa")
+    assert (round(r.se, 5), round(r.low, 5), r.high) == (0.15302, 0.42438, 1.0)
+
+
+@pytest.mark.filterwarnings("ignore::pandas.errors.SettingWithCopyWarning")
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("weights", [None, "quadratic"])
+def test_chance_corrected_se_match_irrcac(seed, weights):
+    from calib.agreement import chance_corrected_ci
+
+    x = np.vstack([random_ratings(seed, 40, 4, 4, 0.25), np.full((2, 4), np.nan)])
+    cac = irrcac_raw.CAC(pd.DataFrame(x), weights=weights or "identity", digits=15)
+    for name, method in [("fleiss_kappa", "fleiss"), ("gwet_ac", "gwet"), ("brennan_prediger", "bp")]:
+        ref = getattr(cac, method)()["est"]
+        r = chance_corrected_ci(x, name, weights)
+        assert r.se == pytest.approx(ref["se"], abs=1e-9)
+        assert (r.low, r.high) == pytest.approx(ref["confidence_interval"], abs=1e-9)
+        assert r.estimate == pytest.approx(ref["coefficient_value"], abs=1e-9)
