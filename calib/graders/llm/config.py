@@ -56,6 +56,14 @@ def load_llm_config(path: str | Path | None) -> dict:
     ------
     ConfigError
         Naming the file and key for unreadable YAML, a non-mapping, or an unknown key.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "llm.yaml")
+    >>> _ = open(path, "w").write("llm:\\n  model: m\\n  samples: 3\\n")
+    >>> load_llm_config(path)
+    {'model': 'm', 'samples': 3}
     """
     if path is None:
         return {}

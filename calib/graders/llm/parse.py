@@ -35,6 +35,11 @@ class ParsedScore:
     of ``json``, ``fenced_json``, ``embedded_json``, ``regex`` or ``none``. ``span`` is the
     character offset of the score's digits in the raw answer when known (used to find the
     score token's log-probabilities).
+
+    Examples
+    --------
+    >>> parse_answer('{"score": 4}', "stop", ["data"], 1, 4)[0]
+    ParsedScore(dimension='data', score=4.0, rationale=None, unscored_reason=None, method='json', span=10)
     """
 
     dimension: str

@@ -57,7 +57,19 @@ class PriceTable:
 
 
 def load_prices(path: str | Path) -> PriceTable:
-    """Read a price table from a YAML or JSON file (``{model: {input_per_mtok, output_per_mtok}}``)."""
+    """Read a price table from a YAML or JSON file (``{model: {input_per_mtok, output_per_mtok}}``).
+
+    A top-level ``prices:`` key may wrap the table. Raises :class:`~calib.errors.ConfigError`
+    naming the file (and model) when it cannot be read or a price is not a number.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "prices.yaml")
+    >>> _ = open(path, "w").write("gpt-4o-mini: {input_per_mtok: 0.15, output_per_mtok: 0.6}\\n")
+    >>> load_prices(path).cost("gpt-4o-mini", 1_000_000, 0)
+    0.15
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -51,6 +51,13 @@ class PromptTemplate:
 
     Fields are ``str.format`` templates. ``level_order`` is ``"ascending"`` or
     ``"descending"`` and ``with_indicators`` adds each level's indicators to the rubric.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> mine = dataclasses.replace(TEMPLATES["v1"], version="v1-terse", with_indicators=True)
+    >>> mine.hash != TEMPLATES["v1"].hash
+    True
     """
 
     version: str

@@ -78,6 +78,13 @@ class ChatResponse:
 
     ``logprobs`` is the OpenAI ``choices[0].logprobs.content`` list (each item
     ``{"token", "logprob", "top_logprobs": [{"token", "logprob"}, ...]}``) or None.
+
+    Examples
+    --------
+    >>> r = ChatResponse.from_openai({"choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}],
+    ...                               "usage": {"prompt_tokens": 12, "completion_tokens": 1}})
+    >>> r.finish_reason, r.prompt_tokens, ChatResponse.from_dict(r.to_dict()) == r
+    ('stop', 12, True)
     """
 
     text: str
@@ -151,6 +158,12 @@ class ProviderError(GraderError):
         429, 5xx, timeouts and connection errors are retryable; other 4xx are not.
     retry_after : float, optional
         Seconds the server asked us to wait (``Retry-After``).
+
+    Examples
+    --------
+    >>> e = ProviderError("HTTP 429: slow down", status=429, retryable=True, retry_after=2.0)
+    >>> e.retryable, e.retry_after
+    (True, 2.0)
     """
 
     def __init__(

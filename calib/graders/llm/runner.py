@@ -581,6 +581,14 @@ def reparse(llm_outputs: pd.DataFrame, rubric, *, cache_path=None) -> GradeResul
     -------
     GradeResult
         New ``ratings`` and ``evidence`` (the re-parsed ``llm_outputs``); ``summary`` counts.
+
+    Examples
+    --------
+    >>> from calib.io import read_table  # doctest: +SKIP
+    >>> outputs = read_table("store/", "llm_outputs")  # doctest: +SKIP
+    >>> mine = outputs[outputs["run_id"] == "nightly-01"]  # doctest: +SKIP
+    >>> fixed = reparse(mine, rubric, cache_path="store/llm_cache.sqlite")  # doctest: +SKIP
+    >>> fixed.summary["reparsed_calls"]  # doctest: +SKIP
     """
     if llm_outputs.empty:
         raise DataValidationError("llm_outputs: empty table, nothing to re-parse")

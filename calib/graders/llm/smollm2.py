@@ -82,6 +82,11 @@ class LlamaCppProvider(Provider):
     ------
     GraderError
         When llama-cpp-python is not installed or the file does not exist.
+
+    Examples
+    --------
+    >>> provider = LlamaCppProvider(smollm2_gguf_path(), n_ctx=8192)  # doctest: +SKIP
+    >>> grader = LLMGrader(provider=provider, model="smollm2-135m-instruct")  # doctest: +SKIP
     """
 
     def __init__(self, model_path, *, n_ctx: int = 8192, n_threads: int | None = None, logits_all: bool = False):
