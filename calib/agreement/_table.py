@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from calib.agreement._alpha import alpha_sums
+from calib.agreement._alpha import _alpha_from_coincidences, alpha_sums
 from calib.agreement._bootstrap import interval
 from calib.agreement._core import UnitSums, resample_sums
 from calib.agreement._icc import icc_table
@@ -72,8 +72,6 @@ def _sums(wide: np.ndarray, cats: np.ndarray) -> dict[str, UnitSums]:
 
 
 def _interval_finish(cats: np.ndarray):
-    from calib.agreement._alpha import _alpha_from_coincidences
-
     k = cats.size
     return lambda s: _alpha_from_coincidences(s.reshape(-1, k, k), cats, "interval")
 

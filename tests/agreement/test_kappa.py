@@ -97,10 +97,10 @@ def test_multirater_match_irrcac(seed, weights):
 @pytest.mark.parametrize("seed", range(4))
 def test_complete_fleiss_matches_statsmodels(seed):
     x = random_ratings(seed, n_units=40, n_raters=5, missing=0.0)
-    table, _ = sm_tests.aggregate_raters(x) if hasattr(sm_tests, "aggregate_raters") else (None, None)
     from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa as sm_fleiss
 
     table, _ = aggregate_raters(x)
+    # statsmodels' fleiss_kappa (complete data only); "randolph" is Brennan-Prediger's free-marginal kappa
     assert fleiss_kappa(x) == pytest.approx(sm_fleiss(table, method="fleiss"), abs=1e-9)
     assert brennan_prediger(x) == pytest.approx(sm_fleiss(table, method="randolph"), abs=1e-9)
 
