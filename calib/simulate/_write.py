@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -42,16 +45,38 @@ def _iso_z(values: pd.Series) -> pa.Array:
     return text.take(pa.array(codes))
 
 
-def _csv(frame: pd.DataFrame) -> str:
-    """CSV text, header unquoted, no quoting (ids never contain commas; arrow raises if one does).
+def _write_csv(frame: pd.DataFrame, fh: BinaryIO) -> None:
+    """CSV with an unquoted header and no quoting (ids never contain commas; arrow raises if one does).
 
-    pyarrow's writer is about 10x faster than ``DataFrame.to_csv`` on millions of rows and writes
-    floats in shortest round-trip form, so values read back exactly.
+    pyarrow's writer is several times faster than ``DataFrame.to_csv`` on millions of rows and
+    writes floats in shortest round-trip form, so values read back exactly.
     """
+    fh.write((",".join(frame.columns) + "\n").encode("utf-8"))
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    buf = pa.BufferOutputStream()
-    pa_csv.write_csv(table, buf, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
-    return ",".join(frame.columns) + "\n" + buf.getvalue().to_pybytes().decode("utf-8")
+    pa_csv.write_csv(table, fh, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
+
+
+def _write_jsonl(tr: pd.DataFrame, fh: BinaryIO) -> None:
+    """One canonical JSON object per transcript, streamed line by line (bounded memory)."""
+    when = _iso_z(tr["interviewed_at"]).to_pylist()
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+    rows = zip(
+        tr["transcript_id"], tr["question_id"], tr["question_type"], when, tr["turns"], tr["metadata"], strict=True
+    )
+    text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n", write_through=False)
+    for tid, qid, qtype, at, turns, meta in rows:
+        record = {
+            "transcript_id": tid,
+            "question_id": qid,
+            "question_type": qtype,
+            "interviewed_at": at,
+            "turns": turns,
+            "metadata": meta,
+        }
+        text.write(encode(record))
+        text.write("\n")
+    text.flush()
+    text.detach()
 
 
 def cli_command(config: SimulationConfig, out: str | os.PathLike) -> str | None:
@@ -153,17 +178,21 @@ See `docs/simulate.md` for the full generative model.
 """
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     # Write beside the target and rename, so a crash never leaves a half-written file.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; sample files are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _text(content: str) -> Callable[[BinaryIO], None]:
+    return lambda fh: fh.write(content.encode("utf-8"))
 
 
 def write_dataset(
@@ -201,40 +230,21 @@ def write_dataset(
     except OSError as exc:
         raise ConfigError(f"out: cannot create folder {out}: {exc.strerror or exc}") from None
 
-    tr = ds.transcripts
-    when = _iso_z(tr["interviewed_at"]).to_pylist()
-    lines = [
-        json.dumps(
-            {
-                "transcript_id": tid,
-                "question_id": qid,
-                "question_type": qtype,
-                "interviewed_at": at,
-                "turns": turns,
-                "metadata": meta,
-            },
-            ensure_ascii=False,
-        )
-        for tid, qid, qtype, at, turns, meta in zip(
-            tr["transcript_id"], tr["question_id"], tr["question_type"], when, tr["turns"], tr["metadata"],
-            strict=True,
-        )
-    ]
     ratings = ds.ratings[RATINGS_COLUMNS].copy()
     ratings["rated_at"] = _iso_z(ratings["rated_at"])
     if ratings["score"].notna().all():
         ratings["score"] = ratings["score"].astype(np.int64)  # "3", not "3.0"
-    files = {
-        "transcripts.jsonl": "\n".join(lines) + "\n",
-        "ratings.csv": _csv(ratings),
-        "true_scores.csv": _csv(ds.true_scores),
-        "planted.json": json.dumps(ds.planted, indent=2, ensure_ascii=False) + "\n",
-        "README.md": _readme(ds, out, command),
+    files: dict[str, Callable[[BinaryIO], None]] = {
+        "transcripts.jsonl": lambda fh: _write_jsonl(ds.transcripts, fh),
+        "ratings.csv": lambda fh: _write_csv(ratings, fh),
+        "true_scores.csv": lambda fh: _write_csv(ds.true_scores, fh),
+        "planted.json": _text(json.dumps(ds.planted, indent=2, ensure_ascii=False) + "\n"),
+        "README.md": _text(_readme(ds, out, command)),
     }
     written = {}
-    for name, text in files.items():
+    for name, write in files.items():
         try:
-            _atomic_write(out / name, text)
+            _atomic_write(out / name, write)
         except OSError as exc:
             raise ConfigError(f"out: cannot write {out / name}: {exc.strerror or exc}") from None
         written[name] = out / name
