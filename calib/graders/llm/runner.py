@@ -14,6 +14,7 @@ Every sample of every call is kept in the ``llm_outputs`` table (raw text includ
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import math
 import sys
@@ -64,7 +65,9 @@ class _Call:
     transcript_id: str
     dims: tuple[str, ...]
     sample: int
-    request: ChatRequest  # without response_format; the resolved one is added when sending
+    turns: Any  # the prompt is rebuilt when sending: 10^5 calls need not hold 10^5 prompts
+    dimension: str | None
+    params: dict
     response: ChatResponse | None = None
     cache_hit: bool = False
     attempts: int = 0
@@ -236,16 +239,16 @@ class LLMGrader(Grader):
                     params = dict(self.params)
                     if self.seed is not None:
                         params["seed"] = int(self.seed) + s
-                    request = ChatRequest(self.model, messages, params, None)
                     # The cache key holds the response_format *setting*: with "auto" the
                     # resolved format is a function of the endpoint, already in the key.
                     keyed = ChatRequest(self.model, messages, params, {"setting": self.response_format})
-                    calls.append(_Call(cache_key(self.provider.endpoint, keyed, s), tid, dims, s, request))
+                    calls.append(_Call(cache_key(self.provider.endpoint, keyed, s), tid, dims, s, turns, dim, params))
         return calls
 
     # ------------------------------------------------------------------ calling
     async def _send(self, call: _Call, fmt: str, rubric, rng) -> ChatResponse:
-        req = ChatRequest(call.request.model, call.request.messages, call.request.params, _wire_format(fmt, rubric, call.dims))
+        messages = build_messages(self.template, rubric, call.turns, dimension=call.dimension)
+        req = ChatRequest(self.model, messages, call.params, _wire_format(fmt, rubric, call.dims))
         response, attempts = await complete_with_retries(self.provider.complete, req, self.retry, rng)
         call.attempts += attempts
         return response
@@ -306,18 +309,21 @@ class LLMGrader(Grader):
                     # accepts (the parser finds JSON inside text too).
                     if probes >= 3:
                         self._resolved_format = "text"
-            sem = asyncio.Semaphore(self.concurrency)
+            queue = collections.deque(pending)
 
-            async def one(call: _Call) -> None:
-                async with sem:
+            async def worker() -> None:
+                # ``concurrency`` workers share one queue: that is the per-endpoint limit, and
+                # memory stays flat however many calls the run has.
+                while queue:
+                    call = queue.popleft()
                     try:
                         call.response = await self._send(call, self._resolved_format or "text", rubric, rng)
                     except ProviderError as exc:
                         finish(call, exc)
-                        return
-                finish(call, None)
+                        continue
+                    finish(call, None)
 
-            tasks = [asyncio.ensure_future(one(c)) for c in pending]
+            tasks = [asyncio.ensure_future(worker()) for _ in range(min(self.concurrency, len(pending)))]
             try:
                 await asyncio.gather(*tasks)
             except BaseException:
