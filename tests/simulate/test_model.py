@@ -141,3 +141,24 @@ def test_custom_cast_is_used_and_recorded():
     assert ds.planted["raters"]["ann"]["severity"]["data"] == 0.3
     assert ds.planted["raters"]["ann"]["severity"]["modeling"] == 0.0
     assert ds.planted["config"]["custom_raters"] is True
+
+
+def test_mismatched_rubric_falls_back_with_warning(tmp_path):
+    """A rubric the phrase banks do not cover falls back to the built-in dimensions, loudly."""
+    from pathlib import Path
+
+    from calib.errors import CalibWarning
+    from calib.simulate import DEFAULT_DIMENSIONS
+    from calib.simulate._dataset import _dimensions_from_rubric
+
+    shipped = Path(__file__).resolve().parents[2] / "rubrics" / "ml_interview_v1.yaml"
+    if not shipped.is_file():
+        pytest.skip("rubric not present")
+    text = shipped.read_text(encoding="utf-8")
+    assert 'version: "1.0"' in text
+    other = tmp_path / "v2.yaml"
+    other.write_text(text.replace('version: "1.0"', 'version: "2.0"', 1), encoding="utf-8")
+    with pytest.warns(CalibWarning, match="v2.0"):
+        dims, scale = _dimensions_from_rubric(other, 0)
+    assert dims == DEFAULT_DIMENSIONS and scale == (1, 4)
+    assert _dimensions_from_rubric(shipped, 0) == (DEFAULT_DIMENSIONS, (1, 4))
