@@ -20,12 +20,13 @@ Examples:
   calib agree --store store/ --rater-type llm --n-boot 0 --format json
 
 \b
-Columns: alpha_ord / alpha_int = Krippendorff's alpha (ordinal / interval metric),
-QWK = mean pairwise quadratic-weighted Cohen's kappa, exact / adj = share of rating
-pairs that agree exactly / within one point, ICC2 = two-way random single-rater ICC
-(on the transcripts every rater scored), each with its 95% CI in brackets.
-band = Krippendorff's reading of ordinal alpha: >= .800 reliable, .667-.800
-tentative, below .667 unreliable. CIs are a transcript-level bootstrap.
+Columns: alpha_ord = Krippendorff's alpha (ordinal metric), QWK = mean pairwise
+quadratic-weighted Cohen's kappa, exact / adj = share of rating pairs that agree
+exactly / within one point, ICC2 = two-way random single-rater ICC (on the
+transcripts every rater scored, F-based CI), each with its 95% CI in brackets
+(transcript-level bootstrap). band = Krippendorff's reading of ordinal alpha:
+>= .800 reliable, .667-.800 tentative, below .667 unreliable. --format csv/json
+add interval alpha, ICC2k, n_pairable and every bound.
 """
 
 
@@ -38,7 +39,7 @@ def _fmt(v: float, lo: float, hi: float) -> str:
 
 
 def _render(tab: pd.DataFrame, groups: list[str]) -> str:
-    cols = [("alpha_ord", "alpha_ordinal"), ("alpha_int", "alpha_interval"), ("QWK", "qwk_mean"),
+    cols = [("alpha_ord", "alpha_ordinal"), ("QWK", "qwk_mean"),
             ("exact", "exact_agreement"), ("adj", "adjacent_agreement"), ("ICC2", "icc2")]
     show = pd.DataFrame({g: tab[g].astype(str) for g in groups})
     show["units"] = tab["n_units"].astype("Int64").astype(str)
