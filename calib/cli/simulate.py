@@ -45,7 +45,7 @@ def _range(value: str) -> tuple[int, int]:
               help="Folder to write (created if missing; the five files are replaced).")
 @click.option("--n-transcripts", default=300, show_default=True, type=click.IntRange(min=1),
               help="Number of synthetic interviews.")
-@click.option("--n-raters", default=8, show_default=True, type=click.IntRange(min=3),
+@click.option("--n-raters", default=8, show_default=True, type=click.IntRange(min=2),
               help="Number of raters (first 8 = the planted cast, extras near-clean).")
 @click.option("--seed", default=20261125, show_default=True, type=int, help="Random seed.")
 @click.option("--raters-per-transcript", "per_transcript", default="2-3", show_default=True,

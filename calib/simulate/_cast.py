@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from calib.errors import ConfigError
@@ -60,7 +62,7 @@ def resolve_cast(
         noise = {}
     known = set(dimensions)
     for r in raters:
-        if isinstance(r.severity, dict) or hasattr(r.severity, "keys"):
+        if isinstance(r.severity, Mapping):
             unknown = set(r.severity) - known
             if unknown:
                 raise ConfigError(f"RaterProfile({r.rater_id}).severity: unknown dimension(s) {sorted(unknown)!r}")

@@ -87,3 +87,12 @@ def test_bad_range_is_usage_error(tmp_path):
     for bad in ["0", "3-2", "x", "1-2-3"]:
         res = CliRunner().invoke(cli, ["simulate", "--out", str(tmp_path), "--raters-per-transcript", bad])
         assert res.exit_code == 2, bad
+
+
+def test_incompatible_design_is_calib_error_exit_1(tmp_path):
+    res = CliRunner().invoke(cli, ["simulate", "--out", str(tmp_path / "x"), "--n-raters", "2"])
+    assert res.exit_code == 1  # default 2-3 raters per transcript needs at least 3 raters
+    assert "raters_per_transcript" in res.output
+    ok = CliRunner().invoke(cli, ["simulate", "--out", str(tmp_path / "y"), "--n-raters", "2",
+                                  "--raters-per-transcript", "2", "--n-transcripts", "5"])
+    assert ok.exit_code == 0, ok.output
