@@ -88,6 +88,16 @@ def test_degenerate_cases():
         assert np.isnan(krippendorff_alpha([[1, np.nan], [np.nan, 2], [3, np.nan]]))
 
 
+def test_one_unit():
+    # decided policy: a single unit with several raters trips the transposition guard; with
+    # allow_wide=True alpha is computed from that unit alone, as the reference package does
+    one = np.array([[1.0, 2.0, 2.0]])
+    with pytest.raises(DataValidationError, match="allow_wide"):
+        krippendorff_alpha(one, "nominal")
+    ref = krippendorff.alpha(reliability_data=one.T, level_of_measurement="nominal")
+    assert krippendorff_alpha(one, "nominal", allow_wide=True) == pytest.approx(ref, abs=1e-12)
+
+
 def test_dataframe_input_and_no_mutation():
     kripp_example = KRIPPENDORFF_2011.copy()
     import pandas as pd
