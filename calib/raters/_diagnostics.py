@@ -255,9 +255,10 @@ def subgroup_differences(residuals: pd.DataFrame, transcripts: pd.DataFrame, *,
             d = data.assign(group=data.transcript_id.map(lab)).dropna(subset=["group"])
             d = d[d.group != "nan"]
             keys = ["rater_id", "dimension"]
-            cell = d.groupby([*keys, "group"]).res.agg(["size", "sum", lambda s: (s**2).sum()])
+            d = d.assign(res2=d.res**2, one=1.0)
+            cell = d.groupby([*keys, "group"])[["one", "res", "res2"]].sum()
             cell.columns = ["n", "s1", "s2"]
-            tot = d.groupby(keys).res.agg(["size", "sum", lambda s: (s**2).sum()])
+            tot = d.groupby(keys)[["one", "res", "res2"]].sum()
             tot.columns = ["N", "S1", "S2"]
             cell = cell.join(tot, on=keys)
             n1, n2 = cell.n, cell.N - cell.n
