@@ -223,3 +223,23 @@ def test_chance_corrected_se_match_irrcac(seed, weights):
         assert r.se == pytest.approx(ref["se"], abs=1e-9)
         assert (r.low, r.high) == pytest.approx(ref["confidence_interval"], abs=1e-9)
         assert r.estimate == pytest.approx(ref["coefficient_value"], abs=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::pandas.errors.SettingWithCopyWarning")
+@pytest.mark.parametrize("dataset", ["raw_4raters", "raw_5observers"])
+def test_gwet_handbook_datasets(dataset):
+    # Gwet (2014) Handbook, ch. 2-3 example data sets as shipped by irrCAC (4 raters x 12 units,
+    # scale 1-5; 5 observers x 15 units, scale 0-3, both with missing ratings). irrCAC is Gwet's
+    # reference implementation; its Krippendorff alpha with identity / quadratic weights is
+    # Krippendorff's nominal / interval alpha.
+    datasets = pytest.importorskip("irrCAC.datasets")
+    from calib.agreement import krippendorff_alpha
+
+    df = getattr(datasets, dataset)().astype(float)
+    x = df.to_numpy()
+    for weights in (None, "linear", "quadratic"):
+        w = weights or "identity"
+        for ours, method in [(fleiss_kappa, "fleiss"), (gwet_ac, "gwet"), (brennan_prediger, "bp"), (conger_kappa, "conger")]:
+            assert ours(x, weights=weights) == pytest.approx(_irrcac(df, method, w), abs=1e-9), (method, w)
+    assert krippendorff_alpha(x, "nominal") == pytest.approx(_irrcac(df, "krippendorff", "identity"), abs=1e-9)
+    assert krippendorff_alpha(x, "interval") == pytest.approx(_irrcac(df, "krippendorff", "quadratic"), abs=1e-9)
