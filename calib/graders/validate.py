@@ -21,6 +21,7 @@ vectorised twin in :mod:`calib.graders._hmstats` (same definitions, checked equa
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -192,7 +193,6 @@ def length_bias(error: np.ndarray, words: np.ndarray, consensus: np.ndarray, *, 
     n = len(error)
     out = {"N": n, "slope_per_100_words": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan}
     if n < 3 or np.ptp(x) == 0:
-        import warnings
         warnings.warn("length_bias: fewer than 3 transcripts or constant word count; slope is NaN", CalibWarning, stacklevel=2)
         return out
     dummies = pd.get_dummies(pd.Categorical(consensus), drop_first=True).to_numpy(dtype=float)
@@ -322,7 +322,10 @@ def _point_hm(h: np.ndarray, s: np.ndarray, scale: Sequence[int], h2: np.ndarray
 
 def _boot_table(dim: str, comparison: str, point: pd.DataFrame, boot: pd.DataFrame, ci: float) -> pd.DataFrame:
     lo, hi = (1 - ci) / 2, 1 - (1 - ci) / 2
-    q = boot.quantile([lo, hi]) if len(boot) else pd.DataFrame(np.nan, index=[lo, hi], columns=point.columns)
+    with warnings.catch_warnings():  # replicates with no variance give inf/NaN: interval is NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        q = (boot.replace([np.inf, -np.inf], np.nan).quantile([lo, hi]) if len(boot)
+             else pd.DataFrame(np.nan, index=[lo, hi], columns=point.columns))
     return pd.DataFrame({
         "dimension": dim, "comparison": comparison, "metric": point.columns,
         "estimate": point.iloc[0].to_numpy(float), "ci_low": q.iloc[0].to_numpy(float),
@@ -501,15 +504,19 @@ def validate_grader(
         if unscored_share > criteria.max_unscored_share:
             reasons.append(f"unscored {unscored_share:.0%} > {criteria.max_unscored_share:.0%}")
         if n >= 2:
+            if n and (np.ptp(s) == 0 or np.ptp(h) == 0):
+                who = "grader" if np.ptp(s) == 0 else "consensus"
+                warnings.warn(f"validate_grader: {who} scores do not vary on {dim!r}; corr is NaN", CalibWarning, stacklevel=2)
+                reasons.append(f"corr undefined: {who} scores do not vary")
+            elif not est["corr"] >= criteria.min_corr:
+                reasons.append(f"corr {est['corr']:.2f} < {criteria.min_corr:.2f}")
             if not est["wtkappa"] >= criteria.min_wtkappa:
                 reasons.append(f"wtkappa {est['wtkappa']:.2f} < {criteria.min_wtkappa:.2f}")
-            if not est["corr"] >= criteria.min_corr:
-                reasons.append(f"corr {est['corr']:.2f} < {criteria.min_corr:.2f}")
             if not abs(est["SMD"]) <= criteria.max_abs_smd:
                 reasons.append(f"|SMD| {abs(est['SMD']):.2f} > {criteria.max_abs_smd:.2f}")
         if np.isfinite(degr) and degr < criteria.min_degradation:
             reasons.append(f"degradation {degr:+.2f} < {criteria.min_degradation:+.2f}")
-        if criteria.require_beats_length and np.isfinite(len_w) and not est["wtkappa"] > len_w:
+        if criteria.require_beats_length and np.isfinite(len_w) and np.isfinite(est["wtkappa"]) and not est["wtkappa"] > len_w:
             reasons.append(f"does not beat the length baseline (wtkappa {est['wtkappa']:.2f} <= {len_w:.2f})")
         if sg_fail:
             reasons.append("subgroup |DSM| > " + f"{criteria.max_abs_subgroup_smd:.2f}: " + ", ".join(sg_fail))

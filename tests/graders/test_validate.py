@@ -262,3 +262,16 @@ def test_prmse_is_reported_from_calib_agreement(synthetic):
     res = validate_grader(ratings, "true", rubric, ds.transcripts, n_boot=0)
     # a grader reading the (synthetic) true score predicts it better than one human does
     assert (res.decision["prmse"] > 0.5).all()
+
+
+def test_constant_grader_gives_nan_corr_with_warning_and_a_reason(synthetic):
+    from calib.errors import CalibWarning
+
+    rubric, ds = synthetic
+    ratings = pd.concat([ds.ratings, _machine(ds, rubric, "const-00000005", np.full(len(ds.true_scores), 3.0))],
+                        ignore_index=True)
+    with pytest.warns(CalibWarning, match="do not vary"):
+        res = validate_grader(ratings, "const", rubric, ds.transcripts, n_boot=10)
+    d = res.decision
+    assert d["corr"].isna().all() and (d["wtkappa"] == 0).all() and not d["passed"].any()
+    assert d["reason"].str.contains("corr undefined: grader scores do not vary").all()
