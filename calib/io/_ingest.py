@@ -9,22 +9,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from calib.errors import StoreError
-from calib.io._readers import Issue, _source_name, iter_transcript_records, read_ratings_frame
+from calib.io._readers import Issue, _source_name, iter_ratings_frames, iter_transcript_records
 from calib.io._schema import QUARANTINE_SCHEMA, RATING_KEY, RATINGS_SCHEMA, TRANSCRIPTS_SCHEMA
 from calib.io._store import (
+    cleanup_orphans,
     commit_parts,
     file_sha256,
+    write_part,
     read_arrow_table,
     read_manifest,
     store_exists,
     store_lock,
 )
-from calib.io._validate import canonical_json, split_duplicates, validate_ratings, validate_transcript
+from calib.io._validate import (
+    canonical_json,
+    rating_key_hash,
+    seen_scores,
+    split_duplicates,
+    validate_ratings,
+    validate_transcript,
+)
 from calib.rubric import Rubric, load_rubric
 
 __all__ = ["IngestSummary", "SourceSummary", "ingest", "append_ratings"]
@@ -204,17 +215,20 @@ def ingest(
         batch_id = hashlib.sha256(("|".join(digests) + rubric_obj.content_hash).encode()).hexdigest()[:16]
         if is_new:
             existing_t = pd.DataFrame({"transcript_id": [], "content_hash": []})
-            existing_r = pd.DataFrame({k: [] for k in [*RATING_KEY, "score"]})
+            seen = pd.Series([], dtype="float64")
             existing_q = pd.Series([], dtype=str)
         else:
             existing_t = read_arrow_table(store, "transcripts", TRANSCRIPTS_SCHEMA,
                                           ["transcript_id", "content_hash"]).to_pandas()
-            existing_r = read_arrow_table(store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score"]).to_pandas()
+            seen = seen_scores(read_arrow_table(store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score"]).to_pandas())
             q = read_arrow_table(store, "quarantine", QUARANTINE_SCHEMA).to_pandas()
             existing_q = _quarantine_key(q) if len(q) else pd.Series([], dtype=str)
 
         known_hash: dict[str, str] = dict(zip(existing_t["transcript_id"], existing_t["content_hash"]))
-        t_tables: list[pa.Table] = []
+        cleanup_orphans(store)
+        # Accepted rows are written as staged parts batch by batch (bounded memory) and
+        # published together by one manifest replace at the end (atomic).
+        staged: dict[str, list[str]] = {"transcripts": [], "ratings": []}
         t_issues: list[Issue] = []
         for path in transcripts:
             src = SourceSummary(_source_name(path), "transcripts")
@@ -240,7 +254,8 @@ def ingest(
                                             f"transcript_id {tid!r} already exists with different content "
                                             "(give the new transcript its own id)", canonical_json(rec)[:20000]))
                 if accepted:
-                    t_tables.append(pa.Table.from_pylist(accepted, schema=TRANSCRIPTS_SCHEMA))
+                    staged["transcripts"].append(
+                        write_part(store, "transcripts", pa.Table.from_pylist(accepted, schema=TRANSCRIPTS_SCHEMA)))
                 src.accepted += len(accepted)
                 src.quarantined += len(issues)
                 t_issues.extend(issues)
@@ -249,38 +264,81 @@ def ingest(
             summary.sources.append(src)
 
         known_ids = pd.Index(list(known_hash))
-        r_frames: list[pd.DataFrame] = []
         r_issues: list[Issue] = []
-        seen_keys = existing_r
+        # Keys accepted earlier in *this* ingest: a later row with another score makes the
+        # earlier one a conflict too (as when both sit in one batch), fixed up after the loop.
+        batch_seen = pd.Series([], dtype="float64")
+        late_conflicts: list[np.ndarray] = []
+        staged_meta: list[tuple[str, SourceSummary, np.ndarray, np.ndarray]] = []
         for path in ratings:
             src = SourceSummary(_source_name(path), "ratings")
-            raw, parse_issues = read_ratings_frame(path)
-            good, issues = validate_ratings(raw, rubric_obj, src.source, known_ids)
-            src.read = len(raw) + len(parse_issues)
-            keep, dup_issues, skipped = split_duplicates(good, seen_keys, src.source)
-            issues = parse_issues + issues + dup_issues
-            src.accepted, src.duplicates_skipped, src.quarantined = len(keep), skipped, len(issues)
-            if len(keep):
-                r_frames.append(keep[_RATING_COLUMNS])
-                new_keys = keep[[*RATING_KEY, "score"]]
-                seen_keys = new_keys if seen_keys.empty else pd.concat([seen_keys, new_keys], ignore_index=True)
-            r_issues.extend(issues)
+            bar = tqdm(desc=f"ratings {Path(src.source).name}", unit=" rows", disable=True if not progress else None,
+                       leave=False)
+            for raw, parse_issues in iter_ratings_frames(path):
+                good, issues = validate_ratings(raw, rubric_obj, src.source, known_ids)
+                if len(batch_seen) and len(good):
+                    h = rating_key_hash(good)
+                    old = batch_seen[~batch_seen.index.duplicated()].reindex(h).to_numpy()
+                    late = ~np.isnan(old) & (old != good["score"].fillna(-1e300).to_numpy())
+                    if late.any():
+                        late_conflicts.append(h[late])
+                keep, dup_issues, skipped = split_duplicates(good, seen, src.source)
+                issues = parse_issues + issues + dup_issues
+                src.read += len(raw) + len(parse_issues)
+                src.accepted += len(keep)
+                src.duplicates_skipped += skipped
+                src.quarantined += len(issues)
+                if len(keep):
+                    part = write_part(store, "ratings", pa.Table.from_pandas(
+                        keep[_RATING_COLUMNS], schema=RATINGS_SCHEMA, preserve_index=False))
+                    staged["ratings"].append(part)
+                    new_seen = seen_scores(keep)
+                    staged_meta.append((part, src, new_seen.index.to_numpy(), keep["_row"].to_numpy()))
+                    seen = new_seen if seen.empty else pd.concat([seen, new_seen])
+                    batch_seen = new_seen if batch_seen.empty else pd.concat([batch_seen, new_seen])
+                r_issues.extend(issues)
+                bar.update(len(raw))
+            bar.close()
             summary.sources.append(src)
+        # Rewrite the staged parts holding the earlier halves of late conflicts (those rows go
+        # to the quarantine, like both rows of a conflict found within one batch).
+        conflicted = np.unique(np.concatenate(late_conflicts)) if late_conflicts else np.array([], dtype="uint64")
+        for part, src, hashes, rows in staged_meta:
+            drop = np.isin(hashes, conflicted)
+            if not drop.any():
+                continue
+            df = pq.read_table(store / "ratings" / part).to_pandas().assign(_row=rows)
+            for row, tid, rid, dim, sc in df.loc[drop, ["_row", *RATING_KEY, "score"]].itertuples(index=False):
+                r_issues.append(Issue(src.source, int(row), "score",
+                                      f"conflicting duplicate: {tid} x {rid} x {dim} is rated again later in this "
+                                      f"input with a different score (this row: {sc:g})",
+                                      canonical_json({"transcript_id": tid, "rater_id": rid, "dimension": dim,
+                                                      "score": sc})))
+            src.accepted -= int(drop.sum())
+            src.quarantined += int(drop.sum())
+            staged["ratings"].remove(part)
+            (store / "ratings" / part).unlink()
+            if (~drop).any():
+                staged["ratings"].append(write_part(store, "ratings", pa.Table.from_pandas(
+                    df.loc[~drop, _RATING_COLUMNS], schema=RATINGS_SCHEMA, preserve_index=False)))
 
         summary.issues = t_issues + r_issues
         if strict and summary.issues:
+            for name, parts in staged.items():
+                for part in parts:
+                    (store / name / part).unlink(missing_ok=True)
             return summary
         q_tables = [_issues_table(t_issues, "transcripts", batch_id), _issues_table(r_issues, "ratings", batch_id)]
         if len(existing_q):
             # re-ingesting the same bad file must not duplicate its quarantine rows
             q_tables = [t.filter(pa.array(~_quarantine_key(t.to_pandas()).isin(existing_q).to_numpy()))
                         if t.num_rows else t for t in q_tables]
-        r_tables = [pa.Table.from_pandas(f, schema=RATINGS_SCHEMA, preserve_index=False) for f in r_frames]
-        has_new = any(t.num_rows for t in t_tables + r_tables + q_tables)
+        has_new = any(staged.values()) or any(t.num_rows for t in q_tables)
         if has_new or is_new:
             commit_parts(
                 store,
-                {"transcripts": t_tables, "ratings": r_tables, "quarantine": q_tables},
+                {"quarantine": q_tables},
+                staged=staged,
                 batch={"batch_id": batch_id, "inputs": [
                     {"source": _source_name(p), "sha256": d} for p, d in zip(transcripts + ratings, digests)]},
                 rubric_source=rubric if is_new else None,
@@ -318,7 +376,7 @@ def append_ratings(store: str | os.PathLike, ratings: pd.DataFrame, *, source: s
     with store_lock(store):
         known = pd.Index(read_arrow_table(store, "transcripts", TRANSCRIPTS_SCHEMA, ["transcript_id"])
                          .column("transcript_id").to_pylist())
-        existing = read_arrow_table(store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score"]).to_pandas()
+        existing = seen_scores(read_arrow_table(store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score"]).to_pandas())
         raw = ratings.copy()
         raw["_row"] = range(1, len(raw) + 1)
         good, issues = validate_ratings(raw, rubric_obj, source, known, allow_unscored=True)

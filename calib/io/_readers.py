@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from calib.errors import DataValidationError
 
-__all__ = ["Issue", "RawChunk", "detect_format", "iter_transcript_records", "read_ratings_frame"]
+__all__ = ["Issue", "RawChunk", "detect_format", "iter_transcript_records", "read_ratings_frame", "iter_ratings_frames"]
 
 CHUNK_RECORDS = 20_000
 
@@ -381,3 +381,76 @@ def read_ratings_frame(path: Any) -> tuple[pd.DataFrame, list[Issue]]:
         df = _hf_dataset(path, fmt).to_pandas()
     df["_row"] = range(1, len(df) + 1)
     return df, []
+
+
+RATING_BATCH_ROWS = 500_000
+
+
+def _is_clean_utf8(path: Path, chunk: int = 1 << 24) -> bool:
+    """Stream the file through an incremental UTF-8 decoder (bounded memory)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with _open_bytes(path) as fh:
+            while block := fh.read(chunk):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def iter_ratings_frames(
+    path: Any, batch_rows: int = RATING_BATCH_ROWS, block_size: int = 1 << 24
+) -> Iterator[tuple[pd.DataFrame, list[Issue]]]:
+    """Yield a ratings input in batches of about ``batch_rows`` rows (``_row`` numbered globally).
+
+    Clean UTF-8 CSVs are streamed with pyarrow's incremental reader so memory stays bounded;
+    other inputs (and CSVs that need the line-by-line encoding fallback) come as one batch.
+    """
+    fmt = detect_format(path)
+    if fmt != "csv" or _utf16_text(Path(path)) is not None or not _is_clean_utf8(Path(path)):
+        yield read_ratings_frame(path)
+        return
+    p = Path(path)
+    delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
+    header = _csv_header(p, delimiter)
+    try:
+        reader = pacsv.open_csv(
+            p,
+            read_options=pacsv.ReadOptions(block_size=block_size),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, null_values=[], auto_dict_encode=False),
+        )
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            raise DataValidationError(f"{path}: empty CSV file (no header)") from exc
+        raise DataValidationError(f"{path}: cannot parse CSV ({exc})") from exc
+    offset = 0
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+
+    def flush() -> pd.DataFrame:
+        nonlocal offset, pending, pending_rows
+        df = pa.Table.from_batches(pending).to_pandas()
+        if len(df.columns) and df.columns[0].startswith("\ufeff"):
+            df = df.rename(columns={df.columns[0]: df.columns[0].lstrip("\ufeff")})
+        df["_row"] = range(offset + 1, offset + len(df) + 1)
+        offset += len(df)
+        pending, pending_rows = [], 0
+        return df
+
+    try:
+        for batch in reader:
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            if pending_rows >= batch_rows:
+                yield flush(), []
+    except pa.ArrowInvalid as exc:
+        raise DataValidationError(f"{path}: cannot parse CSV after data row {offset + pending_rows} ({exc})") from exc
+    if pending or offset == 0:
+        if not pending:
+            yield pd.DataFrame({name: pd.Series(dtype=str) for name in header}).assign(_row=pd.Series(dtype=int)), []
+        else:
+            yield flush(), []

@@ -43,6 +43,8 @@ __all__ = [
     "write_table",
     "table_names",
     "store_lock",
+    "write_part",
+    "cleanup_orphans",
 ]
 
 MANIFEST_NAME = "calib-store.json"
@@ -94,13 +96,34 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _cleanup_orphans(root: Path, manifest: Mapping) -> None:
-    """Remove part files no manifest lists (left by a crashed write)."""
-    for name, parts in manifest.get("tables", {}).items():
+def write_part(store: str | os.PathLike, name: str, table: pa.Table) -> str:
+    """Write one part file of table ``name`` without publishing it (see :func:`commit_parts`).
+
+    Staged parts are invisible to readers until a manifest lists them, so a long ingest can
+    stream batches to disk with bounded memory and still publish atomically.
+    """
+    folder = Path(store) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    part = f"part-{uuid.uuid4().hex[:16]}.parquet"
+    pq.write_table(table, folder / part, compression="zstd")
+    return part
+
+
+def cleanup_orphans(store: str | os.PathLike) -> None:
+    """Remove part files no manifest lists (left by a crashed write). Call under the lock."""
+    root = Path(store)
+    if store_exists(root):
+        _cleanup_orphans(root, read_manifest(root))
+
+
+def _cleanup_orphans(root: Path, manifest: Mapping, keep: Mapping[str, Iterable[str]] | None = None) -> None:
+    keep = keep or {}
+    for name in set(manifest.get("tables", {})) | set(keep):
+        parts = manifest.get("tables", {}).get(name, [])
         folder = root / name
         if not folder.is_dir():
             continue
-        listed = set(parts)
+        listed = set(parts) | set(keep.get(name, ()))
         for f in folder.glob("part-*.parquet"):
             if f.name not in listed:
                 f.unlink(missing_ok=True)
@@ -116,6 +139,7 @@ def commit_parts(
     rubric_source: str | os.PathLike | None = None,
     rubric_identity: Mapping | None = None,
     replace: Iterable[str] = (),
+    staged: Mapping[str, Iterable[str]] | None = None,
 ) -> dict:
     """Write new part files for several tables and publish them in one manifest update.
 
@@ -131,6 +155,8 @@ def commit_parts(
         Copy this rubric file into the store and record its identity (first write only).
     replace : iterable of str
         Tables whose existing parts are dropped (a full rewrite) instead of appended to.
+    staged : mapping of table name to part file names, optional
+        Parts already written with :func:`write_part`, published by this commit.
 
     Returns
     -------
@@ -140,17 +166,16 @@ def commit_parts(
     root = Path(store)
     root.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(root, must_exist=False)
-    _cleanup_orphans(root, manifest)
-    new_parts: dict[str, list[str]] = {}
+    staged = {k: list(v) for k, v in (staged or {}).items()}
+    _cleanup_orphans(root, manifest, keep=staged)
+    new_parts: dict[str, list[str]] = {k: list(v) for k, v in staged.items() if v}
     for name, parts in tables.items():
         folder = root / name
         folder.mkdir(exist_ok=True)
         for table in parts:
             if table.num_rows == 0:
                 continue
-            part = f"part-{len(manifest['tables'].get(name, [])) + len(new_parts.get(name, [])):06d}-{uuid.uuid4().hex[:12]}.parquet"
-            pq.write_table(table, folder / part, compression="zstd")
-            new_parts.setdefault(name, []).append(part)
+            new_parts.setdefault(name, []).append(write_part(root, name, table))
     old_parts: dict[str, list[str]] = {}
     for name in replace:
         old_parts[name] = manifest["tables"].get(name, [])

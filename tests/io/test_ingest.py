@@ -174,7 +174,7 @@ def test_reingest_is_idempotent_and_new_batch_appends(tmp_path, good_files):
     s = _ingest(tmp_path, [t3], [r3])
     reasons = [i.reason for i in s.issues]
     assert any("already exists with different content" in x for x in reasons)
-    assert any("already in the store with score 4" in x for x in reasons)
+    assert any("already accepted (in the store or earlier in this input) with score 4" in x for x in reasons)
 
 
 def test_crash_mid_ingest_leaves_previous_store_intact(tmp_path, good_files, monkeypatch):
@@ -347,3 +347,29 @@ def test_utf16_file_with_bom_is_decoded(tmp_path, good_files):
     r16.write_bytes(r.read_text().encode("utf-16"))
     s = _ingest(tmp_path, [t], [r16])
     assert s.ok and len(read_ratings(tmp_path / "store")) == 48
+
+
+def test_streamed_batches_give_the_same_result(tmp_path, good_files, monkeypatch):
+    """Ratings are validated in batches; duplicates and conflicts are still found across batches."""
+    from calib.io import _readers
+
+    t, r = good_files
+    with open(r, "a") as fh:
+        fh.write(rating_line("t1", "r1", "data", 4))  # conflicts with a row ~45 rows earlier
+        fh.write(rating_line("t3", "r2", "adaptability", 1 + (3 + 1) % 4))  # identical repeat
+    whole = _ingest(tmp_path / "a", [t], [r])
+    real = _readers.iter_ratings_frames
+    monkeypatch.setattr("calib.io._ingest.iter_ratings_frames", lambda p: real(p, batch_rows=7, block_size=256))
+    calls = []
+    monkeypatch.setattr("calib.io._ingest.validate_ratings",
+                        lambda df, *a, _v=__import__("calib.io._ingest", fromlist=["x"]).validate_ratings, **k:
+                        calls.append(len(df)) or _v(df, *a, **k))
+    batched = _ingest(tmp_path / "b", [t], [r])
+    assert [(s.read, s.accepted, s.duplicates_skipped, s.quarantined) for s in batched.sources] == \
+        [(s.read, s.accepted, s.duplicates_skipped, s.quarantined) for s in whole.sources]
+    assert len(calls) > 3  # really streamed in several batches
+    assert batched.sources[1].duplicates_skipped == 1 and batched.sources[1].quarantined == 2
+    pd.testing.assert_frame_equal(read_ratings(tmp_path / "a" / "store"), read_ratings(tmp_path / "b" / "store"))
+    key = ["table", "source", "row", "field"]
+    qa, qb = read_quarantine(tmp_path / "a" / "store"), read_quarantine(tmp_path / "b" / "store")
+    pd.testing.assert_frame_equal(qa[key].sort_values(key, ignore_index=True), qb[key].sort_values(key, ignore_index=True))
