@@ -62,6 +62,8 @@ def _alpha_from_coincidences(o: np.ndarray, dom: np.ndarray, level: str) -> np.n
 def _counts(x: np.ndarray, values: Any, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     dom = _domain(x, values, level)
     counts, dom = unit_counts(x, dom)
+    if level == "ratio" and dom.size and dom[0] < 0:
+        raise DataValidationError(f"data: the ratio metric needs non-negative ratings, found {dom[0]:g}")
     m = counts.sum(axis=1)
     return counts, m, dom
 

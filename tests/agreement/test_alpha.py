@@ -75,6 +75,8 @@ def test_transposed_matrix_raises():
 def test_unknown_level_raises():
     with pytest.raises(DataValidationError, match="level"):
         krippendorff_alpha(KRIPPENDORFF_2011, level="metric")
+    with pytest.raises(DataValidationError, match="non-negative"):
+        krippendorff_alpha(KRIPPENDORFF_2011 - 3, level="ratio")
 
 
 def test_degenerate_cases():
