@@ -316,10 +316,11 @@ def ingest(
                                                       "score": sc})))
             src.accepted -= int(drop.sum())
             src.quarantined += int(drop.sum())
-            staged["ratings"].remove(part)
+            position = staged["ratings"].index(part)  # keep the input order of rows
+            staged["ratings"].pop(position)
             (store / "ratings" / part).unlink()
             if (~drop).any():
-                staged["ratings"].append(write_part(store, "ratings", pa.Table.from_pandas(
+                staged["ratings"].insert(position, write_part(store, "ratings", pa.Table.from_pandas(
                     df.loc[~drop, _RATING_COLUMNS], schema=RATINGS_SCHEMA, preserve_index=False)))
 
         summary.issues = t_issues + r_issues
