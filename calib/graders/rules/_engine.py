@@ -63,7 +63,8 @@ def _spans(texts: _Texts, rows: np.ndarray, m: Matcher) -> pd.DataFrame:
         return pd.DataFrame({"row": rows, "span_text": [], "start": [], "end": []})
     arr = texts.all.take(pa.array(rows))
     body = m.regex[4:] if m.regex.startswith("(?i)") else m.regex
-    found = pc.extract_regex(arr, f"(?i)(?P<m>{body})").field("m").to_numpy(zero_copy_only=False)
+    matched = pc.struct_field(pc.extract_regex(arr, f"(?i)(?P<m>{body})"), [0])
+    found = matched.to_numpy(zero_copy_only=False)
     start = pc.find_substring_regex(arr, m.regex).to_numpy(zero_copy_only=False).astype(np.int64)
     # RE2 reports byte offsets; they equal character offsets for ASCII text. Convert the
     # (rare) non-ASCII rows in Python.
@@ -72,7 +73,8 @@ def _spans(texts: _Texts, rows: np.ndarray, m: Matcher) -> pd.DataFrame:
         texts_np = arr.to_numpy(zero_copy_only=False)
         for i in np.flatnonzero(~ascii_ & (start >= 0)):
             start[i] = len(texts_np[i].encode("utf-8")[: start[i]].decode("utf-8", "ignore"))
-    lengths = np.fromiter((len(s) if s is not None else 0 for s in found), np.int64, len(found))
+    lengths = pc.fill_null(pc.utf8_length(matched), 0)
+    lengths = lengths.to_numpy(zero_copy_only=False).astype(np.int64)
     return pd.DataFrame({"row": rows, "span_text": found, "start": start, "end": start + lengths})
 
 

@@ -236,13 +236,13 @@ class RuleGrader(Grader):
 
 
 def _rationale(contrib: pd.DataFrame, raw: pd.Series, thresholds: tuple[float, ...]) -> np.ndarray:
-    # "raw 2.50 (thresholds 1/2/3); goal_stated +1.00, filler -0.50": vectorised per rule column.
-    head = "raw " + raw.map("{:.2f}".format).astype(str) + " (thresholds " + "/".join(f"{t:g}" for t in thresholds) + ")"
-    parts = []
+    # "raw 2.50 (thresholds 1/2/3); goal_stated +1.00; filler -0.50", built column-wise
+    # (one vectorised string operation per rule, not per transcript).
+    head = "raw " + raw.map("{:.2f}".format).astype(object) + " (thresholds " + "/".join(f"{t:g}" for t in thresholds) + ")"
+    body = pd.Series("", index=raw.index, dtype=object)
     for rule in contrib.columns:
-        v = contrib[rule]
-        s = (rule + " " + v.map("{:+.2f}".format)).where(v.fillna(0) != 0, "")
-        parts.append(s.to_numpy(dtype=object))
-    body = pd.Series(["; ".join(p for p in row if p) for row in zip(*parts)] if parts else [""] * len(raw), dtype=object)
-    out = (head.reset_index(drop=True) + np.where(body != "", "; " + body, "; no rule fired")).to_numpy(dtype=object)
+        v = contrib[rule].reindex(raw.index)
+        body = body + ("; " + rule + " " + v.map("{:+.2f}".format).astype(object)).where(v.fillna(0) != 0, "")
+    body = body.where(body != "", "; no rule fired")
+    out = (head + body).to_numpy(dtype=object)
     return np.where(raw.isna().to_numpy(), None, out)
