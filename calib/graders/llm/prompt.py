@@ -19,12 +19,16 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
 from calib.errors import GraderError
 from calib.graders.base import canonical_json
+
+
+if TYPE_CHECKING:  # the rubric stage sits to our left; typing only
+    from calib.rubric import Rubric
 
 __all__ = [
     "PromptTemplate",
@@ -206,7 +210,7 @@ def render_transcript(turns: Any) -> str:
     return "\n".join(lines)
 
 
-def _rubric_text(template: PromptTemplate, rubric) -> str:
+def _rubric_text(template: PromptTemplate, rubric: "Rubric") -> str:
     blocks = []
     for dim in rubric.dimensions:
         levels = sorted(dim.levels, key=lambda lv: lv.score, reverse=template.level_order == "descending")
@@ -226,7 +230,7 @@ def _rubric_text(template: PromptTemplate, rubric) -> str:
 _SYSTEM_CACHE: dict[tuple[str, str], str] = {}
 
 
-def _system_text(template: PromptTemplate, rubric) -> str:
+def _system_text(template: PromptTemplate, rubric: "Rubric") -> str:
     # Identical for every call of a run: memoised by template hash and rubric content hash.
     key = (template.hash, getattr(rubric, "content_hash", "") or "")
     if key[1] and key in _SYSTEM_CACHE:
@@ -239,7 +243,7 @@ def _system_text(template: PromptTemplate, rubric) -> str:
     return text
 
 
-def _common(rubric) -> dict:
+def _common(rubric: "Rubric") -> dict:
     sc = rubric.scale
     labels = ", ".join(f"{v} = {sc.labels.get(int(v), str(v))}" for v in sc.values)
     return {
@@ -286,7 +290,7 @@ def build_messages(
     return {"role": "system", "content": system}, {"role": "user", "content": user}
 
 
-def response_schema(rubric, dimension: str | None = None) -> dict:
+def response_schema(rubric: "Rubric", dimension: str | None = None) -> dict:
     """JSON Schema of the wire contract (for ``response_format: json_schema``).
 
     Examples

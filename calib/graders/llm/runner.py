@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import os
 import math
 import sys
 import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,10 @@ from calib.graders.llm.pricing import PriceTable
 from calib.graders.llm.prompt import MODES, build_messages, get_template, iter_calls, response_schema
 from calib.graders.llm.provider import ChatRequest, ChatResponse, OpenAICompatibleProvider, Provider, ProviderError
 from calib.graders.llm.retry import RetryPolicy, complete_with_retries
+
+
+if TYPE_CHECKING:  # the rubric stage sits to our left; typing only
+    from calib.rubric import Rubric
 
 __all__ = ["LLMGrader", "reparse", "ratings_from_outputs", "format_summary", "OUTPUT_COLUMNS", "RESPONSE_FORMATS"]
 
@@ -75,7 +80,7 @@ class _Call:
     extra: dict = field(default_factory=dict)
 
 
-def _wire_format(kind: str, rubric, dims: tuple[str, ...]) -> dict | None:
+def _wire_format(kind: str, rubric: "Rubric", dims: tuple[str, ...]) -> dict | None:
     if kind == "json_schema":
         schema = response_schema(rubric, dims[0] if len(dims) == 1 and len(rubric.dimension_ids) > 1 else None)
         return {"type": "json_schema", "json_schema": {"name": "rubric_scores", "strict": True, "schema": schema}}
@@ -229,7 +234,7 @@ class LLMGrader(Grader):
         }
 
     # ------------------------------------------------------------------ planning
-    def _plan(self, transcripts: pd.DataFrame, rubric) -> list[_Call]:
+    def _plan(self, transcripts: pd.DataFrame, rubric: "Rubric") -> list[_Call]:
         calls = []
         for tid, turns in zip(transcripts["transcript_id"].astype(str), transcripts["turns"]):
             for dim in iter_calls(self.mode, rubric.dimension_ids):
@@ -246,14 +251,14 @@ class LLMGrader(Grader):
         return calls
 
     # ------------------------------------------------------------------ calling
-    async def _send(self, call: _Call, fmt: str, rubric, rng) -> ChatResponse:
+    async def _send(self, call: _Call, fmt: str, rubric: "Rubric", rng: np.random.Generator) -> ChatResponse:
         messages = build_messages(self.template, rubric, call.turns, dimension=call.dimension)
         req = ChatRequest(self.model, messages, call.params, _wire_format(fmt, rubric, call.dims))
         response, attempts = await complete_with_retries(self.provider.complete, req, self.retry, rng)
         call.attempts += attempts
         return response
 
-    async def _probe(self, call: _Call, rubric, rng) -> None:
+    async def _probe(self, call: _Call, rubric: "Rubric", rng: np.random.Generator) -> None:
         """Resolve ``auto`` on one real call: json_schema, then json_object, then text."""
         order = ["json_schema", "json_object", "text"]
         for i, fmt in enumerate(order):
@@ -268,7 +273,7 @@ class LLMGrader(Grader):
                     continue
                 raise
 
-    async def _run_calls(self, calls: list[_Call], rubric, cache: ResponseCache) -> dict:
+    async def _run_calls(self, calls: list[_Call], rubric: "Rubric", cache: ResponseCache) -> dict:
         rng = np.random.default_rng(self.jitter_seed)
         pending = []
         for call in calls:
@@ -337,7 +342,7 @@ class LLMGrader(Grader):
         return stats
 
     # ------------------------------------------------------------------ public
-    async def agrade(self, transcripts: pd.DataFrame, rubric, *, run_id: str | None = None) -> GradeResult:
+    async def agrade(self, transcripts: pd.DataFrame, rubric: "Rubric", *, run_id: str | None = None) -> GradeResult:
         """Async :meth:`grade` (use from inside a running event loop)."""
         _check_transcripts(transcripts)
         run_id = run_id or f"llm-{pd.Timestamp.now(tz='UTC').strftime('%Y%m%dT%H%M%S%fZ')}"
@@ -365,7 +370,7 @@ class LLMGrader(Grader):
                         "response_format_resolved": meta["response_format"]})  # fmt: skip
         return GradeResult(ratings=ratings, evidence=outputs, summary=summary)
 
-    def grade(self, transcripts: pd.DataFrame, rubric, *, run_id: str | None = None) -> GradeResult:
+    def grade(self, transcripts: pd.DataFrame, rubric: "Rubric", *, run_id: str | None = None) -> GradeResult:
         """Grade every transcript on every dimension (see the class docstring).
 
         Returns
@@ -415,7 +420,7 @@ def _check_transcripts(transcripts: pd.DataFrame) -> None:
         )
 
 
-def _rows_for_call(c: dict, rubric, meta: Mapping[str, Any]) -> list[dict]:
+def _rows_for_call(c: dict, rubric: "Rubric", meta: Mapping[str, Any]) -> list[dict]:
     """One llm_outputs row per dimension asked in one call (parse + logprobs)."""
     base = {
         **meta,
@@ -467,7 +472,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return df.sort_values(["transcript_id", "dimension", "sample"], kind="stable").reset_index(drop=True)
 
 
-def _outputs_from_calls(calls: list[_Call], rubric, meta: Mapping[str, Any]) -> pd.DataFrame:
+def _outputs_from_calls(calls: list[_Call], rubric: "Rubric", meta: Mapping[str, Any]) -> pd.DataFrame:
     rows: list[dict] = []
     for call in calls:
         r = call.response
@@ -486,7 +491,7 @@ def _outputs_from_calls(calls: list[_Call], rubric, meta: Mapping[str, Any]) -> 
     return _frame(rows)
 
 
-def ratings_from_outputs(outputs: pd.DataFrame, rubric, *, rater_id: str, run_id: str | None,
+def ratings_from_outputs(outputs: pd.DataFrame, rubric: "Rubric", *, rater_id: str, run_id: str | None,
                          rated_at: pd.Timestamp | None = None) -> pd.DataFrame:  # fmt: skip
     """Collapse ``llm_outputs`` samples into one ratings row per (transcript, dimension).
 
@@ -571,7 +576,7 @@ def _summary(outputs: pd.DataFrame, ratings: pd.DataFrame, stats: dict, prices: 
     return summary
 
 
-def reparse(llm_outputs: pd.DataFrame, rubric, *, cache_path=None) -> GradeResult:
+def reparse(llm_outputs: pd.DataFrame, rubric: "Rubric", *, cache_path: str | os.PathLike | None = None) -> GradeResult:
     """Re-apply parsing to stored raw answers -- no model call.
 
     Parameters
