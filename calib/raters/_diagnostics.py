@@ -64,7 +64,7 @@ def central_tendency(ratings: pd.DataFrame, scale: tuple[float, float] | None = 
     ...                    "rater_id": ["a", "b"] * 3, "dimension": "data",
     ...                    "score": [1, 2, 4, 3, 2, 2]})
     >>> central_tendency(df).query("dimension == 'all'").spread_ratio.round(2).tolist()
-    [2.6, 0.38]
+    [2.65, 0.38]
     """
     df = validate_ratings(ratings)
     lo, hi = (df.score.min(), df.score.max()) if scale is None else scale

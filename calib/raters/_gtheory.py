@@ -356,7 +356,7 @@ def reliability_plan(ratings: pd.DataFrame, *, n_raters: Iterable[int] = range(1
     >>> from calib.simulate import simulate_dataset, SimulationConfig
     >>> ds = simulate_dataset(SimulationConfig(n_transcripts=80, seed=2))   # SYNTHETIC
     >>> plan = reliability_plan(ds.ratings)
-    >>> sorted(plan.n_raters.unique())
+    >>> sorted(int(n) for n in plan.n_raters.unique())
     [1, 2, 3, 4, 5, 6]
     """
     from calib.raters._design import validate_ratings  # local: keep this module standalone
