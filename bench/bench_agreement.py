@@ -12,6 +12,7 @@ bench/results/agreement.md.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -36,6 +37,15 @@ def synthetic(n_units: int, n_raters: int, seed: int = 0, missing: float = 0.1) 
     x = np.clip(truth[:, None] + rng.integers(-1, 2, size=(n_units, n_raters)), 1, 5).astype(float)
     x[rng.random(x.shape) < missing] = np.nan
     return x
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
 
 
 def best(f, repeat: int = 3) -> tuple[float, object]:
@@ -117,7 +127,10 @@ def main() -> None:
     table = pd.DataFrame(rows).to_markdown(index=False)
     head = (f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
             f"numpy {np.__version__}, pandas {pd.__version__}; run `python bench/bench_agreement.py"
-            f"{' --full' if args.full else ''}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
+            f"{' --full' if args.full else ''}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+            f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine: "
+            "absolute times vary, the same-run ratios are what counts). Peer versions: krippendorff "
+            f"{_version('krippendorff')}, pingouin {_version('pingouin')}.")
     print("\n" + head + "\n\n" + table)
     if args.write:
         out = Path(__file__).resolve().parent / "results" / "agreement.md"
