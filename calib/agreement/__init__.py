@@ -10,6 +10,16 @@ long ratings table of :mod:`calib.io`. Degenerate input policy (one documented r
   for ICC: NaN plus a :class:`calib.errors.CalibWarning` naming the cause;
 * units with no rating at all are ignored by every statistic.
 
+Human-machine evaluation (:func:`human_machine_metrics`, :func:`prmse`) follows RSMTool's
+names and definitions and takes 1-D score vectors instead.
+
+Examples
+--------
+>>> from calib.agreement import krippendorff_alpha
+>>> data = [[1, 1, 2], [2, 2, 2], [3, 4, 4], [4, 4, 4], [1, 2, 1]]  # 5 transcripts x 3 raters
+>>> round(krippendorff_alpha(data, level="ordinal", values=[1, 2, 3, 4]), 3)
+0.819
+
 See ``docs/agreement.md`` for formulas, sources and interpretation bands.
 """
 

@@ -7,12 +7,12 @@ import importlib
 
 import pytest
 
-MODULES = ["_alpha", "_kappa", "_icc", "_bootstrap", "_table", "_human_machine"]
+MODULES = ["__init__", "_alpha", "_kappa", "_icc", "_bootstrap", "_table", "_human_machine"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
-    module = importlib.import_module(f"calib.agreement.{name}")
+    module = importlib.import_module("calib.agreement" if name == "__init__" else f"calib.agreement.{name}")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
