@@ -621,3 +621,15 @@ def test_probe_is_not_fooled_by_a_call_that_fails_in_every_format(server, rubric
     failed = res.ratings[res.ratings["score"].isna()]
     assert set(failed["transcript_id"]) == {"h00"} and failed["unscored_reason"].str.contains("HTTP 400").all()
     assert res.summary["scored"] == 16 and res.summary["retries"] == 0
+
+
+def test_retry_after_pauses_every_worker_not_just_one(server, rubric):
+    # Two workers; the first answer is a 429 with Retry-After: 1. The other worker must not
+    # keep sending during that second (it would only collect more 429s).
+    server.responder = lambda body, default: Action(delay=0.05)
+    server.script(Action(status=429, headers={"Retry-After": "1"}))
+    res = _grader(server, mode="per_dimension", concurrency=2, response_format="json_object").grade(_transcripts(1), rubric)
+    assert res.summary["scored"] == 8 and res.summary["retries"] == 1
+    t0 = server.requests[0]["t"]
+    during = [r["t"] - t0 for r in server.requests[1:] if 0.1 < r["t"] - t0 < 0.95]
+    assert during == []

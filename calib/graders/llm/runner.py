@@ -251,10 +251,28 @@ class LLMGrader(Grader):
         return calls
 
     # ------------------------------------------------------------------ calling
+    async def _gated_complete(self, request: ChatRequest) -> ChatResponse:
+        """``provider.complete`` behind the endpoint-wide pause set by a 429's Retry-After.
+
+        A ``Retry-After`` is about the endpoint, not one request: every worker waits it out,
+        instead of the other workers carrying on into more 429s.
+        """
+        loop = asyncio.get_running_loop()
+        wait = self._pause_until - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        try:
+            return await self.provider.complete(request)
+        except ProviderError as exc:
+            if exc.status == 429 and exc.retry_after:
+                until = loop.time() + min(exc.retry_after, self.retry.max_retry_after_s)
+                self._pause_until = max(self._pause_until, until)
+            raise
+
     async def _send(self, call: _Call, fmt: str, rubric: "Rubric", rng: np.random.Generator) -> ChatResponse:
         messages = build_messages(self.template, rubric, call.turns, dimension=call.dimension)
         req = ChatRequest(self.model, messages, call.params, _wire_format(fmt, rubric, call.dims))
-        response, attempts = await complete_with_retries(self.provider.complete, req, self.retry, rng)
+        response, attempts = await complete_with_retries(self._gated_complete, req, self.retry, rng)
         call.attempts += attempts
         return response
 
@@ -275,6 +293,7 @@ class LLMGrader(Grader):
 
     async def _run_calls(self, calls: list[_Call], rubric: "Rubric", cache: ResponseCache) -> dict:
         rng = np.random.default_rng(self.jitter_seed)
+        self._pause_until = 0.0
         pending = []
         for call in calls:
             cached = cache.get(call.key)
