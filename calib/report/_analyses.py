@@ -64,19 +64,32 @@ def call_analysis(module: str, names: tuple[str, ...], *args: Any, **kwargs: Any
 
     CalibErrors (e.g. too few raters) become ``not computed`` with the error's message;
     CalibWarnings are recorded so the report can show them. Any other exception is a bug
-    in the analysis and propagates.
+    in the analysis: the section says "not computed (internal error in ...)" with the
+    exception, a CalibWarning is emitted, and the rest of the report is still written.
     """
     fn = find(module, *names)
     if fn is None:
         return Analysis("not computed", f"{module}.{names[0]} is not available in this installation")
+    failure = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CalibWarning)
         try:
             value = fn(*args, **kwargs)
         except CalibError as exc:
-            return Analysis("not computed", f"{module}.{fn.__name__}: {exc}")
+            return Analysis("not computed", _short(f"{module}.{fn.__name__}: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - one failing analysis must not sink the report
+            failure = _short(f"internal error in {module}.{fn.__name__}: {type(exc).__name__}: {exc}")
+    if failure is not None:
+        warnings.warn(failure, CalibWarning, stacklevel=2)
+        return Analysis("not computed", failure)
     msgs = sorted({str(w.message) for w in caught if issubclass(w.category, CalibWarning)})
     return Analysis("computed", value=value, warnings=msgs)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """Reasons end up in the report: keep them to one readable line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def frame(value: Any) -> pd.DataFrame | None:

@@ -169,16 +169,18 @@ def _anchor_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
         k = int(np.searchsorted(c["share_within"].cumsum().to_numpy(), th["confusion_share"]) + 1)
         top = c.head(k)
         share = float(top["share_within"].sum())
-        levels = sorted({int(x) for x in pd.concat([top["low"], top["high"]])})
         named = " and ".join(f"{int(r.low)} vs {int(r.high)}" for r in top.itertuples())
         ex_mask = pd.Series(False, index=pairs.index) if pairs is not None else None
         if pairs is not None:
             for r in top.itertuples():
                 ex_mask |= pairs["low"].eq(r.low) & pairs["high"].eq(r.high)
+        sep = " and ".join(f"level {int(r.low)} from {int(r.high)}" for r in top.itertuples())
+        why = (f"dimension-specific disagreement {ratio:.1f}x the other dimensions" if stands_out
+               else f"alpha {alpha:.2f} vs {others.median():.2f} on the other dimensions")
         out.append(Recommendation(
             rule="anchor_ambiguity", priority="high", dimension=dim,
-            title=(f"Rewrite the level {', '.join(map(str, levels))} anchors of '{dim}': {named} account for "
-                   f"{share:.0%} of its rater disagreements"),
+            title=(f"Rewrite the '{dim}' anchors that separate {sep}: these confusions are {share:.0%} of its "
+                   f"rater disagreements ({why})"),
             evidence={"alpha": _f(alpha), "median_alpha_other_dimensions": _f(others.median()) if len(others) else None,
                       "excess_disagreement_ratio": _f(ratio), "confused_pairs": named,
                       "share_of_dimension_disagreements": _f(share),

@@ -9,6 +9,7 @@ import dataclasses
 import html.parser
 import itertools
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -162,12 +163,20 @@ def hostile_store(tmp_path_factory):
     return store
 
 
-def test_script_in_transcript_never_becomes_markup(hostile_store, tmp_path):
+@pytest.fixture(scope="module")
+def hostile_report(hostile_store, tmp_path_factory):
+    inputs = load_inputs(hostile_store)
+    out = tmp_path_factory.mktemp("hostile_report")
+    write_report(build_results(inputs, SMALL), out, inputs=inputs, options=SMALL)
+    return out
+
+
+def test_script_in_transcript_never_becomes_markup(hostile_store, hostile_report, tmp_path):
     from calib.report.feedback import build_feedback
 
     inputs = load_inputs(hostile_store)
     assert inputs.transcripts["turns"].map(lambda ts: PAYLOAD in ts[1]["text"]).all()
-    write_report(build_results(inputs, SMALL), tmp_path / "full", inputs=inputs, options=SMALL)
+    shutil.copytree(hostile_report, tmp_path / "full")
     fb = build_feedback(inputs, "r01", SMALL)
     assert any(PAYLOAD[:20] in e["excerpt"] for e in fb.section("differences").facts["examples"])
     write_report(fb, tmp_path / "fb", inputs=inputs, template="feedback")
@@ -195,10 +204,10 @@ def test_hostile_feedback_page_runs_no_script(browser, hostile_store, tmp_path):
 # determinism
 # ---------------------------------------------------------------------------------------------
 
-def test_same_input_gives_identical_summary_tables_and_figures(hostile_store, tmp_path):
-    inputs = load_inputs(hostile_store)
-    for name in ("a", "b"):
-        write_report(build_results(inputs, SMALL), tmp_path / name, inputs=inputs, options=SMALL)
+def test_same_input_gives_identical_summary_tables_and_figures(hostile_store, hostile_report, tmp_path):
+    inputs = load_inputs(hostile_store)  # a fresh read of the store and a fresh run of every analysis
+    write_report(build_results(inputs, SMALL), tmp_path / "b", inputs=inputs, options=SMALL)
+    shutil.copytree(hostile_report, tmp_path / "a")
     for rel in ["summary.json", "run.json", "report.md", "report.html",
                 *[f"tables/{p.name}" for p in (tmp_path / "a" / "tables").iterdir()],
                 *[f"figures/{p.name}" for p in (tmp_path / "a" / "figures").iterdir()]]:
@@ -209,14 +218,14 @@ def test_same_input_gives_identical_summary_tables_and_figures(hostile_store, tm
 # honesty: a missing analysis is reported as not computed, never faked
 # ---------------------------------------------------------------------------------------------
 
-def test_missing_analysis_is_reported_not_faked(planted, monkeypatch):
+def test_missing_analysis_is_reported_not_faked(hostile_store, monkeypatch):
     real_find = _analyses.find
 
     def no_agreement(module, *names):
         return None if module == "calib.agreement" else real_find(module, *names)
 
     monkeypatch.setattr(_analyses, "find", no_agreement)
-    res = build_results(dataclasses.replace(planted[1]), ReportOptions(seed=1, n_boot=0))
+    res = build_results(load_inputs(hostile_store), ReportOptions(seed=1, n_boot=0))
     s = summary_dict(res)
     assert s["sections"]["agreement"]["status"] == "not computed"
     assert s["sections"]["agreement"]["facts"] == {}
