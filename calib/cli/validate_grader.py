@@ -11,7 +11,7 @@ import pandas as pd
 
 from calib.cli.grade import load_config
 from calib.graders.validate import Criteria, validate_grader
-from calib.io import read_ratings, read_store_rubric, read_transcripts
+from calib.io import read_ratings, read_store_rubric, read_table, read_transcripts
 
 _EPILOG = """\b
 Examples:
@@ -19,6 +19,7 @@ Examples:
   calib validate-grader --store store/ --grader llm-3f2a9c1d --n-boot 2000 --out validation/
   calib validate-grader --store store/ --grader rules --criteria strict.yaml --strict
   calib validate-grader --store store/ --grader length --subgroups seniority,cohort --format json
+  calib validate-grader --store store/ --grader llm-3f2a9c1d --other-grader llm-77b0e412
 
 \b
 Default criteria (Williamson, Xi & Breyer 2012), per dimension, grader vs human consensus:
@@ -34,7 +35,9 @@ Columns: QWK [95% bootstrap CI]; degr = degradation; len QWK = length baseline;
 len bias = change in (grader - consensus) per 100 candidate words at equal consensus
 (* p < .05); worst DSM = largest |standardized mean difference| over subgroups.
 --out writes decision.csv, metrics.csv, per_rater.csv, length_bias.csv, subgroups.csv,
-fairness.csv (OSA/OSD/CSD, Loukina et al. 2019) and validation.json.
+fairness.csv (OSA/OSD/CSD, Loukina et al. 2019) and validation.json; for LLM graders
+also self_consistency.csv, prompt_sensitivity.csv (with --other-grader) and
+judge_calibration.csv (when logprobs were recorded).
 Exit code: 0, or 1 with --strict when any dimension fails.
 """
 
@@ -71,9 +74,11 @@ def render_decision(d: pd.DataFrame) -> str:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for bootstrap, h1/h2 order and baseline folds.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True, help="Output format of the pass/fail table.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Folder for every result table (CSV) and validation.json.")
+@click.option("--other-grader", "other_id", default=None,
+              help="LLM graders: the same judge run with another prompt template (prompt sensitivity).")
 @click.option("--strict", is_flag=True, help="Exit 1 when any dimension fails.")
 def command(store: str, grader_id: str, criteria_path: str | None, subgroups: str | None, n_boot: int, seed: int,
-            fmt: str, out_dir: str | None, strict: bool) -> None:
+            fmt: str, out_dir: str | None, other_id: str | None, strict: bool) -> None:
     """Validate a grader against the human ratings of STORE, per rubric dimension.
 
     Compares the grader with the human consensus and with each human, next to the
@@ -86,13 +91,18 @@ def command(store: str, grader_id: str, criteria_path: str | None, subgroups: st
     transcripts = read_transcripts(store)
     criteria = Criteria.from_mapping(load_config(criteria_path), source=criteria_path or "criteria")
     groups = [s.strip() for s in subgroups.split(",") if s.strip()] if subgroups else None
+    llm_outputs = read_table(store, "llm_outputs") if "llm" in set(ratings["rater_type"]) else None
     res = validate_grader(ratings, grader_id, rubric, transcripts, criteria=criteria, subgroups=groups,
-                          n_boot=n_boot, seed=seed)
+                          n_boot=n_boot, seed=seed, llm_outputs=llm_outputs, other_grader_id=other_id)
+    judge = {name: getattr(res, name) for name in ("self_consistency", "prompt_sensitivity", "judge_calibration")
+             if getattr(res, name) is not None}
     if out_dir:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for name in ("decision", "metrics", "per_rater", "length_bias", "subgroups", "fairness"):
             getattr(res, name).to_csv(out / f"{name}.csv", index=False)
+        for name, table in judge.items():
+            table.to_csv(out / f"{name}.csv", index=False)
         (out / "validation.json").write_text(json.dumps(
             {"config": res.config, "decision": res.decision.to_dict("records")}, indent=2, default=str), encoding="utf-8")
     if fmt == "json":
@@ -103,6 +113,11 @@ def command(store: str, grader_id: str, criteria_path: str | None, subgroups: st
         n_pass = int(res.decision["passed"].sum())
         click.echo(f"grader {res.config['grader_id']} vs human consensus -- {n_pass}/{len(res.decision)} dimensions pass")
         click.echo(render_decision(res.decision))
+        for name, table in judge.items():
+            title = name.replace("_", " ")
+            if name == "judge_calibration" and res.judge_ece is not None:
+                title += f" (ECE {res.judge_ece:.3f})"
+            click.echo(f"\n{title}:\n" + table.round(3).to_string(index=False))
         if out_dir:
             click.echo(f"tables written to {out_dir}")
     if strict and not res.decision["passed"].all():

@@ -118,6 +118,11 @@ class ValidationResult:
         ``dimension, variable, metric (OSA|OSD|CSD), R2, p_value, base_group``.
     config : dict
         Criteria, seed, n_boot, grader id, ...
+    self_consistency, prompt_sensitivity, judge_calibration, judge_ece
+        LLM graders only (from :func:`calib.graders.llm.judge_biases`, given ``llm_outputs``):
+        agreement across samples per dimension; agreement with the same judge under another
+        prompt template (``other_grader_id``); the reliability table and expected calibration
+        error of the judge's logprob confidence against agreement with the consensus.
     """
 
     decision: pd.DataFrame
@@ -127,6 +132,10 @@ class ValidationResult:
     subgroups: pd.DataFrame
     fairness: pd.DataFrame
     config: dict = field(default_factory=dict)
+    self_consistency: pd.DataFrame | None = None
+    prompt_sensitivity: pd.DataFrame | None = None
+    judge_calibration: pd.DataFrame | None = None
+    judge_ece: float | None = None
 
 
 def _round_half_up(x: np.ndarray | pd.Series):
@@ -361,6 +370,8 @@ def validate_grader(
     ci: float = 0.95,
     seed: int = 0,
     length_folds: int = 5,
+    llm_outputs: pd.DataFrame | None = None,
+    other_grader_id: str | None = None,
 ) -> ValidationResult:
     """Validate one grader against the human ratings, per rubric dimension.
 
@@ -380,6 +391,11 @@ def validate_grader(
     n_boot, ci, seed : int, float, int
         Bootstrap replicates (transcripts resampled with replacement, percentile intervals),
         confidence level and seed (numpy Generator).
+    llm_outputs : pandas.DataFrame, optional
+        The store's ``llm_outputs`` table; for an LLM grader adds self-consistency across
+        samples and the judge's confidence calibration.
+    other_grader_id : str, optional
+        The same LLM judge run with another prompt template: adds prompt sensitivity.
 
     Returns
     -------
@@ -532,7 +548,9 @@ def validate_grader(
     def frame(rows, cols):
         return pd.concat(rows, ignore_index=True)[cols] if rows and isinstance(rows[0], pd.DataFrame) else pd.DataFrame(rows, columns=cols)
 
+    judge = _judge_biases(ratings, grader_id, llm_outputs, other_grader_id, scale_values)
     return ValidationResult(
+        **judge,
         decision=pd.DataFrame(decisions),
         metrics=frame(metric_rows, ["dimension", "comparison", "metric", "estimate", "ci_low", "ci_high"]),
         per_rater=frame(rater_rows, ["dimension", "rater_id", "N", "grader_wtkappa", "grader_exact_agr", "rater_wtkappa", "rater_exact_agr"]),
@@ -544,6 +562,24 @@ def validate_grader(
                 "rubric_id": rubric.id, "rubric_version": str(rubric.version),
                 "consensus": "mean of human ratings, rounded half up"},
     )
+
+
+def _judge_biases(ratings: pd.DataFrame, grader_id: str, llm_outputs: pd.DataFrame | None,
+                  other_grader_id: str | None, scale_values: Sequence[int]) -> dict:
+    """Self-consistency, prompt sensitivity and confidence calibration of an LLM grader."""
+    rtype = ratings.loc[ratings["rater_id"] == grader_id, "rater_type"]
+    if llm_outputs is None or llm_outputs.empty or rtype.empty or rtype.iloc[0] != "llm":
+        if other_grader_id is not None:
+            raise ConfigError("other_grader_id: prompt sensitivity needs an LLM grader and its llm_outputs table")
+        return {}
+    from calib.graders.llm.biases import judge_biases  # the [llm] extra; only reached for LLM graders
+
+    other = resolve_grader_id(ratings, other_grader_id) if other_grader_id else None
+    jb = judge_biases(llm_outputs, ratings, grader_id, other_rater_id=other, scale_values=tuple(scale_values))
+    cal = jb.calibration
+    return {"self_consistency": jb.self_consistency, "prompt_sensitivity": jb.prompt_sensitivity,
+            "judge_calibration": cal.table if cal is not None else None,
+            "judge_ece": float(cal.ece) if cal is not None else None}
 
 
 def _prmse(system: pd.Series, humans: pd.DataFrame, dim: str) -> float:

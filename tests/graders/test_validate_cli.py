@@ -101,3 +101,47 @@ def test_cli_errors_exit_1_or_2(store, tmp_path):
     cfg = tmp_path / "x.yaml"
     cfg.write_text("- not a mapping\n")
     assert run("grade", "--store", store, "--grader", "rules", "--config", cfg).exit_code == 1
+
+
+def test_validate_llm_grader_reports_judge_biases(tmp_path, capsys):
+    """LLM grader through the scripted local chat server (tests/graders/llm_server.py):
+    self-consistency, prompt sensitivity (two templates) and confidence calibration."""
+    pytest.importorskip("httpx")
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from llm_server import ScriptedChatServer
+
+    from calib.cli.main import main
+    from calib.simulate import SimulationConfig, simulate_dataset, write_dataset
+
+    ds = simulate_dataset(SimulationConfig(n_transcripts=8, seed=29))  # SYNTHETIC
+    write_dataset(ds, tmp_path / "synthetic")
+    store = tmp_path / "store"
+    ingest([tmp_path / "synthetic" / "transcripts.jsonl"], [tmp_path / "synthetic" / "ratings.csv"],
+           rubric=ROOT / "rubrics" / "ml_interview_v1.yaml", store=store)
+    srv = ScriptedChatServer().start()
+    try:
+        ids = []
+        for template in ("v1", "v2"):
+            cfg = tmp_path / f"{template}.yaml"
+            cfg.write_text(f"llm:\n  template: {template}\n  samples: 2\n  temperature: 0.7\n  seed: 3\n"
+                           "  logprobs: true\n  response_format: json_object\n")
+            assert main(["grade", "--store", str(store), "--grader", "llm", "--base-url", srv.base_url, "--model",
+                         "judge-m", "--config", str(cfg), "--no-progress", "--format", "json"]) == 0
+            ids.append(json.loads(capsys.readouterr().out)["grader"])
+    finally:
+        srv.stop()
+    res = run("validate-grader", "--store", store, "--grader", ids[0], "--other-grader", ids[1], "--n-boot", "0",
+              "--out", tmp_path / "val")
+    assert res.exit_code == 0, res.output
+    assert "self consistency" in res.output and "prompt sensitivity" in res.output and "ECE" in res.output
+    sc = pd.read_csv(tmp_path / "val" / "self_consistency.csv")
+    assert len(sc) == 8 and (sc["n_units"] == 8).all()
+    ps = pd.read_csv(tmp_path / "val" / "prompt_sensitivity.csv")
+    assert (ps["n"] == 8).all()
+    assert (tmp_path / "val" / "judge_calibration.csv").exists()
+    # prompt sensitivity is an LLM-judge check: asking for it on the length baseline is an error
+    assert run("grade", "--store", store, "--grader", "length").exit_code == 0
+    bad = run("validate-grader", "--store", store, "--grader", "length", "--other-grader", ids[1], "--n-boot", "0")
+    assert bad.exit_code == 1 and "other_grader_id" in bad.output
