@@ -102,7 +102,7 @@ def write_grades(store: str, grader: Any, result: Any, *, evidence_table: str = 
             "quarantined": src.quarantined if src else 0, "evidence_rows_written": int(len(ev))}
 
 
-def _build_llm(config: dict, config_path: str | None, store: str, options: dict):
+def _build_llm(config: dict, config_path: str | None, store: str, options: dict, *, dry_run: bool = False):
     """The LLM grader from ``--config`` (its ``llm:`` section) and the command-line options."""
     from calib.graders.llm import llm_grader_from_config, load_llm_config, load_prices
 
@@ -117,7 +117,8 @@ def _build_llm(config: dict, config_path: str | None, store: str, options: dict)
         options["cache"] = options.pop("cache_path")
     else:
         options.pop("cache_path", None)
-        settings.setdefault("cache", str(Path(store) / "llm_cache.sqlite"))
+        # --dry-run writes nothing into the store, not even the default cache
+        settings.setdefault("cache", None if dry_run else str(Path(store) / "llm_cache.sqlite"))
     for key in ("base_url", "model"):
         if not (options.get(key) or settings.get(key)):
             raise click.UsageError(f"--grader llm needs --{key.replace('_', '-')} (or {key}: in --config)")
@@ -158,7 +159,7 @@ def command(store: str, kind: str, config_path: str | None, run_id: str | None, 
     rubric = read_store_rubric(store)
     transcripts = read_transcripts(store)
     if kind == "llm":
-        grader = _build_llm(config, config_path, store, llm_options)
+        grader = _build_llm(config, config_path, store, llm_options, dry_run=dry_run)
     else:
         grader = build_grader(kind, config, rubric, store, transcripts)
     run_id = run_id or f"{grader.rater_id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"

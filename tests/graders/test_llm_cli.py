@@ -128,3 +128,14 @@ def test_judge_biases_from_the_store(server, store, tmp_path, capsys):
     # the scripted judge scores the transcript block, which both templates render identically
     assert (res.prompt_sensitivity["exact_agr"] == 1.0).all()
     assert res.calibration is not None and res.calibration.table["n"].sum() == N * 8 * 3
+
+
+def test_cli_grade_llm_dry_run_writes_nothing(server, store, capsys):
+    from calib.io import read_ratings
+
+    before = sorted(p.relative_to(store) for p in store.rglob("*"))
+    assert main(["grade", "--store", str(store), "--grader", "llm", "--base-url", server.base_url, "--model", "m",
+                 "--no-progress", "--dry-run"]) == 0  # fmt: skip
+    assert "dry run: nothing written" in capsys.readouterr().out
+    assert sorted(p.relative_to(store) for p in store.rglob("*")) == before
+    assert (read_ratings(store)["rater_type"] != "llm").all()
