@@ -131,6 +131,12 @@ def fit_thresholds(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[i
     ------
     ConfigError
         For an unknown method.
+
+    Example
+    -------
+    >>> raw = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5])
+    >>> fit_thresholds(raw, np.array([1, 1, 2, 2, 3, 3, 4, 4.]), [1, 2, 3, 4]).tolist()
+    [0.75, 1.75, 2.75]
     """
     if method == "isotonic":
         return fit_isotonic_thresholds(raw, target, scale_values)
