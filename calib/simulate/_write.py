@@ -152,7 +152,7 @@ rater effects.
 
 {how}
 
-The same command and seed reproduce these files byte for byte.
+The same command and seed reproduce these files byte for byte (with the same calib version).
 
 ## Files
 
