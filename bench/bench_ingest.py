@@ -49,7 +49,8 @@ def main() -> None:
     if not (data / "ratings.csv").exists():
         print(f"generating {args.n_transcripts:,} synthetic transcripts into {data} ...", flush=True)
         subprocess.run([sys.executable, "-m", "calib.cli.main", "simulate", "--out", str(data),
-                        "--n-transcripts", str(args.n_transcripts), "--n-raters", "30", "--seed", "7"],
+                        "--n-transcripts", str(args.n_transcripts), "--n-raters", "30", "--seed", "7",
+                        "--raters-per-transcript", "3", "--linked-fraction", "0"],
                        check=True, cwd=REPO, stdout=subprocess.DEVNULL)
     n_ratings = sum(1 for _ in open(data / "ratings.csv", "rb")) - 1
     store = data / "store"
