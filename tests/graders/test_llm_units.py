@@ -336,3 +336,32 @@ def test_grade_empty_transcripts_returns_empty_tables(rubric):
     res = g.grade(pd.DataFrame({"transcript_id": [], "turns": []}), rubric)
     assert list(res.ratings.columns) == list(RATING_COLUMNS) and res.ratings.empty
     assert res.summary["calls"] == 0 and res.summary["scored"] == 0
+
+
+REFDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "refdata" / "rsmtool"
+
+
+@pytest.mark.parametrize("group", [None, "Esperanto", "Klingon", "Navi"])
+def test_prompt_sensitivity_reproduces_rsmtool_consistency(group):
+    # RSMTool (ETS) expected outputs, tests/data/experiments/lr-eval-with-h2/output/
+    # lr_eval_with_h2_consistency.csv and ..._consistency_by_L1.csv (commit a844f71): human h1
+    # vs h2 on 200 responses scored 1-5: wtkappa, exact_agr, adj_agr. Two template versions of
+    # a judge are two "raters" of the same responses, so the same numbers must come out.
+    inputs = REFDATA / "inputs" / "predictions_scaled_with_subgroups.csv"
+    if not inputs.is_file():
+        pytest.skip("shared/refdata/rsmtool is absent")
+    df = pd.read_csv(inputs)
+    ref_file = "lr_eval_with_h2_consistency.csv" if group is None else "lr_eval_with_h2_consistency_by_L1.csv"
+    ref = pd.read_csv(REFDATA / "lr-eval-with-h2" / ref_file, index_col=0)
+    if group is not None:
+        df = df[df["L1"] == group]
+        ref = ref.loc[[group]]
+    ref = ref.iloc[0]
+    a = pd.DataFrame({"transcript_id": df["id"], "dimension": "overall", "score": df["h1"].astype(float)})
+    b = a.assign(score=df["h2"].astype(float).to_numpy())
+    got = prompt_sensitivity(a, b, [1, 2, 3, 4, 5]).iloc[0]
+    assert got["n"] == ref["N"]
+    assert got["qwk"] == pytest.approx(ref["wtkappa"], abs=1e-6)
+    assert 100 * got["exact_agr"] == pytest.approx(ref["exact_agr"], abs=1e-6)
+    assert 100 * got["adj_agr"] == pytest.approx(ref["adj_agr"], abs=1e-6)
+    assert got["mean_diff"] == pytest.approx(ref["h2_mean"] - ref["h1_mean"], abs=1e-9)

@@ -7,7 +7,9 @@
   per dimension the exact and adjacent (|diff| <= 1) agreement, the mean shift (B - A) and the
   quadratic-weighted kappa between the two versions (Cohen 1968; the definition of
   ``sklearn.metrics.cohen_kappa_score(weights="quadratic")`` and R ``irr::kappa2(...,
-  weight="squared")``), with the category set taken from the rubric scale.
+  weight="squared")``), with the category set taken from the rubric scale. Tests reproduce
+  RSMTool's human-human ``wtkappa``, ``exact_agr`` and ``adj_agr`` (lr-eval-with-h2
+  consistency tables) to 1e-6.
 """
 
 from __future__ import annotations
