@@ -9,7 +9,7 @@ import pandas as pd
 
 from calib.errors import DataValidationError
 from calib.io import read_ratings, read_store_rubric, read_transcripts
-from calib.raters import rater_tables
+from calib.raters import rater_tables, reliability_plan
 
 _HELP = """Who disagrees, how, and what to do about it: rater effects and reliability planning.
 
@@ -69,10 +69,12 @@ def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
     ratings = read_ratings(store, rater_type=None if rater_type == "all" else rater_type)
     if ratings.empty:
         raise DataValidationError(f"{store}: no ratings with rater_type={rater_type!r}")
-    transcripts = read_transcripts(store)
-    tables = rater_tables(ratings, transcripts, model=model, rasch_model=rasch_model,
-                          plan=plan and only in (None, "plan"),
-                          dimension_order=list(rubric.dimension_ids))
+    if only == "plan":  # the plan needs no rater model
+        tables = {"plan": reliability_plan(ratings)}
+    else:
+        tables = rater_tables(ratings, read_transcripts(store), model=model,
+                              rasch_model=rasch_model, plan=plan and only is None,
+                              dimension_order=list(rubric.dimension_ids))
     if only is not None:
         if only not in tables:
             raise click.UsageError(f"table {only!r} is not produced by --model {model}")

@@ -37,7 +37,7 @@ def test_additive_matches_statsmodels_ols_with_sum_contrasts(rasch_data):
         np.testing.assert_allclose(fair[t_par.index], t_par, atol=1e-9)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(shift=st.floats(-2, 2).filter(lambda v: abs(v) > 1e-3),
        which=st.integers(0, 3), seed=st.integers(0, 10_000))
 def test_adding_a_constant_to_one_rater_moves_only_that_rater(rasch_data, shift, which, seed):
