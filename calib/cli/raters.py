@@ -35,12 +35,13 @@ Reading the output:
               others' by >= 0.15), drift (>= 0.1 point per 30 days), subgroup (>= 0.2 point).
   raters      measure, model S.E., infit/outfit mean-squares (ZSTD), fair average.
   separation  separation, strata and reliability per facet.
+  drift       each rater's severity (points) per 30-day window.
   plan        expected G (relative) and Phi (absolute) reliability for 1-6 raters per
               dimension and the number of raters needed for 0.80.
 """
 
 _TABLES = ["flags", "raters", "dimensions", "thresholds", "categories", "separation", "bias",
-           "plan", "effects"]
+           "drift", "plan", "effects"]
 
 
 def _fmt_table(df: pd.DataFrame) -> str:

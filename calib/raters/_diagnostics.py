@@ -21,7 +21,7 @@ from calib.raters._mfrm import MFRMResult, _holm, fit_mfrm
 from calib.raters._thresholds import THRESHOLDS
 
 __all__ = ["rater_effects", "EFFECT_COLUMNS", "central_tendency", "halo", "drift",
-           "subgroup_differences"]
+           "drift_windows", "subgroup_differences"]
 
 EFFECT_COLUMNS = ["rater_id", "dimension", "effect", "statistic", "value", "threshold",
                   "flagged", "p_value", "n", "note"]
@@ -184,6 +184,51 @@ def drift(residuals: pd.DataFrame, residual: str = "residual", window_days: floa
         out.append({"rater_id": rid, "n": len(g), "slope": lr.slope, "se": lr.stderr,
                     "p_value": lr.pvalue})
     return pd.DataFrame(out)
+
+
+def drift_windows(residuals: pd.DataFrame, residual: str = "residual",
+                  window_days: float = 30.0) -> pd.DataFrame:
+    """Each rater's severity per time window (score points), to see drift, not just test it.
+
+    Parameters
+    ----------
+    residuals : pandas.DataFrame
+        ``rater_id``, ``rated_at`` and the ``residual`` column (observed - expected).
+    residual : str
+        Name of the residual column.
+    window_days : float
+        Window length; windows start at the earliest ``rated_at``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rater_id``, ``window`` (0, 1, ...), ``start`` (UTC), ``n`` (ratings),
+        ``severity_points`` = -mean residual (positive = harsher than the rater's model-implied
+        scores in that window) and ``se`` (SD / sqrt(n); ratings of one transcript are not
+        independent, so read it as a lower bound).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> res = pd.DataFrame({"rater_id": "a", "residual": [0.2, 0.4, -0.2, -0.4],
+    ...     "rated_at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-02-15",
+    ...                                 "2026-02-16"], utc=True)})
+    >>> drift_windows(res).severity_points.round(2).tolist()
+    [-0.3, 0.3]
+    """
+    need = ["rater_id", "rated_at", residual]
+    missing = [c for c in need if c not in residuals.columns]
+    if missing:
+        raise DataValidationError(f"residuals: missing column(s) {missing}")
+    r = residuals[need].dropna()
+    t0 = r.rated_at.min()
+    win = ((r.rated_at - t0).dt.total_seconds() // (window_days * 86400)).astype(int)
+    g = r.assign(window=win).groupby(["rater_id", "window"], sort=True)[residual]
+    out = g.agg(["size", "mean", "std"]).reset_index()
+    out["start"] = t0 + pd.to_timedelta(out["window"] * window_days, unit="D")
+    return pd.DataFrame({"rater_id": out.rater_id, "window": out.window, "start": out.start,
+                         "n": out["size"], "severity_points": -out["mean"],
+                         "se": out["std"] / np.sqrt(out["size"])})
 
 
 def _metadata_table(transcripts: pd.DataFrame, attributes: list[str] | None) -> pd.DataFrame:

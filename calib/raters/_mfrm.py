@@ -374,7 +374,8 @@ class MFRMResult:
         pandas.DataFrame
             ``rater_id``, the ``by`` column, ``n``, ``observed`` and ``expected`` raw scores,
             ``obs_minus_exp`` (average per rating, score points), ``bias`` (logits; positive =
-            this rater is harsher in this cell than their overall severity), ``se``, ``t``,
+            this rater is harsher in this cell than their overall severity), ``cell_measure``
+            (the rater's severity in this cell: measure + bias, e.g. per dimension), ``se``, ``t``,
             ``df``, ``p_value`` (two-sided, t with n-1 df) and ``p_holm`` (Holm-adjusted over
             the table). Cells where every rating is extreme have infinite bias: NaN with a note.
 
@@ -448,6 +449,9 @@ class MFRMResult:
                                        where=cnt > 0),
             "bias": bias, "se": se, "t": t, "df": dfree, "p_value": pval,
         })
+        # Absolute severity of the rater in this cell (overall measure + interaction).
+        out.insert(out.columns.get_loc("bias") + 1, "cell_measure",
+                   np.asarray(c)[ri] + out["bias"].to_numpy())
         out["p_holm"] = _holm(out["p_value"].to_numpy())
         out["note"] = np.where(cnt == 0, "no ratings",
                                np.where(extreme & (cnt > 0), "all ratings extreme in cell",
@@ -652,6 +656,10 @@ def _assemble(enc, x, keep, ext, t_keep, prob, b_kept, other, cov_full, lo, hi, 
 
     ra = facet_table(enc.r, n_r, enc.raters, c, "rater_id")
     di = facet_table(enc.d, n_d, enc.dimensions, dim, "dimension")
+    z95 = stats.norm.ppf(0.975)
+    for tab in (ra, di):  # Wald 95% intervals from the model S.E.
+        tab.insert(tab.columns.get_loc("se") + 1, "ci_low", tab["measure"] - z95 * tab["se"])
+        tab.insert(tab.columns.get_loc("ci_low") + 1, "ci_high", tab["measure"] + z95 * tab["se"])
     # Fair averages (FACETS Fair-M): other facets at their mean measure (0), averaged over dims.
     k = np.arange(m + 1)
     taus = tau if dd.partial else np.broadcast_to(tau, (n_d, m))

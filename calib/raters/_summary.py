@@ -7,7 +7,7 @@ from typing import Literal
 import pandas as pd
 
 from calib.raters._additive import fit_additive
-from calib.raters._diagnostics import rater_effects
+from calib.raters._diagnostics import drift_windows, rater_effects
 from calib.raters._gtheory import reliability_plan
 from calib.raters._mfrm import fit_mfrm
 
@@ -42,7 +42,8 @@ def rater_tables(ratings: pd.DataFrame, transcripts: pd.DataFrame | None = None,
         ``flags`` (flagged rows of :func:`rater_effects`, the rest in ``effects``), then for
         the MFRM ``raters``, ``dimensions``, ``thresholds``, ``categories``, ``separation``,
         ``bias`` (rater x dimension); for the additive model ``raters`` (per dimension and
-        ``all``) and ``dimensions``; and ``plan`` when requested.
+        ``all``) and ``dimensions``; ``drift`` (severity per 30-day window, when ratings have
+        ``rated_at``); ``effects`` (every diagnostic row); and ``plan`` when requested.
 
     Examples
     --------
@@ -77,6 +78,13 @@ def rater_tables(ratings: pd.DataFrame, transcripts: pd.DataFrame | None = None,
     else:
         out["raters"] = order(fit.raters)
         out["dimensions"] = order(fit.dimensions)
+    if "rated_at" in ratings.columns and ratings["rated_at"].notna().any():
+        res = fit.residuals
+        if "residual" not in res.columns:
+            res = res[res.used].assign(residual=res.score - res.expected)
+        if "rated_at" in res.columns:
+            out["drift"] = drift_windows(res.assign(rated_at=pd.to_datetime(res.rated_at,
+                                                                            utc=True)))
     out["effects"] = effects
     if plan:
         out["plan"] = order(reliability_plan(ratings))

@@ -78,3 +78,16 @@ def test_false_positive_rate_on_clean_simulations():
     rate = n_flags / n_rows
     print(f"false-positive rate on clean data: {n_flags}/{n_rows} = {rate:.4f}")
     assert rate <= 0.01
+
+
+def test_drift_windows_show_the_planted_drift(planted_ds):
+    from calib.raters import drift_windows
+
+    res = fit_mfrm(planted_ds.ratings).residuals
+    w = drift_windows(res.assign(residual=res.score - res.expected))
+    r05 = w[w.rater_id == "r05"].sort_values("window")
+    # Planted: +0.25 points per 30 days more lenient => severity falls window by window.
+    slope = np.polyfit(r05.window, r05.severity_points, 1)[0]
+    assert -0.35 < slope < -0.1
+    clean = w[w.rater_id == "r07"]
+    assert abs(np.polyfit(clean.window, clean.severity_points, 1)[0]) < 0.06
