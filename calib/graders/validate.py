@@ -419,7 +419,7 @@ def validate_grader(
     grader_id = resolve_grader_id(ratings, grader_id)
     rng = np.random.default_rng(seed)
     g = ratings[ratings["rater_id"] == grader_id]
-    gw = g.pivot_table(index="transcript_id", columns="dimension", values="score", aggfunc="last", dropna=False)
+    gw = g.drop_duplicates(["transcript_id", "dimension"], keep="last").set_index(["transcript_id", "dimension"])["score"].unstack()
     cons = human_consensus(ratings)
     pair = _two_humans(ratings, rng)
     humans = ratings[(ratings["rater_type"] == "human") & ratings["score"].notna()]
@@ -588,7 +588,8 @@ def _prmse(system: pd.Series, humans: pd.DataFrame, dim: str) -> float:
         from calib.agreement import prmse
     except ImportError:  # the agreement stage has not shipped it in this checkout
         return np.nan
-    hd = humans[humans["dimension"] == dim].pivot_table(index="transcript_id", columns="rater_id", values="score")
+    hd = (humans[humans["dimension"] == dim].drop_duplicates(["transcript_id", "rater_id"], keep="last")
+          .set_index(["transcript_id", "rater_id"])["score"].unstack())
     sys_ = system.reindex(hd.index)
     ok = sys_.notna().to_numpy()
     if ok.sum() < 3:

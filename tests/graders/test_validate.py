@@ -167,7 +167,7 @@ def synthetic():
     from calib.simulate import SimulationConfig, simulate_dataset
 
     rubric = load_rubric(Path(__file__).resolve().parents[2] / "rubrics" / "ml_interview_v1.yaml")
-    ds = simulate_dataset(SimulationConfig(n_transcripts=120, seed=21))  # SYNTHETIC
+    ds = simulate_dataset(SimulationConfig(n_transcripts=80, seed=21))  # SYNTHETIC
     return rubric, ds
 
 
@@ -189,8 +189,8 @@ def test_validate_grader_passes_a_good_grader_and_fails_a_bad_one(synthetic):
     ratings = pd.concat([ds.ratings, _machine(ds, rubric, "good-00000001", good),
                          _machine(ds, rubric, "noise-00000002", noisy)], ignore_index=True)
     crit = Criteria(min_degradation=-1, max_abs_subgroup_smd=1, min_n=30)
-    res = validate_grader(ratings, "good", rubric, ds.transcripts, criteria=crit, n_boot=100, seed=1)
-    bad = validate_grader(ratings, "noise", rubric, ds.transcripts, criteria=crit, n_boot=100, seed=1)
+    res = validate_grader(ratings, "good", rubric, ds.transcripts, criteria=crit, n_boot=50, seed=1)
+    bad = validate_grader(ratings, "noise", rubric, ds.transcripts, criteria=crit, n_boot=50, seed=1)
     assert len(res.decision) == len(bad.decision) == 8
     # the true-score grader agrees with the consensus better than any human does with another
     assert (res.decision["wtkappa"] > bad.decision["wtkappa"] + 0.3).all()
@@ -203,7 +203,7 @@ def test_validate_grader_passes_a_good_grader_and_fails_a_bad_one(synthetic):
     assert {"seniority"} <= set(res.subgroups["variable"])
     assert len(res.per_rater) > 0
     # deterministic given the seed
-    again = validate_grader(ratings, "good", rubric, ds.transcripts, criteria=crit, n_boot=100, seed=1)
+    again = validate_grader(ratings, "good", rubric, ds.transcripts, criteria=crit, n_boot=50, seed=1)
     pd.testing.assert_frame_equal(res.decision, again.decision)
 
 
