@@ -59,6 +59,47 @@ def _alpha_from_coincidences(o: np.ndarray, dom: np.ndarray, level: str) -> np.n
     return np.where((d_e > 0) & (n > 1), alpha, np.nan)
 
 
+_LARGE_DOMAIN = 64  # above this many distinct values, avoid the K x K coincidence matrix
+
+
+def _alpha_many_values(x: np.ndarray, level: str) -> float:
+    """Alpha without a K x K coincidence matrix, for near-continuous ratings (O(N log N)).
+
+    Interval: sum_ck o_ck (c - k)^2 = sum_u (2 m_u S2_u - 2 S1_u^2) / (m_u - 1) and
+    sum_ck n_c n_k (c - k)^2 = 2 n S2 - 2 S1^2 (S1, S2: sums of values and squares). Ordinal is
+    the interval metric on the mid-ranks of the pooled pairable values. Nominal needs only
+    sum_c o_cc and sum_c n_c^2, from the (unit, value) pair counts.
+    """
+    m = (~np.isnan(x)).sum(axis=1)
+    x = x[m >= 2]
+    m = m[m >= 2]
+    if x.size == 0:
+        return np.nan
+    cells = ~np.isnan(x)
+    v = x[cells]
+    unit = np.nonzero(cells)[0]
+    n = float(v.size)
+    if level == "nominal":
+        _, inv_v, n_c = np.unique(v, return_inverse=True, return_counts=True)
+        pair = unit * (n_c.size + 1) + inv_v.ravel()
+        _, inv_p, n_uc = np.unique(pair, return_inverse=True, return_counts=True)
+        unit_of_pair = np.zeros(n_uc.size, dtype=np.intp)
+        unit_of_pair[inv_p.ravel()] = unit
+        o_diag = np.sum((n_uc**2 - n_uc) / (m[unit_of_pair] - 1.0))
+        d_e = n**2 - np.sum(n_c.astype(float) ** 2)
+        return float(1.0 - (n - 1.0) * (n - o_diag) / d_e) if d_e > 0 else np.nan
+    if level == "ordinal":
+        _, inv_v, n_c = np.unique(v, return_inverse=True, return_counts=True)
+        mid = np.cumsum(n_c) - n_c / 2.0
+        v = mid[inv_v.ravel()]
+    v = v - v.mean()  # centring keeps the moment sums exact
+    s1 = np.bincount(unit, weights=v, minlength=len(x))
+    s2 = np.bincount(unit, weights=v**2, minlength=len(x))
+    d_o = np.sum((2.0 * m * s2 - 2.0 * s1**2) / (m - 1.0))
+    d_e = 2.0 * n * np.sum(v**2) - 2.0 * np.sum(v) ** 2
+    return float(1.0 - (n - 1.0) * d_o / d_e) if d_e > 0 else np.nan
+
+
 def _counts(x: np.ndarray, values: Any, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     dom = _domain(x, values, level)
     counts, dom = unit_counts(x, dom)
@@ -130,6 +171,14 @@ def krippendorff_alpha(data: Any, level: str = "interval", values: Any = None, *
     0.815
     """
     x = as_matrix(data, allow_wide=allow_wide)
+    if level != "ratio":
+        n_values = np.unique(x[~np.isnan(x)]).size if values is None else np.unique(np.asarray(values, float)).size
+        if n_values > _LARGE_DOMAIN:
+            _domain(x, values, level)  # validates level and values
+            if values is not None:
+                _counts(x, values, level)  # every observed value must be in the domain
+            return warn_nan(_alpha_many_values(x, level), "krippendorff_alpha",
+                            "no unit has two ratings, or no variation")
     counts, m, dom = _counts(x, values, level)
     keep = m >= 2
     if not keep.any() or dom.size == 0:

@@ -181,6 +181,13 @@ def bootstrap_ci(
         return _generic(data, statistic, n_boot, seed, ci, method, options)
     if statistic not in STATISTICS:
         raise DataValidationError(f"statistic: unknown {statistic!r}; choose one of {sorted(STATISTICS)}")
+    if statistic == "krippendorff_alpha" and _too_many_values(data, options.get("values")):
+        # per-unit coincidence features are K x K per unit: for near-continuous ratings use
+        # the (slower, memory-light) resample loop on the public function instead
+        from calib.agreement._alpha import krippendorff_alpha
+
+        return _generic(data, lambda m, **o: krippendorff_alpha(m, allow_wide=True, **o), n_boot, seed, ci, method,
+                        {k: v for k, v in options.items() if k != "allow_wide"})
     st = STATISTICS[statistic](data, **options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CalibWarning)
@@ -188,6 +195,15 @@ def bootstrap_ci(
     (boot,) = resample_sums([st], n_boot, seed)
     jack = jackknife_sums(st) if method == "bca" else None
     return interval(estimate, boot, ci, method, jack, statistic)
+
+
+_MAX_FEATURE_CELLS = 20_000_000
+
+
+def _too_many_values(data: Any, values: Any) -> bool:
+    x = as_matrix(data, allow_wide=True)
+    k = np.unique(np.asarray(values, dtype=float)).size if values is not None else np.unique(x[~np.isnan(x)]).size
+    return x.shape[0] * k * k > _MAX_FEATURE_CELLS
 
 
 def _generic(data, func, n_boot, seed, ci, method, options) -> BootstrapResult:

@@ -117,3 +117,25 @@ def test_non_integer_values_match_reference():
     for level in ("interval", "ordinal"):
         ref = krippendorff.alpha(reliability_data=x.T, level_of_measurement=level)
         assert krippendorff_alpha(x, level) == pytest.approx(ref, abs=1e-9)
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_near_continuous_ratings_match_reference(level):
+    # > 64 distinct values switches nominal/ordinal/interval to the moment-based path
+    # (no K x K coincidence matrix); it must give the reference package's value exactly
+    rng = np.random.default_rng(8)
+    x = np.round(rng.normal(size=(200, 4)) + rng.normal(size=(200, 1)) + 5, 2)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    assert np.unique(x[~np.isnan(x)]).size > 64
+    ref = krippendorff.alpha(reliability_data=x.T, level_of_measurement=level)
+    assert krippendorff_alpha(x, level) == pytest.approx(ref, abs=1e-9)
+
+
+def test_near_continuous_bootstrap_uses_the_same_alpha():
+    from calib.agreement import bootstrap_ci
+
+    rng = np.random.default_rng(9)
+    x = np.round(rng.normal(size=(150, 3)) + rng.normal(size=(150, 1)), 3)
+    r = bootstrap_ci(x, "krippendorff_alpha", n_boot=30, seed=2, level="ordinal")
+    assert r.estimate == pytest.approx(krippendorff.alpha(reliability_data=x.T, level_of_measurement="ordinal"), abs=1e-9)
+    assert r.low < r.estimate < r.high
