@@ -77,7 +77,7 @@ def render(fig: Figure, key: str, title: str, alt: str) -> ReportFigure:
     """
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "calib", "svg.fonttype": "none"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, dpi=120)
     return ReportFigure(key=key, title=title, alt=alt, svg=buf.getvalue())
 
 
@@ -125,7 +125,7 @@ def forest_plot(
             ax.axvspan(max(a, x_min - 1), min(b, 1.0), color=shades[min(i, 2)], alpha=0.6, zorder=0, linewidth=0)
         for b in bands:
             ax.axvline(b, color="#555555", linewidth=0.8, linestyle=":")
-            ax.text(b, len(d) - 0.4, f"{b:.3f}".rstrip("0"), fontsize=_FONT - 1, ha="center", va="bottom")
+            ax.text(b, len(d) - 0.4, f"{b:.3f}", fontsize=_FONT - 1, ha="center", va="bottom")
     if reference is not None:
         ax.axvline(reference, color="#333333", linewidth=0.8, linestyle="--")
     ax.set_yticks(y, d[label].astype(str).tolist(), fontsize=_FONT)
@@ -212,7 +212,8 @@ def bland_altman(mean: np.ndarray, diff: np.ndarray, *, key: str, title: str, al
     fig, ax = _new(3.2)
     rng = np.random.default_rng(0)  # fixed jitter so identical inputs give identical SVG
     jitter = rng.uniform(-0.06, 0.06, size=len(mean))
-    ax.scatter(mean + jitter, diff + jitter[::-1], s=8, alpha=0.45, color=OKABE_ITO[4], linewidths=0)
+    # rasterized: thousands of points as one embedded bitmap keep the SVG small
+    ax.scatter(mean + jitter, diff + jitter[::-1], s=8, alpha=0.45, color=OKABE_ITO[4], linewidths=0, rasterized=True)
     md, sd = float(np.nanmean(diff)), float(np.nanstd(diff, ddof=1)) if len(diff) > 1 else float("nan")
     for v, lab, ls in ((md, "mean", "-"), (md - 1.96 * sd, "-1.96 SD", "--"), (md + 1.96 * sd, "+1.96 SD", "--")):
         if np.isfinite(v):
@@ -237,7 +238,7 @@ def scatter_length(length: np.ndarray, score: np.ndarray, *, key: str, title: st
             continue
         c = OKABE_ITO[(4, 5, 2, 0, 6)[i % 5]]
         ax.scatter(length[m], score[m] + rng.uniform(-0.08, 0.08, m.sum()), s=7, alpha=0.4, color=c,
-                   linewidths=0, label=str(g))
+                   linewidths=0, label=str(g), rasterized=True)
         if m.sum() > 2 and np.ptp(length[m]) > 0:
             slope, icpt = np.polyfit(length[m], score[m], 1)
             xs = np.array([length[m].min(), length[m].max()])

@@ -137,6 +137,16 @@ def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict)
                        "verdicts", 20))
         tally = v["verdict"].value_counts()
         s.facts["verdicts"] = dict(zip(v["dimension"], v["verdict"]))
+        # the verdict as a picture on the first screen: alpha with CI against the .667/.800 bands
+        s.figures.append(plots.forest_plot(
+            v.assign(flag=v["verdict"].eq("unreliable")), label="dimension", estimate="alpha", low="alpha_low",
+            high="alpha_high", highlight="flag", key="overview_verdicts",
+            xlabel="Krippendorff's alpha (ordinal), 95% CI; zones: unreliable < .667 <= tentative < .800 <= reliable",
+            title="Verdict per dimension: is each rubric dimension scored reliably?",
+            alt="Traffic-light chart of ordinal Krippendorff's alpha per dimension with 95% CIs over red, amber "
+                "and green zones; " + "; ".join(f"{r.dimension} {r.alpha:.2f} {r.verdict}" for r in v.itertuples()
+                                               if np.isfinite(r.alpha)),
+            bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"])))
         lo = v.loc[v["alpha"].idxmin()] if v["alpha"].notna().any() else None
         s.takeaway = (f"{counts['rated_transcripts']} transcripts, {counts['raters'].get('human', 0)} human raters: "
                       f"{tally.get('reliable', 0)} of {len(dims)} dimensions reliable, {tally.get('tentative', 0)} "
@@ -186,7 +196,19 @@ def _agreement_section(inp: ReportInputs, dims: list[str], agreement: Analysis, 
                      f"{r.dimension} {r.alpha:.2f}" for r in fd.itertuples() if np.isfinite(r.alpha))),
             bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"])))
     if by_qtype.ok and by_qtype.value is not None:
-        s.tables["by_question_type"] = by_qtype.value
+        q = by_qtype.value
+        s.tables["by_question_type"] = q
+        if {"question_type", "alpha"} <= set(q.columns) and q["question_type"].nunique() > 1:
+            qd = q.assign(label=q["dimension"].astype(str) + " · " + q["question_type"].astype(str),
+                          low=q.get("alpha_low", np.nan), high=q.get("alpha_high", np.nan),
+                          flag=q["alpha"] < THRESHOLDS["alpha_tentative"])
+            s.figures.append(plots.forest_plot(
+                qd, label="label", estimate="alpha", low="low", high="high", highlight="flag",
+                xlabel="Krippendorff's alpha (ordinal), 95% CI", key="agreement_alpha_by_question_type",
+                title="Krippendorff's alpha per dimension and question type",
+                alt="Forest plot of ordinal Krippendorff's alpha with 95% CIs for each dimension within each question "
+                    "type; " + "; ".join(f"{r.label} {r.alpha:.2f}" for r in qd.itertuples() if np.isfinite(r.alpha)),
+                bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"])))
         s.show.append(("Agreement by question type", "by_question_type", 40, ["question_type"] + _AGREEMENT_SHOW))
     elif by_qtype.reason:
         s.not_computed("agreement by question type", by_qtype.reason)
