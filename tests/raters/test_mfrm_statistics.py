@@ -113,3 +113,18 @@ def test_bias_by_subgroup_series(rasch_data):
     b = fit_mfrm(df).bias(group).set_index(["rater_id", "tier"])
     assert b.loc[("r0", "a"), "bias"] > 0.3 and b.loc[("r0", "a"), "t"] > 4
     assert b.loc[("r0", "b"), "bias"] < 0
+
+
+def test_jmle_bias_correction_removes_the_scale_inflation(rasch_data):
+    """JMLE inflates the spread of item-side measures by about L/(L-1) with L ratings per
+    transcript (Wright & Douglas 1977); the correction should bring the slope of estimated on
+    true severities back to ~1. Sparse design: 2 raters x 3 dimensions = 6 ratings each."""
+    true = np.linspace(-1, 1, 6)
+    slopes = {True: [], False: []}
+    for seed in range(2):
+        df = rasch_data(n_t=1500, n_r=6, n_d=3, per_t=2, seed=seed, severities=true)
+        for corrected in (True, False):
+            est = fit_mfrm(df, bias_correction=corrected).raters.measure.to_numpy()
+            slopes[corrected].append(np.polyfit(true, est, 1)[0])
+    assert np.mean(slopes[False]) > 1.1
+    assert np.mean(slopes[True]) == pytest.approx(1.0, abs=0.05)
