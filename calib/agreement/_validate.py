@@ -71,12 +71,21 @@ def as_vector_pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     return out[0], out[1]
 
 
+MAX_CATEGORIES = 1000
+
+
 def resolve_categories(x: np.ndarray, categories: Any = None, name: str = "categories") -> np.ndarray:
     """Sorted category values: the given full scale, or the observed values when ``None``.
 
     Every observed value must belong to an explicit category set; an unknown value raises.
     """
     observed = np.unique(x[~np.isnan(x)])
+    if categories is None and observed.size > MAX_CATEGORIES:
+        raise DataValidationError(
+            f"data: {observed.size} distinct rating values; category-based statistics (kappas, "
+            f"percent agreement) need a rating scale of at most {MAX_CATEGORIES} categories -- round "
+            "the scores to the scale or use krippendorff_alpha / icc for continuous ratings"
+        )
     if categories is None:
         # no rating at all: a placeholder category keeps array shapes valid; every statistic
         # is then NaN + CalibWarning because no unit is pairable

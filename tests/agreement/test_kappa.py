@@ -243,3 +243,9 @@ def test_gwet_handbook_datasets(dataset):
             assert ours(x, weights=weights) == pytest.approx(_irrcac(df, method, w), abs=1e-9), (method, w)
     assert krippendorff_alpha(x, "nominal") == pytest.approx(_irrcac(df, "krippendorff", "identity"), abs=1e-9)
     assert krippendorff_alpha(x, "interval") == pytest.approx(_irrcac(df, "krippendorff", "quadratic"), abs=1e-9)
+
+
+def test_continuous_ratings_are_refused_by_category_statistics():
+    x = np.random.default_rng(0).normal(size=(1200, 2))
+    with pytest.raises(DataValidationError, match="distinct rating values"):
+        fleiss_kappa(x)
