@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -57,14 +58,14 @@ async def peer_openai(base_url: str, requests: list[dict], concurrency: int) -> 
     from openai import AsyncOpenAI
 
     sem = asyncio.Semaphore(concurrency)
-    client = AsyncOpenAI(base_url=base_url, api_key="none")
+    async with AsyncOpenAI(base_url=base_url, api_key="none") as client:
 
-    async def one(body):
-        async with sem:
-            r = await client.chat.completions.create(**body)
-            return json.loads(r.choices[0].message.content)["score"]
+        async def one(body):
+            async with sem:
+                r = await client.chat.completions.create(**body)
+                return json.loads(r.choices[0].message.content)["score"]
 
-    return await asyncio.gather(*(one(b) for b in requests))
+        return await asyncio.gather(*(one(b) for b in requests))
 
 
 def best_of(fn, repeats: int) -> float:
@@ -81,7 +82,7 @@ def main() -> None:
     ap.add_argument("--transcripts", type=int, default=40)
     ap.add_argument("--latency", type=float, default=0.05, help="simulated server latency per call (s)")
     ap.add_argument("--concurrency", type=int, default=8)
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "llm.md"))
     args = ap.parse_args()
 
@@ -133,19 +134,29 @@ def main() -> None:
     t_parse = best_of(lambda: [parse_answer(a, "stop", ["data"], 1, 4) for a in answers], 3)
     t_json = best_of(lambda: [json.loads(a)["score"] for a in answers], 3)
 
+    try:
+        import openai
+
+        oai = f", openai {openai.__version__}"
+    except ImportError:
+        oai = ", openai not installed"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [
         "# LLM grader benchmark",
+        "",
+        f"Peers: httpx {httpx.__version__}{oai}; load average during the run: {load} (2 cores).",
         "",
         f"`python bench/bench_llm.py --transcripts {args.transcripts} --latency {args.latency} "
         f"--concurrency {args.concurrency}`; synthetic sample transcripts, per-dimension mode, local scripted "
         "server (tests/graders/llm_server.py); best of "
         f"{args.repeats}; 2-core machine shared with other jobs, so absolute times are noisy.",
         "",
-        "| client | server latency (s) | calls | wall time (s) | calls/s | ratio vs bare httpx |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| client | server latency (s) | calls | wall time (s) | calls/s | ratio vs bare httpx | ratio vs best peer |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
+    best = {lat: min(t for name, la, _, t, _ in rows if la == lat and name.startswith("peer")) for _, lat, *_ in rows}
     for name, lat, n, t, ratio in rows:
-        lines.append(f"| {name} | {lat:g} | {n} | {t:.3f} | {n / t:.0f} | {ratio:.2f} |")
+        lines.append(f"| {name} | {lat:g} | {n} | {t:.3f} | {n / t:.0f} | {ratio:.2f} | {t / best[lat]:.2f} |")
     lines += [
         "",
         "| parser | answers | time (s) | answers/s | ratio vs json.loads |",
