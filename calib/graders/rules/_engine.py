@@ -149,7 +149,6 @@ def _tokens(arr: pa.Array, pair: np.ndarray) -> pd.DataFrame:
 
 def _followup(rule: Rule, texts: _Texts, n: int, dim: str):
     t = texts.turns
-    speaker = t["speaker"].to_numpy()
     pos = t["pos"].to_numpy()
     irows = texts.rows("interviewer")
     trig = _count(texts.arr("interviewer"), rule.trigger) > 0
