@@ -16,7 +16,7 @@ names and definitions and takes 1-D score vectors instead.
 Examples
 --------
 >>> from calib.agreement import krippendorff_alpha
->>> data = [[1, 1, 2], [2, 2, 2], [3, 4, 4], [4, 4, 4], [1, 2, 1]]  # 5 transcripts x 3 raters
+>>> data = [[1, 1, 2], [2, 2, 2], [3, 4, 4], [4, 4, 4], [1, 2, 1]]  # SYNTHETIC, 5 transcripts x 3 raters
 >>> round(krippendorff_alpha(data, level="ordinal", values=[1, 2, 3, 4]), 3)
 0.819
 

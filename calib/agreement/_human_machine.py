@@ -135,7 +135,7 @@ def human_machine_metrics(
 
     Examples
     --------
-    >>> h = [1, 2, 3, 4, 4, 2, 3, 1]
+    >>> h = [1, 2, 3, 4, 4, 2, 3, 1]  # SYNTHETIC ratings
     >>> m = [1.2, 2.4, 2.8, 3.6, 4.3, 2.6, 2.9, 1.6]
     >>> res = human_machine_metrics(h, m, trim_min=1, trim_max=4)
     >>> res.eval.round(3).loc["raw_trim_round", ["kappa", "wtkappa", "SMD"]].tolist()
@@ -205,7 +205,7 @@ def prmse(system: Any, humans: Any, details: bool = False) -> float | pd.Series:
     Examples
     --------
     >>> import numpy as np
-    >>> humans = np.array([[1, 2], [2, 2], [3, 4], [4, 4], [2, 3], [3, 3], [1, 1], [4, 3]])
+    >>> humans = np.array([[1, 2], [2, 2], [3, 4], [4, 4], [2, 3], [3, 3], [1, 1], [4, 3]])  # SYNTHETIC
     >>> round(prmse([1.9, 2.4, 3.1, 3.5, 2.2, 3.3, 1.8, 3.0], humans), 4)
     0.9
     """

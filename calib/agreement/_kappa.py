@@ -125,7 +125,7 @@ def fleiss_kappa(data: Any, weights: Any = None, categories: Any = None, *, allo
 
     Examples
     --------
-    >>> round(fleiss_kappa([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]]), 4)
+    >>> round(fleiss_kappa([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]]), 4)  # SYNTHETIC ratings
     0.4894
     """
     return _multirater("fleiss_kappa", "fleiss", data, weights, categories, allow_wide)
@@ -151,7 +151,7 @@ def gwet_ac(data: Any, weights: Any = None, categories: Any = None, *, allow_wid
 
     Examples
     --------
-    >>> round(gwet_ac([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]]), 4)
+    >>> round(gwet_ac([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]]), 4)  # SYNTHETIC ratings
     0.5052
     """
     return _multirater("gwet_ac", "gwet", data, weights, categories, allow_wide)
@@ -168,7 +168,7 @@ def brennan_prediger(data: Any, weights: Any = None, categories: Any = None, *, 
 
     Examples
     --------
-    >>> round(brennan_prediger([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]]), 4)
+    >>> round(brennan_prediger([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]]), 4)  # SYNTHETIC ratings
     0.5
     """
     return _multirater("brennan_prediger", "bp", data, weights, categories, allow_wide)
@@ -192,7 +192,7 @@ def percent_agreement(data: Any, tolerance: float = 0, *, allow_wide: bool = Fal
 
     Examples
     --------
-    >>> percent_agreement([[1, 1], [2, 3], [4, 4], [3, 1]])
+    >>> percent_agreement([[1, 1], [2, 3], [4, 4], [3, 1]])  # SYNTHETIC ratings
     0.5
     >>> percent_agreement([[1, 1], [2, 3], [4, 4], [3, 1]], tolerance=1)
     0.75
@@ -241,7 +241,7 @@ def conger_kappa(data: Any, weights: Any = None, categories: Any = None, *, allo
 
     Examples
     --------
-    >>> round(conger_kappa([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]]), 4)
+    >>> round(conger_kappa([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]]), 4)  # SYNTHETIC ratings
     0.5
     """
     st = conger_sums(data, weights, categories, allow_wide=allow_wide)
@@ -267,7 +267,7 @@ def fleiss_kappa_by_category(data: Any, categories: Any = None, *, allow_wide: b
 
     Examples
     --------
-    >>> fleiss_kappa_by_category([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]]).round(4).tolist()
+    >>> fleiss_kappa_by_category([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2]]).round(4).tolist()  # SYNTHETIC ratings
     [0.3143, 0.25, 1.0]
     """
     x = as_matrix(data, allow_wide=allow_wide)
@@ -344,7 +344,7 @@ def cohen_kappa(a: Any, b: Any, weights: Any = None, labels: Any = None) -> floa
 
     Examples
     --------
-    >>> round(cohen_kappa([1, 2, 3, 4, 4], [1, 2, 3, 3, 4], weights="quadratic"), 4)
+    >>> round(cohen_kappa([1, 2, 3, 4, 4], [1, 2, 3, 3, 4], weights="quadratic"), 4)  # SYNTHETIC ratings
     0.918
     """
     return _two_rater("cohen_kappa", "cohen", a, b, weights, labels)
@@ -360,7 +360,7 @@ def scott_pi(a: Any, b: Any, weights: Any = None, labels: Any = None) -> float:
 
     Examples
     --------
-    >>> round(scott_pi([1, 2, 3, 4, 4], [1, 2, 3, 3, 4]), 4)
+    >>> round(scott_pi([1, 2, 3, 4, 4], [1, 2, 3, 3, 4]), 4)  # SYNTHETIC ratings
     0.7297
     """
     return _two_rater("scott_pi", "scott", a, b, weights, labels)
@@ -390,7 +390,7 @@ def cohen_kappa_ci(a: Any, b: Any, weights: Any = None, labels: Any = None, ci: 
 
     Examples
     --------
-    >>> r = cohen_kappa_ci([1, 2, 3, 4, 4, 2], [1, 2, 3, 3, 4, 1])
+    >>> r = cohen_kappa_ci([1, 2, 3, 4, 4, 2], [1, 2, 3, 3, 4, 1])  # SYNTHETIC ratings
     >>> round(r.estimate, 4), round(r.se, 4)
     (0.5714, 0.2298)
     """
@@ -463,7 +463,7 @@ def mean_pairwise_kappa(data: Any, weights: Any = "quadratic", categories: Any =
 
     Examples
     --------
-    >>> round(mean_pairwise_kappa([[1, 1, 2], [2, 2, 2], [3, 4, 4], [4, 4, 3]], categories=[1, 2, 3, 4]), 4)
+    >>> round(mean_pairwise_kappa([[1, 1, 2], [2, 2, 2], [3, 4, 4], [4, 4, 3]], categories=[1, 2, 3, 4]), 4)  # SYNTHETIC ratings
     0.777
     """
     st = pairwise_sums(data, weights, categories, allow_wide=allow_wide)
@@ -503,7 +503,7 @@ def chance_corrected_ci(
 
     Examples
     --------
-    >>> r = chance_corrected_ci([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2], [2, 2, 2]], "gwet_ac")
+    >>> r = chance_corrected_ci([[1, 1, 1], [2, 2, 1], [3, 3, 3], [1, 2, 2], [2, 2, 2]], "gwet_ac")  # SYNTHETIC ratings
     >>> round(r.estimate, 4), round(r.se, 4)
     (0.6104, 0.2275)
     """

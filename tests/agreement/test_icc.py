@@ -53,7 +53,7 @@ def test_shrout_fleiss_ci_match_pingouin():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_random_matches_pingouin(seed):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # SYNTHETIC targets x raters with rater offsets
     x = rng.normal(size=(40, 3 + seed)) + rng.normal(size=(40, 1)) * (1 + seed) + rng.normal(size=(1, 3 + seed))
     ours = icc_table(x)
     ref = _pingouin(x)
