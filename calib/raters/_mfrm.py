@@ -209,7 +209,7 @@ def _cov_other(prob: _Problem, b: np.ndarray, other: np.ndarray) -> np.ndarray:
 
 
 def _solve_b(prob: _Problem, other: np.ndarray, target: np.ndarray, b0: np.ndarray,
-             keep: np.ndarray | None = None, iters: int = 100) -> np.ndarray:
+             iters: int = 100) -> np.ndarray:
     """Vectorised Newton for transcript measures with raters/dimensions/thresholds fixed.
 
     Solves sum over a transcript's ratings of E[x] = target (raw score, possibly adjusted).
@@ -219,8 +219,6 @@ def _solve_b(prob: _Problem, other: np.ndarray, target: np.ndarray, b0: np.ndarr
     for _ in range(iters):
         p, _ = prob.probs(b, other)
         e, w, _ = _moments(p)
-        if keep is not None:
-            e, w = e * keep, w * keep
         g = target - np.bincount(dd.t, e, minlength=dd.n_t)
         h = np.bincount(dd.t, w, minlength=dd.n_t)
         step = np.clip(np.divide(g, h, out=np.zeros_like(g), where=h > 0), -_MAX_STEP, _MAX_STEP)
@@ -478,9 +476,8 @@ def _scale(score: np.ndarray, scale: tuple[int, int] | None) -> tuple[int, int]:
 def _drop_extremes(t, r, d, x, m, n_t, n_r, n_d):
     """Iteratively mark elements whose every rating is in the bottom or top category."""
     keep = np.ones(x.size, bool)
-    ext = {}
-    for name, idx, n in (("transcript", t, n_t), ("rater", r, n_r), ("dimension", d, n_d)):
-        ext[name] = np.zeros(n, bool)
+    ext = {"transcript": np.zeros(n_t, bool), "rater": np.zeros(n_r, bool),
+           "dimension": np.zeros(n_d, bool)}
     changed = True
     while changed:
         changed = False
@@ -625,13 +622,11 @@ def _assemble(enc, x, keep, ext, t_keep, prob, b_kept, other, cov_full, lo, hi, 
     b[t_keep] = b_kept
     ext_t = ext["transcript"]
     if ext_t.any():
-        cnt = np.bincount(enc.t, minlength=n_t)
         raw = np.bincount(enc.t, x, minlength=n_t).astype(float)
         target = np.where(raw == 0, EXTREME_ADJUSTMENT, raw - EXTREME_ADJUSTMENT)
         start = np.where(raw == 0, -3.0, 3.0)
         b_ext = _solve_b(full, other, np.where(ext_t, target, raw), np.where(ext_t, start, b))
         b[ext_t] = b_ext[ext_t]
-        del cnt
     p, eta = full.probs(b, other)
     e, w, c4 = _moments(p)
     resid = x - e
