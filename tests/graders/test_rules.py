@@ -157,6 +157,22 @@ def test_evaluation_and_communication(scores):
     assert scores.loc["hw_clear_communicator", "structure"] > scores.loc["hw_rambling_communicator", "structure"]
 
 
+def test_data_modeling_tradeoffs(scores):
+    # data: label definition, sources, GPS noise/outliers, time-based split vs "take the table"
+    assert scores.loc["hw_data_strong", "data"] == 4 and scores.loc["hw_data_weak", "data"] == 1
+    # modeling: baseline first, justified, alternative, failure mode vs "state of the art"
+    assert scores.loc["hw_modeling_strong", "modeling"] == 4 and scores.loc["hw_modeling_hype", "modeling"] == 1
+    # trade-offs: 50 ms p99 at 3,000 QPS, accepts a smaller model, caching, freshness cost
+    assert scores.loc["hw_tradeoffs_strong", "tradeoffs"] == 4
+    assert scores.loc["hw_modeling_hype", "tradeoffs"] == 1
+
+
+def test_generic_hype_is_penalised(result):
+    ev = result.evidence
+    hype = ev[(ev.transcript_id == "hw_modeling_hype") & (ev.signal == "generic_hype")]
+    assert set(hype.span_text.str.lower()) >= {"state of the art"} and (hype.weight < 0).all()
+
+
 # --- evidence and contract -----------------------------------------------------------------
 
 def test_evidence_spans_quote_the_turn_text(result, transcripts):
@@ -224,7 +240,7 @@ def grader(rubric):
 
 
 @settings(max_examples=6, deadline=None)
-@given(perm=st.permutations(list(range(9))))
+@given(perm=st.permutations(list(range(14))))
 def test_scores_do_not_depend_on_row_order(perm, grader, rubric, transcripts, scores):
     shuffled = transcripts.iloc[list(perm)].reset_index(drop=True)
     r = grader.grade(shuffled, rubric).ratings
