@@ -181,7 +181,7 @@ def agreement_table(
     if df.empty:
         raise DataValidationError(f"ratings: no scored rows{' for rater_type=' + repr(rater_type) if rater_type else ''}")
     cats = None if categories is None else np.asarray(categories, dtype=float)
-    outer = groups[:-1] if groups[-1] == "dimension" else [g for g in groups if g != "dimension"]
+    outer = [g for g in groups if g != "dimension"]
     rows = []
     # Transcripts are resampled jointly across the dimensions of a subgroup: every dimension
     # is pivoted onto the same transcript index, so one set of bootstrap weights serves all.
