@@ -102,3 +102,18 @@ def test_deterministic():
         a = agreement_table(df, n_boot=50, seed=9)
         b = agreement_table(df.sample(frac=1.0, random_state=1), n_boot=50, seed=9)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_dimensions_with_different_transcripts_share_resamples():
+    # "data" is rated on only 30 of the 40 transcripts: estimates use those 30, and the
+    # bootstrap resamples all 40 transcripts jointly (unrated ones contribute nothing)
+    df, wides = _long(5)
+    keep = ~((df["dimension"] == "data") & (df["transcript_id"] >= "t030"))
+    tab = agreement_table(df[keep], categories=[1, 2, 3, 4], n_boot=60, seed=1).set_index("dimension")
+    x = wides["data"][:30]
+    assert tab.loc["data", "n_units"] == int((~np.isnan(x)).any(axis=1).sum())
+    assert tab.loc["data", "alpha_ordinal"] == pytest.approx(krippendorff_alpha(x, "ordinal"), abs=1e-12)
+    padded = np.vstack([x, np.full((10, 3), np.nan)])
+    boot = bootstrap_ci(padded, "krippendorff_alpha", n_boot=60, seed=1, level="ordinal", values=[1, 2, 3, 4])
+    assert (tab.loc["data", "alpha_ordinal_low"], tab.loc["data", "alpha_ordinal_high"]) == pytest.approx(
+        (boot.low, boot.high), abs=1e-12)
