@@ -412,6 +412,27 @@ def rater_effects(ratings: pd.DataFrame, *, model: Literal["mfrm", "additive"] =
                                              "too predictable (overfit: muted or halo)")))
         resid = res.residuals.assign(residual=res.residuals.score - res.residuals.expected)
         resid = resid[resid.used]
+        # Per rater x dimension mean-squares: inconsistency confined to one dimension.
+        cell = resid.assign(y2=resid.residual**2, z2=resid.std_residual**2).groupby(
+            ["rater_id", "dimension"], sort=True).agg(n=("y2", "size"), y2=("y2", "sum"),
+                                                      w=("variance", "sum"), z2=("z2", "mean"))
+        cell = cell.reset_index()
+        # A dimension that misfits for everyone points at the rubric, not at the rater.
+        dim_fit = res.dimensions.set_index("dimension").infit
+        bad_dim = cell.dimension.map(lambda d: not (th["fit_low"] <= dim_fit[d]
+                                                    <= th["fit_high"]))
+        dim_note = [f"; dimension {d!r} misfits for all raters (infit {dim_fit[d]:.2f}): "
+                    "likely ambiguous rubric anchors" if b else ""
+                    for d, b in zip(cell.dimension, bad_dim)]
+        for stat, v in (("infit", cell.y2 / cell.w), ("outfit", cell.z2)):
+            flag = ((v < th["fit_low"]) | (v > th["fit_high"])) & (cell.n >= min_n)
+            base = np.where(v > 1, "noisy/unpredictable (underfit)",
+                            "too predictable (overfit: muted or halo)")
+            parts.append(_rows(rater_id=cell.rater_id, dimension=cell.dimension,
+                               effect="misfit", statistic=f"{stat}_mnsq", value=v,
+                               threshold=f"outside {th['fit_low']}-{th['fit_high']}",
+                               flagged=flag, n=cell.n,
+                               note=[a + b for a, b in zip(base, dim_note)]))
     else:
         res = fit if fit is not None else fit_additive(df)
         if not isinstance(res, AdditiveResult):
