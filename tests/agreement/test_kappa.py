@@ -43,6 +43,23 @@ def test_fleiss_1971_diagnoses():
     assert fleiss_kappa_by_category(x).round(3).tolist() == [0.245, 0.245, 0.520, 0.471, 0.566]
 
 
+def test_cohen_1968_weighted_kappa():
+    # Cohen, J. (1968). Weighted kappa. Psychological Bulletin 70(4), 213-220, worked example:
+    # proportions [[.44, .07, .09], [.05, .20, .05], [.01, .03, .06]] (n = 200), disagreement
+    # weights v = [[0, 1, 3], [1, 0, 6], [3, 6, 0]]: kappa = .492, kappa_w = .348; with the
+    # asymmetric weights [[0, 1, 4], [1, 0, 6], [2, 2, 0]] (rows = first rater) kappa_w = .353.
+    # (Values as quoted in R psych's cohen.kappa examples.) Agreement weights are 1 - v / max v.
+    p = np.array([[0.44, 0.07, 0.09], [0.05, 0.20, 0.05], [0.01, 0.03, 0.06]])
+    counts = np.rint(p * 200).astype(int)
+    a = np.repeat(np.repeat(np.arange(1, 4), 3), counts.ravel())
+    b = np.repeat(np.tile(np.arange(1, 4), 3), counts.ravel())
+    v = np.array([[0, 1, 3], [1, 0, 6], [3, 6, 0]])
+    asym = np.array([[0, 1, 4], [1, 0, 6], [2, 2, 0]])
+    assert round(cohen_kappa(a, b), 3) == 0.492
+    assert round(cohen_kappa(a, b, weights=1 - v / 6), 3) == 0.348
+    assert round(cohen_kappa(a, b, weights=1 - asym / 6), 3) == 0.353
+
+
 def test_cohen_kappa_sas_ase():
     # SAS PROC FREQ printout reproduced in statsmodels' test_inter_rater.py (table10):
     # simple kappa 0.4842, ASE 0.1380, 95% CI (0.2137, 0.7547); weighted (Cicchetti-Allison =
