@@ -90,3 +90,26 @@ def test_compare_detects_improvement_and_not_noise(planted, clean, rubric):
     sev = better.section("rater_effects").tables["severity"].set_index("rater_id")
     assert sev.loc["r01", "severity_b"] < sev.loc["r01", "severity_a"] and sev.loc["r01", "beyond_noise"]
     assert summary_dict(better)["kind"] == "comparison"
+
+
+def test_compare_links_reworded_anchors_to_agreement_change(planted, clean, rubric):
+    """Rubric v1.1 rewords the 'tradeoffs' level-2/3 anchors; round B (SYNTHETIC, clean) agrees more."""
+    import dataclasses
+
+    from calib.report import ReportOptions
+    from calib.rubric import rubric_from_dict, rubric_to_dict
+
+    d = rubric_to_dict(rubric)
+    d["version"] = "1.1"
+    lv = d["dimensions"][5]["levels"]
+    assert d["dimensions"][5]["id"] == "tradeoffs"
+    lv[1]["anchor"] = "Names a constraint and one consequence for the design, but makes no decision."
+    lv[2]["anchor"] = "Makes one explicit trade-off decision, saying what is given up and why."
+    b = dataclasses.replace(clean[1], rubric=rubric_from_dict(d))
+    res = compare_inputs(planted[1], b, ReportOptions(seed=2, n_boot=100))
+    sec = res.section("rubric_changes")
+    assert sec.facts["changes"] >= 2
+    eff = sec.tables["effect"].set_index("dimension")
+    assert list(eff.index) == ["tradeoffs"] and "anchor_reworded" in eff.loc["tradeoffs", "changes"]
+    assert eff.loc["tradeoffs", "change"] > 0 and bool(eff.loc["tradeoffs", "beyond_noise"])
+    assert "tradeoffs" in sec.takeaway
