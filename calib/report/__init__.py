@@ -18,8 +18,12 @@ from calib.report._write import SUMMARY_SCHEMA_VERSION, summary_dict, write_repo
 from calib.report.plots import OKABE_ITO, ReportFigure
 from calib.report.recommend import THRESHOLDS, Recommendation, recommend, verdict
 from calib.report.results import ReportOptions, build_results
+from calib.report.feedback import build_feedback
+from calib.report.compare import compare_inputs
+from calib.report.demo import DemoResult, run_demo
 
 __all__ = [
+    "DemoResult",
     "OKABE_ITO",
     "SUMMARY_SCHEMA_VERSION",
     "THRESHOLDS",
@@ -29,9 +33,12 @@ __all__ = [
     "ReportOptions",
     "ReportResults",
     "Section",
+    "build_feedback",
     "build_results",
+    "compare_inputs",
     "load_inputs",
     "recommend",
+    "run_demo",
     "summary_dict",
     "verdict",
     "write_report",

@@ -84,6 +84,13 @@ def write_report(results: ReportResults, out: str | Path,
     -------
     Path
         ``out/report.html``.
+
+    Example
+    -------
+    >>> from calib.report import build_results, load_inputs  # doctest: +SKIP
+    >>> inputs = load_inputs("reports/demo/store")  # doctest: +SKIP
+    >>> write_report(build_results(inputs), "reports/latest", inputs=inputs)  # doctest: +SKIP
+    PosixPath('reports/latest/report.html')
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -88,6 +88,13 @@ def build_feedback(inputs: ReportInputs, rater_id: str, options: ReportOptions |
     ------
     ConfigError
         If ``rater_id`` has no human ratings (the message lists the known raters).
+
+    Example
+    -------
+    >>> from calib.report import load_inputs, write_report  # doctest: +SKIP
+    >>> inputs = load_inputs("reports/demo/store")  # doctest: +SKIP
+    >>> fb = build_feedback(inputs, "r01")  # doctest: +SKIP
+    >>> write_report(fb, "reports/feedback-r01", inputs=inputs, template="feedback")  # doctest: +SKIP
     """
     opt = options or ReportOptions()
     rubric = inputs.rubric

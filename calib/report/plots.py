@@ -106,6 +106,14 @@ def forest_plot(
         A dashed zero/null line.
     highlight : str, optional
         Boolean column; highlighted rows are drawn in vermillion.
+
+    Example
+    -------
+    >>> d = pd.DataFrame({"dim": ["a", "b"], "est": [0.6, 0.85], "lo": [0.5, 0.8], "hi": [0.7, 0.9]})
+    >>> f = forest_plot(d, label="dim", estimate="est", low="lo", high="hi", xlabel="alpha", key="k",
+    ...                 title="t", alt="alpha per dimension", bands=(0.667, 0.8))
+    >>> f.key, "<svg" in f.svg
+    ('k', True)
     """
     d = df.reset_index(drop=True)
     fig, ax = _new(max(1.6, 0.28 * len(d) + 0.9))
@@ -140,7 +148,15 @@ def forest_plot(
 
 def stacked_levels(df: pd.DataFrame, *, label: str, levels: list[str], level_names: dict[str, str],
                    key: str, title: str, alt: str, xlabel: str = "Share of human ratings (%)") -> ReportFigure:
-    """Horizontal 100% stacked bars of level shares, one bar per ``label`` row."""
+    """Horizontal 100% stacked bars of level shares, one bar per ``label`` row.
+
+    Example
+    -------
+    >>> d = pd.DataFrame({"dim": ["a"], "1": [0.1], "2": [0.9]})
+    >>> stacked_levels(d, label="dim", levels=["1", "2"], level_names={"1": "Poor"}, key="s",
+    ...                title="t", alt="shares").key
+    's'
+    """
     d = df.reset_index(drop=True)
     fig, ax = _new(max(1.6, 0.3 * len(d) + 1.1))
     y = np.arange(len(d))[::-1]
@@ -161,7 +177,14 @@ def stacked_levels(df: pd.DataFrame, *, label: str, levels: list[str], level_nam
 def heatmap(matrix: pd.DataFrame, *, key: str, title: str, alt: str, xlabel: str, ylabel: str,
             fmt: str = "{:.0f}", cmap: str = "cividis", vmin: float | None = None, vmax: float | None = None,
             cbar_label: str = "") -> ReportFigure:
-    """Annotated heatmap of a labelled matrix (cividis: perceptually uniform, CVD-safe)."""
+    """Annotated heatmap of a labelled matrix (cividis: perceptually uniform, CVD-safe).
+
+    Example
+    -------
+    >>> m = pd.DataFrame([[1.0, 0.5], [0.5, 1.0]], index=["a", "b"], columns=["a", "b"])
+    >>> heatmap(m, key="h", title="t", alt="correlations", xlabel="x", ylabel="y", fmt="{:.1f}").key
+    'h'
+    """
     m = matrix.to_numpy(float)
     fig, ax = _new(max(2.2, 0.42 * m.shape[0] + 1.2))
     im = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
@@ -184,7 +207,14 @@ def heatmap(matrix: pd.DataFrame, *, key: str, title: str, alt: str, xlabel: str
 def dstudy_plot(df: pd.DataFrame, *, x: str, y: str, group: str, key: str, title: str, alt: str,
                 target: float = 0.8, xlabel: str = "Number of raters per transcript",
                 ylabel: str = "Expected reliability") -> ReportFigure:
-    """Lines of expected reliability vs number of raters, one line per ``group``."""
+    """Lines of expected reliability vs number of raters, one line per ``group``.
+
+    Example
+    -------
+    >>> d = pd.DataFrame({"n": [1, 2, 1, 2], "phi": [0.5, 0.7, 0.6, 0.8], "dim": ["a", "a", "b", "b"]})
+    >>> dstudy_plot(d, x="n", y="phi", group="dim", key="d", title="t", alt="D-study").key
+    'd'
+    """
     fig, ax = _new(3.4)
     markers = "osD^v<>p"
     for i, (name, g) in enumerate(df.groupby(group, sort=False)):
@@ -208,6 +238,11 @@ def bland_altman(mean: np.ndarray, diff: np.ndarray, *, key: str, title: str, al
     """Bland-Altman plot with the mean difference and 95% limits of agreement.
 
     Limits are mean ± 1.96 SD of the differences (Bland & Altman, 1986, Lancet 327:307-310).
+
+    Example
+    -------
+    >>> bland_altman(np.array([2.0, 3.0, 2.5]), np.array([0.0, 1.0, -1.0]), key="b", title="t", alt="BA").key
+    'b'
     """
     fig, ax = _new(3.2)
     rng = np.random.default_rng(0)  # fixed jitter so identical inputs give identical SVG
@@ -228,7 +263,13 @@ def bland_altman(mean: np.ndarray, diff: np.ndarray, *, key: str, title: str, al
 def scatter_length(length: np.ndarray, score: np.ndarray, *, key: str, title: str, alt: str,
                    xlabel: str = "Candidate words in transcript", ylabel: str = "Score (rubric points)",
                    groups: np.ndarray | None = None) -> ReportFigure:
-    """Score against transcript length, with a least-squares trend line per group."""
+    """Score against transcript length, with a least-squares trend line per group.
+
+    Example
+    -------
+    >>> scatter_length(np.array([100.0, 200, 300]), np.array([2.0, 3, 3]), key="l", title="t", alt="len").key
+    'l'
+    """
     fig, ax = _new(3.2)
     groups = np.asarray(groups if groups is not None else np.full(len(length), "scores"))
     rng = np.random.default_rng(0)
