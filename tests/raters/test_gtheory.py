@@ -105,3 +105,15 @@ def test_reliability_plan_on_synthetic_data():
     per_dim = plan[plan.n_raters == 1].set_index("dimension")
     assert per_dim.drop("composite").G.idxmin() == "tradeoffs"
     assert per_dim.raters_needed_G["tradeoffs"] == per_dim.drop("composite").raters_needed_G.max()
+
+
+def test_sparse_and_dense_reml_paths_agree(brennan, monkeypatch):
+    """Large designs use a sparse LU of the Schur complement; it must give the same REML fit."""
+    import calib.raters._gtheory as gt
+
+    args = dict(object="Person", facets=["Rater", "Task"], nested={"Rater": "Task"},
+                score="Score")
+    dense = g_study(brennan, **args).components.variance.to_numpy()
+    monkeypatch.setattr(gt, "SPARSE_ABOVE", 0)
+    sparse_ = g_study(brennan, **args).components.variance.to_numpy()
+    np.testing.assert_allclose(sparse_, dense, rtol=1e-5)
