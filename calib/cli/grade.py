@@ -40,7 +40,8 @@ Graders:
 \b
 Ratings land in the store's ratings table (rater_id = grader name + config hash) and are
 returned by calib.io.read_ratings(store); re-running the same configuration adds nothing.
-Evidence (quoted spans and signals per score) goes to the table 'grader_evidence'.
+Evidence (quoted spans and signals per score) goes to the table 'grader_evidence'; each run
+that added ratings is described (configuration, rubric hash, calib version) in 'grader_runs'.
 Next: calib validate-grader --store store/ --grader rules
 """
 
@@ -98,8 +99,35 @@ def write_grades(store: str, grader: Any, result: Any, *, evidence_table: str = 
                                                       run_id=result.ratings["run_id"].iloc[0] if len(result.ratings) else None)
         if len(ev):
             write_table(store, evidence_table, ev.reset_index(drop=True))
-    return {"accepted": src.accepted if src else 0, "duplicates_skipped": src.duplicates_skipped if src else 0,
+    accepted = src.accepted if src else 0
+    if accepted:
+        write_table(store, "grader_runs", _run_record(store, grader, result))
+    return {"accepted": accepted, "duplicates_skipped": src.duplicates_skipped if src else 0,
             "quarantined": src.quarantined if src else 0, "evidence_rows_written": int(len(ev))}
+
+
+def _run_record(store: str, grader: Any, result: Any) -> pd.DataFrame:
+    """One row describing the run: resolved configuration (never API keys), rubric hash,
+    calib version, time and summary, so every stored grade can be traced to what made it."""
+    from calib import __version__
+    from calib.graders.base import canonical_json
+
+    rubric = read_store_rubric(store)
+    r = result.ratings
+    return pd.DataFrame([{
+        "run_id": r["run_id"].iloc[0] if len(r) else None,
+        "rater_id": grader.rater_id,
+        "grader": grader.name,
+        "rater_type": grader.rater_type,
+        "config_json": canonical_json(grader.config()),
+        "rubric_id": rubric.id,
+        "rubric_version": str(rubric.version),
+        "rubric_hash": getattr(rubric, "content_hash", ""),
+        "calib_version": __version__,
+        "graded_at": pd.Timestamp.now(tz="UTC"),
+        "n_transcripts": int(r["transcript_id"].nunique()),
+        "summary_json": json.dumps(result.summary, sort_keys=True, default=str),
+    }])
 
 
 def _build_llm(config: dict, config_path: str | None, store: str, options: dict, *, dry_run: bool = False):

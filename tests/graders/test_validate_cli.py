@@ -51,6 +51,11 @@ def test_grade_rules_is_idempotent_and_keeps_evidence(store):
     assert (rules.score.isna() == rules.unscored_reason.notna()).all()
     ev = read_table(store, "grader_evidence")
     assert len(ev) == out["evidence_rows"] and (ev.rater_id == out["grader"]).all()
+    runs = read_table(store, "grader_runs")  # the no-op re-run is not recorded
+    assert runs.rater_id.tolist() == [out["grader"]] and runs.run_id.tolist() == [out["run_id"]]
+    cfg = json.loads(runs.config_json.iloc[0])
+    from calib.graders.base import config_hash
+    assert config_hash(cfg) == out["grader"].split("-")[1]
 
 
 def test_grade_length_and_dry_run(store):
