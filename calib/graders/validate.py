@@ -560,8 +560,15 @@ def validate_grader(
         config={"grader_id": grader_id, "criteria": dataclasses.asdict(criteria), "n_boot": n_boot, "ci": ci,
                 "seed": seed, "length_folds": length_folds, "subgroups": list(meta.columns),
                 "rubric_id": rubric.id, "rubric_version": str(rubric.version),
-                "consensus": "mean of human ratings, rounded half up"},
+                "rubric_hash": getattr(rubric, "content_hash", ""), "calib_version": _version(),
+                "n_ratings": int(len(ratings)), "consensus": "mean of human ratings, rounded half up"},
     )
+
+
+def _version() -> str:
+    from calib import __version__
+
+    return __version__
 
 
 def _judge_biases(ratings: pd.DataFrame, grader_id: str, llm_outputs: pd.DataFrame | None,
