@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from calib.agreement._core import UnitSums
-from calib.agreement._counts import unit_counts
+from calib.agreement._counts import counts_from_codes, encode, unit_counts
 from calib.agreement._validate import as_matrix, warn_nan
 from calib.errors import DataValidationError
 
@@ -100,11 +100,15 @@ def _alpha_many_values(x: np.ndarray, level: str) -> float:
     return float(1.0 - (n - 1.0) * d_o / d_e) if d_e > 0 else np.nan
 
 
+def _check_ratio(dom: np.ndarray, level: str) -> None:
+    if level == "ratio" and dom.size and dom[0] < 0:
+        raise DataValidationError(f"data: the ratio metric needs non-negative ratings, found {dom[0]:g}")
+
+
 def _counts(x: np.ndarray, values: Any, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     dom = _domain(x, values, level)
     counts, dom = unit_counts(x, dom)
-    if level == "ratio" and dom.size and dom[0] < 0:
-        raise DataValidationError(f"data: the ratio metric needs non-negative ratings, found {dom[0]:g}")
+    _check_ratio(dom, level)
     m = counts.sum(axis=1)
     return counts, m, dom
 
@@ -171,15 +175,12 @@ def krippendorff_alpha(data: Any, level: str = "interval", values: Any = None, *
     0.815
     """
     x = as_matrix(data, allow_wide=allow_wide)
-    if level != "ratio":
-        n_values = np.unique(x[~np.isnan(x)]).size if values is None else np.unique(np.asarray(values, float)).size
-        if n_values > _LARGE_DOMAIN:
-            _domain(x, values, level)  # validates level and values
-            if values is not None:
-                _counts(x, values, level)  # every observed value must be in the domain
-            return warn_nan(_alpha_many_values(x, level), "krippendorff_alpha",
-                            "no unit has two ratings, or no variation")
-    counts, m, dom = _counts(x, values, level)
+    idx, code, dom = encode(x, _domain(x, values, level))
+    if level != "ratio" and dom.size > _LARGE_DOMAIN:
+        return warn_nan(_alpha_many_values(x, level), "krippendorff_alpha", "no unit has two ratings, or no variation")
+    _check_ratio(dom, level)
+    counts = counts_from_codes(x.shape, idx, code, dom.size)
+    m = counts.sum(axis=1)
     keep = m >= 2
     if not keep.any() or dom.size == 0:
         return warn_nan(np.nan, "krippendorff_alpha", "no unit has two or more ratings")

@@ -6,7 +6,7 @@ import numpy as np
 
 from calib.errors import DataValidationError
 
-__all__ = ["encode", "unit_counts"]
+__all__ = ["encode", "unit_counts", "counts_from_codes"]
 
 
 def encode(x: np.ndarray, domain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,10 +42,15 @@ def encode(x: np.ndarray, domain: np.ndarray | None = None) -> tuple[np.ndarray,
     return idx, code.ravel(), dom
 
 
+def counts_from_codes(shape: tuple[int, int], idx: np.ndarray, code: np.ndarray, k: int) -> np.ndarray:
+    """(n_units, k) counts from the flat cell indices and category codes of :func:`encode`."""
+    n_units, n_raters = shape
+    k = max(k, 1)
+    counts = np.bincount((idx // n_raters) * k + code, minlength=n_units * k)
+    return counts.reshape(n_units, k).astype(float)
+
+
 def unit_counts(x: np.ndarray, domain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(n_units, K) matrix of how many ratings of each unit fall in each domain value."""
-    n_units, n_raters = x.shape
     idx, code, dom = encode(x, domain)
-    k = max(dom.size, 1)
-    counts = np.bincount((idx // n_raters) * k + code, minlength=n_units * k)
-    return counts.reshape(n_units, k).astype(float), dom
+    return counts_from_codes(x.shape, idx, code, dom.size), dom
