@@ -252,3 +252,12 @@ def test_missing_columns_raise(rubric):
     from calib.errors import DataValidationError
     with pytest.raises(DataValidationError, match="turns"):
         RuleGrader.from_rubric(rubric).grade(pd.DataFrame({"transcript_id": ["a"]}), rubric)
+
+
+def test_empty_inputs(grader, rubric):
+    empty = pd.DataFrame({"transcript_id": pd.Series([], dtype=object), "turns": pd.Series([], dtype=object)})
+    res = grader.grade(empty, rubric)
+    assert res.ratings.empty and list(res.ratings.columns) == list(RATING_COLUMNS)
+    silent = pd.DataFrame({"transcript_id": ["a"], "turns": [[{"speaker": "interviewer", "text": "Hello?"}]]})
+    r = grader.grade(silent, rubric).ratings
+    assert r.score.isna().all() and r.unscored_reason.str.startswith("no_candidate_turns").all()

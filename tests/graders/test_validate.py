@@ -275,3 +275,53 @@ def test_constant_grader_gives_nan_corr_with_warning_and_a_reason(synthetic):
     d = res.decision
     assert d["corr"].isna().all() and (d["wtkappa"] == 0).all() and not d["passed"].any()
     assert d["reason"].str.contains("corr undefined: grader scores do not vary").all()
+
+
+# --- invariances (hypothesis) ---------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+_scores = arrays(np.float64, 40, elements=st.integers(1, 4).map(float))
+_groups = arrays(object, 40, elements=st.sampled_from(["a", "b", "c"]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(h=_scores, s=_scores, g=_groups)
+def test_dsm_is_a_weighted_zero_sum(h, s, g):
+    # z-scores have mean 0 over all transcripts, so the N-weighted DSMs sum to 0
+    if np.ptp(h) == 0 or np.ptp(s) == 0:
+        return
+    d = subgroup_dsm(s, h, g)
+    assert float((d["N"] * d["DSM"]).sum()) == pytest.approx(0.0, abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(h=_scores, s=_scores, g=_groups, perm_seed=st.integers(0, 2**16))
+def test_fairness_does_not_depend_on_row_order_or_labels(h, s, g, perm_seed):
+    if len(set(g)) < 2:
+        return
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        a = fairness_metrics(s, h, g)
+        p = np.random.default_rng(perm_seed).permutation(40)
+        relabel = np.array([{"a": "z", "b": "y", "c": "x"}[x] for x in g], dtype=object)
+        b = fairness_metrics(s[p], h[p], relabel[p])
+    np.testing.assert_allclose(a["R2"].to_numpy(), b["R2"].to_numpy(), atol=1e-9, equal_nan=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(shift=arrays(np.float64, 4, elements=st.floats(-2, 2)))
+def test_length_bias_ignores_level_specific_offsets(shift):
+    # the consensus enters as a categorical control: adding any constant per consensus level
+    # to the error leaves the word-count slope unchanged
+    rng = np.random.default_rng(0)
+    c = rng.integers(1, 5, 120).astype(float)
+    w = rng.integers(50, 600, 120).astype(float)
+    e = 0.2 * w / 100 + rng.normal(0, 0.3, 120)
+    a = length_bias(e, w, c)["slope_per_100_words"]
+    b = length_bias(e + shift[(c - 1).astype(int)], w, c)["slope_per_100_words"]
+    assert a == pytest.approx(b, abs=1e-9)

@@ -39,7 +39,8 @@ def explode_turns(transcripts: pd.DataFrame) -> pd.DataFrame:
         {"pos": np.arange(len(transcripts)), "turns": transcripts["turns"].to_numpy()}
     ).explode("turns", ignore_index=True)
     frame = frame[frame["turns"].notna()]
-    records = pd.DataFrame.from_records(frame["turns"].tolist(), index=frame.index)
+    records = (pd.DataFrame.from_records(frame["turns"].tolist(), index=frame.index) if len(frame)
+               else pd.DataFrame({"speaker": pd.Series(dtype=object), "text": pd.Series(dtype=object)}))
     if len(frame) and "speaker" not in records.columns:
         raise DataValidationError("transcripts table: turns have no 'speaker' field")
     out = pd.DataFrame(
