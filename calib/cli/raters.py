@@ -40,7 +40,7 @@ Reading the output:
               dimension and the number of raters needed for 0.80.
 """
 
-_TABLES = ["flags", "raters", "dimensions", "thresholds", "categories", "separation", "bias",
+_TABLES = ["flags", "design", "raters", "dimensions", "thresholds", "categories", "separation", "bias",
            "drift", "plan", "effects"]
 
 

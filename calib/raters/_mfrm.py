@@ -311,6 +311,10 @@ class MFRMResult:
     residuals : pandas.DataFrame
         One row per rating used: ids, ``score``, ``expected`` (score units), ``variance``,
         ``std_residual``, ``eta`` (logit of the rating's location).
+    design : dict
+        ``n_ratings``, ``n_transcripts``, ``n_raters``, ``n_dimensions``, ``subsets`` (1: the
+        design is connected; disconnected designs are refused), ``raters_per_transcript``
+        (mean), ``ratings_per_rater`` (min), ``extreme_transcripts``.
     """
 
     model: str
@@ -327,6 +331,7 @@ class MFRMResult:
     n_iter: int
     loglik: float
     bias_correction: float
+    design: dict
     _problem: _Problem = field(repr=False)
     _b: np.ndarray = field(repr=False)
     _other: np.ndarray = field(repr=False)
@@ -710,7 +715,13 @@ def _assemble(enc, x, keep, ext, t_keep, prob, b_kept, other, cov_full, lo, hi, 
     for extra in ("rated_at",):
         if extra in enc.frame.columns:
             out_res[extra] = enc.frame[extra].to_numpy()
+    rpt = enc.frame.groupby("transcript_id").rater_id.nunique()
+    design = {"n_ratings": int(x.size), "n_transcripts": int(n_t), "n_raters": int(n_r),
+              "n_dimensions": int(n_d), "subsets": 1,
+              "raters_per_transcript": float(rpt.mean()),
+              "ratings_per_rater": int(np.bincount(enc.r, minlength=n_r).min()),
+              "extreme_transcripts": int(ext_t.sum())}
     return MFRMResult(model=model, scale_min=lo, scale_max=hi, raters=ra, dimensions=di,
                       transcripts=tr, thresholds=thr, categories=cats, summary=summary,
                       residuals=out_res, converged=converged, n_iter=n_iter, loglik=loglik,
-                      bias_correction=factor, _problem=full, _b=b, _other=other, _enc=enc)
+                      bias_correction=factor, design=design, _problem=full, _b=b, _other=other, _enc=enc)

@@ -40,7 +40,7 @@ def rater_tables(ratings: pd.DataFrame, transcripts: pd.DataFrame | None = None,
     -------
     dict of str to pandas.DataFrame
         ``flags`` (flagged rows of :func:`rater_effects`, the rest in ``effects``), then for
-        the MFRM ``raters``, ``dimensions``, ``thresholds``, ``categories``, ``separation``,
+        the MFRM ``design`` (counts, connectedness), ``raters``, ``dimensions``, ``thresholds``, ``categories``, ``separation``,
         ``bias`` (rater x dimension); for the additive model ``raters`` (per dimension and
         ``all``) and ``dimensions``; ``drift`` (severity per 30-day window, when ratings have
         ``rated_at``); ``effects`` (every diagnostic row); and ``plan`` when requested.
@@ -50,7 +50,7 @@ def rater_tables(ratings: pd.DataFrame, transcripts: pd.DataFrame | None = None,
     >>> from calib.simulate import simulate_dataset, SimulationConfig
     >>> ds = simulate_dataset(SimulationConfig(n_transcripts=60, seed=4))   # SYNTHETIC
     >>> list(rater_tables(ds.ratings, ds.transcripts, plan=False))[:3]
-    ['flags', 'raters', 'dimensions']
+    ['flags', 'design', 'raters']
     """
     out: dict[str, pd.DataFrame] = {}
     if model == "mfrm":
@@ -69,6 +69,7 @@ def rater_tables(ratings: pd.DataFrame, transcripts: pd.DataFrame | None = None,
                                              + ["_k"], kind="stable").drop(columns="_k")
 
     if model == "mfrm":
+        out["design"] = pd.DataFrame([fit.design])
         out["raters"] = fit.raters
         out["dimensions"] = order(fit.dimensions)
         out["thresholds"] = order(fit.thresholds)
