@@ -18,6 +18,7 @@ _EPILOG = """\b
 Examples:
   calib calibrate-grader --store store/ --out fitted_rules.yaml
   calib calibrate-grader --store store/ --method ordinal --folds 10 --out fitted_rules.yaml
+  calib calibrate-grader --store store/ --method qwk --out fitted_rules.yaml
   calib grade --store store/ --grader rules --config fitted_rules.yaml
   calib validate-grader --store store/ --grader rules-<hash printed by grade>
 
@@ -26,10 +27,11 @@ What is fitted: only the per-dimension thresholds that map the rule grader's raw
 the rubric scale; the signals (phrases, weights) stay as written in the rubric.
   isotonic  monotone regression of the consensus on raw points, rounded to the scale
   ordinal   proportional-odds (cumulative logit) model; threshold = cutpoint / slope
+  qwk       thresholds that maximise QWK with the consensus (coordinate ascent)
 The CV columns are out-of-fold: transcripts are split into folds (seeded), thresholds are
-fitted on the other folds and applied to the held-out ones. Both methods aim at the most
-likely level, which raises exact agreement but can shrink the score spread and so lower
-QWK; check both columns before adopting the fit.
+fitted on the other folds and applied to the held-out ones. isotonic and ordinal aim at
+the most likely level, which raises exact agreement but can shrink the score spread and
+so lower QWK; qwk targets the QWK criterion of validate-grader. Check both columns.
 """
 
 
@@ -37,7 +39,7 @@ QWK; check both columns before adopting the fit.
 @click.option("--store", required=True, type=click.Path(file_okay=False, exists=True), help="Store with transcripts and human ratings.")
 @click.option("--grader", "kind", type=click.Choice(["rules"]), default="rules", show_default=True, help="Grader to calibrate.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Starting configuration (optional).")
-@click.option("--method", type=click.Choice(["isotonic", "ordinal"]), default="isotonic", show_default=True, help="Fitting method.")
+@click.option("--method", type=click.Choice(["isotonic", "ordinal", "qwk"]), default="isotonic", show_default=True, help="Fitting method.")
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds over transcripts.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fold assignment.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True, help="Where to write the fitted configuration (.yaml or .json).")

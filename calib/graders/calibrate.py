@@ -6,6 +6,12 @@ that map raw points to the rubric scale are fitted. Two methods:
 * ``isotonic`` (default): monotone regression of the consensus score on raw points
   (``scipy.optimize.isotonic_regression``), rounded half up to the scale; the thresholds are
   the midpoints where the rounded fit steps up a level.
+* ``qwk``: thresholds that maximise quadratic-weighted kappa with the consensus, by exact
+  coordinate ascent over the midpoints between observed raw scores (each threshold in turn,
+  all candidates evaluated at once), started from the isotonic thresholds. Isotonic and
+  ordinal fits aim at the most likely level and shrink the score spread; this one targets
+  the acceptance criterion directly (the "optimised rounder" of automated-essay-scoring
+  practice, here without random restarts so it is deterministic).
 * ``ordinal``: a cumulative-logit (proportional-odds) model ``P(Y <= k) = logistic(c_k -
   b * raw)`` fitted by maximum likelihood; threshold k is ``c_k / b``, the raw score at which
   the median predicted level moves above k. Same likelihood as ``statsmodels``'
@@ -29,9 +35,10 @@ from calib.errors import CalibWarning, ConfigError, DataValidationError
 from calib.graders._hmstats import weighted_hm_metrics
 from calib.graders.validate import human_consensus
 
-__all__ = ["CalibrationResult", "fit_thresholds", "fit_isotonic_thresholds", "fit_ordinal", "calibrate_rule_grader"]
+__all__ = ["CalibrationResult", "fit_thresholds", "fit_isotonic_thresholds", "fit_ordinal", "fit_qwk_thresholds",
+           "calibrate_rule_grader"]
 
-METHODS = ("isotonic", "ordinal")
+METHODS = ("isotonic", "ordinal", "qwk")
 
 
 def _strictly_increasing(th: np.ndarray) -> np.ndarray:
@@ -124,6 +131,58 @@ def fit_ordinal(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int]
             "converged": bool(res.success)}
 
 
+def _qwk_rows(h: np.ndarray, P: np.ndarray) -> np.ndarray:
+    # QWK of each row of predictions P (m, n) against h: 2 cov / (var h + var p + (mean diff)^2),
+    # population moments -- equal to Cohen's QWK for integer scores (Haberman's form).
+    mh, mp = h.mean(), P.mean(axis=1)
+    vh, vp = h.var(), P.var(axis=1)
+    cov = (P * h).mean(axis=1) - mp * mh
+    den = vh + vp + (mh - mp) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, 2 * cov / den, np.nan)
+
+
+def fit_qwk_thresholds(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int], *,
+                       max_rounds: int = 50) -> np.ndarray:
+    """Thresholds maximising QWK with ``target`` (coordinate ascent from the isotonic fit).
+
+    Example
+    -------
+    >>> raw = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    >>> fit_qwk_thresholds(raw, np.array([1, 1, 2, 2, 3, 3.]), [1, 2, 3]).tolist()
+    [1.5, 3.5]
+    """
+    raw = np.asarray(raw, float)
+    target = np.asarray(target, float)
+    ok = ~(np.isnan(raw) | np.isnan(target))
+    x, h = raw[ok], target[ok]
+    th = fit_isotonic_thresholds(x, h, scale_values)
+    xs = np.unique(x)
+    cand = np.concatenate([[xs[0] - 1.0], (xs[:-1] + xs[1:]) / 2, [xs[-1] + 1.0]])
+    lo = scale_values[0]
+    best = _qwk_rows(h, (lo + np.searchsorted(th, x, side="right"))[None, :].astype(float))[0]
+    for _ in range(max_rounds):  # rounds of coordinate ascent; stops when no threshold moves
+        moved = False
+        for k in range(len(th)):  # one threshold at a time, every candidate position at once
+            left = th[k - 1] if k > 0 else -np.inf
+            right = th[k + 1] if k + 1 < len(th) else np.inf
+            c = cand[(cand > left) & (cand < right)]
+            if len(c) == 0:
+                continue
+            # level of each transcript for each candidate value of threshold k
+            others = lo + np.searchsorted(np.delete(th, k), x, side="right")
+            P = (others[None, :] + (x[None, :] >= c[:, None])).astype(float)
+            q = _qwk_rows(h, P)
+            if np.all(np.isnan(q)):
+                continue
+            j = int(np.nanargmax(q))
+            if q[j] > best + 1e-12:
+                best, th[k], moved = q[j], c[j], True
+        if not moved:
+            break
+    return _strictly_increasing(th)
+
+
 def fit_thresholds(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int], method: str = "isotonic") -> np.ndarray:
     """Fit ``len(scale_values) - 1`` increasing thresholds mapping raw points to the scale.
 
@@ -140,6 +199,8 @@ def fit_thresholds(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[i
     """
     if method == "isotonic":
         return fit_isotonic_thresholds(raw, target, scale_values)
+    if method == "qwk":
+        return fit_qwk_thresholds(raw, target, scale_values)
     if method == "ordinal":
         fit = fit_ordinal(raw, target, scale_values)
         if not np.all(np.isfinite(fit["thresholds"])):
@@ -182,7 +243,7 @@ def calibrate_rule_grader(grader: Any, transcripts: pd.DataFrame, ratings: pd.Da
     transcripts, ratings : pandas.DataFrame
         Transcripts and the long ratings table with human rows.
     rubric : Rubric
-    method : {"isotonic", "ordinal"}
+    method : {"isotonic", "ordinal", "qwk"}
     folds : int
         Cross-validation folds over transcripts (>= 2).
     seed : int

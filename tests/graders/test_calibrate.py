@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from calib.errors import ConfigError
-from calib.graders.calibrate import calibrate_rule_grader, fit_isotonic_thresholds, fit_ordinal, fit_thresholds
+from calib.graders.calibrate import (
+    calibrate_rule_grader,
+    fit_isotonic_thresholds,
+    fit_ordinal,
+    fit_qwk_thresholds,
+    fit_thresholds,
+)
 from calib.graders.rules import RuleGrader
 from calib.rubric import load_rubric
 
@@ -42,6 +48,32 @@ def test_isotonic_thresholds_match_sklearn_isotonic_predictions():
     np.testing.assert_array_equal(ours, np.clip(np.floor(ref + 0.5), 1, 4))
 
 
+def _qwk(h, p):
+    from sklearn.metrics import cohen_kappa_score
+
+    return cohen_kappa_score(h, p, weights="quadratic", labels=[1, 2, 3, 4])
+
+
+def test_qwk_thresholds_reach_the_brute_force_optimum():
+    # oracle: exhaustive search over every ordered triple of candidate cut points, QWK from
+    # scikit-learn's cohen_kappa_score (independent of calib's moment formula)
+    import itertools
+
+    pytest.importorskip("sklearn")
+    rng = np.random.default_rng(9)
+    x = rng.integers(0, 12, 60).astype(float)
+    h = np.clip(np.floor(x / 3 + rng.normal(0, 0.9, 60) + 0.5), 1, 4)
+    xs = np.unique(x)
+    cand = np.concatenate([[xs[0] - 1], (xs[:-1] + xs[1:]) / 2, [xs[-1] + 1]])
+    best = max(_qwk(h, 1 + np.searchsorted(np.array(c), x, side="right"))
+               for c in itertools.combinations(cand, 3))
+    th = fit_qwk_thresholds(x, h, [1, 2, 3, 4])
+    got = _qwk(h, 1 + np.searchsorted(th, x, side="right"))
+    iso = _qwk(h, 1 + np.searchsorted(fit_isotonic_thresholds(x, h, [1, 2, 3, 4]), x, side="right"))
+    assert got >= iso - 1e-12
+    assert got == pytest.approx(best, abs=1e-9)
+
+
 def test_fit_thresholds_rejects_unknown_method():
     with pytest.raises(ConfigError, match="method"):
         fit_thresholds(np.arange(10.0), np.arange(10.0) % 4 + 1, [1, 2, 3, 4], method="magic")
@@ -55,7 +87,7 @@ def sim():
 
 
 @pytest.mark.filterwarnings("ignore::calib.errors.CalibWarning")  # ordinal falls back on thin folds
-@pytest.mark.parametrize("method", ["isotonic", "ordinal"])
+@pytest.mark.parametrize("method", ["isotonic", "ordinal", "qwk"])
 def test_calibrate_rule_grader_writes_a_loadable_config(sim, method):
     rubric = load_rubric(ROOT / "rubrics" / "ml_interview_v1.yaml")
     g = RuleGrader.from_rubric(rubric)
