@@ -48,6 +48,14 @@ def _version(dist: str) -> str:
         return "?"
 
 
+def _markdown(df: pd.DataFrame) -> str:
+    """A GitHub Markdown table (no tabulate dependency)."""
+    cells = [list(df.columns)] + df.astype(str).to_numpy().tolist()
+    lines = ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
+    lines.insert(1, "|" + "|".join("---" for _ in df.columns) + "|")
+    return "\n".join(lines)
+
+
 def best(f, repeat: int = 3) -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeat):
@@ -124,7 +132,7 @@ def main() -> None:
     add("icc_table (6 forms + F CIs), 10,000 x 5", tc, "pingouin intraclass_corr", tp if args.full else None,
         "< 50 ms", "" if args.full else f"pingouin on {n_pg:,} x 5 took {tp:.2f} s (not scaled: superlinear)")
 
-    table = pd.DataFrame(rows).to_markdown(index=False)
+    table = _markdown(pd.DataFrame(rows))
     head = (f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
             f"numpy {np.__version__}, pandas {pd.__version__}; run `python bench/bench_agreement.py"
             f"{' --full' if args.full else ''}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
