@@ -40,8 +40,8 @@ Reading the output:
               dimension and the number of raters needed for 0.80.
 """
 
-_TABLES = ["flags", "design", "raters", "dimensions", "thresholds", "categories", "separation", "bias",
-           "drift", "plan", "effects"]
+_TABLES = ["flags", "design", "raters", "dimensions", "thresholds", "categories", "separation",
+           "bias", "bias_subgroup", "drift", "plan", "effects"]
 
 
 def _fmt_table(df: pd.DataFrame) -> str:

@@ -7,7 +7,7 @@ from typing import Literal
 import pandas as pd
 
 from calib.raters._additive import fit_additive
-from calib.raters._diagnostics import drift_windows, rater_effects
+from calib.raters._diagnostics import _metadata_table, drift_windows, rater_effects
 from calib.raters._gtheory import reliability_plan
 from calib.raters._mfrm import fit_mfrm
 
@@ -41,7 +41,8 @@ def rater_tables(ratings: pd.DataFrame, transcripts: pd.DataFrame | None = None,
     dict of str to pandas.DataFrame
         ``flags`` (flagged rows of :func:`rater_effects`, the rest in ``effects``), then for
         the MFRM ``design`` (counts, connectedness), ``raters``, ``dimensions``, ``thresholds``, ``categories``, ``separation``,
-        ``bias`` (rater x dimension); for the additive model ``raters`` (per dimension and
+        ``bias`` (rater x dimension), ``bias_subgroup`` (FACETS rater x subgroup bias for every
+        categorical metadata attribute, when ``transcripts`` is given); for the additive model ``raters`` (per dimension and
         ``all``) and ``dimensions``; ``drift`` (severity per 30-day window, when ratings have
         ``rated_at``); ``effects`` (every diagnostic row); and ``plan`` when requested.
 
@@ -76,6 +77,15 @@ def rater_tables(ratings: pd.DataFrame, transcripts: pd.DataFrame | None = None,
         out["categories"] = fit.categories
         out["separation"] = fit.summary
         out["bias"] = order(fit.bias("dimension"))
+        if transcripts is not None:
+            meta = _metadata_table(transcripts, None).set_index("transcript_id")
+            frames = [fit.bias(meta[attr].astype(str), name="group").assign(attribute=attr)
+                      for attr in meta.columns]
+            if frames:
+                sub = pd.concat(frames, ignore_index=True)
+                out["bias_subgroup"] = sub[["rater_id", "attribute", "group",
+                                            *[c for c in sub.columns if c not in
+                                              ("rater_id", "attribute", "group")]]]
     else:
         out["raters"] = order(fit.raters)
         out["dimensions"] = order(fit.dimensions)
