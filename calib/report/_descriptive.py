@@ -34,6 +34,7 @@ __all__ = [
     "rater_vs_consensus",
     "rater_deviations",
     "transcript_lengths",
+    "monthly_deviation",
 ]
 
 _KEY = ["transcript_id", "dimension"]
@@ -331,3 +332,19 @@ def transcript_lengths(transcripts: pd.DataFrame) -> pd.DataFrame:
     words = text.str.split().str.len().where(speaker.eq("candidate"), 0)
     out = words.groupby(turns["transcript_id"]).sum().rename("candidate_words").reset_index()
     return out
+
+
+def monthly_deviation(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Mean difference from the leave-one-out consensus per human rater and calendar month.
+
+    Columns: rater_id, month (first day, UTC, naive), n, mean_diff. Used to draw drift over
+    time; the drift *test* belongs to :func:`calib.raters.rater_effects`.
+    """
+    rvc = rater_vs_consensus(ratings)
+    when = ratings.loc[ratings["rater_type"].eq("human"), ["transcript_id", "rater_id", "rated_at"]].drop_duplicates(
+        ["transcript_id", "rater_id"])
+    m = rvc.merge(when, on=["transcript_id", "rater_id"], how="inner")
+    ts = pd.to_datetime(m["rated_at"], utc=True).dt.tz_localize(None)
+    m["month"] = ts.dt.to_period("M").dt.to_timestamp()
+    out = m.groupby(["rater_id", "month"])["diff"].agg(["size", "mean"]).reset_index()
+    return out.rename(columns={"size": "n", "mean": "mean_diff"})

@@ -138,7 +138,8 @@ def build_feedback(inputs: ReportInputs, rater_id: str, options: ReportOptions |
         my_flags = ft[(ft["rater_id"] == rater_id) & ft["flagged"].astype(bool)].reset_index(drop=True)
         s1.tables["flags"] = my_flags
         if len(my_flags):
-            s1.show.append(("Rater-effect flags from calib.raters", "flags", 20))
+            s1.show.append(("Rater-effect flags from calib.raters", "flags", 20,
+                            ["dimension", "effect", "value", "threshold", "note"]))
     elif not flags.ok:
         s1.not_computed("rater-effect flags", flags.reason)
 
@@ -146,7 +147,8 @@ def build_feedback(inputs: ReportInputs, rater_id: str, options: ReportOptions |
     s2 = Section("differences", "Where you differed most")
     top = mine.assign(a=mine["diff"].abs()).sort_values(["a", "transcript_id", "dimension"],
                                                         ascending=[False, True, True], kind="stable")
-    top = top[top["a"] >= 1].head(_N_EXAMPLES)
+    # at most two per dimension, so the examples cover different parts of the rubric
+    top = top[top["a"] >= 1].groupby("dimension", sort=False).head(2).head(_N_EXAMPLES)
     turns = (inputs.transcripts.set_index("transcript_id")["turns"] if inputs.transcripts is not None
              else pd.Series(dtype=object))
     examples = []

@@ -28,6 +28,7 @@ __all__ = [
     "dstudy_plot",
     "bland_altman",
     "scatter_length",
+    "drift_plot",
 ]
 
 #: Okabe & Ito (2008) colour-universal-design palette (safe for the common colour-vision types).
@@ -287,5 +288,37 @@ def scatter_length(length: np.ndarray, score: np.ndarray, *, key: str, title: st
     ax.set_xlabel(xlabel, fontsize=_FONT)
     ax.set_ylabel(ylabel, fontsize=_FONT)
     ax.legend(fontsize=_FONT - 1, frameon=False)
+    ax.grid(color="#eeeeee", linewidth=0.5)
+    return render(fig, key, title, alt)
+
+
+def drift_plot(df: pd.DataFrame, *, x: str, y: str, group: str, highlight: list[str], key: str, title: str,
+               alt: str, xlabel: str = "Month rated",
+               ylabel: str = "Minus others' mean (points)") -> ReportFigure:
+    """One line per group over time; ``highlight`` groups in colour, the rest in light grey.
+
+    Example
+    -------
+    >>> d = pd.DataFrame({"m": pd.to_datetime(["2026-01-01", "2026-02-01"] * 2), "v": [0, .5, 0, 0],
+    ...                   "r": ["a", "a", "b", "b"]})
+    >>> drift_plot(d, x="m", y="v", group="r", highlight=["a"], key="dr", title="t", alt="drift").key
+    'dr'
+    """
+    fig, ax = _new(3.0)
+    for name, g in df.groupby(group, sort=True):
+        g = g.sort_values(x)
+        if name in highlight:
+            i = sorted(highlight).index(name)
+            ax.plot(g[x], g[y], marker="o", markersize=3.5, linewidth=1.6, color=OKABE_ITO[(5, 4, 2, 0, 6)[i % 5]],
+                    label=str(name), zorder=3)
+        else:
+            ax.plot(g[x], g[y], linewidth=0.8, color="#bbbbbb", zorder=1)
+    ax.axhline(0, color="#333333", linewidth=0.8, linestyle="--")
+    ax.set_xlabel(xlabel, fontsize=_FONT)
+    ax.set_ylabel(ylabel, fontsize=_FONT)
+    ax.tick_params(axis="x", labelrotation=30)
+    if highlight:
+        ax.legend(fontsize=_FONT - 1, frameon=False, title="flagged for drift (grey: other raters)",
+                  title_fontsize=_FONT - 1)
     ax.grid(color="#eeeeee", linewidth=0.5)
     return render(fig, key, title, alt)

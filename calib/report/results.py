@@ -374,6 +374,17 @@ def _rater_effects(inp: ReportInputs, dims: list[str], ev: dict, th: dict, opt: 
                 f"{r.rater_id} on {r.dimension} {r.severity:+.2f}" for r in order.head(5).itertuples()),
             xlabel="Dimension", ylabel="Rater", fmt="{:+.2f}", cmap="PuOr_r", vmin=-1, vmax=1,
             cbar_label="severity (points, + = harsh)"))
+    if "rated_at" in inp.ratings.columns and inp.ratings["rated_at"].notna().any():
+        md = desc.monthly_deviation(inp.ratings)
+        drifting = sorted(fx.loc[fx["effect"].astype(str).eq("drift"), "rater_id"].astype(str).unique())
+        if md["month"].nunique() > 1:
+            s.tables["monthly_deviation"] = md
+            s.figures.append(plots.drift_plot(
+                md, x="month", y="mean_diff", group="rater_id", highlight=drifting, key="rater_drift",
+                title="Drift over time: each rater's monthly mean difference from the other raters",
+                alt="Line chart of each human rater's mean score difference from the other raters by month; "
+                    + (f"raters flagged for drift: {', '.join(drifting)}" if drifting else "no rater flagged for drift")
+                    + "."))
     mfrm = call_analysis("calib.raters", ("fit_mfrm",), human,
                          scale=(int(inp.rubric.scale.min), int(inp.rubric.scale.max)))
     if mfrm.ok:
