@@ -232,3 +232,36 @@ def test_missing_analysis_is_reported_not_faked(hostile_store, monkeypatch):
     assert "calib.agreement.agreement_table is not available" in s["sections"]["agreement"]["not_computed"][0]
     assert set(s["sections"]["overview"]["facts"]["verdicts"].values()) == {"not computed"}
     assert s["sections"]["overview"]["status"] == "partial"
+
+
+# ---------------------------------------------------------------------------------------------
+# graders: the section shows calib.graders.validate's decisions, unchanged
+# ---------------------------------------------------------------------------------------------
+
+def test_grader_section_matches_validate_grader(hostile_store, tmp_path):
+    import shutil as _sh
+
+    from calib.graders import RuleGrader
+    from calib.graders.validate import validate_grader
+    from calib.io import append_ratings, read_store_rubric, read_transcripts
+
+    store = tmp_path / "store"
+    _sh.copytree(hostile_store, store)
+    rubric = read_store_rubric(store)
+    grader = RuleGrader.from_rubric(rubric, {})
+    append_ratings(store, grader.grade(read_transcripts(store), rubric).ratings, source="grader:test")
+    inputs = load_inputs(store)
+    opt = ReportOptions(seed=4, n_boot=20)
+    res = build_results(inputs, opt)
+    sec = res.section("graders")
+    assert sec.status in ("computed", "partial") and sec.facts["graders"] == [grader.rater_id]
+    ref = validate_grader(inputs.ratings, grader.rater_id, rubric, inputs.transcripts, n_boot=opt.n_boot,
+                          seed=opt.seed).decision
+    got = sec.tables["acceptance"]
+    assert list(got["dimension"]) == list(ref["dimension"])
+    assert list(got["passed"]) == list(ref["passed"])
+    np.testing.assert_allclose(got["wtkappa"].to_numpy(float), ref["wtkappa"].to_numpy(float))
+    failed = set(ref.loc[~ref["passed"], "dimension"])
+    recs = [r for r in res.recommendations if r.rule == "grader_unfit"]
+    assert (set(recs[0].evidence["failed_dimensions"]) if recs else set()) == failed
+    assert {f.key for f in sec.figures} >= {"grader_bland_altman", "grader_length"}
