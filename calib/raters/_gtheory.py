@@ -307,10 +307,9 @@ def g_study(df: pd.DataFrame, object: str, facets: list[str], *,
     # Codes per source (labels of a nested index are only meaningful within their parent).
     codes, n_levels = [], []
     for src in srcs:
-        key = data[list(src.indices)].astype(str).agg("\x1f".join, axis=1)
-        c, lab = pd.factorize(key, sort=True)
+        c = data.groupby(list(src.indices), sort=True).ngroup().to_numpy()
         codes.append(c)
-        n_levels.append(len(lab))
+        n_levels.append(int(c.max()) + 1)
     top = srcs[-1]
     replicated = n_levels[-1] < len(data)
     random_srcs = srcs if replicated else srcs[:-1]
