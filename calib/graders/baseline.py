@@ -1,7 +1,8 @@
 """Length-only baseline grader: the score is a function of the candidate's word count alone.
 
 A grader that cannot beat this baseline on agreement with humans is measuring length
-(AlpacaEval's length-only annotator reaches 62% human agreement there; Dubois et al. 2024,
+(AlpacaEval's evaluator table lists its length-only "longest" annotator at about 62% human
+agreement, tatsu-lab/alpaca_eval; on length bias in LLM judges see Dubois et al. 2024,
 "Length-Controlled AlpacaEval", arXiv:2404.04475).
 """
 
