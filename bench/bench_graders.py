@@ -78,6 +78,13 @@ def python_re_peer(signals, turns: pd.DataFrame):
     return [[len(rx.findall(text)) for rx in rules] for text in cand]
 
 
+def _markdown(df: pd.DataFrame) -> str:
+    try:
+        return df.to_markdown(index=False, floatfmt=".1f")
+    except ImportError:  # pandas needs the optional 'tabulate' package for Markdown
+        return df.to_string(index=False, float_format=lambda v: f"{v:.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=3000, help="synthetic transcripts (default 3000)")
@@ -129,7 +136,7 @@ def main() -> None:
         f"Python {platform.python_version()}, pandas {pd.__version__}, pyarrow {pa.__version__}, "
         f"{platform.machine()}, threads pinned to 1. All transcripts SYNTHETIC (calib.simulate).", "",
         "## Grading throughput (8 dimensions, every signal, evidence and rationale included; CPU time on one core)", "",
-        g.to_markdown(index=False, floatfmt=".1f") if hasattr(g, "to_markdown") else g.to_string(index=False), "",
+        _markdown(g), "",
         "The Python `re` peer only counts phrase matches (no positional or follow-up rules, no evidence);",
         "it is a lower bound for a per-transcript loop over the same signals.", "",
         "## validate-grader bootstrap", "",
