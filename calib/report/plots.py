@@ -29,6 +29,7 @@ __all__ = [
     "bland_altman",
     "scatter_length",
     "drift_plot",
+    "forest_grid",
 ]
 
 #: Okabe & Ito (2008) colour-universal-design palette (safe for the common colour-vision types).
@@ -321,4 +322,51 @@ def drift_plot(df: pd.DataFrame, *, x: str, y: str, group: str, highlight: list[
         ax.legend(fontsize=_FONT - 1, frameon=False, title="flagged for drift (grey: other raters)",
                   title_fontsize=_FONT - 1)
     ax.grid(color="#eeeeee", linewidth=0.5)
+    return render(fig, key, title, alt)
+
+
+def forest_grid(df: pd.DataFrame, *, panel: str, label: str, estimate: str, low: str, high: str, key: str,
+                title: str, alt: str, xlabel: str, highlight: str | None = None, reference: float | None = 0.0,
+                marker: str | None = None, marker_label: str = "", ncols: int = 4) -> ReportFigure:
+    """Small multiples of forest plots, one panel per value of ``panel`` (shared x axis).
+
+    ``marker`` (optional column) draws a second value per row as a hollow diamond, e.g. the
+    human-human baseline next to a grader's agreement.
+
+    Example
+    -------
+    >>> d = pd.DataFrame({"dim": ["a", "a", "b", "b"], "r": ["x", "y"] * 2, "e": [.1, -.2, .3, 0],
+    ...                   "lo": [0, -.3, .2, -.1], "hi": [.2, -.1, .4, .1]})
+    >>> forest_grid(d, panel="dim", label="r", estimate="e", low="lo", high="hi", key="g", title="t",
+    ...             alt="grid", xlabel="severity").key
+    'g'
+    """
+    panels = list(pd.unique(df[panel]))
+    nrows = int(np.ceil(len(panels) / ncols))
+    labels = sorted(pd.unique(df[label].astype(str)))
+    per_h = max(1.3, 0.2 * len(labels) + 0.6)
+    fig = Figure(figsize=(_WIDTH_IN, per_h * nrows + 0.5), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+    y_of = {lab: i for i, lab in enumerate(labels[::-1])}
+    for ax, name in zip(axes.ravel(), panels):
+        d = df[df[panel] == name]
+        y = d[label].astype(str).map(y_of).to_numpy(float)
+        flag = d[highlight].to_numpy(bool) if highlight else np.zeros(len(d), bool)
+        col = np.where(flag, OKABE_ITO[5], OKABE_ITO[4])
+        ax.hlines(y, d[low].to_numpy(float), d[high].to_numpy(float), colors=col, linewidth=1.3)
+        ax.scatter(d[estimate].to_numpy(float), y, c=col, s=14, zorder=3)
+        if marker:
+            ax.scatter(d[marker].to_numpy(float), y, marker="D", s=18, facecolors="none", edgecolors="#333333",
+                       zorder=4, label=marker_label if name == panels[0] else None)
+        if reference is not None:
+            ax.axvline(reference, color="#333333", linewidth=0.7, linestyle="--")
+        ax.set_title(str(name), fontsize=_FONT)
+        ax.tick_params(labelsize=_FONT - 1)
+        ax.grid(axis="x", color="#eeeeee", linewidth=0.5)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    axes[0, 0].set_yticks(list(y_of.values()), list(y_of.keys()))
+    fig.supxlabel(xlabel, fontsize=_FONT)
+    if marker and marker_label:
+        fig.legend(loc="outside upper right", fontsize=_FONT - 1, frameon=False)
     return render(fig, key, title, alt)

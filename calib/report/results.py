@@ -253,6 +253,15 @@ def _scale_use(inp: ReportInputs, dims: list[str], ev: dict, th: dict) -> Sectio
         title="Score distribution per dimension (human ratings)",
         alt="Stacked bars of the share of human ratings at each scale level for each dimension; " + "; ".join(
             f"{r['dimension']}: " + ", ".join(f"{c}={_pct(r[c])}" for c in lv) for _, r in dist.iterrows())))
+    if len(per_rater):
+        pooled = (desc.human_ratings(inp.ratings).pipe(lambda h: pd.crosstab(h["rater_id"], h["score"], normalize="index"))
+                  .reindex(columns=levels, fill_value=0.0))
+        pooled.columns = lv
+        s.figures.append(plots.stacked_levels(
+            pooled.rename_axis("rater_id").reset_index(), label="rater_id", levels=lv, level_names=names,
+            key="scale_by_rater", title="Score distribution per rater (all dimensions)",
+            alt="Stacked bars of the share of each rater's ratings at each level; extreme levels (1 and 4): " + "; ".join(
+                f"{rid} {100 * (row[lv[0]] + row[lv[-1]]):.0f}%" for rid, row in pooled.iterrows())))
     if not pairs.empty:
         d = pairs[pairs["low"] != pairs["high"]]
         lab = d["low"].astype(int).astype(str) + " vs " + d["high"].astype(int).astype(str)
@@ -366,6 +375,17 @@ def _rater_effects(inp: ReportInputs, dims: list[str], ev: dict, th: dict, opt: 
             title="Rater severity/leniency (mean over dimensions); flagged raters first, in vermillion",
             alt="Forest plot of each human rater's severity with 95% confidence intervals, flagged raters first; "
                 + "; ".join(f"{r.rater_id} {r.severity:+.2f}{' (flagged)' if r.flag else ''}" for r in ofd.itertuples())))
+        gd = order.assign(dimension=pd.Categorical(order["dimension"], categories=dims, ordered=True)).sort_values(
+            ["dimension", "rater_id"], kind="stable")
+        gd["dimension"] = gd["dimension"].astype(str)
+        s.figures.append(plots.forest_grid(
+            gd, panel="dimension", label="rater_id", estimate="severity", low="ci_low", high="ci_high",
+            highlight="flagged", key="rater_severity_grid",
+            xlabel="Severity (score points; positive = harsh), 95% CI; vermillion = flagged",
+            title="Severity per rater within each dimension, with 95% CIs",
+            alt="Small-multiple forest plots, one per dimension, of each rater's severity with 95% CIs; flagged: "
+                + ("; ".join(f"{r.rater_id} on {r.dimension} {r.severity:+.2f}" for r in gd[gd["flagged"]].itertuples())
+                   or "none")))
         hm = per_dim.pivot(index="rater_id", columns="dimension", values="severity").reindex(
             columns=[d for d in dims if d in set(per_dim["dimension"])])
         s.figures.append(plots.heatmap(
@@ -489,6 +509,18 @@ def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd
                        "human-human baseline, with pass/fail on the acceptance criteria (Williamson, Xi & Breyer "
                        "2012)", "acceptance", 40))
         ev["grader_acceptance"] = dec
+        if {"wtkappa", "wtkappa_low", "wtkappa_high", "hh_wtkappa"} <= set(dec.columns):
+            gd = dec.assign(failed=~dec["passed"].astype(bool))
+            s.figures.append(plots.forest_grid(
+                gd, panel="grader", label="dimension", estimate="wtkappa", low="wtkappa_low", high="wtkappa_high",
+                highlight="failed", marker="hh_wtkappa", marker_label="human-human baseline", reference=None,
+                ncols=max(1, min(2, gd["grader"].nunique())), key="grader_vs_humans",
+                xlabel="Quadratic-weighted kappa with the human consensus, 95% CI (vermillion = fails acceptance)",
+                title="Graders vs the human consensus per dimension, against the human-human baseline",
+                alt="Forest plot per grader of quadratic-weighted kappa with the human consensus for each dimension, "
+                    "with the human-human kappa as a hollow diamond; " + "; ".join(
+                        f"{r.grader} {r.dimension} {r.wtkappa:.2f} vs human {r.hh_wtkappa:.2f}"
+                        f"{' (fails)' if r.failed else ''}" for r in gd.itertuples() if np.isfinite(r.wtkappa))))
         passed = dec.groupby("grader")["passed"].agg(["sum", "size"])
         s.facts["passed"] = {g: {"passed": int(r["sum"]), "dimensions": int(r["size"])} for g, r in passed.iterrows()}
         s.facts["acceptance"] = {f"{r.grader}/{r.dimension}": bool(r.passed) for r in dec.itertuples()}
