@@ -228,7 +228,7 @@ def _rater_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
         return Recommendation(
             rule="rater_calibration", priority="high", dimension=dim,
             title=f"Run a calibration session for {who} {where}",
-            evidence={"raters": raters, "dimensions": sorted(g["dimension"].astype(str).unique()),
+            evidence={"raters": raters, "dimensions": sorted(set(g["dimension"].astype(str)) - {"all"}),
                       "severity_points": {r: _f(-v) for r, v in sorted(by_rater.items()) if np.isfinite(v)},
                       "sources": sorted(g["source"].astype(str).unique())},
             transcripts=ex, magnitude=worst)

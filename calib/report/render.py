@@ -45,6 +45,7 @@ def environment() -> jinja2.Environment:
     env.filters["md"] = md_escape
     env.filters["pct"] = lambda x: "n/a" if x is None or not math.isfinite(float(x)) else f"{100 * float(x):.0f}%"
     env.filters["num"] = _fmt
+    env.filters["brief"] = lambda x, n=180: (lambda t: t if len(t) <= n else t[: n - 1] + "…")(_fmt(x))
     return env
 
 
@@ -72,7 +73,9 @@ def _fmt(x: Any) -> str:
             return str(int(x))
         return f"{x:.3f}" if abs(x) < 100 else f"{x:.0f}"
     if isinstance(x, (list, tuple)):
-        return ", ".join(map(str, x))
+        return ", ".join(_fmt(v) for v in x)
+    if isinstance(x, dict):
+        return "; ".join(f"{k} {_fmt(v)}" for k, v in x.items())
     if isinstance(x, pd.Timestamp):
         return x.isoformat()
     return str(x)
