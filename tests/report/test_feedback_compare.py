@@ -8,12 +8,11 @@ import pytest
 from scipy import stats
 
 from calib.errors import ConfigError
-from calib.report import ReportInputs, summary_dict
+from calib.report import summary_dict
 from calib.report._descriptive import rater_deviations, rater_vs_consensus
 from calib.report.compare import compare_inputs
 from calib.report.feedback import build_feedback, excerpt
 
-FAST_OPT = None
 
 
 def test_feedback_for_planted_severe_rater(planted):

@@ -265,3 +265,23 @@ def test_grader_section_matches_validate_grader(hostile_store, tmp_path):
     recs = [r for r in res.recommendations if r.rule == "grader_unfit"]
     assert (set(recs[0].evidence["failed_dimensions"]) if recs else set()) == failed
     assert {f.key for f in sec.figures} >= {"grader_bland_altman", "grader_length"}
+
+
+def test_llm_self_consistency_and_tokens_come_from_llm_outputs(hostile_store):
+    """A SYNTHETIC LLM grader: 2 samples per (transcript, dimension) in the store's llm_outputs."""
+    from calib.graders.llm import self_consistency
+
+    inputs = load_inputs(hostile_store)
+    humans = inputs.ratings
+    llm = humans[humans["rater_id"] == "r01"].assign(rater_id="llm-test", rater_type="llm")
+    rng = np.random.default_rng(0)
+    outputs = pd.concat([llm[["transcript_id", "dimension", "score"]].assign(sample=k) for k in (0, 1)],
+                        ignore_index=True).assign(rater_id="llm-test", prompt_tokens=100, completion_tokens=20)
+    outputs["score"] = np.clip(outputs["score"] + rng.integers(-1, 2, len(outputs)) * (outputs["sample"] == 1), 1, 4)
+    inputs2 = dataclasses.replace(inputs, ratings=pd.concat([humans, llm], ignore_index=True),
+                                  extra={"llm_outputs": outputs})
+    sec = build_results(inputs2, ReportOptions(seed=1, n_boot=0)).section("graders")
+    got = sec.tables["self_consistency"].drop(columns="grader").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, self_consistency(outputs).reset_index(drop=True))
+    tok = sec.tables["tokens"].set_index("rater_id")
+    assert tok.loc["llm-test", "prompt_tokens"] == 100 * len(outputs)
