@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,28 @@ def test_demo_end_to_end(tmp_path, monkeypatch):
     assert summary["sections"]["graders"]["status"] in ("computed", "partial")  # the rule grader ran
     assert any(r["rule"] == "anchor_ambiguity" and r["dimension"] == "tradeoffs" for r in summary["recommendations"])
     assert "LLM grader skipped" in res.output
+
+
+@pytest.mark.slow
+def test_demo_runs_the_llm_grader_when_an_endpoint_is_configured(tmp_path, monkeypatch):
+    """Against the graders' scripted local chat server (127.0.0.1; SYNTHETIC hash-derived scores)."""
+    import importlib.util
+
+    path = REPO / "tests" / "graders" / "llm_server.py"
+    if not path.exists():
+        pytest.skip("tests/graders/llm_server.py not present")
+    spec = importlib.util.spec_from_file_location("calib_test_llm_server", path)
+    mod = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, mod)  # dataclasses look the module up by name
+    spec.loader.exec_module(mod)
+    from calib.report.demo import run_demo
+
+    with mod.ScriptedChatServer() as srv:
+        monkeypatch.setenv("CALIB_LLM_BASE_URL", srv.base_url)
+        monkeypatch.setenv("CALIB_LLM_MODEL", "scripted-judge")
+        res = run_demo(tmp_path / "demo", n_boot=0, progress=False)
+    assert "LLM grader" in res.timings and any(n.startswith("LLM grader llm-") for n in res.notes), res.notes
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    graders = summary["sections"]["graders"]["facts"]["graders"]
+    assert any(g.startswith("llm-") for g in graders) and any(g.startswith("rules-") for g in graders)
+    assert "graders__tokens" in summary["sections"]["graders"]["tables"]
