@@ -77,6 +77,13 @@ def _scale(a: ReportInputs, b: ReportInputs, dims: list[str]) -> Section:
     t["mean_a"], t["mean_b"] = da["mean"].to_numpy(), db["mean"].to_numpy()
     t["total_variation"] = 0.5 * np.nansum(np.abs(diff), axis=1)  # share of ratings that moved level
     s.tables["distribution_change"] = t
+    hm = pd.DataFrame(100 * diff, index=da["dimension"].to_numpy(), columns=[f"level {c}" for c in lv])
+    s.figures.append(plots.heatmap(
+        hm, key="compare_scale_use", title="Change in scale use: share of human ratings at each level, B minus A",
+        alt="Heatmap of the change in percentage points of ratings at each level per dimension from A to B; "
+            + "; ".join(f"{d} total variation {tv:.0%}" for d, tv in zip(t["dimension"], t["total_variation"])),
+        xlabel="Level", ylabel="Dimension", fmt="{:+.0f}", cmap="PuOr", vmin=-20, vmax=20,
+        cbar_label="percentage points"))
     s.show.append(("Change in the share of human ratings at each level (B minus A) and total variation distance",
                    "distribution_change", 20))
     biggest = t.sort_values("total_variation", ascending=False, kind="stable").iloc[0]
@@ -104,6 +111,14 @@ def _raters(a: ReportInputs, b: ReportInputs) -> Section:
     t["beyond_noise"] = (t["change_low"] > 0) | (t["change_high"] < 0)
     t = t.reset_index(drop=True)
     s.tables["severity"] = t
+    if len(t):
+        s.figures.append(plots.forest_plot(
+            t, label="rater_id", estimate="change", low="change_low", high="change_high", highlight="beyond_noise",
+            reference=0.0, key="compare_severity_change",
+            xlabel="Change in severity, B minus A (score points; negative = more lenient), 95% interval",
+            title="Rater severity change between the rounds (highlighted: larger than the noise)",
+            alt="Forest plot of each rater's severity change from A to B with 95% intervals; " + "; ".join(
+                f"{r.rater_id} {r.severity_a:+.2f} -> {r.severity_b:+.2f}" for r in t.itertuples())))
     s.show.append(("Severity (score points, + = harsh) of raters present in both stores", "severity", 40))
     toward = t[t["beyond_noise"] & (t["severity_b"].abs() < t["severity_a"].abs())]
     s.takeaway = (f"{len(t)} rater(s) in both rounds; {int(t['beyond_noise'].sum())} changed severity beyond the noise"

@@ -67,3 +67,14 @@ def test_feedback_report_renders(browser, planted, tmp_path):
     page = browser((tmp_path / "report.html").as_uri())
     _check_page(page)
     assert "Where you differed most" in page["text"]
+
+
+def test_compare_report_renders(browser, planted, clean, tmp_path):
+    from calib.report import ReportOptions, write_report
+    from calib.report.compare import compare_inputs
+
+    res = compare_inputs(planted[1], clean[1], ReportOptions(seed=1, n_boot=50))
+    write_report(res, tmp_path, inputs=[planted[1], clean[1]], template="compare")
+    page = browser((tmp_path / "report.html").as_uri())
+    _check_page(page)
+    assert "Reliability per dimension, before and after" in page["text"]
