@@ -25,7 +25,7 @@ from calib.report import plots
 from calib.report._analyses import call_analysis, find
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults, Section
-from calib.report.results import ReportOptions, _agreement
+from calib.report._common import ReportOptions, _agreement
 
 __all__ = ["compare_inputs", "Z95"]
 

@@ -1,0 +1,117 @@
+"""Options and helpers shared by the report's section builders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from calib.report._analyses import Analysis, call_analysis, frame
+from calib.report._inputs import ReportInputs
+from calib.report.recommend import THRESHOLDS
+
+__all__ = ["ReportOptions", "SECTION_TITLES"]
+
+
+SECTION_TITLES: dict[str, str] = {
+    "overview": "Overview",
+    "agreement": "Agreement per dimension",
+    "scale_use": "Scale use and anchor ambiguity",
+    "rater_effects": "Rater effects",
+    "reliability_planning": "Reliability planning",
+    "graders": "Automated graders",
+    "recommendations": "Recommendations",
+}
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Resolved options of one report run (written to ``run.json``).
+
+    Attributes
+    ----------
+    seed : int
+        Seed for every bootstrap the analyses run.
+    n_boot : int
+        Bootstrap resamples for confidence intervals.
+    thresholds : dict
+        Overrides for :data:`calib.report.recommend.THRESHOLDS`.
+    max_raters_dstudy : int
+        Largest number of raters in the D-study chart.
+    """
+
+    seed: int = 20260101
+    n_boot: int = 500
+    thresholds: dict[str, float] = field(default_factory=dict)
+    max_raters_dstudy: int = 6
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"seed": self.seed, "n_boot": self.n_boot, "max_raters_dstudy": self.max_raters_dstudy,
+                "thresholds": {**THRESHOLDS, **self.thresholds}}
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.0f}%"
+
+
+# ---------------------------------------------------------------------------------------------
+# analyses (calls into the stages on the left; adapters normalise their outputs)
+# ---------------------------------------------------------------------------------------------
+
+def _human(ratings: pd.DataFrame) -> pd.DataFrame:
+    return ratings[ratings["rater_type"].eq("human")]
+
+
+def _agreement(inp: ReportInputs, opt: ReportOptions, by: str = "dimension") -> Analysis:
+    kw = {}
+    if by != "dimension":
+        if inp.transcripts is None or by not in inp.transcripts.columns:
+            return Analysis("not computed", f"the transcripts table has no {by!r} column")
+        kw["unit_info"] = inp.transcripts[["transcript_id", by]]
+    a = call_analysis("calib.agreement", ("agreement_table",), _human(inp.ratings), by=by,
+                      categories=np.asarray(inp.rubric.scale.values), n_boot=opt.n_boot, seed=opt.seed,
+                      dimension_order=list(inp.rubric.dimension_ids), **kw)
+    if a.ok:
+        a.value = _normalise_agreement(frame(a.value))
+    return a
+
+
+_AGREEMENT_COLUMNS = {  # our short name -> column of calib.agreement.agreement_table
+    "alpha": ("alpha_ordinal", "alpha"),
+    "alpha_low": ("alpha_ordinal_low", "alpha_low"),
+    "alpha_high": ("alpha_ordinal_high", "alpha_high"),
+}
+
+
+_AGREEMENT_SHOW = ["dimension", "n_units", "alpha_ordinal", "alpha_ordinal_low", "alpha_ordinal_high", "icc2",
+                   "qwk_mean", "exact_agreement", "adjacent_agreement", "band"]
+
+
+def _normalise_agreement(t: pd.DataFrame | None) -> pd.DataFrame | None:
+    if t is None:
+        return None
+    t = t.reset_index() if "dimension" not in t.columns else t.copy()
+    for ours, cands in _AGREEMENT_COLUMNS.items():
+        for c in cands:
+            if c in t.columns and ours not in t.columns:
+                t[ours] = t[c]
+    return t
+
+
+# ---------------------------------------------------------------------------------------------
+# sections
+# ---------------------------------------------------------------------------------------------
+
+def _num(x: Any) -> Any:
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return None if not np.isfinite(f) else round(f, 6)
+
+

@@ -1,0 +1,124 @@
+"""Report sections: automated graders, and the recommendations list."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from calib.report import _descriptive as desc
+from calib.report import plots
+from calib.report._analyses import call_analysis, find
+from calib.report._common import SECTION_TITLES, ReportOptions, _num
+from calib.report._inputs import ReportInputs
+from calib.report._model import Section
+
+
+def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd.DataFrame | None,
+             opt: ReportOptions) -> Section:
+    s = Section("graders", SECTION_TITLES["graders"])
+    machine = inp.ratings[inp.ratings["rater_type"].ne("human")]
+    if machine.empty:
+        s.not_computed("grader comparison", "the store has no rule or LLM grader ratings (run 'calib grade')")
+        s.takeaway = "No automated grader has scored these transcripts."
+        return s
+    graders = sorted(machine["rater_id"].astype(str).unique())
+    s.facts["graders"] = graders
+    s.facts["unscored_share"] = {g: _num(machine.loc[machine["rater_id"] == g, "score"].isna().mean()) for g in graders}
+    decisions, lbias = [], []
+    for g in graders:  # one validation per grader (a handful), each vectorised inside
+        val = call_analysis("calib.graders.validate", ("validate_grader",), inp.ratings, g, inp.rubric,
+                            inp.transcripts, n_boot=opt.n_boot, seed=opt.seed)
+        if not val.ok:
+            s.not_computed(f"validation of grader {g}", val.reason)
+            continue
+        decisions.append(val.value.decision.assign(grader=g))
+        if len(val.value.length_bias):
+            lbias.append(val.value.length_bias.assign(grader=g))
+    if decisions:
+        dec = pd.concat(decisions, ignore_index=True)
+        dec = dec[["grader"] + [c for c in dec.columns if c != "grader"]]
+        s.tables["validation"] = dec
+        keep = [c for c in ("grader", "dimension", "passed", "wtkappa", "wtkappa_low", "wtkappa_high", "hh_wtkappa",
+                            "degradation", "SMD", "length_wtkappa", "unscored_share", "reason") if c in dec.columns]
+        s.tables["acceptance"] = dec[keep]
+        s.show.append(("Grader vs human consensus per dimension: quadratic-weighted kappa (95% CI) against the "
+                       "human-human baseline, with pass/fail on the acceptance criteria (Williamson, Xi & Breyer "
+                       "2012)", "acceptance", 40))
+        ev["grader_acceptance"] = dec
+        if {"wtkappa", "wtkappa_low", "wtkappa_high", "hh_wtkappa"} <= set(dec.columns):
+            gd = dec.assign(failed=~dec["passed"].astype(bool))
+            s.figures.append(plots.forest_grid(
+                gd, panel="grader", label="dimension", estimate="wtkappa", low="wtkappa_low", high="wtkappa_high",
+                highlight="failed", marker="hh_wtkappa", marker_label="human-human baseline", reference=None,
+                ncols=max(1, min(2, gd["grader"].nunique())), key="grader_vs_humans",
+                xlabel="Quadratic-weighted kappa with the human consensus, 95% CI (vermillion = fails acceptance)",
+                title="Graders vs the human consensus per dimension, against the human-human baseline",
+                alt="Forest plot per grader of quadratic-weighted kappa with the human consensus for each dimension, "
+                    "with the human-human kappa as a hollow diamond; " + "; ".join(
+                        f"{r.grader} {r.dimension} {r.wtkappa:.2f} vs human {r.hh_wtkappa:.2f}"
+                        f"{' (fails)' if r.failed else ''}" for r in gd.itertuples() if np.isfinite(r.wtkappa))))
+        passed = dec.groupby("grader")["passed"].agg(["sum", "size"])
+        s.facts["passed"] = {g: {"passed": int(r["sum"]), "dimensions": int(r["size"])} for g, r in passed.iterrows()}
+        s.facts["acceptance"] = {f"{r.grader}/{r.dimension}": bool(r.passed) for r in dec.itertuples()}
+        s.takeaway = "; ".join(f"grader {g} passes {int(r['sum'])} of {int(r['size'])} dimensions"
+                               for g, r in passed.iterrows()) + "."
+    else:
+        s.takeaway = f"{len(graders)} automated grader(s) present; validation not computed."
+    if lbias:
+        lb = pd.concat(lbias, ignore_index=True)
+        s.tables["length_bias"] = lb[["grader"] + [c for c in lb.columns if c != "grader"]]
+        s.show.append(("Length bias: grader score change per 100 candidate words, human consensus held fixed",
+                       "length_bias", 20))
+    cons = desc.consensus_scores(inp.ratings)
+    sc = machine.merge(cons, on=["transcript_id", "dimension"], how="inner")
+    sc = sc[sc["score"].notna()]
+    if len(sc):
+        d = (sc["score"] - sc["consensus"]).to_numpy(float)
+        s.figures.append(plots.bland_altman(
+            ((sc["score"] + sc["consensus"]) / 2).to_numpy(float), d,
+            key="grader_bland_altman", title="Bland-Altman: graders vs human consensus (all dimensions)",
+            alt=(f"Bland-Altman plot of {len(sc)} grader scores against the human consensus; mean difference "
+                 f"{np.mean(d):+.2f} points, limits of agreement {np.mean(d) - 1.96 * np.std(d, ddof=1):+.2f} to "
+                 f"{np.mean(d) + 1.96 * np.std(d, ddof=1):+.2f}.")))
+        if lengths is not None:
+            ln = sc.merge(lengths, on="transcript_id")
+            both = pd.concat([ln[["candidate_words", "score", "rater_id"]],
+                              ln.drop_duplicates(["transcript_id", "dimension"])[["candidate_words", "consensus"]]
+                              .rename(columns={"consensus": "score"}).assign(rater_id="human consensus")])
+            s.figures.append(plots.scatter_length(
+                both["candidate_words"].to_numpy(float), both["score"].to_numpy(float),
+                groups=both["rater_id"].to_numpy(str), key="grader_length",
+                title="Score vs transcript length (length bias): graders and human consensus",
+                alt="Scatter of grader scores and human consensus scores against candidate word count with a "
+                    "least-squares line per group; a steeper grader line than the human line indicates length bias."))
+    llm = inp.extra.get("llm_outputs")
+    if isinstance(llm, pd.DataFrame) and len(llm):
+        scf = find("calib.graders.llm", "self_consistency")
+        rows = []
+        for g, out in llm.groupby("rater_id", sort=True):
+            if scf is not None and "sample" in out.columns and out["sample"].nunique() > 1:
+                rows.append(scf(out).assign(grader=g))
+        if rows:
+            s.tables["self_consistency"] = pd.concat(rows, ignore_index=True)
+            s.show.append(("LLM self-consistency across repeated samples", "self_consistency", 20))
+        tok = llm.groupby("rater_id")[[c for c in ("prompt_tokens", "completion_tokens") if c in llm.columns]].sum()
+        s.tables["tokens"] = tok.reset_index()
+        s.show.append(("LLM tokens used", "tokens", 10))
+    elif machine["rater_type"].eq("llm").any():
+        s.not_computed("LLM self-consistency, tokens and cost", "the store has no llm_outputs table")
+    else:
+        s.notes.append("No LLM grader in this store: self-consistency, tokens and cost do not apply.")
+    return s
+
+
+def _recommendations(recs: list, th: dict) -> Section:
+    s = Section("recommendations", SECTION_TITLES["recommendations"])
+    s.tables["recommendations"] = pd.DataFrame(
+        [{"rank": i + 1, "priority": r.priority, "rule": r.rule, "dimension": r.dimension, "action": r.title,
+          "transcripts": ", ".join(r.transcripts)} for i, r in enumerate(recs)],
+        columns=["rank", "priority", "rule", "dimension", "action", "transcripts"])
+    s.takeaway = (f"{len(recs)} recommendation(s); first: {recs[0].title}." if recs else
+                  "No rule fired: no rubric change is indicated by this data.")
+    return s
+
+
