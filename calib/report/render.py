@@ -110,9 +110,18 @@ def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _clear(folder: Path, patterns: tuple[str, ...]) -> None:
+    """Remove files a previous report left in ``folder`` so no stale table or figure survives."""
+    for pat in patterns:
+        for f in folder.glob(pat):
+            if f.is_file():
+                f.unlink()
+
+
 def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[str]:
     """Write each table as Parquet and CSV (deterministic bytes for identical frames)."""
     folder.mkdir(parents=True, exist_ok=True)
+    _clear(folder, ("*.parquet", "*.csv"))
     names = []
     for name in sorted(tables):
         df = _parquet_safe(tables[name])
@@ -125,6 +134,7 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[str]:
 def write_figures(figures: list[ReportFigure], folder: Path) -> list[str]:
     """Write each figure's SVG to ``folder/<key>.svg``."""
     folder.mkdir(parents=True, exist_ok=True)
+    _clear(folder, ("*.svg",))
     for f in figures:
         (folder / f"{f.key}.svg").write_text(f.svg, encoding="utf-8")
     return [f"{f.key}.svg" for f in figures]

@@ -285,3 +285,17 @@ def test_llm_self_consistency_and_tokens_come_from_llm_outputs(hostile_store):
     pd.testing.assert_frame_equal(got, self_consistency(outputs).reset_index(drop=True))
     tok = sec.tables["tokens"].set_index("rater_id")
     assert tok.loc["llm-test", "prompt_tokens"] == 100 * len(outputs)
+
+
+def test_rewriting_a_report_folder_leaves_no_stale_files(planted_report, tmp_path):
+    import shutil as _sh
+
+    out = tmp_path / "r"
+    _sh.copytree(planted_report, out)
+    (out / "figures" / "old_figure.svg").write_text("<svg/>")
+    (out / "tables" / "old__table.csv").write_text("a\n1\n")
+    from calib.report.render import write_figures, write_tables
+
+    write_figures([], out / "figures")
+    write_tables({}, out / "tables")
+    assert list((out / "figures").iterdir()) == [] and list((out / "tables").iterdir()) == []
