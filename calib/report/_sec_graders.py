@@ -104,6 +104,11 @@ def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd
         tok = llm.groupby("rater_id")[[c for c in ("prompt_tokens", "completion_tokens") if c in llm.columns]].sum()
         s.tables["tokens"] = tok.reset_index()
         s.show.append(("LLM tokens used", "tokens", 10))
+        if "cost_usd" in llm.columns:
+            s.tables["cost"] = llm.groupby("rater_id")["cost_usd"].sum().reset_index()
+            s.show.append(("LLM cost (USD)", "cost", 10))
+        else:
+            s.not_computed("LLM cost", "the store keeps token counts but no prices; cost = tokens x your price")
     elif machine["rater_type"].eq("llm").any():
         s.not_computed("LLM self-consistency, tokens and cost", "the store has no llm_outputs table")
     else:
