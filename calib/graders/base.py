@@ -16,25 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from calib.io._schema import RATINGS_SCHEMA
+
 if TYPE_CHECKING:  # the rubric stage sits to our left; import only for typing
     from calib.rubric import Rubric
 
 __all__ = ["Grader", "GradeResult", "canonical_json", "config_hash", "RATING_COLUMNS"]
 
-#: Column order of the long ratings table (shared contract).
-RATING_COLUMNS: tuple[str, ...] = (
-    "transcript_id",
-    "rater_id",
-    "rater_type",
-    "dimension",
-    "score",
-    "rubric_id",
-    "rubric_version",
-    "rated_at",
-    "rationale",
-    "run_id",
-    "unscored_reason",
-)
+#: Column order of the long ratings table (shared contract; derived from the store schema).
+RATING_COLUMNS: tuple[str, ...] = tuple(field.name for field in RATINGS_SCHEMA)
 
 
 def canonical_json(obj: Any) -> str:
