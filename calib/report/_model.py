@@ -75,12 +75,17 @@ class ReportResults:
     recommendations : list of Recommendation
     headline : list of str
         The three headline findings (also printed by ``calib demo``).
+    audiences : list of dict
+        The first screen of a full report: one answer per reader (``audience``,
+        ``question``, ``answer``, ``section`` to read next). Empty for feedback and
+        comparison reports, which show ``headline`` instead.
     """
 
     meta: dict[str, Any]
     sections: list[Section]
     recommendations: list[Recommendation]
     headline: list[str]
+    audiences: list[dict[str, str]] = field(default_factory=list)
 
     def section(self, key: str) -> Section:
         """The section with ``key`` (KeyError if absent)."""

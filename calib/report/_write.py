@@ -32,6 +32,7 @@ def summary_dict(results: ReportResults) -> dict[str, Any]:
         "kind": "calibration_report",
         **results.meta,
         "headline": list(results.headline),
+        "audiences": [dict(a) for a in results.audiences],
         "sections": {
             s.key: {
                 "title": s.title,
@@ -114,7 +115,8 @@ def write_report(results: ReportResults, out: str | Path,
     }
     write_json(run, out / "run.json")
     env = environment()
-    ctx = {"meta": results.meta, "headline": results.headline, "sections": _view(results),
+    ctx = {"meta": results.meta, "headline": results.headline, "audiences": results.audiences,
+           "sections": _view(results),
            "recs": [{"rank": i + 1, **r.to_dict()} for i, r in enumerate(results.recommendations)],
            "markdown_table": markdown_table}
     html_path = out / "report.html"

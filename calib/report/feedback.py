@@ -171,11 +171,17 @@ def build_feedback(inputs: ReportInputs, rater_id: str, options: ReportOptions |
     # --- practice ------------------------------------------------------------------------------
     s3 = Section("practice", "What to practise")
     items = []
-    for r in dev[(dev["mean_diff"].abs() >= PRACTICE_THRESHOLD) & dev.index.isin(clear.index)].itertuples():
+    # largest difference first: the first item is what to practise first
+    todo = dev[(dev["mean_diff"].abs() >= PRACTICE_THRESHOLD) & dev.index.isin(clear.index)]
+    todo = todo.assign(_a=todo["mean_diff"].abs()).sort_values(["_a", "dimension"], ascending=[False, True],
+                                                               kind="stable")
+    first = None
+    for r in todo.itertuples():
         dim = rubric.dimension(r.dimension)
         word = "lower (stricter)" if r.mean_diff < 0 else "higher (more lenient)"
         lvl = int(rubric.scale.min + 2) if r.mean_diff < 0 else int(rubric.scale.max - 1)
         lvl = int(np.clip(lvl, rubric.scale.min, rubric.scale.max))
+        first = first or f"{dim.name}, where you score {abs(r.mean_diff):.2f} points {word} than colleagues"
         items.append(f"On {dim.name} you score {abs(r.mean_diff):.2f} points {word} than colleagues. Re-read the "
                      f"level-{lvl} anchor (\"{rubric.anchor(r.dimension, lvl)}\") and score two of the example "
                      f"transcripts below again before comparing with the consensus.")
@@ -191,8 +197,10 @@ def build_feedback(inputs: ReportInputs, rater_id: str, options: ReportOptions |
     if len(my_flags):
         for eff in sorted(set(my_flags["effect"].astype(str)) - {"severity", "dimension_bias"}):
             items.append(plain.get(eff, f"calib.raters flagged: {eff}."))
+            first = first or plain.get(eff, eff).split(":")[0].lower()
     s3.facts["items"] = items
-    s3.takeaway = (f"{len(items)} thing(s) to practise." if items else
+    s3.takeaway = (f"{len(items)} thing(s) to practise; start with {first}." if items and first else
+                   f"{len(items)} thing(s) to practise." if items else
                    "Nothing to practise: your scores are in line with your colleagues'.")
 
     meta = {"calib_version": __import__("calib").__version__,

@@ -15,8 +15,9 @@ from calib import __version__
 from calib.report import _descriptive as desc
 from calib.report._analyses import Analysis
 from calib.report._common import SECTION_TITLES, ReportOptions, _agreement
+from calib.report._first_screen import first_screen
 from calib.report._inputs import ReportInputs
-from calib.report._model import ReportResults, Section
+from calib.report._model import ReportResults
 from calib.report._sec_graders import _graders, _recommendations
 from calib.report._sec_overview import _agreement_section, _overview
 from calib.report._sec_raters import _planning, _rater_effects
@@ -26,22 +27,9 @@ from calib.report.recommend import THRESHOLDS, recommend
 __all__ = ["ReportOptions", "build_results", "SECTION_TITLES"]
 
 
-def _headline(sections: list[Section], recs: list) -> list[str]:
-    """Three findings: the reliability verdict, then the top recommendations of distinct rules."""
-    lines = [sections[0].takeaway]
-    seen: set[str] = set()
-    for r in recs:
-        if r.rule not in seen:
-            lines.append(r.title + ".")
-            seen.add(r.rule)
-        if len(lines) == 3:
-            break
-    for s in sections[1:]:  # fewer than two rules fired: fill with section takeaways
-        if len(lines) == 3:
-            break
-        if s.takeaway and s.status != "not computed" and s.takeaway not in lines:
-            lines.append(s.takeaway)
-    return lines
+def _headline(audiences: list[dict[str, str]]) -> list[str]:
+    """Three findings, one per reader of the first screen (printed by ``calib demo``)."""
+    return [f"{a['audience']}: {a['answer']}" for a in audiences]
 
 
 def build_results(inputs: ReportInputs, options: ReportOptions | None = None, *,
@@ -98,7 +86,8 @@ def build_results(inputs: ReportInputs, options: ReportOptions | None = None, *,
             sections.append(out)
     recs = recommend(ev, th)
     sections.append(_recommendations(recs, th))
-    headline = _headline(sections, recs)
+    audiences = first_screen(sections, recs, th)
+    headline = _headline(audiences)
     r = inputs.rubric
     meta = {
         "calib_version": __version__,
@@ -109,4 +98,5 @@ def build_results(inputs: ReportInputs, options: ReportOptions | None = None, *,
                   "labels": {str(k): v for k, v in r.scale.labels.items()}},
         "options": opt.to_dict(),
     }
-    return ReportResults(meta=meta, sections=sections, recommendations=recs, headline=headline)
+    return ReportResults(meta=meta, sections=sections, recommendations=recs, headline=headline,
+                         audiences=audiences)

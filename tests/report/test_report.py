@@ -265,6 +265,9 @@ def test_grader_section_matches_validate_grader(hostile_store, tmp_path):
     recs = [r for r in res.recommendations if r.rule == "grader_unfit"]
     assert (set(recs[0].evidence["failed_dimensions"]) if recs else set()) == failed
     assert {f.key for f in sec.figures} >= {"grader_bland_altman", "grader_length"}
+    # the grader builder's first-screen answer quotes the same pass counts
+    n_pass = int(ref["passed"].sum())
+    assert f"'{grader.rater_id}' is fit for {n_pass} of {len(ref)} dimensions" in res.audiences[2]["answer"]
 
 
 def test_llm_self_consistency_and_tokens_come_from_llm_outputs(hostile_store):
