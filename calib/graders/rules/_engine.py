@@ -25,7 +25,9 @@ _STOPWORDS = pd.Index(
     should about into from then than them they their there these those which when where while
     how why who its it's our out not but all any also just like some more most much very been
     being does did doing let's lets okay yeah well sure think going want need make use using
-    say said now let how's what's that's thing things way really get got one two""".split()
+    say said now let how's what's that's thing things way really get got one two
+    change changes changed changing handle handles affect affects approach design differently
+    still case anything something""".split()
 )
 _TOKEN_RE = r"[a-z0-9]+"
 
@@ -147,11 +149,20 @@ def _tokens(arr: pa.Array, pair: np.ndarray) -> pd.DataFrame:
     return tok[keep].drop_duplicates()
 
 
+def _any(arr: pa.Array, m: Matcher | None) -> np.ndarray:
+    """Whether each text matches ``m`` (all False for an absent or empty matcher)."""
+    if m is None or not (m.phrases or m.patterns) or len(arr) == 0:
+        return np.zeros(len(arr), bool)
+    return _count(arr, m) > 0
+
+
 def _followup(rule: Rule, texts: _Texts, n: int, dim: str):
     t = texts.turns
     pos = t["pos"].to_numpy()
     irows = texts.rows("interviewer")
-    trig = _count(texts.arr("interviewer"), rule.trigger) > 0
+    iarr = texts.arr("interviewer")
+    # wrap-up prompts ("can you summarise?") are never follow-ups, whatever else they say
+    trig = (_count(iarr, rule.trigger) > 0) & ~_any(iarr, rule.unless)
     crow = texts.rows("candidate")
     # the next candidate turn after each interviewer turn, within the same transcript
     nxt_i = np.searchsorted(crow, irows + 1)
@@ -163,22 +174,26 @@ def _followup(rule: Rule, texts: _Texts, n: int, dim: str):
     np.minimum.at(first_cand, pos[crow], crow)
     sel = trig & has_next & (irows > first_cand[pos[irows]])
     trig_rows, resp_rows = irows[sel], nxt[sel]
-    addressed = np.zeros(len(trig_rows), bool)
-    if len(trig_rows) and (rule.response.phrases or rule.response.patterns):
-        addressed |= _count(texts.all.take(pa.array(resp_rows)), rule.response) > 0
+    resp_arr = texts.all.take(pa.array(resp_rows, pa.int64()))
+    addressed = _any(resp_arr, rule.response)
     overlap_words = pd.Series([""] * len(trig_rows), dtype=object)
     if len(trig_rows) and rule.min_overlap > 0:
         pair = np.arange(len(trig_rows))
         a = _tokens(texts.all.take(pa.array(trig_rows)), pair)
-        b = _tokens(texts.all.take(pa.array(resp_rows)), pair)
+        b = _tokens(resp_arr, pair)
         shared = a.merge(b, on=["pair", "token"])
         n_shared = np.bincount(shared["pair"].to_numpy(), minlength=len(pair))
         addressed |= n_shared >= rule.min_overlap
         overlap_words = shared.groupby("pair")["token"].agg(" ".join).reindex(pair, fill_value="")
+    # "nothing changes" earns nothing even if it repeats the constraint's words; a hedged,
+    # minimal change ("make it a bit smaller, keep the rest") earns half (rubric level 2)
+    deflected = _any(resp_arr, rule.deflection)
+    partial = _any(resp_arr, rule.partial) & ~deflected
+    credit = np.where(deflected, 0.0, np.where(partial, 0.5, addressed.astype(float)))
     n_trig = np.bincount(pos[trig_rows], minlength=n)
-    n_addr = np.bincount(pos[trig_rows], weights=addressed, minlength=n)
+    n_credit = np.bincount(pos[trig_rows], weights=credit, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(n_trig > 0, n_addr / np.maximum(n_trig, 1), np.nan if rule.if_no_trigger == "unscored" else 0.0)
+        value = np.where(n_trig > 0, n_credit / np.maximum(n_trig, 1), np.nan if rule.if_no_trigger == "unscored" else 0.0)
     ev_t = _evidence(texts, trig_rows, np.ones(len(trig_rows), np.int64), rule.trigger, dim, f"{rule.id}.trigger", rule.weight)
     ev_r = _evidence(texts, resp_rows, addressed.astype(np.int64), rule.response, dim, f"{rule.id}.response", rule.weight)
     # an answer that addressed the constraint only by reusing its words quotes those words
@@ -187,7 +202,16 @@ def _followup(rule: Rule, texts: _Texts, n: int, dim: str):
     if len(ev_r):
         ev_r.loc[no_span, "span_text"] = np.where(ow[no_span] != "", "shared words: " + ow[no_span].astype(str), None)
         ev_r.loc[no_span, ["start", "end"]] = -1
-    ev_r["signal"] = np.where(addressed, f"{rule.id}.addressed", f"{rule.id}.ignored")
+    # deflected / partial answers quote the words that made them so
+    for mask, matcher in ((deflected, rule.deflection), (partial, rule.partial)):
+        if mask.any():
+            sp = _spans(texts, resp_rows[mask], matcher)
+            ev_r.loc[mask, "span_text"] = sp["span_text"].to_numpy()
+            ev_r.loc[mask, "start"] = sp["start"].to_numpy()
+            ev_r.loc[mask, "end"] = sp["end"].to_numpy()
+            ev_r.loc[mask, "count"] = 1
+    ev_r["signal"] = np.select([deflected, partial, addressed], [f"{rule.id}.deflected", f"{rule.id}.partial",
+                                f"{rule.id}.addressed"], f"{rule.id}.ignored")
     return value, pd.concat([ev_t, ev_r], ignore_index=True), n_trig
 
 

@@ -74,6 +74,9 @@ class Rule:
     response: Matcher | None = None
     min_overlap: int = 0
     if_no_trigger: str = "zero"
+    unless: Matcher | None = None  # interviewer turns that are never follow-ups (wrap-up prompts)
+    partial: Matcher | None = None  # a hedged, minimal change: half credit
+    deflection: Matcher | None = None  # "nothing changes": no credit, whatever else matched
 
     def spec(self) -> dict:
         """Canonical JSON-able form (part of the grader configuration hash)."""
@@ -89,6 +92,10 @@ class Rule:
                 min_overlap=self.min_overlap,
                 if_no_trigger=self.if_no_trigger,
             )
+            for key in ("unless", "partial", "deflection"):
+                m = getattr(self, key)
+                if m is not None and (m.phrases or m.patterns):
+                    out[key] = m.spec()
         return out
 
 
@@ -196,7 +203,8 @@ def _choice(ctx: _Ctx, doc: Mapping, key: str, kp: str, options: tuple[str, ...]
 _RULE_KEYS = {
     "phrases": {"id", "type", "weight", "speaker", "phrases", "patterns", "count", "cap", "note"},
     "before": {"id", "type", "weight", "first", "then", "note"},
-    "followup": {"id", "type", "weight", "trigger", "response", "min_overlap", "if_no_trigger", "note"},
+    "followup": {"id", "type", "weight", "trigger", "response", "min_overlap", "if_no_trigger", "unless",
+                 "partial", "deflection", "note"},
 }
 
 
@@ -241,11 +249,14 @@ def _parse_rule(ctx: _Ctx, doc: Any, kp: str) -> Rule:
     response = compile_matcher(doc.get("response") or {}, f"{kp}.response", ctx, required=False)
     if not (response.phrases or response.patterns) and min_overlap == 0:
         ctx.fail(kp, "a followup rule needs response phrases/patterns or min_overlap > 0")
+    optional = {key: compile_matcher(doc.get(key) or {}, f"{kp}.{key}", ctx, required=False)
+                for key in ("unless", "partial", "deflection")}
     return Rule(
         id=rid, type=rtype, weight=weight,
         trigger=compile_matcher(doc["trigger"], f"{kp}.trigger", ctx),
         response=response, min_overlap=min_overlap,
         if_no_trigger=_choice(ctx, doc, "if_no_trigger", kp, ("zero", "unscored"), "zero"),
+        **optional,
     )
 
 
