@@ -17,75 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from scipy import optimize
-from scipy.special import logsumexp
 
 from calib.raters import fit_mfrm
-
-
-def _codes(s):
-    c, lab = pd.factorize(s, sort=True)
-    return c, lab
-
-
-def _choice_oracle(used: pd.DataFrame, m: int, partial: bool):
-    """Reference-coded adjacent-category model fitted by L-BFGS; returns centred C, D, tau."""
-    t_c, t_l = _codes(used.transcript_id)
-    r_c, r_l = _codes(used.rater_id)
-    d_c, d_l = _codes(used.dimension)
-    x = (used.score.to_numpy() - used.score.min()).astype(int)
-    N, K = len(used), m + 1
-    k = np.arange(K)
-    nt, nr, nd = len(t_l), len(r_l), len(d_l)
-    ntau = nd * (m - 1) if partial else m - 1  # first threshold (of each dim) is the reference
-
-    def unpack(beta):
-        B = beta[:nt]
-        C = np.r_[0.0, beta[nt:nt + nr - 1]]
-        D = np.r_[0.0, beta[nt + nr - 1:nt + nr - 1 + nd - 1]]
-        tf = beta[nt + nr - 1 + nd - 1:]
-        tau = (np.column_stack([np.zeros(nd), tf.reshape(nd, m - 1)]) if partial
-               else np.r_[0.0, tf])
-        return B, C, D, tau
-
-    def nll(beta):
-        B, C, D, tau = unpack(beta)
-        eta = B[t_c] - C[r_c] - D[d_c]
-        cum = (np.concatenate([np.zeros((nd, 1)), np.cumsum(tau, 1)], 1)[d_c] if partial
-               else np.r_[0.0, np.cumsum(tau)][None, :])
-        z = eta[:, None] * k - cum
-        lse = logsumexp(z, axis=1)
-        p = np.exp(z - lse[:, None])
-        ll = z[np.arange(N), x] - lse
-        # gradient by the chain rule on the natural parameters
-        g_eta = x - p @ k
-        gB = np.bincount(t_c, g_eta, minlength=nt)
-        gC = -np.bincount(r_c, g_eta, minlength=nr)[1:]
-        gD = -np.bincount(d_c, g_eta, minlength=nd)[1:]
-        # d ll / d tau_j = -(1[x >= j] - P(X >= j))
-        ge = -((x[:, None] >= np.arange(1, K)[None, :]).astype(float)
-               - np.cumsum(p[:, ::-1], 1)[:, ::-1][:, 1:])
-        if partial:
-            gt = np.zeros((nd, m))
-            np.add.at(gt, d_c, ge)
-            gt = gt[:, 1:].ravel()
-        else:
-            gt = ge.sum(0)[1:]
-        return -ll.sum(), -np.r_[gB, gC, gD, gt]
-
-    x0 = np.zeros(nt + nr - 1 + nd - 1 + ntau)
-    res = optimize.minimize(nll, x0, jac=True, method="L-BFGS-B",
-                            options={"maxiter": 20000, "gtol": 1e-10, "ftol": 1e-15})
-    B, C, D, tau = unpack(res.x)
-    # Move to calib's identification: thresholds sum to 0 (a per-dimension threshold shift is a
-    # dimension-difficulty shift), then raters and dimensions centred.
-    if partial:
-        D = D + tau.mean(1)
-        tau = tau - tau.mean(1, keepdims=True)
-    else:
-        tau = tau - tau.mean()
-    C, D = C - C.mean(), D - D.mean()
-    return pd.Series(C, index=r_l), pd.Series(D, index=d_l), tau
 
 
 def test_dichotomous_jmle_equals_statsmodels_logit(rasch_data):
@@ -108,19 +41,19 @@ def test_dichotomous_jmle_equals_statsmodels_logit(rasch_data):
 
 
 @pytest.mark.parametrize("model", ["rating_scale", "partial_credit"])
-def test_polytomous_jmle_matches_independent_choice_model(rasch_data, model):
+def test_polytomous_jmle_matches_independent_choice_model(rasch_data, model, choice_oracle):
     partial = model == "partial_credit"
     df = rasch_data(n_t=70, n_r=4, n_d=3, per_t=2, m=3, seed=5, partial=partial)
     res = fit_mfrm(df, model, bias_correction=False, tol=1e-10)
     used = res.residuals[res.residuals.used]
-    C, D, tau = _choice_oracle(used, 3, partial)
+    C, D, tau = choice_oracle(used, 3, partial)
     np.testing.assert_allclose(res.raters.set_index("rater_id").measure[C.index], C, atol=1e-4)
     np.testing.assert_allclose(res.dimensions.set_index("dimension").measure[D.index], D,
                                atol=1e-4)
     np.testing.assert_allclose(res.thresholds.threshold.to_numpy(), np.ravel(tau), atol=1e-4)
 
 
-def test_real_incomplete_design_sirt_ratings1(sirt_ratings):
+def test_real_incomplete_design_sirt_ratings1(sirt_ratings, choice_oracle):
     """sirt::data.ratings1 (real essay ratings, 7 raters, 5 criteria, linked incomplete design).
 
     Reference: the same likelihood maximised independently (see module docstring); the README
@@ -130,7 +63,7 @@ def test_real_incomplete_design_sirt_ratings1(sirt_ratings):
     res = fit_mfrm(sirt_ratings, bias_correction=False, tol=1e-10)
     assert res.converged
     used = res.residuals[res.residuals.used]
-    C, D, tau = _choice_oracle(used, 3, partial=False)
+    C, D, tau = choice_oracle(used, 3, partial=False)
     np.testing.assert_allclose(res.raters.set_index("rater_id").measure[C.index], C, atol=1e-4)
     np.testing.assert_allclose(res.dimensions.set_index("dimension").measure[D.index], D,
                                atol=1e-4)
