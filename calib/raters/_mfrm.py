@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -89,18 +90,33 @@ class _Data:
     partial: bool
 
 
+def _facet_basis(n: int, fixed: np.ndarray | None) -> np.ndarray:
+    """Map from free parameters to one facet: centred, or anchored elements held fixed.
+
+    With no anchor the facet is centred (sum to zero). Anchored elements (FACETS ",A") fix the
+    origin themselves, so the remaining elements are free and unconstrained.
+    """
+    if fixed is None or not fixed.any():
+        return _sum_to_zero_basis(n)
+    return np.eye(n)[:, ~fixed]
+
+
 class _Problem:
     """Joint likelihood, gradient and information in (B, other) block form."""
 
-    def __init__(self, data: _Data):
+    def __init__(self, data: _Data, fixed: np.ndarray | None = None):
         self.data = data
         dd = data
         m = dd.m
         self.n_tau_full = dd.n_d * m if dd.partial else m
         # Full "other" parameters: C (n_r), D (n_d), tau (n_tau_full).
         self.p_full = dd.n_r + dd.n_d + self.n_tau_full
-        blocks = [_sum_to_zero_basis(dd.n_r), _sum_to_zero_basis(dd.n_d)]
-        if dd.partial:
+        fx = np.zeros(self.p_full, bool) if fixed is None else fixed
+        f_r, f_d, f_t = fx[:dd.n_r], fx[dd.n_r:dd.n_r + dd.n_d], fx[dd.n_r + dd.n_d:]
+        blocks = [_facet_basis(dd.n_r, f_r), _facet_basis(dd.n_d, f_d)]
+        if f_t.all():  # anchored rating scale: no free threshold
+            blocks += [np.zeros((self.n_tau_full, 0))]
+        elif dd.partial:
             blocks += [_sum_to_zero_basis(m)] * dd.n_d
         else:
             blocks += [_sum_to_zero_basis(m)]
@@ -175,13 +191,17 @@ def _newton(prob: _Problem, b: np.ndarray, other: np.ndarray, *, tol: float, max
         F = A.T @ h_oo @ A
         inv_d = 1.0 / h_bb
         S = F - (E * inv_d[:, None]).T @ E
-        try:
-            cf = linalg.cho_factor(S, lower=True)
-        except linalg.LinAlgError as exc:
-            raise DataValidationError(
-                "ratings: the information matrix is singular: raters and dimensions are "
-                "confounded in this design (e.g. each rater scored different dimensions)") from exc
-        step_o = linalg.cho_solve(cf, gf - E.T @ (g_b * inv_d))
+        if S.shape[0] == 0:  # everything but the transcripts is anchored
+            step_o = np.zeros(0)
+        else:
+            try:
+                cf = linalg.cho_factor(S, lower=True)
+            except linalg.LinAlgError as exc:
+                raise DataValidationError(
+                    "ratings: the information matrix is singular: raters and dimensions are "
+                    "confounded in this design (e.g. each rater scored different dimensions)"
+                ) from exc
+            step_o = linalg.cho_solve(cf, gf - E.T @ (g_b * inv_d))
         step_b = (g_b - E @ step_o) * inv_d
         full_o = A @ step_o
         biggest = max(np.abs(step_b).max(initial=0.0), np.abs(full_o).max(initial=0.0))
@@ -205,6 +225,8 @@ def _cov_other(prob: _Problem, b: np.ndarray, other: np.ndarray) -> np.ndarray:
     A = prob.A
     E = h_bo @ A
     S = A.T @ h_oo @ A - (E / h_bb[:, None]).T @ E
+    if S.shape[0] == 0:
+        return np.zeros((prob.p_full, prob.p_full))
     return A @ linalg.pinvh(S) @ A.T
 
 
@@ -500,6 +522,7 @@ def _drop_extremes(t, r, d, x, m, n_t, n_r, n_d):
 def fit_mfrm(ratings: pd.DataFrame,
              model: Literal["rating_scale", "partial_credit"] = "rating_scale", *,
              scale: tuple[int, int] | None = None, bias_correction: bool = True,
+             anchors: Mapping[str, object] | None = None,
              tol: float = 1e-6, max_iter: int = 100) -> MFRMResult:
     """Fit a many-facet Rasch model (transcripts x raters x dimensions) by JMLE.
 
@@ -519,6 +542,15 @@ def fit_mfrm(ratings: pd.DataFrame,
     bias_correction : bool
         Multiply rater, dimension and threshold estimates by (L-1)/L, L = mean number of
         ratings per transcript (Wright & Douglas 1977), then re-estimate transcripts.
+        Must be ``False`` with ``anchors`` (anchor values are on the uncorrected JMLE scale).
+    anchors : dict, optional
+        Fixed values (FACETS ",A" anchoring), e.g. from an earlier calibration, for equating:
+        ``{"rater": {rater_id: logits}, "dimension": {dimension: logits},
+        "threshold": [F_1, ..., F_m]}`` (any subset of the keys). Anchored raters or dimensions
+        are held at their values and set the origin of their facet, whose other elements are
+        then free (not centred); a facet without anchors is centred as usual. ``"threshold"``
+        gives all m Rasch-Andrich thresholds of the rating-scale model (categories
+        ``lo + 1 .. hi``). Anchored thresholds get NaN standard errors.
     tol, max_iter : float, int
         Convergence: largest parameter change in logits; iteration cap (a ``CalibWarning``
         is issued if it is reached).
@@ -591,12 +623,12 @@ def fit_mfrm(ratings: pd.DataFrame,
     t_map[t_keep] = np.arange(t_keep.size)
     data = _Data(t=t_map[enc.t[keep]], r=enc.r[keep], d=enc.d[keep], x=xs, n_t=t_keep.size,
                  n_r=n_r, n_d=n_d, m=m, partial=partial)
-    prob = _Problem(data)
-    # Start: transcripts from their logit raw-score proportion, thresholds from category odds.
+    fixed, other0 = _parse_anchors(anchors, enc, m, partial, bias_correction)
+    prob = _Problem(data, fixed)
+    # Start: transcripts from their logit raw-score proportion, anchored values as given.
     cnt_t = np.bincount(data.t, minlength=data.n_t)
     prop = (np.bincount(data.t, xs, minlength=data.n_t) + 0.5) / (m * cnt_t + 1)
     b0 = np.log(prop / (1 - prop))
-    other0 = np.zeros(prob.p_full)
     b, other, cov_full, n_iter, converged = _newton(prob, b0, other0, tol=tol, max_iter=max_iter)
     if not converged:
         warnings.warn(f"fit_mfrm: did not converge in {max_iter} iterations", CalibWarning,
@@ -610,8 +642,57 @@ def fit_mfrm(ratings: pd.DataFrame,
         b = _solve_b(prob, other, raw_t, b)
         cov_full = cov_full * factor**2
     loglik = prob.loglik(b, other)
-    return _assemble(enc, x, keep, ext, t_keep, prob, b, other, cov_full, lo, hi, model,
-                     converged, n_iter, loglik, factor)
+    res = _assemble(enc, x, keep, ext, t_keep, prob, b, other, cov_full, lo, hi, model,
+                    converged, n_iter, loglik, factor)
+    if fixed[n_r + n_d:].any():  # anchored thresholds carry no sampling error of their own
+        res.thresholds["se"] = np.nan
+        if "threshold_se" in res.categories:
+            res.categories["threshold_se"] = np.nan
+    return res
+
+
+def _parse_anchors(anchors, enc: Encoded, m: int, partial: bool, bias_correction: bool
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Validate ``anchors``; return the fixed-parameter mask and start values (full coords)."""
+    n_r, n_d = enc.raters.size, enc.dimensions.size
+    n_tau = n_d * m if partial else m
+    fixed = np.zeros(n_r + n_d + n_tau, bool)
+    start = np.zeros(n_r + n_d + n_tau)
+    if not anchors:
+        return fixed, start
+    unknown = set(anchors) - {"rater", "dimension", "threshold"}
+    if unknown:
+        raise DataValidationError(f"anchors: unknown key(s) {sorted(unknown)}; expected "
+                                  "'rater', 'dimension' and/or 'threshold'")
+    if bias_correction:
+        raise DataValidationError(
+            "anchors: anchored measures are on the uncorrected JMLE scale (as in FACETS); "
+            "pass bias_correction=False")
+    for key, labels, offset in (("rater", enc.raters, 0), ("dimension", enc.dimensions, n_r)):
+        values = anchors.get(key)
+        if not values:
+            continue
+        if not isinstance(values, Mapping):
+            raise DataValidationError(f"anchors[{key!r}]: expected a mapping id -> logits")
+        index = {str(v): i for i, v in enumerate(labels)}
+        missing = sorted(str(k) for k in values if str(k) not in index)
+        if missing:
+            raise DataValidationError(f"anchors[{key!r}]: {missing} not in the ratings")
+        pos = np.array([index[str(k)] for k in values]) + offset
+        val = np.asarray(list(values.values()), dtype=float)
+        if not np.isfinite(val).all():
+            raise DataValidationError(f"anchors[{key!r}]: values must be finite logits")
+        fixed[pos], start[pos] = True, val
+    if anchors.get("threshold") is not None:
+        if partial:
+            raise DataValidationError("anchors['threshold']: threshold anchoring is supported "
+                                      "for model='rating_scale' only")
+        tau = np.asarray(anchors["threshold"], dtype=float).ravel()
+        if tau.size != m or not np.isfinite(tau).all():
+            raise DataValidationError(f"anchors['threshold']: expected {m} finite thresholds "
+                                      f"(one per category above the lowest), got {tau.size}")
+        fixed[n_r + n_d:], start[n_r + n_d:] = True, tau
+    return fixed, start
 
 
 def _assemble(enc, x, keep, ext, t_keep, prob, b_kept, other, cov_full, lo, hi, model,
