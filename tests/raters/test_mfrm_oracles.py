@@ -1,8 +1,7 @@
 """fit_mfrm against independent estimators of the same joint likelihood.
 
-No published many-facet Rasch table could be obtained offline for a data set we hold (FACETS'
-Guilford example and TAM's outputs on sirt::data.ratings1 are not printed in any source we could
-reach), so JMLE is checked against two independent fits of the identical likelihood:
+The published FACETS reference (Guilford's creativity ratings) is in test_mfrm_guilford.py. Here
+JMLE is checked on further designs against two independent fits of the identical likelihood:
 
 * dichotomous data: JMLE of the MFRM *is* unconditional ML logistic regression with dummy
   variables for transcripts, raters and dimensions -> statsmodels ``Logit``;
