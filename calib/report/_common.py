@@ -12,7 +12,7 @@ from calib.report._analyses import Analysis, call_analysis, frame
 from calib.report._inputs import ReportInputs
 from calib.report.recommend import THRESHOLDS
 
-__all__ = ["ReportOptions", "SECTION_TITLES"]
+__all__ = ["ReportOptions", "SECTION_TITLES", "agreement_display"]
 
 
 SECTION_TITLES: dict[str, str] = {
@@ -86,8 +86,38 @@ _AGREEMENT_COLUMNS = {  # our short name -> column of calib.agreement.agreement_
 }
 
 
-_AGREEMENT_SHOW = ["dimension", "n_units", "alpha_ordinal", "alpha_ordinal_low", "alpha_ordinal_high", "icc2",
-                   "qwk_mean", "exact_agreement", "adjacent_agreement", "band"]
+
+#: (label, column prefix) of the agreement statistics shown with their 95% CIs.
+_AGREEMENT_CI = [("alpha", "alpha_ordinal"), ("ICC(2,1)", "icc2"), ("QWK", "qwk_mean"),
+                 ("exact", "exact_agreement"), ("adjacent", "adjacent_agreement")]
+
+
+def _with_ci(est: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
+    """'0.61 [0.54, 0.66]' per row; '–' where the estimate is missing."""
+    f = lambda s: s.map(lambda x: "–" if pd.isna(x) else f"{x:.2f}")  # noqa: E731
+    out = f(est) + " [" + f(low) + ", " + f(high) + "]"
+    return out.where(est.notna(), "–")
+
+
+def agreement_display(t: pd.DataFrame) -> pd.DataFrame:
+    """Display view of an agreement table: each statistic with its 95% bootstrap CI in one cell.
+
+    Example
+    -------
+    >>> t = pd.DataFrame({"dimension": ["data"], "n_units": [3], "alpha_ordinal": [0.6],
+    ...                   "alpha_ordinal_low": [0.5], "alpha_ordinal_high": [0.7], "band": ["unreliable"]})
+    >>> agreement_display(t).loc[0, "alpha"]
+    '0.60 [0.50, 0.70]'
+    """
+    keys = [c for c in ("question_type", "dimension") if c in t.columns]
+    out = t[keys].copy()
+    for label, c in _AGREEMENT_CI:
+        if c in t.columns:
+            out[label] = _with_ci(t[c], t.get(f"{c}_low", pd.Series(np.nan, index=t.index)),
+                                  t.get(f"{c}_high", pd.Series(np.nan, index=t.index)))
+    if "band" in t.columns:
+        out["verdict"] = t["band"].astype(str)
+    return out
 
 
 def _normalise_agreement(t: pd.DataFrame | None) -> pd.DataFrame | None:

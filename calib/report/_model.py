@@ -37,7 +37,8 @@ class Section:
         Written to ``tables/<key>__<name>.parquet|csv``.
     show : list of tuple
         (caption, table name, max rows[, columns]) shown in the HTML/Markdown, in order;
-        ``columns`` selects what is displayed (the table files keep every column).
+        ``columns`` selects what is displayed, or is a callable returning the displayed view
+        (the table files keep every column).
     figures : list of ReportFigure
     """
 

@@ -73,13 +73,17 @@ def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd
     sc = machine.merge(cons, on=["transcript_id", "dimension"], how="inner")
     sc = sc[sc["score"].notna()]
     if len(sc):
-        d = (sc["score"] - sc["consensus"]).to_numpy(float)
-        s.figures.append(plots.bland_altman(
-            ((sc["score"] + sc["consensus"]) / 2).to_numpy(float), d,
-            key="grader_bland_altman", title="Bland-Altman: graders vs human consensus (all dimensions)",
-            alt=(f"Bland-Altman plot of {len(sc)} grader scores against the human consensus; mean difference "
-                 f"{np.mean(d):+.2f} points, limits of agreement {np.mean(d) - 1.96 * np.std(d, ddof=1):+.2f} to "
-                 f"{np.mean(d) + 1.96 * np.std(d, ddof=1):+.2f}.")))
+        # one Bland-Altman plot per grader: pooling graders would mix their biases into one set of limits
+        for i, (g, gs) in enumerate(sc.groupby("rater_id", sort=True)):
+            d = (gs["score"] - gs["consensus"]).to_numpy(float)
+            sd = np.std(d, ddof=1) if len(d) > 1 else np.nan
+            s.figures.append(plots.bland_altman(
+                ((gs["score"] + gs["consensus"]) / 2).to_numpy(float), d,
+                key="grader_bland_altman" if i == 0 else f"grader_bland_altman_{i + 1}",
+                title=f"Bland-Altman: grader {g} vs the human consensus (all dimensions pooled)",
+                alt=(f"Bland-Altman plot of {len(gs)} scores of grader {g} against the human consensus; mean "
+                     f"difference {np.mean(d):+.2f} points, 95% limits of agreement {np.mean(d) - 1.96 * sd:+.2f} to "
+                     f"{np.mean(d) + 1.96 * sd:+.2f} points.")))
         if lengths is not None:
             ln = sc.merge(lengths, on="transcript_id")
             both = pd.concat([ln[["candidate_words", "score", "rater_id"]],
@@ -90,7 +94,9 @@ def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd
                 groups=both["rater_id"].to_numpy(str), key="grader_length",
                 title="Score vs transcript length (length bias): graders and human consensus",
                 alt="Scatter of grader scores and human consensus scores against candidate word count with a "
-                    "least-squares line per group; a steeper grader line than the human line indicates length bias."))
+                    "least-squares line per group (slope in score points per 100 words: " + "; ".join(
+                        f"{g} {v:+.2f}" for g, v in _slopes_per_100(both).items())
+                    + "); a steeper grader line than the human line indicates length bias."))
     llm = inp.extra.get("llm_outputs")
     if isinstance(llm, pd.DataFrame) and len(llm):
         scf = find("calib.graders.llm", "self_consistency")
@@ -114,6 +120,17 @@ def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd
     else:
         s.notes.append("No LLM grader in this store: self-consistency, tokens and cost do not apply.")
     return s
+
+
+def _slopes_per_100(d: pd.DataFrame) -> pd.Series:
+    """Least-squares slope of score on candidate words per group, per 100 words (cov / var)."""
+    d = d[np.isfinite(d["score"].astype(float))]
+    g = d.groupby("rater_id", sort=True)
+    x_mean, y_mean = g["candidate_words"].transform("mean"), g["score"].transform("mean")
+    dx = d["candidate_words"] - x_mean
+    num = (dx * (d["score"] - y_mean)).groupby(d["rater_id"]).sum()
+    den = (dx ** 2).groupby(d["rater_id"]).sum()
+    return 100 * num / den.where(den > 0)
 
 
 def _recommendations(recs: list, th: dict) -> Section:

@@ -8,7 +8,7 @@ import pandas as pd
 from calib.report import _descriptive as desc
 from calib.report import plots
 from calib.report._analyses import Analysis
-from calib.report._common import SECTION_TITLES, _AGREEMENT_SHOW, _num
+from calib.report._common import SECTION_TITLES, _num, agreement_display
 from calib.report._inputs import ReportInputs
 from calib.report._model import Section
 from calib.report.recommend import THRESHOLDS, verdict
@@ -73,9 +73,9 @@ def _agreement_section(inp: ReportInputs, dims: list[str], agreement: Analysis, 
         return s
     t = agreement.value
     s.tables["by_dimension"] = t.reset_index(drop=True)
-    s.show.append(("Agreement per dimension: Krippendorff's alpha (ordinal), ICC(2,1), mean pairwise quadratic-weighted "
-                   "kappa, exact and adjacent agreement; 95% bootstrap CIs in the table files", "by_dimension", 20,
-                   _AGREEMENT_SHOW))
+    s.show.append(("Agreement per dimension, estimate [95% bootstrap CI over transcripts]: Krippendorff's alpha "
+                   "(ordinal), ICC(2,1), mean pairwise quadratic-weighted kappa, exact and adjacent agreement",
+                   "by_dimension", 20, agreement_display))
     s.notes += [f"Analysis warning: {w}" for w in agreement.warnings]
     cols = [c for c in t.columns if c != "dimension" and pd.api.types.is_numeric_dtype(t[c])]
     s.facts["by_dimension"] = {str(r["dimension"]): {c: _num(r[c]) for c in cols} for _, r in t.iterrows()}
@@ -104,12 +104,13 @@ def _agreement_section(inp: ReportInputs, dims: list[str], agreement: Analysis, 
                           flag=q["alpha"] < THRESHOLDS["alpha_tentative"])
             s.figures.append(plots.forest_plot(
                 qd, label="label", estimate="alpha", low="low", high="high", highlight="flag",
+                ylabel="Rubric dimension · question type",
                 xlabel="Krippendorff's alpha (ordinal), 95% CI", key="agreement_alpha_by_question_type",
                 title="Krippendorff's alpha per dimension and question type",
                 alt="Forest plot of ordinal Krippendorff's alpha with 95% CIs for each dimension within each question "
                     "type; " + "; ".join(f"{r.label} {r.alpha:.2f}" for r in qd.itertuples() if np.isfinite(r.alpha)),
                 bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"])))
-        s.show.append(("Agreement by question type", "by_question_type", 40, ["question_type"] + _AGREEMENT_SHOW))
+        s.show.append(("Agreement by question type, estimate [95% bootstrap CI]", "by_question_type", 40, agreement_display))
     elif by_qtype.reason:
         s.not_computed("agreement by question type", by_qtype.reason)
     return s

@@ -112,7 +112,10 @@ def _rater_effects(inp: ReportInputs, dims: list[str], ev: dict, th: dict, opt: 
                 md, x="month", y="mean_diff", group="rater_id", highlight=drifting, key="rater_drift",
                 title="Drift over time: each rater's monthly mean difference from the other raters",
                 alt="Line chart of each human rater's mean score difference from the other raters by month; "
-                    + (f"raters flagged for drift: {', '.join(drifting)}" if drifting else "no rater flagged for drift")
+                    + ("raters flagged for drift: " + "; ".join(
+                        f"{r} from {g['mean_diff'].iloc[0]:+.2f} to {g['mean_diff'].iloc[-1]:+.2f} points"
+                        for r, g in md[md["rater_id"].astype(str).isin(drifting)].sort_values("month")
+                        .groupby("rater_id", sort=True)) if drifting else "no rater flagged for drift")
                     + "."))
     mfrm = call_analysis("calib.raters", ("fit_mfrm",), human,
                          scale=(int(inp.rubric.scale.min), int(inp.rubric.scale.max)))

@@ -57,7 +57,9 @@ def _view(results: ReportResults) -> list[dict[str, Any]]:
         for cap, name, n, *cols in s.show:
             if name in s.tables:
                 t = s.tables[name]
-                if cols and cols[0]:  # keep only requested columns the analysis actually returned
+                if cols and callable(cols[0]):  # a display view (e.g. estimates with their CIs)
+                    t = cols[0](t)
+                elif cols and cols[0]:  # keep only requested columns the analysis actually returned
                     t = t[[c for c in cols[0] if c in t.columns]]
                 shown.append({"caption": cap, **display_table(t, n)})
         out.append({"s": s, "tables": shown})

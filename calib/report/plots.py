@@ -60,6 +60,14 @@ class ReportFigure:
     svg: str
 
 
+#: y-axis titles for the row labels the report plots by (every axis carries a title).
+_AXIS_NAMES = {"dimension": "Rubric dimension", "rater_id": "Rater", "grader": "Grader"}
+
+
+def _axis_name(column: str, given: str | None) -> str:
+    return given if given else _AXIS_NAMES.get(column, column.replace("_", " ").capitalize())
+
+
 def _new(height: float) -> tuple[Figure, object]:
     fig = Figure(figsize=(_WIDTH_IN, height), layout="constrained")
     ax = fig.add_subplot()
@@ -97,6 +105,7 @@ def forest_plot(
     bands: tuple[float, ...] = (),
     reference: float | None = None,
     highlight: str | None = None,
+    ylabel: str | None = None,
 ) -> ReportFigure:
     """Horizontal point-and-interval plot, one row per ``label``.
 
@@ -108,6 +117,8 @@ def forest_plot(
         A dashed zero/null line.
     highlight : str, optional
         Boolean column; highlighted rows are drawn in vermillion.
+    ylabel : str, optional
+        Title of the row axis (default: from ``label``, e.g. "Rubric dimension").
 
     Example
     -------
@@ -141,6 +152,7 @@ def forest_plot(
     ax.set_yticks(y, d[label].astype(str).tolist(), fontsize=_FONT)
     ax.set_ylim(-0.7, len(d) - 0.1 + (0.5 if bands else 0))
     ax.set_xlabel(xlabel, fontsize=_FONT)
+    ax.set_ylabel(_axis_name(label, ylabel), fontsize=_FONT)
     finite = np.concatenate([est[np.isfinite(est)], lo[np.isfinite(lo)], hi[np.isfinite(hi)]])
     if bands and finite.size:
         ax.set_xlim(min(finite.min(), min(bands)) - 0.05, max(1.0, finite.max()) + 0.02)
@@ -149,7 +161,8 @@ def forest_plot(
 
 
 def stacked_levels(df: pd.DataFrame, *, label: str, levels: list[str], level_names: dict[str, str],
-                   key: str, title: str, alt: str, xlabel: str = "Share of human ratings (%)") -> ReportFigure:
+                   key: str, title: str, alt: str, xlabel: str = "Share of human ratings (%)",
+                   ylabel: str | None = None) -> ReportFigure:
     """Horizontal 100% stacked bars of level shares, one bar per ``label`` row.
 
     Example
@@ -172,6 +185,7 @@ def stacked_levels(df: pd.DataFrame, *, label: str, levels: list[str], level_nam
     ax.set_yticks(y, d[label].astype(str).tolist(), fontsize=_FONT)
     ax.set_xlim(0, 100)
     ax.set_xlabel(xlabel, fontsize=_FONT)
+    ax.set_ylabel(_axis_name(label, ylabel), fontsize=_FONT)
     ax.legend(ncols=len(levels), fontsize=_FONT - 1, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return render(fig, key, title, alt)
 
@@ -194,9 +208,13 @@ def heatmap(matrix: pd.DataFrame, *, key: str, title: str, alt: str, xlabel: str
     ax.set_yticks(np.arange(m.shape[0]), [str(i) for i in matrix.index], fontsize=_FONT)
     norm = mcolors.Normalize(vmin=np.nanmin(m) if vmin is None else vmin, vmax=np.nanmax(m) if vmax is None else vmax)
     rows, cols = np.nonzero(np.isfinite(m))
-    for r, c in zip(rows, cols):  # one label per cell: a figure has at most ~100 cells
+    # text colour from the cell's own luminance (Rec. 709 weights): the value's position on
+    # the scale says nothing about lightness for a diverging map such as PuOr
+    rgba = matplotlib.colormaps[cmap](norm(m[rows, cols]))
+    dark = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722]) < 0.5
+    for r, c, k in zip(rows, cols, dark):  # one label per cell: a figure has at most ~100 cells
         ax.text(c, r, fmt.format(m[r, c]), ha="center", va="center", fontsize=_FONT - 1,
-                color="white" if norm(m[r, c]) < 0.55 else "black")
+                color="white" if k else "black")
     ax.set_xlabel(xlabel, fontsize=_FONT)
     ax.set_ylabel(ylabel, fontsize=_FONT)
     cb = fig.colorbar(im, ax=ax, shrink=0.8)
@@ -327,7 +345,8 @@ def drift_plot(df: pd.DataFrame, *, x: str, y: str, group: str, highlight: list[
 
 def forest_grid(df: pd.DataFrame, *, panel: str, label: str, estimate: str, low: str, high: str, key: str,
                 title: str, alt: str, xlabel: str, highlight: str | None = None, reference: float | None = 0.0,
-                marker: str | None = None, marker_label: str = "", ncols: int = 4) -> ReportFigure:
+                marker: str | None = None, marker_label: str = "", ncols: int = 4,
+                ylabel: str | None = None) -> ReportFigure:
     """Small multiples of forest plots, one panel per value of ``panel`` (shared x axis).
 
     ``marker`` (optional column) draws a second value per row as a hollow diamond, e.g. the
@@ -367,6 +386,7 @@ def forest_grid(df: pd.DataFrame, *, panel: str, label: str, estimate: str, low:
         ax.set_visible(False)
     axes[0, 0].set_yticks(list(y_of.values()), list(y_of.keys()))
     fig.supxlabel(xlabel, fontsize=_FONT)
+    fig.supylabel(_axis_name(label, ylabel), fontsize=_FONT)
     if marker and marker_label:
         fig.legend(loc="outside upper right", fontsize=_FONT - 1, frameon=False)
     return render(fig, key, title, alt)

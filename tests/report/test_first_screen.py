@@ -96,3 +96,31 @@ def html_escape(t: str) -> str:
     from markupsafe import escape  # jinja2's own autoescape
 
     return str(escape(t))
+
+
+def test_agreement_table_shows_each_statistic_with_its_ci(planted_report, planted_results):
+    """The displayed cells are the agreement stage's own estimate and bootstrap CI, rounded."""
+    t = planted_results.section("agreement").tables["by_dimension"]
+    page = (planted_report / "report.html").read_text()
+    for r in t.itertuples():
+        for c in ("alpha_ordinal", "icc2", "qwk_mean", "exact_agreement", "adjacent_agreement"):
+            est, lo, hi = getattr(r, c), getattr(r, f"{c}_low"), getattr(r, f"{c}_high")
+            assert f"<td>{est:.2f} [{lo:.2f}, {hi:.2f}]</td>" in page, (r.dimension, c)
+
+
+def test_every_figure_has_titled_axes_and_numeric_alt_text(planted_results):
+    """Both axes carry a title and the alt text quotes the figure's numbers.
+
+    SVG text is kept as text (svg.fonttype none). Tick labels are single tokens ("0.4",
+    "problem_framing"); axis titles are phrases, so a figure needs at least two phrases of 8+
+    characters (x and y titles). Before axis titles were added, forest plots had one.
+    """
+    import xml.etree.ElementTree as ET
+
+    for sec in planted_results.sections:
+        for f in sec.figures:
+            assert re.search(r"\d", f.alt) and len(f.alt) > 40, f.key
+            texts = ["".join(t.itertext()).strip() for t in ET.fromstring(f.svg.encode()).iter()
+                     if t.tag.endswith("}text")]
+            phrases = [t for t in texts if " " in t and len(t) >= 8]
+            assert len(phrases) >= 2, (f.key, texts)
