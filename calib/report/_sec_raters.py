@@ -101,7 +101,7 @@ def _rater_effects(inp: ReportInputs, dims: list[str], ev: dict, th: dict, opt: 
             hm, key="rater_severity_by_dimension", title="Severity per rater and dimension (score points)",
             alt="Heatmap of rater severity per dimension; largest: " + "; ".join(
                 f"{r.rater_id} on {r.dimension} {r.severity:+.2f}" for r in order.head(5).itertuples()),
-            xlabel="Dimension", ylabel="Rater", fmt="{:+.2f}", cmap="PuOr_r", vmin=-1, vmax=1,
+            xlabel="Rubric dimension", ylabel="Human rater", fmt="{:+.2f}", cmap="PuOr_r", vmin=-1, vmax=1,
             cbar_label="severity (points, + = harsh)"))
     if "rated_at" in inp.ratings.columns and inp.ratings["rated_at"].notna().any():
         md = desc.monthly_deviation(inp.ratings)

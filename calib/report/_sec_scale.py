@@ -59,14 +59,14 @@ def _scale_use(inp: ReportInputs, dims: list[str], ev: dict, th: dict) -> Sectio
             alt=("Heatmap: for each dimension, the percentage of disagreeing rater pairs by the two levels given; "
                  + "; ".join(f"{r.dimension}: {int(r.low)} vs {int(r.high)} is {r.share_within:.0%}"
                              for r in conf.itertuples())),
-            xlabel="Levels given by the two raters", ylabel="Dimension", fmt="{:.0f}", vmin=0, vmax=100,
+            xlabel="Levels given by the two raters", ylabel="Rubric dimension", fmt="{:.0f}", vmin=0, vmax=100,
             cbar_label="% of disagreements"))
     if corr.shape[0] > 1:
         s.figures.append(plots.heatmap(
             corr, key="dimension_correlations", title="Correlation between dimensions (per-transcript consensus)",
             alt="Heatmap of Spearman correlations between dimensions' consensus scores; highest pairs: " + "; ".join(
                 f"{r.dimension_a}-{r.dimension_b} {r.rho:.2f}" for r in desc.correlated_pairs(corr, -1).head(3).itertuples()),
-            xlabel="Dimension", ylabel="Dimension", fmt="{:.2f}", vmin=-1, vmax=1, cmap="PuOr",
+            xlabel="Rubric dimension", ylabel="Rubric dimension", fmt="{:.2f}", vmin=-1, vmax=1, cmap="PuOr",
             cbar_label="Spearman rho"))
     if not conf.empty:
         top = conf.iloc[0]

@@ -82,7 +82,7 @@ def _scale(a: ReportInputs, b: ReportInputs, dims: list[str]) -> Section:
         hm, key="compare_scale_use", title="Change in scale use: share of human ratings at each level, B minus A",
         alt="Heatmap of the change in percentage points of ratings at each level per dimension from A to B; "
             + "; ".join(f"{d} total variation {tv:.0%}" for d, tv in zip(t["dimension"], t["total_variation"])),
-        xlabel="Level", ylabel="Dimension", fmt="{:+.0f}", cmap="PuOr", vmin=-20, vmax=20,
+        xlabel="Scale level", ylabel="Rubric dimension", fmt="{:+.0f}", cmap="PuOr", vmin=-20, vmax=20,
         cbar_label="percentage points"))
     s.show.append(("Change in the share of human ratings at each level (B minus A) and total variation distance",
                    "distribution_change", 20))

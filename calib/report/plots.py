@@ -61,7 +61,7 @@ class ReportFigure:
 
 
 #: y-axis titles for the row labels the report plots by (every axis carries a title).
-_AXIS_NAMES = {"dimension": "Rubric dimension", "rater_id": "Rater", "grader": "Grader"}
+_AXIS_NAMES = {"dimension": "Rubric dimension", "rater_id": "Human rater", "grader": "Automated grader"}
 
 
 def _axis_name(column: str, given: str | None) -> str:
