@@ -25,7 +25,7 @@ from calib.report import plots
 from calib.report._analyses import call_analysis, find
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults, Section
-from calib.report._common import ReportOptions, _agreement
+from calib.report._common import ReportOptions, _agreement, _with_ci
 
 __all__ = ["compare_inputs", "Z95"]
 
@@ -50,7 +50,8 @@ def _reliability(a: ReportInputs, b: ReportInputs, dims: list[str], opt: ReportO
     t["change_low"], t["change_high"] = t["change"] - Z95 * se, t["change"] + Z95 * se
     t["beyond_noise"] = (t["change_low"] > 0) | (t["change_high"] < 0)
     s.tables["alpha"] = t
-    s.show.append(("Krippendorff's alpha (ordinal) in A and B, the change and its 95% interval", "alpha", 20))
+    s.show.append(("Krippendorff's alpha (ordinal) in A and B [95% CI], the change [95% interval] and whether it "
+                   "is larger than the noise", "alpha", 20, _alpha_display))
     s.figures.append(plots.forest_plot(
         t.assign(flag=t["beyond_noise"]), label="dimension", estimate="change", low="change_low", high="change_high",
         highlight="flag", reference=0.0, xlabel="Change in alpha, B minus A (95% interval)", key="compare_alpha_change",
@@ -64,6 +65,20 @@ def _reliability(a: ReportInputs, b: ReportInputs, dims: list[str], opt: ReportO
     s.facts["alpha"] = {r.dimension: {"a": _r(r.alpha_a), "b": _r(r.alpha_b), "change": _r(r.change),
                                       "beyond_noise": bool(r.beyond_noise)} for r in t.itertuples()}
     return s, t
+
+
+def _alpha_display(t: pd.DataFrame) -> pd.DataFrame:
+    """Display view: estimates with intervals in one cell, the verdict move and the noise call."""
+    from calib.report.recommend import verdict
+
+    return pd.DataFrame({
+        "dimension": t["dimension"],
+        "alpha A": _with_ci(t["alpha_a"], t["alpha_low_a"], t["alpha_high_a"]),
+        "alpha B": _with_ci(t["alpha_b"], t["alpha_low_b"], t["alpha_high_b"]),
+        "change": _with_ci(t["change"], t["change_low"], t["change_high"]).str.replace(r"^(\d)", r"+\1", regex=True),
+        "beyond the noise": t["beyond_noise"].map({True: "yes", False: "no (within noise)"}),
+        "verdict A → B": t["alpha_a"].map(verdict) + " → " + t["alpha_b"].map(verdict),
+    })
 
 
 def _scale(a: ReportInputs, b: ReportInputs, dims: list[str]) -> Section:

@@ -81,11 +81,18 @@ def test_compare_detects_improvement_and_not_noise(planted, clean, rubric):
     same = compare_inputs(planted[1], planted[1], opt)
     t = same.section("reliability").tables["alpha"]
     assert (t["change"] == 0).all() and not t["beyond_noise"].any()
+    from calib.report.compare import _alpha_display
+
+    assert set(_alpha_display(t)["beyond the noise"]) == {"no (within noise)"}  # what the page shows
     assert same.section("rubric_changes").facts["changes"] == 0
     better = compare_inputs(planted[1], clean[1], opt)
     t = better.section("reliability").tables["alpha"].set_index("dimension")
     # the clean round removes the planted ambiguity: tradeoffs improves beyond the noise
     assert t.loc["tradeoffs", "change"] > 0 and t.loc["tradeoffs", "beyond_noise"]
+    shown = _alpha_display(t.reset_index()).set_index("dimension")
+    assert shown.loc["tradeoffs", "beyond the noise"] == "yes"
+    assert shown.loc["tradeoffs", "change"] == (f"+{t.loc['tradeoffs', 'change']:.2f} [{t.loc['tradeoffs', 'change_low']:.2f}, "
+                                                f"{t.loc['tradeoffs', 'change_high']:.2f}]")
     sev = better.section("rater_effects").tables["severity"].set_index("rater_id")
     assert sev.loc["r01", "severity_b"] < sev.loc["r01", "severity_a"] and sev.loc["r01", "beyond_noise"]
     assert summary_dict(better)["kind"] == "comparison"
