@@ -7,7 +7,8 @@ Measurement*, ch. 10. See tests/raters/data/README.md for provenance.
 
 Published reference: J. M. Linacre, *A User's Guide to FACETS*, help page "Anchor output file ="
 (https://www.winsteps.com/facetman/anchorfile.htm), example "Using an edited version of
-Guilford.txt" (the edits are output options; model ``?B,?B,?,R9``, ``Non-centered = 1``): the
+Guilford.txt" (the edits visible there are output options; model ``?B,?B,?,R9``,
+``Non-centered = 1``): the
 Anchorfile FACETS writes lists its final estimates at full precision (FACETS_* below). Only the
 values visible in that example are used: the 8 Rasch-Andrich thresholds, the 3 judges and the
 first examinee (Anne, printed "-0.06864..."; we use -0.0686).
@@ -55,8 +56,9 @@ def test_guilford_file_matches_the_published_design(guilford):
     assert sorted(guilford.score.unique()) == list(range(1, 10))
     # FACETS manual Table 6.2 for these data (facetman/table6_2.htm): Count = 15 per examinee.
     assert guilford.groupby("transcript_id").size().eq(15).all()
-    # FACETS manual, Winsteps export of these data (facetman/winstepsscreen.htm): Avogadro's
-    # row starts "553" = his ratings of Anne on traits 1-3.
+    # FACETS manual, Winsteps export of a version of these data edited to add a fourth judge
+    # (facetman/winstepsscreen.htm): Avogadro's row starts "553" = his ratings of Anne on traits
+    # 1-3.
     anne = guilford[(guilford.rater_id == "j1") & (guilford.transcript_id == "e1")]
     assert anne.sort_values("dimension").score.tolist()[:3] == [5, 5, 3]
 
