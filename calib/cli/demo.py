@@ -19,7 +19,10 @@ Steps (each with a progress bar on stderr):
   4. analyse agreement, scale use, rater effects, reliability planning and graders
   5. write OUT/report.html (+ report.md, summary.json, figures/, tables/, run.json)
 
-Prints the report path and the three headline findings. Takes under a minute on 2 cores.
+Prints the report path and the three headline findings, one per reader: what the rubric
+designer should change, whether the interview-programme lead can trust the scores (and
+how many raters, which raters to calibrate), and whether the grader builder's grader is
+fit. Takes under a minute on 2 cores (about 15-20 s).
 
 \b
 Examples:

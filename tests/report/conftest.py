@@ -190,7 +190,7 @@ def load_page(url: str, screenshot: Path | None = None, width: int = 1200) -> di
                           complete: i.complete, naturalWidth: i.naturalWidth}))};
             })()"""}, session=sess)["result"]["value"]
         if screenshot is not None:
-            h = min(int(ev["height"]), 1400)
+            h = min(int(ev["height"]), 1050)  # the first screen: three answers and the verdict chart
             cdp.send("Emulation.setDeviceMetricsOverride",
                      {"width": width, "height": h, "deviceScaleFactor": 1, "mobile": False}, session=sess)
             shot = cdp.send("Page.captureScreenshot", {"format": "png"}, session=sess)
