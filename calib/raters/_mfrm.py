@@ -19,8 +19,8 @@ sum over ratings is a vectorised ``np.bincount``. See ``docs/raters.md`` for why
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
