@@ -9,7 +9,7 @@ import numpy as np
 from calib.errors import ConfigError
 from calib.simulate._config import RaterProfile, SimulationConfig, default_raters
 
-__all__ = ["resolve_cast"]
+__all__ = ["resolve_cast", "resolve_base_noise"]
 
 
 def resolve_cast(
@@ -51,7 +51,7 @@ def resolve_cast(
                 RaterProfile(
                     f"r{len(raters) + i + 1:02d}",
                     severity=dict(zip(dimensions, map(float, sev[i]), strict=True)),
-                    noise_sd=0.3,
+                    noise_sd=0.1,
                     role="near_clean",
                 )
                 for i in range(extra)
@@ -75,3 +75,26 @@ def resolve_cast(
     if unknown:
         raise ConfigError(f"dimension_noise: unknown dimension(s) {sorted(unknown)!r}")
     return raters, noise
+
+
+def resolve_base_noise(config: SimulationConfig, dimensions: tuple[str, ...]) -> dict[str, float]:
+    """Return the ``{dimension: base_sd}`` map of extra noise on every judgement of a dimension.
+
+    ``clean=True`` removes it (only each rater's own ``noise_sd`` remains), like the ambiguous
+    dimensions, so that clean data has no dimension-specific problem.
+
+    Examples
+    --------
+    >>> from calib.simulate._config import DEFAULT_DIMENSIONS
+    >>> resolve_base_noise(SimulationConfig(dimension_base_noise={"data": 0.1}), DEFAULT_DIMENSIONS)
+    {'data': 0.1}
+    >>> resolve_base_noise(SimulationConfig(clean=True), DEFAULT_DIMENSIONS)
+    {}
+    """
+    if config.clean:
+        return {}
+    base = {k: float(v) for k, v in config.dimension_base_noise.items()}
+    unknown = set(base) - set(dimensions)
+    if unknown:
+        raise ConfigError(f"dimension_base_noise: unknown dimension(s) {sorted(unknown)!r}")
+    return base

@@ -34,6 +34,13 @@ DEFAULT_DIMENSIONS: tuple[str, ...] = (
     "communication",
     "adaptability",
 )
+#: Default extra noise sd per dimension on every judgement (not only the central band), so that
+#: the default sample shows a realistic mix of reliable, tentative and unreliable dimensions
+#: (docs/simulate.md, "Reliability of the default sample"). Tuned, not estimated from data.
+_DEFAULT_BASE_NOISE: dict[str, float] = {"communication": 0.25, "adaptability": 0.1}
+#: Default latent sd per dimension where it differs from ``latent_sd``: dimensions on which
+#: candidates differ more are easier to agree on (same reason as above).
+_DEFAULT_LATENT_SD: dict[str, float] = {"problem_framing": 1.3, "evaluation": 1.3}
 RUBRIC_ID = "ml_interview"
 RUBRIC_VERSION = "1.0"
 
@@ -151,7 +158,8 @@ def default_raters() -> list[RaterProfile]:
     -------
     list of RaterProfile
         r01 severe (+0.6 on every dimension), r02 lenient (-0.5), r03 halo (0.7),
-        r04 central tendency (0.6), r05 drifting (+0.25 per 30 days), r06 near-clean but
+        r04 central tendency (0.6), r05 drifting (+0.25 per 30 days from a harsh +0.7 start,
+        so about neutral on average over the default dates), r06 near-clean but
         scores ``school_tier == "non_target"`` candidates 0.4 lower on ``communication``,
         r07 and r08 near-clean (|severity| <= 0.1).
 
@@ -161,22 +169,24 @@ def default_raters() -> list[RaterProfile]:
     ['severe', 'lenient']
     """
     return [
-        RaterProfile("r01", severity=0.6, noise_sd=0.35, role="severe"),
-        RaterProfile("r02", severity=-0.5, noise_sd=0.35, role="lenient"),
+        RaterProfile("r01", severity=0.6, noise_sd=0.15, role="severe"),
+        RaterProfile("r02", severity=-0.5, noise_sd=0.15, role="lenient"),
         RaterProfile("r03", severity=_near_clean_severity((0.05, -0.05, 0.0, 0.05, -0.05, 0.0, 0.05, -0.05)),
-                     halo=0.7, noise_sd=0.35, role="halo"),
+                     halo=0.7, noise_sd=0.15, role="halo"),
         RaterProfile("r04", severity=_near_clean_severity((-0.05, 0.0, 0.05, 0.0, -0.05, 0.05, 0.0, -0.05)),
-                     central_tendency=0.6, noise_sd=0.35, role="central_tendency"),
-        RaterProfile("r05", severity=_near_clean_severity((0.0, 0.05, -0.05, 0.0, 0.05, -0.05, 0.0, 0.05)),
-                     drift_per_30_days=0.25, noise_sd=0.35, role="drift"),
+                     central_tendency=0.6, noise_sd=0.15, role="central_tendency"),
+        # Drift starts harsh (+0.7) so that r05 is about neutral on average over the default
+        # 176 days (0.25 * 176 / 30 / 2 = 0.73): a pure drift, not a lenient rater in disguise.
+        RaterProfile("r05", severity=_near_clean_severity((0.7, 0.75, 0.65, 0.7, 0.75, 0.65, 0.7, 0.75)),
+                     drift_per_30_days=0.25, noise_sd=0.15, role="drift"),
         RaterProfile("r06", severity=_near_clean_severity((0.1, -0.05, 0.05, -0.1, 0.0, 0.05, -0.05, 0.1)),
-                     noise_sd=0.3,
+                     noise_sd=0.1,
                      subgroup_effects=(SubgroupEffect("school_tier", "non_target", "communication", -0.4),),
                      role="subgroup_bias"),
         RaterProfile("r07", severity=_near_clean_severity((-0.1, 0.05, 0.0, 0.1, -0.05, 0.0, 0.05, -0.1)),
-                     noise_sd=0.3, role="near_clean"),
+                     noise_sd=0.1, role="near_clean"),
         RaterProfile("r08", severity=_near_clean_severity((0.05, 0.1, -0.1, 0.0, 0.05, -0.05, -0.05, 0.0)),
-                     noise_sd=0.3, role="near_clean"),
+                     noise_sd=0.1, role="near_clean"),
     ]
 
 
@@ -205,12 +215,18 @@ class SimulationConfig:
     clean : bool, default False
         If True, every rater is unbiased (no severity, halo, central tendency, drift or
         subgroup effect) and no dimension is ambiguous: only each rater's noise remains.
-    dimension_noise : mapping of str to float, default {"tradeoffs": 0.5}
+    dimension_noise : mapping of str to float, default {"tradeoffs": 0.6}
         Extra noise sd per ambiguous dimension, applied only to judgements falling between
         the two central levels (so raters confuse levels 2 and 3).
-    latent_mean, latent_sd, general_factor_rho : float, default 2.5, 0.75, 0.5
+    dimension_base_noise : mapping of str to float, default {"communication": 0.25, "adaptability": 0.1}
+        Extra noise sd on every judgement of a dimension (harder to judge from a transcript),
+        added to the rater's ``noise_sd``. Removed by ``clean=True``.
+    latent_mean, latent_sd, general_factor_rho : float, default 2.5, 0.9, 0.5
         Mean, sd and inter-dimension correlation of the latent true scores (before the
         seniority shift).
+    dimension_latent_sd : mapping of str to float, default {"problem_framing": 1.3, "evaluation": 1.3}
+        Latent sd of the named dimensions instead of ``latent_sd``: candidates differ more on
+        them, so raters agree more. Kept by ``clean=True`` (it describes candidates, not raters).
     seniority_shift : mapping of str to float
         Added to every latent true score by seniority (junior -0.25, mid 0, senior +0.25).
     seniority_probs : mapping of str to float
@@ -235,9 +251,11 @@ class SimulationConfig:
     end_date: str = "2026-06-30"
     raters: list[RaterProfile] | None = None
     clean: bool = False
-    dimension_noise: Mapping[str, float] = field(default_factory=lambda: {"tradeoffs": 0.5})
+    dimension_noise: Mapping[str, float] = field(default_factory=lambda: {"tradeoffs": 0.6})
+    dimension_base_noise: Mapping[str, float] = field(default_factory=lambda: dict(_DEFAULT_BASE_NOISE))
     latent_mean: float = 2.5
-    latent_sd: float = 0.75
+    latent_sd: float = 0.9
+    dimension_latent_sd: Mapping[str, float] = field(default_factory=lambda: dict(_DEFAULT_LATENT_SD))
     general_factor_rho: float = 0.5
     seniority_shift: Mapping[str, float] = field(
         default_factory=lambda: {"junior": -0.25, "mid": 0.0, "senior": 0.25}
@@ -284,9 +302,10 @@ class SimulationConfig:
         missing = set(self.seniority_probs) - set(self.seniority_shift)
         if missing:
             raise ConfigError(f"seniority_shift has no value for {sorted(missing)!r}")
-        for dim, sd in self.dimension_noise.items():
-            if sd < 0:
-                raise ConfigError(f"dimension_noise[{dim!r}] must be >= 0, got {sd!r}")
+        for name in ("dimension_noise", "dimension_base_noise", "dimension_latent_sd"):
+            for dim, sd in getattr(self, name).items():
+                if not sd >= 0:
+                    raise ConfigError(f"{name}[{dim!r}] must be >= 0, got {sd!r}")
 
     @property
     def start_dt(self) -> _dt.datetime:
@@ -317,8 +336,10 @@ class SimulationConfig:
             "clean": self.clean,
             "custom_raters": self.raters is not None,
             "dimension_noise": {k: float(v) for k, v in self.dimension_noise.items()},
+            "dimension_base_noise": {k: float(v) for k, v in self.dimension_base_noise.items()},
             "latent_mean": self.latent_mean,
             "latent_sd": self.latent_sd,
+            "dimension_latent_sd": {k: float(v) for k, v in self.dimension_latent_sd.items()},
             "general_factor_rho": self.general_factor_rho,
             "seniority_shift": {k: float(v) for k, v in self.seniority_shift.items()},
             "seniority_probs": {k: float(v) for k, v in self.seniority_probs.items()},

@@ -12,7 +12,7 @@ import pandas as pd
 
 import calib
 from calib.errors import CalibWarning
-from calib.simulate._cast import resolve_cast
+from calib.simulate._cast import resolve_base_noise, resolve_cast
 from calib.simulate._config import DEFAULT_DIMENSIONS, RUBRIC_ID, RUBRIC_VERSION, SimulationConfig
 from calib.simulate._design import draw_design
 from calib.simulate._judge import judge
@@ -27,16 +27,17 @@ SYNTHETIC data from calib.simulate (all quantities in rubric score units, scale 
    ~ Categorical(subgroup_probs) independent of everything else; verbosity v_t ~ N(0,1)
    independent of skill; interviewed_at uniform over [start_date, end_date) in 09:00-17:00 UTC.
 2. Latent true score: theta[t,d] = latent_mean + seniority_shift[s_t]
-   + latent_sd * (sqrt(rho) * g_t + sqrt(1-rho) * e_td), g_t, e_td ~ N(0,1), rho = general_factor_rho;
-   rounded to 6 decimals (true_scores.csv).
+   + sd_d * (sqrt(rho) * g_t + sqrt(1-rho) * e_td), g_t, e_td ~ N(0,1), rho = general_factor_rho,
+   sd_d = dimension_latent_sd[d] if given else latent_sd; rounded to 6 decimals (true_scores.csv).
 3. Design: a linked set of n_linked transcripts is scored by every rater; every other transcript
    by k ~ Uniform{lo..hi} (raters_per_transcript) distinct raters drawn uniformly.
    rated_at = interviewed_at + Uniform[2 h, 5 days).
 4. Rater r's judgement of transcript t on dimension d:
    y = theta[t,d] - severity[r,d] + drift_per_30_days[r] * days/30 + sum of matching subgroup shifts,
    days = (rated_at - start_date) in days (fractional);
-   y += (noise_sd[r] + extra_sd[d] * 1{min+0.5 <= y < max-0.5}) * z, z ~ N(0,1)
-   (ambiguous dimensions get extra noise only where y would round to a central level: 2 or 3);
+   y += (noise_sd[r] + base_sd[d] + extra_sd[d] * 1{min+0.5 <= y < max-0.5}) * z, z ~ N(0,1)
+   (base_sd = dimension_base_noise, on every judgement of d; ambiguous dimensions (dimension_noise)
+   get extra_sd only where y would round to a central level: 2 or 3; standard deviations add);
    halo: y = (1-halo[r]) * y + halo[r] * mean over the 8 dimensions of y for (t, r);
    central tendency: y = mid + (1-central_tendency[r]) * (y - mid), mid = (min+max)/2 = 2.5;
    score = clip(floor(y + 0.5), min, max). Positive severity = harsher = lower scores.
@@ -142,8 +143,9 @@ def simulate_dataset(config: SimulationConfig | None = None) -> SimulatedDataset
     dimensions, scale = _rubric_dimensions()
     ss_cast, ss_latent, ss_design, ss_noise, ss_text = np.random.SeedSequence(config.seed).spawn(5)
     raters, dim_noise = resolve_cast(config, dimensions, np.random.default_rng(ss_cast))
+    base_noise = resolve_base_noise(config, dimensions)
     rng_latent = np.random.default_rng(ss_latent)
-    cand = draw_candidates(config, len(dimensions), rng_latent)
+    cand = draw_candidates(config, len(dimensions), rng_latent, dimensions)
     qids = question_ids()
     question_idx = rng_latent.integers(0, len(qids), size=config.n_transcripts)
     design = draw_design(config, len(raters), cand.interviewed_at, np.random.default_rng(ss_design))
@@ -160,6 +162,7 @@ def simulate_dataset(config: SimulationConfig | None = None) -> SimulatedDataset
         dim_noise,
         scale,
         np.random.default_rng(ss_noise),
+        base_noise,
     )
 
     n, D = cand.theta.shape
@@ -215,11 +218,11 @@ def simulate_dataset(config: SimulationConfig | None = None) -> SimulatedDataset
             "true_score": cand.theta.reshape(-1),
         }
     )
-    planted = _planted(config, raters, dim_noise, dimensions, scale, tids[design.linked])
+    planted = _planted(config, raters, dim_noise, base_noise, dimensions, scale, tids[design.linked])
     return SimulatedDataset(transcripts, ratings, true_scores, planted, config)
 
 
-def _planted(config, raters, dim_noise, dimensions, scale, linked_ids) -> dict:
+def _planted(config, raters, dim_noise, base_noise, dimensions, scale, linked_ids) -> dict:
     return {
         "synthetic": True,
         "generator": f"calib.simulate (calib {calib.__version__})",
@@ -245,6 +248,7 @@ def _planted(config, raters, dim_noise, dimensions, scale, linked_ids) -> dict:
             for e in r.subgroup_effects
         ],
         "ambiguous_dimensions": {d: float(v) for d, v in dim_noise.items() if v > 0},
+        "dimension_base_noise": {d: float(base_noise.get(d, 0.0)) for d in dimensions},
         "linked_transcripts": [str(t) for t in linked_ids],
         "generative_model": GENERATIVE_MODEL,
     }

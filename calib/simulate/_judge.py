@@ -20,6 +20,7 @@ def judge(
     dimension_noise: dict[str, float],
     scale: tuple[int, int],
     rng: np.random.Generator,
+    base_noise: dict[str, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Score every (transcript, rater) pair on every dimension, vectorised.
 
@@ -27,7 +28,8 @@ def judge(
 
     1. ``y = theta[t, d] - severity[r, d] + drift[r] * days[p] / 30 + shift[r, d, t]`` where
        ``shift`` is the sum of the rater's subgroup effects that match the transcript.
-    2. ``y += (noise_sd[r] + extra_sd[d] * inner) * z`` with ``z ~ N(0, 1)``, where
+    2. ``y += (noise_sd[r] + base_sd[d] + extra_sd[d] * inner) * z`` with ``z ~ N(0, 1)``,
+       where ``base_sd`` is the dimension's noise on every judgement (``base_noise``) and
        ``inner`` is 1 when the step-1 judgement lies in ``[min + 0.5, max - 0.5)`` (it
        would round to a central level: 2 or 3 on a 1-4 scale), else 0. Standard deviations
        add (not variances).
@@ -46,9 +48,12 @@ def judge(
     raters : list of RaterProfile
     dimensions : tuple of str
     dimension_noise : dict of str to float
+        Ambiguous dimensions: extra sd in the central band only.
     scale : (int, int)
         Rubric scale min and max.
     rng : numpy.random.Generator
+    base_noise : dict of str to float, optional
+        Extra sd on every judgement of a dimension (missing dimensions: 0).
 
     Returns
     -------
@@ -73,6 +78,7 @@ def judge(
     halo = np.array([r.halo for r in raters], dtype=float)
     ct = np.array([r.central_tendency for r in raters], dtype=float)
     extra = np.array([dimension_noise.get(d, 0.0) for d in dimensions], dtype=float)
+    base = np.array([(base_noise or {}).get(d, 0.0) for d in dimensions], dtype=float)
 
     y = theta[t_idx] - severity[r_idx] + (drift[r_idx] * days / 30.0)[:, None]
     dim_pos = {d: j for j, d in enumerate(dimensions)}
@@ -81,7 +87,7 @@ def judge(
             hit = (r_idx == ri) & (subgroups[eff.attribute][t_idx] == eff.group)
             y[hit, dim_pos[eff.dimension]] += eff.shift
     inner = (y >= lo + 0.5) & (y < hi - 0.5)
-    sd = noise_sd[r_idx][:, None] + extra[None, :] * inner
+    sd = noise_sd[r_idx][:, None] + base[None, :] + extra[None, :] * inner
     y = y + sd * rng.standard_normal(y.shape)
     h = halo[r_idx][:, None]
     y = (1.0 - h) * y + h * y.mean(axis=1, keepdims=True)

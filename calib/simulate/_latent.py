@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from calib.errors import ConfigError
 from calib.simulate._config import SimulationConfig
 
 __all__ = ["Candidates", "draw_candidates"]
@@ -24,15 +25,18 @@ class Candidates:
     interviewed_at: np.ndarray  # (n,) int64 seconds since the Unix epoch, sorted
 
 
-def draw_candidates(config: SimulationConfig, n_dims: int, rng: np.random.Generator) -> Candidates:
+def draw_candidates(
+    config: SimulationConfig, n_dims: int, rng: np.random.Generator, dimensions: tuple[str, ...] = ()
+) -> Candidates:
     """Draw the latent side of ``config.n_transcripts`` synthetic interviews.
 
     The latent true score of transcript t on dimension d is
 
-    ``theta[t, d] = mu + shift[seniority_t] + sd * (sqrt(rho) * g_t + sqrt(1 - rho) * e_td)``
+    ``theta[t, d] = mu + shift[seniority_t] + sd_d * (sqrt(rho) * g_t + sqrt(1 - rho) * e_td)``
 
     with ``g_t, e_td ~ N(0, 1)`` independent, so dimensions correlate ``rho`` through the
-    general factor ``g``. Verbosity and the subgroup attribute are drawn independently of
+    general factor ``g``; ``sd_d`` is ``config.dimension_latent_sd[d]`` for the dimensions
+    named there (``dimensions`` gives the column order), else ``config.latent_sd``. Verbosity and the subgroup attribute are drawn independently of
     ``theta``: text length and group membership carry no information about skill.
 
     Examples
@@ -53,7 +57,12 @@ def draw_candidates(config: SimulationConfig, n_dims: int, rng: np.random.Genera
     e = rng.standard_normal((n, n_dims))
     rho = config.general_factor_rho
     shift = np.array([config.seniority_shift[s] for s in sen_levels], dtype=float)[sen_idx]
-    theta = config.latent_mean + shift[:, None] + config.latent_sd * (
+    unknown = set(config.dimension_latent_sd) - set(dimensions) if dimensions else set()
+    if unknown:
+        raise ConfigError(f"dimension_latent_sd: unknown dimension(s) {sorted(unknown)!r}")
+    sd = np.array([config.dimension_latent_sd.get(d, config.latent_sd) for d in dimensions]
+                  if dimensions else [config.latent_sd] * n_dims, dtype=float)
+    theta = config.latent_mean + shift[:, None] + sd[None, :] * (
         np.sqrt(rho) * g[:, None] + np.sqrt(1.0 - rho) * e
     )
     # Rounded once here so the in-memory truth and true_scores.csv are the same numbers.

@@ -134,6 +134,9 @@ def _readme(ds: SimulatedDataset, out: Path, command: str | None) -> str:
         for e in ds.planted["subgroup_effects"]
     ) or "- none"
     ambiguous = ", ".join(f"`{d}` (extra sd {v:.2f})" for d, v in ds.planted["ambiguous_dimensions"].items()) or "none"
+    base = ", ".join(f"`{d}` (sd {v:.2f})" for d, v in ds.planted["dimension_base_noise"].items() if v > 0) or "none"
+    spread = ", ".join(f"`{d}` {v:.2f}" for d, v in cfg.dimension_latent_sd.items())
+    spread = f"{cfg.latent_sd:.2f}" + (f" ({spread}; candidates differ more there)" if spread else "")
     return f"""# SYNTHETIC sample data (calib.simulate)
 
 **Everything in this folder is synthetic.** The interview transcripts, candidates and ratings
@@ -173,6 +176,8 @@ Positive severity = harsher = lower scores. Subgroup effects:
 {subgroup}
 
 Ambiguous dimensions: {ambiguous}.
+Extra noise on every judgement of a dimension: {base}.
+Latent true-score sd: {spread}.
 
 See `docs/simulate.md` for the full generative model.
 """

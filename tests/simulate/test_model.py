@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from calib.errors import ConfigError
@@ -68,6 +69,16 @@ def test_noise_sd_is_rater_plus_dimension_in_central_band():
     np.testing.assert_allclose(sd, [0.2, 0.7, 0.2], rtol=0.03)
 
 
+def test_base_noise_applies_everywhere_and_adds_to_ambiguity():
+    theta = np.tile([1.2, 2.5, 3.8], (20000, 1))
+    n = theta.shape[0]
+    y, _ = judge(theta, np.arange(n), np.zeros(n, int), np.zeros(n), {}, [RaterProfile("r", noise_sd=0.2)],
+                 DIMS, {"b": 0.5}, (1, 4), np.random.default_rng(0), base_noise={"a": 0.1, "b": 0.3})
+    sd = (y - theta).std(axis=0)
+    # a: 0.2 + 0.1 even outside the central band; b (2.5, central): 0.2 + 0.3 + 0.5; c: rater only.
+    np.testing.assert_allclose(sd, [0.3, 1.0, 0.2], rtol=0.03)
+
+
 def test_latent_scores_match_documented_distribution(big_ds):
     th = big_ds.true_scores.pivot(index="transcript_id", columns="dimension", values="true_score")
     cfg = big_ds.config
@@ -77,7 +88,11 @@ def test_latent_scores_match_documented_distribution(big_ds):
     assert means["junior"] < means["mid"] < means["senior"]
     assert abs((means["senior"] - means["junior"]) - 0.5) < 0.08
     centred = th - th.groupby(seniority).transform("mean")
-    assert abs(centred.to_numpy().std() - cfg.latent_sd) < 0.03
+    # per-dimension spread: dimension_latent_sd where given (problem_framing, evaluation), else latent_sd
+    expected = pd.Series({d: cfg.dimension_latent_sd.get(d, cfg.latent_sd) for d in centred.columns})
+    assert set(cfg.dimension_latent_sd) == {"problem_framing", "evaluation"}
+    assert (expected > cfg.latent_sd).sum() == 2
+    np.testing.assert_allclose(centred.std(ddof=0), expected, atol=0.03)
     c = np.corrcoef(centred.to_numpy().T)
     assert abs(c[np.triu_indices_from(c, 1)].mean() - cfg.general_factor_rho) < 0.04
 
@@ -102,6 +117,8 @@ def test_subgroup_attribute_independent_of_skill(big_ds):
         ({"start_date": "not a date"}, "start_date"),
         ({"seniority_probs": {"junior": 0.5, "mid": 0.2, "senior": 0.2}}, "seniority_probs"),
         ({"dimension_noise": {"tradeoffs": -1.0}}, "dimension_noise"),
+        ({"dimension_base_noise": {"data": -0.1}}, "dimension_base_noise"),
+        ({"dimension_latent_sd": {"data": -1.0}}, "dimension_latent_sd"),
     ],
 )
 def test_config_errors_name_the_argument(kwargs, match):
@@ -130,6 +147,10 @@ def test_unknown_dimension_in_custom_cast():
         simulate_dataset(SimulationConfig(n_transcripts=5, raters=raters))
     with pytest.raises(ConfigError, match="dimension_noise"):
         simulate_dataset(SimulationConfig(n_transcripts=5, dimension_noise={"nope": 0.3}))
+    with pytest.raises(ConfigError, match="dimension_base_noise"):
+        simulate_dataset(SimulationConfig(n_transcripts=5, dimension_base_noise={"nope": 0.3}))
+    with pytest.raises(ConfigError, match="dimension_latent_sd"):
+        simulate_dataset(SimulationConfig(n_transcripts=5, dimension_latent_sd={"nope": 1.0}))
     with pytest.raises(ConfigError, match="duplicate"):
         SimulationConfig(raters=[RaterProfile("a"), RaterProfile("a"), RaterProfile("c")])
 

@@ -71,6 +71,12 @@ def test_drifting_rater(big):
     slopes = big.groupby("rater_id").apply(lambda g: _slope(g["days"], g["residual"]) * 30, include_groups=False)
     assert 0.12 < slopes["r05"] < 0.3  # planted +0.25 per 30 days (clipped at 4 late on)
     assert slopes.drop("r05").abs().max() < 0.05
+    # r05 starts harsh (severity +0.7) so its drift is centred on the period: about neutral on
+    # average, harsh in January and lenient by June (a drift, not a lenient rater in disguise).
+    res = big.groupby("rater_id")["residual"].mean()
+    assert abs(res["r05"] - res[NEAR_CLEAN].mean()) < 0.15
+    month = big[big["rater_id"] == "r05"].groupby(big["rated_at"].dt.month)["residual"].mean()
+    assert month.iloc[0] < res[NEAR_CLEAN].mean() - 0.3 < res[NEAR_CLEAN].mean() + 0.3 < month.iloc[-1]
 
 
 def test_subgroup_effect(big):
@@ -107,9 +113,12 @@ def test_clean_has_no_effects(clean, clean_ds):
     assert (gap["non_target"] - gap["target"]).abs().max() < 0.15
     by_dim = clean.groupby("dimension")["residual"].std()
     assert by_dim["tradeoffs"] < by_dim.drop("tradeoffs").max() + 0.05
+    # clean also drops the per-dimension base noise: communication is not noisier than the rest
+    assert by_dim["communication"] < by_dim.drop("communication").median() + 0.05
 
     planted = clean_ds.planted
     assert planted["subgroup_effects"] == [] and planted["ambiguous_dimensions"] == {}
+    assert set(planted["dimension_base_noise"].values()) == {0.0}
     for p in planted["raters"].values():
         assert p["halo"] == p["central_tendency"] == p["drift_per_30_days"] == 0.0
         assert set(p["severity"].values()) == {0.0}
