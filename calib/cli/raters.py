@@ -45,7 +45,13 @@ _TABLES = ["flags", "design", "raters", "dimensions", "thresholds", "categories"
 
 
 def _fmt_table(df: pd.DataFrame) -> str:
-    return df.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+    shown = df.copy()
+    for col in shown.columns:  # counts stored as float (NaN-able) read better as integers
+        values = shown[col]
+        if values.dtype.kind == "f" and col in {"n", "n_ratings", "count", "n_transcripts", "n_raters"}:
+            if values.dropna().eq(values.dropna().round()).all():
+                shown[col] = values.astype("Int64")
+    return shown.to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
 @click.command("raters", help=_HELP)
