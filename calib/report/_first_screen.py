@@ -57,7 +57,9 @@ def _programme_lead(recs: list[Recommendation], sec: dict[str, Section], target:
         now = f" (now {np.nanmedian(c):.0f})" if np.isfinite(c).any() else ""
         if np.isfinite(n).all():
             rng = f"{n.min():.0f}" if n.min() == n.max() else f"{n.min():.0f}–{n.max():.0f}"
-            parts.append(f"reliability {target:.2f} needs {rng} raters per transcript{now}")
+            many = "s" if n.max() > 1 else ""
+            fewer = (" — fewer raters would do" if np.isfinite(c).any() and n.max() < np.nanmedian(c) else "")
+            parts.append(f"reliability {target:.2f} needs {rng} rater{many} per transcript{now}{fewer}")
         else:
             parts.append(f"reliability {target:.2f} is out of reach by adding raters on "
                          f"{int((~np.isfinite(n)).sum())} dimension(s){now}: fix the anchors first")

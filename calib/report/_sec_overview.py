@@ -14,6 +14,11 @@ from calib.report._model import Section
 from calib.report.recommend import THRESHOLDS, verdict
 
 
+#: Traffic light per verdict (Okabe-Ito bluish green / orange / vermillion: colour-blind safe;
+#: the zones behind the points carry the same meaning without colour).
+_LIGHT = {"reliable": plots.OKABE_ITO[2], "tentative": plots.OKABE_ITO[0], "unreliable": plots.OKABE_ITO[5]}
+
+
 def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict) -> Section:
     s = Section("overview", SECTION_TITLES["overview"])
     counts = desc.overview_counts(inp.ratings, inp.transcripts)
@@ -39,8 +44,8 @@ def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict)
         s.facts["verdicts"] = dict(zip(v["dimension"], v["verdict"]))
         # the verdict as a picture on the first screen: alpha with CI against the .667/.800 bands
         s.figures.append(plots.forest_plot(
-            v.assign(flag=v["verdict"].eq("unreliable")), label="dimension", estimate="alpha", low="alpha_low",
-            high="alpha_high", highlight="flag", key="overview_verdicts",
+            v.assign(light=v["verdict"].map(_LIGHT).fillna("#999999")), label="dimension", estimate="alpha",
+            low="alpha_low", high="alpha_high", color="light", key="overview_verdicts",
             xlabel="Krippendorff's alpha (ordinal), 95% CI; zones: unreliable < .667 <= tentative < .800 <= reliable",
             title="Verdict per dimension: is each rubric dimension scored reliably?",
             alt="Traffic-light chart of ordinal Krippendorff's alpha per dimension with 95% CIs over red, amber "

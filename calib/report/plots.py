@@ -106,6 +106,7 @@ def forest_plot(
     reference: float | None = None,
     highlight: str | None = None,
     ylabel: str | None = None,
+    color: str | None = None,
 ) -> ReportFigure:
     """Horizontal point-and-interval plot, one row per ``label``.
 
@@ -119,6 +120,8 @@ def forest_plot(
         Boolean column; highlighted rows are drawn in vermillion.
     ylabel : str, optional
         Title of the row axis (default: from ``label``, e.g. "Rubric dimension").
+    color : str, optional
+        Column of colours per row (overrides ``highlight``), e.g. a traffic light per verdict.
 
     Example
     -------
@@ -134,7 +137,7 @@ def forest_plot(
     est = d[estimate].to_numpy(float)
     lo, hi = d[low].to_numpy(float), d[high].to_numpy(float)
     flag = d[highlight].to_numpy(bool) if highlight else np.zeros(len(d), bool)
-    colors = np.where(flag, OKABE_ITO[5], OKABE_ITO[4])
+    colors = d[color].astype(str).to_numpy() if color else np.where(flag, OKABE_ITO[5], OKABE_ITO[4])
     ok = ~(np.isnan(lo) | np.isnan(hi))
     ax.hlines(y[ok], lo[ok], hi[ok], colors=colors[ok], linewidth=1.6)
     ax.scatter(est, y, c=colors, s=22, zorder=3)
