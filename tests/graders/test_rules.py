@@ -275,6 +275,22 @@ def test_data_modeling_tradeoffs(scores):
     assert scores.loc["hw_modeling_hype", "tradeoffs"] == 1
 
 
+def test_dismissed_constraints_scattered_answers_and_hype_score_low(scores, result):
+    # naming latency, cost and GPUs only to wave them away is not a trade-off (rubric level 1)
+    assert scores.loc["hw_tradeoffs_dismissive", "tradeoffs"] == 1
+    assert scores.loc["hw_tradeoffs_strong", "tradeoffs"] == 4
+    # "whatever comes to mind ... if there's time": structure level 1, below the planned answer
+    assert scores.loc["hw_structure_scattered", "structure"] == 1
+    assert scores.loc["hw_clear_communicator", "structure"] == 4
+    # newest / biggest / everyone uses it: modeling level 1, the justified answer 4
+    assert scores.loc["hw_modeling_popular", "modeling"] == 1
+    assert scores.loc["hw_modeling_strong", "modeling"] == 4
+    ev = result.evidence
+    quoted = set(ev.loc[(ev.transcript_id == "hw_tradeoffs_dismissive") & (ev.signal == "dismisses_constraints"),
+                        "span_text"].str.lower())
+    assert quoted & {"won't matter", "maximum accuracy", "not a concern"}
+
+
 def test_generic_hype_is_penalised(result):
     ev = result.evidence
     hype = ev[(ev.transcript_id == "hw_modeling_hype") & (ev.signal == "generic_hype")]
@@ -348,7 +364,7 @@ def grader(rubric):
 
 
 @settings(max_examples=6, deadline=None)
-@given(perm=st.permutations(list(range(24))))
+@given(perm=st.permutations(list(range(27))))
 def test_scores_do_not_depend_on_row_order(perm, grader, rubric, transcripts, scores):
     shuffled = transcripts.iloc[list(perm)].reset_index(drop=True)
     r = grader.grade(shuffled, rubric).ratings
