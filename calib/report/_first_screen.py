@@ -34,7 +34,8 @@ def _rubric_designer(recs: list[Recommendation], sec: dict[str, Section]) -> str
     if not mine:
         return ("No rubric change indicated: no dimension stands out in disagreement once rater offsets are "
                 "removed, no two dimensions are redundant and every level is used.")
-    more = f" ({len(mine) - 1} more rubric change(s) under Recommendations)" if len(mine) > 1 else ""
+    k = len(mine) - 1
+    more = f"; {k} more rubric change{'s' if k > 1 else ''} under Recommendations" if k else ""
     return f"{mine[0].title}{more}."
 
 
@@ -44,7 +45,8 @@ def _programme_lead(recs: list[Recommendation], sec: dict[str, Section], target:
     verdicts = (ov.facts.get("verdicts") or {}) if ov is not None else {}
     if verdicts and set(verdicts.values()) != {"not computed"}:
         vals = list(verdicts.values())
-        parts.append(f"scores are reliable on {vals.count('reliable')} of {len(vals)} dimensions "
+        # alpha judges one rater's score; the D-study below judges the mean of n raters
+        parts.append(f"a single rater's scores are reliable on {vals.count('reliable')} of {len(vals)} dimensions "
                      f"({vals.count('tentative')} tentative, {vals.count('unreliable')} unreliable)")
     else:
         parts.append("reliability verdicts are not computed")
@@ -59,7 +61,7 @@ def _programme_lead(recs: list[Recommendation], sec: dict[str, Section], target:
             rng = f"{n.min():.0f}" if n.min() == n.max() else f"{n.min():.0f}–{n.max():.0f}"
             many = "s" if n.max() > 1 else ""
             fewer = (" — fewer raters would do" if np.isfinite(c).any() and n.max() < np.nanmedian(c) else "")
-            parts.append(f"reliability {target:.2f} needs {rng} rater{many} per transcript{now}{fewer}")
+            parts.append(f"averaging {rng} rater{many} per transcript reaches reliability {target:.2f}{now}{fewer}")
         else:
             parts.append(f"reliability {target:.2f} is out of reach by adding raters on "
                          f"{int((~np.isfinite(n)).sum())} dimension(s){now}: fix the anchors first")

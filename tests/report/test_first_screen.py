@@ -40,7 +40,7 @@ def test_programme_lead_answer_quotes_the_sections_numbers(planted_results):
     assert f"reliable on {verdicts.count('reliable')} of {len(verdicts)} dimensions" in ans
     need = planted_results.section("reliability_planning").facts["raters_needed"]
     lo, hi = min(need.values()), max(need.values())
-    assert (f"needs {lo:.0f}–{hi:.0f} raters" if lo != hi else f"needs {lo:.0f} raters") in ans
+    assert (f"averaging {lo:.0f}–{hi:.0f} raters" if lo != hi else f"averaging {lo:.0f} rater") in ans
     named = set(re.search(r"calibration session \(([^)]*)\)", ans).group(1).split(", "))
     recs = {r for rec in planted_results.recommendations if rec.rule == "rater_calibration"
             for r in rec.evidence["raters"]}
