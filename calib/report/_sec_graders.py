@@ -8,7 +8,7 @@ import pandas as pd
 from calib.report import _descriptive as desc
 from calib.report import plots
 from calib.report._analyses import call_analysis, find
-from calib.report._common import SECTION_TITLES, ReportOptions, _num
+from calib.report._common import SECTION_TITLES, ReportOptions, _num, _with_ci
 from calib.report._inputs import ReportInputs
 from calib.report._model import Section
 
@@ -41,9 +41,9 @@ def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd
         keep = [c for c in ("grader", "dimension", "passed", "wtkappa", "wtkappa_low", "wtkappa_high", "hh_wtkappa",
                             "degradation", "SMD", "length_wtkappa", "unscored_share", "reason") if c in dec.columns]
         s.tables["acceptance"] = dec[keep]
-        s.show.append(("Grader vs human consensus per dimension: quadratic-weighted kappa (95% CI) against the "
+        s.show.append(("Grader vs human consensus per dimension: quadratic-weighted kappa [95% CI] against the "
                        "human-human baseline, with pass/fail on the acceptance criteria (Williamson, Xi & Breyer "
-                       "2012)", "acceptance", 40))
+                       "2012); every column in tables/graders__acceptance", "acceptance", 40, _acceptance_display))
         ev["grader_acceptance"] = dec
         if {"wtkappa", "wtkappa_low", "wtkappa_high", "hh_wtkappa"} <= set(dec.columns):
             gd = dec.assign(failed=~dec["passed"].astype(bool))
@@ -67,8 +67,8 @@ def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd
     if lbias:
         lb = pd.concat(lbias, ignore_index=True)
         s.tables["length_bias"] = lb[["grader"] + [c for c in lb.columns if c != "grader"]]
-        s.show.append(("Length bias: grader score change per 100 candidate words, human consensus held fixed",
-                       "length_bias", 20))
+        s.show.append(("Length bias: grader score change per 100 candidate words [95% CI], human consensus held "
+                       "fixed", "length_bias", 20, _length_display))
     cons = desc.consensus_scores(inp.ratings)
     sc = machine.merge(cons, on=["transcript_id", "dimension"], how="inner")
     sc = sc[sc["score"].notna()]
@@ -120,6 +120,28 @@ def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd
     else:
         s.notes.append("No LLM grader in this store: self-consistency, tokens and cost do not apply.")
     return s
+
+
+def _acceptance_display(t: pd.DataFrame) -> pd.DataFrame:
+    """Display view of the acceptance table: kappa with its CI in one cell, the decision and why."""
+    out = t[["grader", "dimension"]].copy()
+    out["fit"] = t["passed"].astype(bool).map({True: "pass", False: "fail"})
+    if {"wtkappa", "wtkappa_low", "wtkappa_high"} <= set(t.columns):
+        out["kappa vs consensus"] = _with_ci(t["wtkappa"], t["wtkappa_low"], t["wtkappa_high"])
+    for col, name in (("hh_wtkappa", "human-human kappa"), ("degradation", "degradation"), ("SMD", "SMD")):
+        if col in t.columns:
+            out[name] = t[col].astype(float).round(2)
+    if "reason" in t.columns:
+        out["why it fails"] = t["reason"].fillna("").astype(str).str.slice(0, 90)
+    return out
+
+
+def _length_display(t: pd.DataFrame) -> pd.DataFrame:
+    """Display view of the length-bias table: slope with its CI and p-value."""
+    out = t[["grader", "dimension"]].copy()
+    out["points per 100 words"] = _with_ci(t["slope_per_100_words"], t["ci_low"], t["ci_high"])
+    out["p"] = t["p_value"].astype(float).round(3)
+    return out
 
 
 def _slopes_per_100(d: pd.DataFrame) -> pd.Series:
