@@ -283,7 +283,13 @@ def test_llm_self_consistency_and_tokens_come_from_llm_outputs(hostile_store):
     outputs["score"] = np.clip(outputs["score"] + rng.integers(-1, 2, len(outputs)) * (outputs["sample"] == 1), 1, 4)
     inputs2 = dataclasses.replace(inputs, ratings=pd.concat([humans, llm], ignore_index=True),
                                   extra={"llm_outputs": outputs})
-    sec = build_results(inputs2, ReportOptions(seed=1, n_boot=0)).section("graders")
+    # only the graders section: the other sections' analyses are tested elsewhere (and are slow)
+    from calib.report import _descriptive
+    from calib.report._sec_graders import _graders
+    from calib.report.recommend import THRESHOLDS
+
+    sec = _graders(inputs2, list(inputs2.rubric.dimension_ids), {}, dict(THRESHOLDS),
+                   _descriptive.transcript_lengths(inputs2.transcripts), ReportOptions(seed=1, n_boot=0))
     got = sec.tables["self_consistency"].drop(columns="grader").reset_index(drop=True)
     pd.testing.assert_frame_equal(got, self_consistency(outputs).reset_index(drop=True))
     tok = sec.tables["tokens"].set_index("rater_id")
