@@ -12,10 +12,13 @@ _HELP = """Write a calibration report for a store: report.html, report.md, summa
 figures/, tables/ and run.json in OUT.
 
 \b
-The report answers, section by section: is each rubric dimension reliable (Krippendorff's
-alpha with CIs, ICC, QWK), which levels raters confuse, which raters are severe or lenient,
-how many raters reliable scores need, how automated graders compare with humans, and what
-to change in the rubric. Sections whose analysis is unavailable say "Not computed" and why.
+The first screen answers three readers: the rubric designer (which anchors or dimensions
+to change), the interview-programme lead (can the scores be trusted, how many raters,
+which raters to calibrate) and the grader builder (is the automated grader fit, where).
+The command prints those three answers. Then, section by section: is each rubric
+dimension reliable (Krippendorff's alpha with CIs, ICC, QWK), which levels raters confuse,
+which raters are severe or lenient, how many raters reliable scores need, how automated
+graders compare with humans, and what to change in the rubric. Sections whose analysis is unavailable say "Not computed" and why.
 
 \b
 With --rater ID it writes a personal feedback report for one interviewer instead: their
