@@ -18,7 +18,8 @@ which raters to calibrate) and the grader builder (is the automated grader fit, 
 The command prints those three answers. Then, section by section: is each rubric
 dimension reliable (Krippendorff's alpha with CIs, ICC, QWK), which levels raters confuse,
 which raters are severe or lenient, how many raters reliable scores need, how automated
-graders compare with humans, and what to change in the rubric. Sections whose analysis is unavailable say "Not computed" and why.
+graders compare with humans, and what to change in the rubric. Sections whose analysis is
+unavailable say "Not computed" and why.
 
 \b
 With --rater ID it writes a personal feedback report for one interviewer instead: their
