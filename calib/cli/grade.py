@@ -89,13 +89,13 @@ def build_grader(kind: str, config: dict, rubric: Any, store: str, transcripts: 
 
 def write_grades(store: str, grader: Any, result: Any, *, evidence_table: str = "grader_evidence") -> dict:
     """Append ratings (validated, idempotent) and the evidence rows of newly graded transcripts."""
-    before = read_ratings(store)
-    seen = set(before.loc[before["rater_id"] == grader.rater_id, "transcript_id"])
     summary = append_ratings(store, result.ratings, source=f"grader:{grader.rater_id}")
     src = summary.sources[0] if summary.sources else None
     ev = result.evidence
     if len(ev):
-        ev = ev[~ev["transcript_id"].isin(seen)].assign(rater_id=grader.rater_id,
+        # evidence/raw outputs only for transcripts whose ratings are new (re-runs add nothing;
+        # a run that supersedes an unscored row records what produced the new row)
+        ev = ev[ev["transcript_id"].isin(summary.accepted_transcripts)].assign(rater_id=grader.rater_id,
                                                       run_id=result.ratings["run_id"].iloc[0] if len(result.ratings) else None)
         if len(ev):
             write_table(store, evidence_table, ev.reset_index(drop=True))

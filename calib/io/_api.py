@@ -46,6 +46,10 @@ def read_ratings(store: str | os.PathLike, rater_type: str | None = None) -> pd.
     ['transcript_id', 'rater_id', 'rater_type', 'dimension', 'score']
     """
     df = read_arrow_table(store, "ratings", RATINGS_SCHEMA).to_pandas()
+    if df["score"].isna().any():
+        # an unscored machine row may have been superseded by a later run (append_ratings):
+        # the last row of each key is the current one
+        df = df.drop_duplicates(["transcript_id", "rater_id", "dimension"], keep="last").reset_index(drop=True)
     if rater_type is not None:
         df = df[df["rater_type"] == rater_type].reset_index(drop=True)
     return df

@@ -64,6 +64,8 @@ class IngestSummary:
     issues: list[Issue] = field(default_factory=list)
     written: bool = False
     strict: bool = False
+    #: transcripts that got at least one new rating row (set by append_ratings)
+    accepted_transcripts: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -377,12 +379,32 @@ def append_ratings(store: str | os.PathLike, ratings: pd.DataFrame, *, source: s
     with store_lock(store):
         known = pd.Index(read_arrow_table(store, "transcripts", TRANSCRIPTS_SCHEMA, ["transcript_id"])
                          .column("transcript_id").to_pylist())
-        existing = seen_scores(read_arrow_table(store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score"]).to_pandas())
+        held = read_arrow_table(store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score", "unscored_reason"]).to_pandas()
+        held = held.drop_duplicates(RATING_KEY, keep="last")  # the current row of each key
         raw = ratings.copy()
         raw["_row"] = range(1, len(raw) + 1)
         good, issues = validate_ratings(raw, rubric_obj, source, known, allow_unscored=True)
-        keep, dup_issues, skipped = split_duplicates(good, existing, source)
+        # An unscored machine row is not a verdict: a later run may supersede it (a retried call
+        # that now succeeds, or fails for another reason). A new unscored row never overrides a
+        # score already held, and an identical unscored row is a plain duplicate.
+        held_unscored = held[held["score"].isna()]
+        old_reason = pd.Series(held_unscored["unscored_reason"].fillna("").to_numpy(dtype=object),
+                               index=rating_key_hash(held_unscored), dtype=object)
+        old_reason = old_reason[~old_reason.index.duplicated()]
+        scored_keys = pd.Index(seen_scores(held[held["score"].notna()]).index)
+        h = rating_key_hash(good) if len(good) else np.array([], dtype="uint64")
+        new_unscored = good["score"].isna().to_numpy()
+        absent = "\x00absent"
+        old_text = old_reason.reindex(h).astype(object).fillna(absent).astype(str).to_numpy()
+        new_text = good["unscored_reason"].astype(object).fillna("").astype(str).to_numpy()
+        same_unscored = new_unscored & (old_text == new_text)
+        over_score = new_unscored & np.isin(h, scored_keys.to_numpy())
+        drop = same_unscored | over_score
+        good = good.loc[~drop]
+        keep, dup_issues, skipped = split_duplicates(good, seen_scores(held[held["score"].notna()]), source)
+        skipped += int(drop.sum())
         issues += dup_issues
+        summary.accepted_transcripts = sorted(set(keep["transcript_id"]))
         summary.sources.append(SourceSummary(source, "ratings", len(raw), len(keep), skipped, len(issues)))
         summary.issues = issues
         batch_id = hashlib.sha256(pd.util.hash_pandas_object(ratings.astype(str), index=False).values.tobytes()

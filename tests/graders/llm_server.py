@@ -9,7 +9,7 @@ per (transcript block, dimension) from :func:`judge_score`. Tests steer it with:
   (status code, headers such as ``Retry-After``, raw content, finish_reason, delay);
 * ``server.responder`` -- a function ``(body, default_answer) -> Action | None`` consulted
   for every request once the script is empty (None = the default answer);
-* ``server.reject_formats`` -- response_format types answered with HTTP 400;
+* ``server.reject_formats`` -- response_format types answered with HTTP ``server.reject_status`` (400);
 * ``server.requests`` -- every request received (headers and JSON body), for assertions.
 
 All scores it produces are synthetic (hash-derived), not judgements of anything.
@@ -107,6 +107,7 @@ class ScriptedChatServer:
         self.requests: list[dict] = []
         self.responder: Callable[[dict, str], Action | None] | None = None
         self.reject_formats: set[str] = set()
+        self.reject_status = 400  # llama-cpp-python's server answers an unsupported format with 500
         self.logprob_dist: Callable[[int], dict[int, float]] | None = None
         self.model = "scripted-judge"
         self.max_in_flight = 0
@@ -161,7 +162,7 @@ class ScriptedChatServer:
                 fmt = (body.get("response_format") or {}).get("type")
                 if fmt in server.reject_formats:
                     msg = {"error": {"message": f"response_format {fmt} is not supported"}}
-                    return self._send(400, json.dumps(msg).encode())
+                    return self._send(server.reject_status, json.dumps(msg).encode())
                 answer = default_answer(body)
                 if action is None and server.responder is not None:
                     action = server.responder(body, answer)

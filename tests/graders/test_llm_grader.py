@@ -164,6 +164,21 @@ def test_response_format_probe_falls_back(server, rubric):
     assert res.summary["retries"] == 0  # a probe is not a retry
 
 
+def test_probe_falls_back_when_the_server_rejects_the_format_with_a_500(server, rubric):
+    """Found against a real llama-cpp-python 0.3.36 server: an unsupported response_format
+    (json_schema) comes back as HTTP 500 whose body names ``response_format``. That is a format
+    rejection, not a transient fault: no retries, fall back to the next format."""
+    server.reject_formats = {"json_schema"}
+    server.reject_status = 500
+    tr = _transcripts(2)
+    res = _grader(server).grade(tr, rubric)
+    sent = [(r["body"].get("response_format") or {}).get("type") for r in server.requests]
+    assert sent == ["json_schema", "json_object", "json_object"]
+    assert res.summary["response_format_resolved"] == "json_object"
+    assert res.summary["retries"] == 0
+    assert _scores(res.ratings) == _expected(tr, rubric)
+
+
 # ---------------------------------------------------------------------------- errors and retries
 def test_429_with_retry_after_is_honoured(server, rubric):
     server.script(Action(status=429, headers={"Retry-After": "1"}))

@@ -410,3 +410,28 @@ def test_load_dataset_parquet_object(tmp_path, good_files):
     s = _ingest(tmp_path, [t], [ds_r])
     assert s.ok, s.format()
     assert len(read_ratings(tmp_path / "store")) == 48
+
+
+def test_unscored_machine_rows_are_superseded_by_a_later_run(tmp_path, good_files):
+    """A failed LLM call is stored as unscored; re-running the grader after the endpoint recovers
+    must record the score (not quarantine it as a conflict), and a failed re-run must not
+    override a score already held."""
+    t, r = good_files
+    _ingest(tmp_path, [t], [r])
+    store = tmp_path / "store"
+    base = {"transcript_id": ["t1", "t2"], "rater_id": ["llm-x"] * 2, "rater_type": ["llm"] * 2,
+            "dimension": ["data", "data"]}
+    failed = pd.DataFrame({**base, "score": [None, 3.0], "unscored_reason": ["failed: HTTP 500", None]})
+    assert append_ratings(store, failed).ok
+    # same failure again: a plain duplicate
+    s = append_ratings(store, failed)
+    assert s.sources[0].duplicates_skipped == 2 and s.sources[0].accepted == 0
+    # the endpoint recovered for t1, and t2 fails this time
+    rerun = pd.DataFrame({**base, "score": [4.0, None], "unscored_reason": [None, "failed: timeout"]})
+    s = append_ratings(store, rerun)
+    assert s.ok and s.sources[0].accepted == 1 and s.sources[0].duplicates_skipped == 1
+    assert s.accepted_transcripts == ["t1"]
+    got = read_ratings(store, rater_type="llm").set_index("transcript_id")
+    assert got.loc["t1", "score"] == 4.0 and pd.isna(got.loc["t1", "unscored_reason"])
+    assert got.loc["t2", "score"] == 3.0  # a failed re-run never replaces a score
+    assert len(got) == 2

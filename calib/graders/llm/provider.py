@@ -355,6 +355,11 @@ class OpenAICompatibleProvider(Provider):
             )
         if resp.status_code >= 400:
             snippet = self._redact(resp.text[:300].replace("\n", " "))
+            if request.response_format is not None and "response_format" in resp.text:
+                # Some servers (llama-cpp-python's) answer an unsupported response_format with a
+                # 500 that names the field: that is a rejection of the format, not a transient fault.
+                raise ProviderError(f"HTTP {resp.status_code} (response_format rejected): {snippet}",
+                                    status=resp.status_code, retryable=False, kind="format_rejected")
             retryable = resp.status_code == 429 or resp.status_code >= 500
             raise ProviderError(
                 f"HTTP {resp.status_code}: {snippet}",

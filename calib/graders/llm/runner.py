@@ -286,7 +286,8 @@ class LLMGrader(Grader):
                 log.info("response_format resolved to %s for %s", fmt, self.provider.endpoint)
                 return
             except ProviderError as exc:
-                if exc.status in _PROBE_STATUSES and i < len(order) - 1:
+                rejected = exc.status in _PROBE_STATUSES or getattr(exc, "kind", None) == "format_rejected"
+                if rejected and i < len(order) - 1:
                     log.info("endpoint rejected response_format %s (%s); trying %s", fmt, exc.status, order[i + 1])
                     continue
                 raise
