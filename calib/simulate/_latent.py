@@ -36,8 +36,19 @@ def draw_candidates(
 
     with ``g_t, e_td ~ N(0, 1)`` independent, so dimensions correlate ``rho`` through the
     general factor ``g``; ``sd_d`` is ``config.dimension_latent_sd[d]`` for the dimensions
-    named there (``dimensions`` gives the column order), else ``config.latent_sd``. Verbosity and the subgroup attribute are drawn independently of
-    ``theta``: text length and group membership carry no information about skill.
+    named there (``dimensions`` gives the column order), else ``config.latent_sd``. Verbosity
+    and the subgroup attribute are drawn independently of ``theta``: text length and group
+    membership carry no information about skill.
+
+    Parameters
+    ----------
+    config : SimulationConfig
+    n_dims : int
+        Number of dimensions (columns of ``theta``).
+    rng : numpy.random.Generator
+    dimensions : tuple of str, optional
+        Dimension ids in column order; needed for ``config.dimension_latent_sd`` (without
+        them every dimension uses ``config.latent_sd``).
 
     Examples
     --------
