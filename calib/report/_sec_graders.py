@@ -110,11 +110,15 @@ def _graders(inp: ReportInputs, dims: list[str], ev: dict, th: dict, lengths: pd
         tok = llm.groupby("rater_id")[[c for c in ("prompt_tokens", "completion_tokens") if c in llm.columns]].sum()
         s.tables["tokens"] = tok.reset_index()
         s.show.append(("LLM tokens used", "tokens", 10))
-        if "cost_usd" in llm.columns:
-            s.tables["cost"] = llm.groupby("rater_id")["cost_usd"].sum().reset_index()
-            s.show.append(("LLM cost (USD)", "cost", 10))
+        if "cost_usd" in llm.columns and llm["cost_usd"].notna().any():
+            # min_count=1: a grader whose calls have no known price stays "unknown" (NaN), not 0
+            cost = llm.groupby("rater_id")["cost_usd"].sum(min_count=1).reset_index()
+            cost["cost_usd"] = cost["cost_usd"].map(lambda v: "unknown" if pd.isna(v) else round(float(v), 6))
+            s.tables["cost"] = cost
+            s.show.append(("LLM cost (USD; 'unknown' where no price was configured)", "cost", 10))
         else:
-            s.not_computed("LLM cost", "the store keeps token counts but no prices; cost = tokens x your price")
+            s.not_computed("LLM cost", "no price table was given to the grader (calib grade --prices FILE); "
+                                       "cost = tokens x your price")
     elif machine["rater_type"].eq("llm").any():
         s.not_computed("LLM self-consistency, tokens and cost", "the store has no llm_outputs table")
     else:

@@ -546,6 +546,11 @@ def test_cost_from_price_table(server, rubric):
     assert res.summary["cost"] == pytest.approx((tok["prompt"] * 2.0 + tok["completion"] * 10.0) / 1e6)
     calls = res.evidence.drop_duplicates("call_id")
     assert tok["prompt"] == int(calls["prompt_tokens"].sum())
+    # per-row cost in llm_outputs sums to the run cost, each call counted once
+    assert res.evidence["cost_usd"].sum() == pytest.approx(res.summary["cost"])
+    # without a price the per-row cost is unknown (NaN), never 0
+    unpriced = _grader(server).grade(_transcripts(1), rubric)
+    assert unpriced.evidence["cost_usd"].isna().all()
 
 
 # ---------------------------------------------------------------------------- reparse, logprobs, sensitivity

@@ -294,6 +294,18 @@ def test_llm_self_consistency_and_tokens_come_from_llm_outputs(hostile_store):
     pd.testing.assert_frame_equal(got, self_consistency(outputs).reset_index(drop=True))
     tok = sec.tables["tokens"].set_index("rater_id")
     assert tok.loc["llm-test", "prompt_tokens"] == 100 * len(outputs)
+    assert "cost" not in sec.tables  # no price -> "not computed", never a cost of 0
+
+    # with per-call costs recorded by the grader, the section shows their sum; a second grader
+    # without a price stays "unknown"
+    priced = outputs.assign(cost_usd=0.001)
+    unpriced = outputs.assign(rater_id="llm-noprice", cost_usd=np.nan)
+    inputs3 = dataclasses.replace(inputs2, extra={"llm_outputs": pd.concat([priced, unpriced], ignore_index=True)})
+    sec = _graders(inputs3, list(inputs3.rubric.dimension_ids), {}, dict(THRESHOLDS),
+                   _descriptive.transcript_lengths(inputs3.transcripts), ReportOptions(seed=1, n_boot=0))
+    cost = sec.tables["cost"].set_index("rater_id")["cost_usd"]
+    assert cost["llm-test"] == pytest.approx(0.001 * len(outputs))
+    assert cost["llm-noprice"] == "unknown"
 
 
 def test_rewriting_a_report_folder_leaves_no_stale_files(planted_report, tmp_path):

@@ -57,7 +57,7 @@ OUTPUT_COLUMNS = (
     "template_version", "model", "endpoint", "response_format", "status", "cache_hit",
     "attempts", "finish_reason", "raw_text", "score", "rationale", "unscored_reason",
     "parse_method", "expected_score", "confidence", "score_mass", "prompt_tokens",
-    "completion_tokens", "latency_s", "error",
+    "completion_tokens", "latency_s", "error", "cost_usd",
 )  # fmt: skip
 
 # A 4xx to these during the response_format probe means "format not supported here".
@@ -384,6 +384,7 @@ class LLMGrader(Grader):
             "response_format": self._resolved_format or self.response_format,
         }
         outputs = _outputs_from_calls(calls, rubric, meta)
+        outputs["cost_usd"] = call_costs(outputs, self.prices, self.model)
         ratings = ratings_from_outputs(outputs, rubric, rater_id=self.rater_id, run_id=run_id)
         summary = _summary(outputs, ratings, stats, self.prices, self.model, elapsed)
         summary.update({"rater_id": self.rater_id, "run_id": run_id, "config": self.config(),
@@ -552,6 +553,27 @@ def ratings_from_outputs(outputs: pd.DataFrame, rubric: "Rubric", *, rater_id: s
     out["rationale"] = out["rationale"].astype(object).where(out["rationale"].notna(), None)
     out["unscored_reason"] = out["unscored_reason"].astype(object).where(out["unscored_reason"].notna(), None)
     return out[list(RATING_COLUMNS)].reset_index(drop=True)
+
+
+def call_costs(outputs: pd.DataFrame, prices: PriceTable, model: str) -> np.ndarray:
+    """USD cost of each output row: a call's cost sits on its first row (so sums over rows
+    count each call once), cache hits cost 0 in this run, and NaN means unknown (no price or
+    no token counts) -- never 0.
+    """
+    cost = np.full(len(outputs), np.nan)
+    first = ~outputs["call_id"].duplicated().to_numpy()
+    for i in np.flatnonzero(first):
+        if bool(outputs["cache_hit"].iloc[i]):
+            cost[i] = 0.0
+            continue
+        p, c = outputs["prompt_tokens"].iloc[i], outputs["completion_tokens"].iloc[i]
+        value = prices.cost(model, None if pd.isna(p) else int(p), None if pd.isna(c) else int(c))
+        cost[i] = value if isinstance(value, float) else np.nan
+    # the other rows of a call carry 0 when the call's cost is known, NaN when it is not
+    known = dict(zip(outputs["call_id"].to_numpy()[first], ~np.isnan(cost[first])))
+    rest = np.flatnonzero(~first)
+    cost[rest] = [0.0 if known[k] else np.nan for k in outputs["call_id"].to_numpy()[rest]]
+    return cost
 
 
 def _summary(outputs: pd.DataFrame, ratings: pd.DataFrame, stats: dict, prices: PriceTable, model: str,
