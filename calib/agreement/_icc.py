@@ -135,7 +135,10 @@ def icc(data: Any, form: str = "ICC2", missing: str = "complete", *, allow_wide:
     n_complete = int(st.features[:, 0].sum())
     if n_complete < 2:
         return warn_nan(np.nan, "icc", f"{n_complete} complete unit(s); ICC needs at least 2")
-    return warn_nan(st.estimate(), "icc", "no variance between or within targets")
+    value = st.estimate()
+    if not np.isfinite(value):  # e.g. -inf for ICC1k when the between-target mean square is 0
+        value = np.nan
+    return warn_nan(value, "icc", "a zero mean square: no variance between targets or no residual variance")
 
 
 def icc_table(data: Any, ci: float = 0.95, missing: str = "complete", *, allow_wide: bool = False) -> pd.DataFrame:
@@ -172,7 +175,9 @@ def icc_table(data: Any, ci: float = 0.95, missing: str = "complete", *, allow_w
         out.insert(0, "mcgraw_wong", [_MCGRAW_WONG[f] for f in FORMS])
         out["n_units"], out["n_raters"] = n_units, k
         return out
-    n, msr, msc, mse, msw = (float(v[0]) for v in _mean_squares(st.total(), k))
+    # numpy scalars, not Python floats: a zero mean square (no variance between targets or
+    # in the residual) must give inf/NaN under errstate, not raise ZeroDivisionError
+    n, msr, msc, mse, msw = (np.float64(v[0]) for v in _mean_squares(st.total(), k))
     with np.errstate(invalid="ignore", divide="ignore"):
         vals = {f: float(_form(f, n, k, msr, msc, mse, msw)) for f in FORMS}
         a = 1 - ci
@@ -212,7 +217,10 @@ def icc_table(data: Any, ci: float = 0.95, missing: str = "complete", *, allow_w
             }
         )
     out = pd.DataFrame(rows, index=idx)
+    undefined = [f for f in FORMS if not np.isfinite(vals[f])]
+    if undefined:
+        out.loc[undefined, ["icc", "ci_low", "ci_high"]] = np.nan
+        warn_nan(np.nan, "icc_table", f"{', '.join(undefined)}: a zero mean square (no variance "
+                                      "between targets or no residual variance)")
     out["n_units"], out["n_raters"] = n_units, k
-    if out["icc"].isna().any():
-        warn_nan(np.nan, "icc_table", "no variance between or within targets")
     return out

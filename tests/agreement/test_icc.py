@@ -80,3 +80,24 @@ def test_icc_degenerate_and_bad_form():
         assert np.isnan(icc(np.full((5, 3), 2.0), "ICC2"))
     with pytest.raises(DataValidationError, match="data.T"):
         icc(SHROUT_FLEISS_1979.T)
+
+
+def test_zero_between_target_variance_gives_nan_not_zero_division():
+    """Every target gets the same scores (MSR = 0): forms dividing by MSR are undefined. icc and
+    icc_table agree, return NaN with a CalibWarning, and never raise ZeroDivisionError
+    (a regression seen on a 30-transcript store). Defined forms keep their formula values,
+    e.g. ICC1 = -1/(k-1) (Shrout & Fleiss 1979, eq. for ICC(1,1) with BMS = 0)."""
+    import warnings as _w
+
+    from calib.agreement import icc, icc_table
+    from calib.errors import CalibWarning
+
+    data = np.array([[1, 2, 3], [1, 2, 3], [1, 2, 3.0]])
+    with pytest.warns(CalibWarning):
+        table = icc_table(data)
+    with _w.catch_warnings():
+        _w.simplefilter("ignore", CalibWarning)
+        single = [icc(data, form=f) for f in table.index]
+    np.testing.assert_allclose(table["icc"].to_numpy(), single, equal_nan=True)
+    assert table.loc["ICC1", "icc"] == pytest.approx(-0.5)
+    assert np.isnan(table.loc["ICC1k", "icc"]) and np.isnan(table.loc["ICC3k", "icc"])
