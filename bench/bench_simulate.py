@@ -38,6 +38,7 @@ from calib.simulate._cast import resolve_cast  # noqa: E402
 from calib.simulate._design import draw_design  # noqa: E402
 from calib.simulate._judge import judge  # noqa: E402
 from calib.simulate._latent import draw_candidates  # noqa: E402
+from calib.simulate._cast import resolve_base_noise  # noqa: E402
 
 
 def best(f, repeat: int):
@@ -54,11 +55,11 @@ def numbers_only(cfg: SimulationConfig) -> int:
     dims, scale = _dataset._rubric_dimensions()
     ss = np.random.SeedSequence(cfg.seed).spawn(5)
     raters, noise = resolve_cast(cfg, dims, np.random.default_rng(ss[0]))
-    cand = draw_candidates(cfg, len(dims), np.random.default_rng(ss[1]))
+    cand = draw_candidates(cfg, len(dims), np.random.default_rng(ss[1]), dims)
     design = draw_design(cfg, len(raters), cand.interviewed_at, np.random.default_rng(ss[2]))
     days = (design.rated_at - cfg.start_dt.timestamp()) / 86_400.0
     _, score = judge(cand.theta, design.t_idx, design.r_idx, days, {cfg.subgroup_attribute: cand.subgroup},
-                     raters, dims, noise, scale, np.random.default_rng(ss[3]))
+                     raters, dims, noise, scale, np.random.default_rng(ss[3]), resolve_base_noise(cfg, dims))
     return score.size
 
 
