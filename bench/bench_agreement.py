@@ -30,6 +30,8 @@ from calib.errors import CalibWarning  # noqa: E402
 warnings.simplefilter("ignore", CalibWarning)
 
 
+from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 def synthetic(n_units: int, n_raters: int, seed: int = 0, missing: float = 0.1) -> np.ndarray:
     """SYNTHETIC ratings 1-5, units x raters, NaN = missing."""
     rng = np.random.default_rng(seed)
@@ -58,14 +60,7 @@ def _markdown(df: pd.DataFrame) -> str:
 
 def best(f, repeat: int = 3, warmup: bool = True) -> tuple[float, object]:
     """Best wall time of ``repeat`` runs, after one untimed warm-up run (page faults, caches)."""
-    if warmup:
-        f()
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = f()
-        times.append(time.perf_counter() - t)
-    return min(times), out
+    return best_of(f, repeat, warmup)
 
 
 def main() -> None:

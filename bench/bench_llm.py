@@ -36,6 +36,8 @@ from calib.graders.llm import LLMGrader, build_messages, get_template, parse_ans
 from calib.rubric import load_rubric  # noqa: E402
 
 
+from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 def load_transcripts(n: int) -> pd.DataFrame:
     sample = REPO / "datasets" / "sample" / "transcripts.jsonl"
     rows = [json.loads(line) for line in sample.read_text().splitlines()[:n]]
@@ -68,13 +70,8 @@ async def peer_openai(base_url: str, requests: list[dict], concurrency: int) -> 
         return await asyncio.gather(*(one(b) for b in requests))
 
 
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def best_seconds(fn, repeat: int = 3) -> float:
+    return best_of(fn, repeat)[0]
 
 
 def main() -> None:
@@ -108,21 +105,21 @@ def main() -> None:
                 res = g.grade(tr, rubric)
                 assert res.summary["scored"] == n_calls, res.summary
 
-            t_calib = best_of(run_calib, args.repeats)
-            t_peer = best_of(lambda: asyncio.run(peer_httpx(srv.base_url, bodies, args.concurrency)), args.repeats)
+            t_calib = best_seconds(run_calib, args.repeats)
+            t_peer = best_seconds(lambda: asyncio.run(peer_httpx(srv.base_url, bodies, args.concurrency)), args.repeats)
             rows.append(("calib LLMGrader (cold)", latency, n_calls, t_calib, t_calib / t_peer))
             rows.append(("peer: bare httpx + semaphore", latency, n_calls, t_peer, 1.0))
             try:
                 import openai  # noqa: F401
 
-                t_oai = best_of(lambda: asyncio.run(peer_openai(srv.base_url, bodies, args.concurrency)), args.repeats)
+                t_oai = best_seconds(lambda: asyncio.run(peer_openai(srv.base_url, bodies, args.concurrency)), args.repeats)
                 rows.append(("peer: openai AsyncOpenAI", latency, n_calls, t_oai, t_oai / t_peer))
             except ImportError:
                 pass
             if latency == 0.0:
                 cache = Path("/tmp") / f"calib-bench-llm-{time.time_ns()}.sqlite"
                 run_calib(cache)
-                t_warm = best_of(lambda: run_calib(cache), args.repeats)
+                t_warm = best_seconds(lambda: run_calib(cache), args.repeats)
                 rows.append(("calib LLMGrader (all cached)", latency, n_calls, t_warm, t_warm / t_peer))
                 for f in cache.parent.glob(cache.name + "*"):
                     f.unlink()
@@ -131,8 +128,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     answers = [json.dumps({"dimension": "data", "score": int(s), "rationale": "synthetic " * 20})
                for s in rng.integers(1, 5, 20000)]  # fmt: skip
-    t_parse = best_of(lambda: [parse_answer(a, "stop", ["data"], 1, 4) for a in answers], 3)
-    t_json = best_of(lambda: [json.loads(a)["score"] for a in answers], 3)
+    t_parse = best_seconds(lambda: [parse_answer(a, "stop", ["data"], 1, 4) for a in answers], 3)
+    t_json = best_seconds(lambda: [json.loads(a)["score"] for a in answers], 3)
 
     try:
         import openai

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 import warnings
 from pathlib import Path
 
@@ -25,14 +24,7 @@ from calib.raters import fit_mfrm, g_study
 from calib.simulate import SimulationConfig, simulate_dataset
 
 
-def best_of(fn, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
-
+from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -33,13 +33,10 @@ from calib.report.demo import run_demo  # noqa: E402
 LEVELS = np.array([1.0, 2.0, 3.0, 4.0])
 
 
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
+
+def best_seconds(fn, repeat: int = 3) -> float:
+    return best_of(fn, repeat)[0]
 
 
 def calib_confusions(r: pd.DataFrame) -> pd.DataFrame:
@@ -88,13 +85,13 @@ def main() -> None:
     c = calib_confusions(ratings)
     peer = sklearn_confusions(ratings)
     assert {(d, lo, hi): n for d, lo, hi, n in zip(c["dimension"], c["low"], c["high"], c["count"])} == peer
-    t_c, t_p = best_of(lambda: calib_confusions(ratings)), best_of(lambda: sklearn_confusions(ratings))
+    t_c, t_p = best_seconds(lambda: calib_confusions(ratings)), best_seconds(lambda: sklearn_confusions(ratings))
     rows.append(("level-confusion counts, 8 dims x 28 rater pairs", "sklearn confusion_matrix per pair", t_c, t_p))
 
     a = calib_loo(ratings).sort_values(["transcript_id", "dimension", "rater_id"]).reset_index(drop=True)
     b = pandas_apply_loo(ratings).sort_values(["transcript_id", "dimension", "rater_id"]).reset_index(drop=True)
     np.testing.assert_allclose(a["consensus"].to_numpy(), b["consensus"].to_numpy())
-    t_c, t_p = best_of(lambda: calib_loo(ratings)), best_of(lambda: pandas_apply_loo(ratings))
+    t_c, t_p = best_seconds(lambda: calib_loo(ratings)), best_seconds(lambda: pandas_apply_loo(ratings))
     rows.append(("leave-one-out consensus, 6848 ratings", "per-group Python loop (what groupby.apply does)", t_c, t_p))
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,7 +25,6 @@ import json
 import platform
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -41,14 +40,7 @@ from calib.simulate._latent import draw_candidates  # noqa: E402
 from calib.simulate._cast import resolve_base_noise  # noqa: E402
 
 
-def best(f, repeat: int):
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = f()
-        times.append(time.perf_counter() - t)
-    return min(times), out
-
+from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 def numbers_only(cfg: SimulationConfig) -> int:
     """calib's numeric stages only (no text, no DataFrames): latent, design, rater model."""
@@ -101,16 +93,16 @@ def main() -> None:
     n_ratings = args.n * 3 * 8
 
     rows = []
-    t_num, _ = best(lambda: numbers_only(cfg), args.repeat)
-    t_floor, _ = best(lambda: rng_floor(args.n, n_ratings), args.repeat)
+    t_num, _ = best_of(lambda: numbers_only(cfg), args.repeat)
+    t_floor, _ = best_of(lambda: rng_floor(args.n, n_ratings), args.repeat)
     rows.append(("numbers (latent, design, rater model)", "numpy RNG floor", t_num, t_floor))
-    t_sim, ds = best(lambda: simulate_dataset(cfg), args.repeat)
+    t_sim, ds = best_of(lambda: simulate_dataset(cfg), args.repeat)
     rows.append(("simulate_dataset (numbers + text + frames)", "-", t_sim, None))
     with tempfile.TemporaryDirectory() as tmp:
         a, b = Path(tmp, "calib"), Path(tmp, "peer")
         b.mkdir()
-        t_write, _ = best(lambda: write_dataset(ds, a), args.repeat)
-        t_peer, _ = best(lambda: pandas_writer(ds, b), args.repeat)
+        t_write, _ = best_of(lambda: write_dataset(ds, a), args.repeat)
+        t_peer, _ = best_of(lambda: pandas_writer(ds, b), args.repeat)
         size_mb = sum(p.stat().st_size for p in a.iterdir()) / 1e6
     rows.append(("write_dataset (5 files)", "pandas to_csv + json.dumps", t_write, t_peer))
     rows.append(("end to end (simulate + write)", "-", t_sim + t_write, None))
