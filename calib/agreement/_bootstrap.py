@@ -12,7 +12,7 @@ from scipy import stats
 from calib.agreement._alpha import alpha_sums
 from calib.agreement._core import UnitSums, draw_indices, jackknife_sums, resample_sums
 from calib.agreement._icc import icc_sums
-from calib.agreement._kappa import conger_sums, multirater_sums, pair_sums, pairwise_sums
+from calib.agreement._kappa import ConfidenceInterval, conger_sums, multirater_sums, pair_sums, pairwise_sums
 from calib.agreement._validate import as_matrix
 from calib.errors import CalibWarning, DataValidationError
 
@@ -53,7 +53,7 @@ STATISTICS: dict[str, Callable[..., UnitSums]] = {
 
 
 @dataclass(frozen=True)
-class BootstrapResult:
+class BootstrapResult(ConfidenceInterval):
     """A point estimate with a bootstrap confidence interval.
 
     Attributes
@@ -72,12 +72,7 @@ class BootstrapResult:
         The bootstrap replicates (NaN where undefined).
     """
 
-    estimate: float
-    low: float
-    high: float
-    se: float
-    ci: float
-    method: str
+    # estimate, low, high, se, ci and method come from ConfidenceInterval
     n_boot: int
     n_valid: int
     statistic: str
