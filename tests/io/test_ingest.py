@@ -435,3 +435,16 @@ def test_unscored_machine_rows_are_superseded_by_a_later_run(tmp_path, good_file
     assert got.loc["t1", "score"] == 4.0 and pd.isna(got.loc["t1", "unscored_reason"])
     assert got.loc["t2", "score"] == 3.0  # a failed re-run never replaces a score
     assert len(got) == 2
+
+
+def test_cli_accepts_repeated_inputs(tmp_path, good_files, rubric_path):
+    t, r = good_files
+    t2 = write_jsonl(tmp_path / "t2.jsonl", [transcript("t4"), transcript("t5")])
+    r2 = tmp_path / "r2.csv"
+    r2.write_text(HEADER + rating_line("t4", "r1", "data", 4) + rating_line("t5", "r2", "data", 1))
+    res = CliRunner().invoke(cli, ["ingest", "--transcripts", str(t), "--transcripts", str(t2),
+                                   "--ratings", str(r), "--ratings", str(r2),
+                                   "--rubric", str(rubric_path), "--store", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.output
+    assert "no validation problems" in res.output
+    assert len(read_transcripts(tmp_path / "s")) == 5 and len(read_ratings(tmp_path / "s")) == 50
