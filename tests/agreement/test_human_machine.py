@@ -99,3 +99,26 @@ def test_errors():
         human_machine_metrics([1, 2, 3], [1, 2])
     with pytest.warns(CalibWarning, match="two human scores"):
         assert np.isnan(prmse([1, 2, 3], [[1, np.nan], [2, np.nan], [3, np.nan]]))
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        # Matt Johnson's R derivation benchmarks as asserted in RSMTool's tests/test_prmse.py
+        # (TestPrmseJohnsonData, test_compute_true_score_evaluations_full / _sparse), 7 decimals.
+        ("prmse_data.csv", {"N": 10000, "N raters": 4, "N single": 0, "N multiple": 10000,
+                            "Variance of errors": 0.509375, "True score var": 0.7765515,
+                            "MSE true": 0.3564625, "PRMSE true": 0.5409673}),
+        ("prmse_data_sparse_matrix.csv", {"N": 10000, "N raters": 4, "N single": 3421, "N multiple": 6579,
+                                          "Variance of errors": 0.5150882, "True score var": 0.769816,
+                                          "MSE true": 0.3550792, "PRMSE true": 0.538748}),
+    ],
+)
+def test_prmse_reproduces_published_johnson_benchmarks(name, expected):
+    path = REF / "inputs" / name
+    if not path.exists():
+        pytest.skip("RSMTool reference data absent")
+    data = pd.read_csv(path)
+    got = prmse(data["system"], data[["h1", "h2", "h3", "h4"]], details=True)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, abs=5e-7), key
