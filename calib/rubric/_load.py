@@ -32,6 +32,11 @@ class _Checker:
             self.fail(key_path, f"expected a mapping, got {type(value).__name__}")
         return value
 
+    def known_keys(self, obj: dict, allowed: set[str], key_path: str) -> None:
+        for key in obj:
+            if key not in allowed:
+                self.fail(_join(key_path, str(key)), f"unknown key (expected one of {', '.join(sorted(allowed))})")
+
     def required(self, obj: dict, key: str, key_path: str) -> Any:
         if key not in obj or obj[key] is None:
             self.fail(_join(key_path, key), "required key is missing")
@@ -92,9 +97,7 @@ def rubric_from_dict(data: Any, path: str | None = None) -> Rubric:
     """
     c = _Checker(path)
     doc = c.mapping(data, "")
-    for key in doc:
-        if key not in _KNOWN_TOP:
-            c.fail(str(key), f"unknown key (expected one of {', '.join(sorted(_KNOWN_TOP))})")
+    c.known_keys(doc, _KNOWN_TOP, "")
     rubric_id = c.text(doc, "id", "")
     if not _ID_RE.match(rubric_id):
         c.fail("id", f"{rubric_id!r} must be lower-case letters, digits and underscores")
@@ -131,9 +134,7 @@ def rubric_from_dict(data: Any, path: str | None = None) -> Rubric:
     for i, dim_doc in enumerate(dims_doc):
         kp = f"dimensions[{i}]"
         c.mapping(dim_doc, kp)
-        for key in dim_doc:
-            if key not in _KNOWN_DIM:
-                c.fail(_join(kp, str(key)), f"unknown key (expected one of {', '.join(sorted(_KNOWN_DIM))})")
+        c.known_keys(dim_doc, _KNOWN_DIM, kp)
         dim_id = c.text(dim_doc, "id", kp)
         if not _ID_RE.match(dim_id):
             c.fail(_join(kp, "id"), f"{dim_id!r} must be lower-case letters, digits and underscores")
@@ -150,9 +151,7 @@ def rubric_from_dict(data: Any, path: str | None = None) -> Rubric:
         for j, lvl_doc in enumerate(levels_doc):
             lkp = f"{kp}.levels[{j}]"
             c.mapping(lvl_doc, lkp)
-            for key in lvl_doc:
-                if key not in _KNOWN_LEVEL:
-                    c.fail(_join(lkp, str(key)), f"unknown key (expected one of {', '.join(sorted(_KNOWN_LEVEL))})")
+            c.known_keys(lvl_doc, _KNOWN_LEVEL, lkp)
             score = c.integer(lvl_doc, "score", lkp)
             if not smin <= score <= smax:
                 c.fail(_join(lkp, "score"), f"level {score} is outside the scale {smin}..{smax}")
