@@ -69,11 +69,17 @@ def long_transcripts(t: pd.DataFrame, k: int = 10) -> pd.DataFrame:
     """SYNTHETIC long transcripts: k consecutive synthetic transcripts joined into one."""
     groups = np.arange(len(t)) // k
     joined = t.groupby(groups)["turns"].agg(lambda s: [turn for turns in s for turn in turns])
-    return pd.DataFrame({"transcript_id": [f"long{i:05d}" for i in joined.index], "turns": joined.to_numpy()})
+    return pd.DataFrame(
+        {"transcript_id": [f"long{i:05d}" for i in joined.index], "turns": joined.to_numpy()}
+    )
 
 
 def python_re_peer(signals, turns: pd.DataFrame):
-    cand = turns[turns["speaker"] == "candidate"].groupby("transcript_id", sort=False)["text"].agg(" ".join)
+    cand = (
+        turns[turns["speaker"] == "candidate"]
+        .groupby("transcript_id", sort=False)["text"]
+        .agg(" ".join)
+    )
     rules = [r.match.py for s in signals.values() for r in s.rules if r.type == "phrases"]
     return [[len(rx.findall(text)) for rx in rules] for text in cand]
 
@@ -97,8 +103,10 @@ def main() -> None:
     rules = RuleGrader.from_rubric(rubric)
     length = LengthGrader({d: [250, 300, 350] for d in rubric.dimension_ids})
     rows = []
-    for label, t in (("synthetic (~300 candidate words)", ds.transcripts[["transcript_id", "turns"]]),
-                     ("long synthetic (~3,000 words)", long_transcripts(ds.transcripts))):
+    for label, t in (
+        ("synthetic (~300 candidate words)", ds.transcripts[["transcript_id", "turns"]]),
+        ("long synthetic (~3,000 words)", long_transcripts(ds.transcripts)),
+    ):
         n = len(t)
         words = int(explode_turns(t).query("speaker == 'candidate'")["n_words"].sum() / n)
         t_rules = best(lambda: rules.grade(t, rubric), args.repeats)
@@ -106,16 +114,26 @@ def main() -> None:
         turns = explode_turns(t)
         t_peer = best(lambda: python_re_peer(rules.signals, turns), 1)
         wall_rules = WALL[-3]
-        rows.append({"workload": f"{label}, n={n}, {words} words/transcript", "calib rules (transcripts/s)": n / t_rules,
-                     "calib rules, wall (transcripts/s)": n / wall_rules,
-                     "length baseline (transcripts/s)": n / t_len, "python re loop, counts only (transcripts/s)": n / t_peer,
-                     "rules / length": t_rules / t_len, "python re / rules": t_peer / t_rules})
+        rows.append(
+            {
+                "workload": f"{label}, n={n}, {words} words/transcript",
+                "calib rules (transcripts/s)": n / t_rules,
+                "calib rules, wall (transcripts/s)": n / wall_rules,
+                "length baseline (transcripts/s)": n / t_len,
+                "python re loop, counts only (transcripts/s)": n / t_peer,
+                "rules / length": t_rules / t_len,
+                "python re / rules": t_peer / t_rules,
+            }
+        )
 
     rng = np.random.default_rng(0)
     n, n_boot = 1000, 2000
     h = rng.integers(1, 5, n).astype(float)
     s = np.clip(h + rng.integers(-1, 2, n), 1, 4).astype(float)
-    t_vec = best(lambda: weighted_hm_metrics(h, s, multinomial_weights(n, n_boot, np.random.default_rng(1))), args.repeats)
+    t_vec = best(
+        lambda: weighted_hm_metrics(h, s, multinomial_weights(n, n_boot, np.random.default_rng(1))),
+        args.repeats,
+    )
     from sklearn.metrics import cohen_kappa_score
 
     def sk_loop():
@@ -126,21 +144,32 @@ def main() -> None:
             np.corrcoef(h[i], s[i])
 
     t_sk = best(sk_loop, 1)
-    boot = {"workload": f"bootstrap, n={n} transcripts, {n_boot} replicates", "calib (s, 13 metrics)": t_vec,
-            "sklearn loop (s, QWK + r)": t_sk, "sklearn / calib": t_sk / t_vec}
+    boot = {
+        "workload": f"bootstrap, n={n} transcripts, {n_boot} replicates",
+        "calib (s, 13 metrics)": t_vec,
+        "sklearn loop (s, QWK + r)": t_sk,
+        "sklearn / calib": t_sk / t_vec,
+    }
 
     g = pd.DataFrame(rows)
     lines = [
-        "# Graders benchmark (one core)", "",
+        "# Graders benchmark (one core)",
+        "",
         f"`python bench/bench_graders.py --n {args.n}` -- {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"Python {platform.python_version()}, pandas {pd.__version__}, pyarrow {pa.__version__}, "
-        f"{platform.machine()}, threads pinned to 1. All transcripts SYNTHETIC (calib.simulate).", "",
-        "## Grading throughput (8 dimensions, every signal, evidence and rationale included; CPU time on one core)", "",
-        _markdown(g), "",
+        f"{platform.machine()}, threads pinned to 1. All transcripts SYNTHETIC (calib.simulate).",
+        "",
+        "## Grading throughput (8 dimensions, every signal, evidence and rationale included; CPU time on one core)",
+        "",
+        _markdown(g),
+        "",
         "The Python `re` peer only counts phrase matches (no positional or follow-up rules, no evidence);",
-        "it is a lower bound for a per-transcript loop over the same signals.", "",
-        "## validate-grader bootstrap", "",
-        pd.DataFrame([boot]).to_string(index=False, float_format=lambda v: f"{v:.3f}"), "",
+        "it is a lower bound for a per-transcript loop over the same signals.",
+        "",
+        "## validate-grader bootstrap",
+        "",
+        pd.DataFrame([boot]).to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+        "",
     ]
     text = "\n".join(lines)
     print(text)

@@ -33,7 +33,9 @@ def _child(code: str) -> tuple[float, float, float]:
     t0 = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     code += "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    out = subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=REPO, capture_output=True, text=True
+    )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -41,17 +43,42 @@ def _child(code: str) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--n-transcripts", type=int, default=100_000)
-    ap.add_argument("--keep", type=Path, help="folder for the generated data (kept; reused if present)")
+    ap.add_argument(
+        "--keep", type=Path, help="folder for the generated data (kept; reused if present)"
+    )
     args = ap.parse_args()
     data = args.keep or Path(tempfile.mkdtemp(prefix="calib-bench-"))
     if not (data / "ratings.csv").exists():
-        print(f"generating {args.n_transcripts:,} synthetic transcripts into {data} ...", flush=True)
-        subprocess.run([sys.executable, "-m", "calib.cli.main", "simulate", "--out", str(data),
-                        "--n-transcripts", str(args.n_transcripts), "--n-raters", "30", "--seed", "7",
-                        "--raters-per-transcript", "3", "--linked-fraction", "0"],
-                       check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+        print(
+            f"generating {args.n_transcripts:,} synthetic transcripts into {data} ...", flush=True
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "calib.cli.main",
+                "simulate",
+                "--out",
+                str(data),
+                "--n-transcripts",
+                str(args.n_transcripts),
+                "--n-raters",
+                "30",
+                "--seed",
+                "7",
+                "--raters-per-transcript",
+                "3",
+                "--linked-fraction",
+                "0",
+            ],
+            check=True,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+        )
     n_ratings = sum(1 for _ in open(data / "ratings.csv", "rb")) - 1
     store = data / "store"
     shutil.rmtree(store, ignore_errors=True)
@@ -76,8 +103,10 @@ def main() -> None:
     print(f"{'':60} {'wall s':>8} {'cpu s':>8} {'peak RSS MiB':>13}")
     for name, w, c, r in rows:
         print(f"{name:60} {w:8.1f} {c:8.1f} {r:13.0f}")
-    print(f"ratio calib/pandas wall: {c_wall / p_wall:.2f}x; target < 60 s wall: "
-          f"{'met' if c_wall < 60 else 'NOT met'}")
+    print(
+        f"ratio calib/pandas wall: {c_wall / p_wall:.2f}x; target < 60 s wall: "
+        f"{'met' if c_wall < 60 else 'NOT met'}"
+    )
     if not args.keep:
         shutil.rmtree(data, ignore_errors=True)
 

@@ -30,13 +30,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "graders"))
 
+from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
 from llm_server import Action, ScriptedChatServer  # noqa: E402
 
 from calib.graders.llm import LLMGrader, build_messages, get_template, parse_answer  # noqa: E402
 from calib.rubric import load_rubric  # noqa: E402
 
-
-from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 def load_transcripts(n: int) -> pd.DataFrame:
     sample = REPO / "datasets" / "sample" / "transcripts.jsonl"
@@ -77,7 +76,9 @@ def best_seconds(fn, repeat: int = 3) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--transcripts", type=int, default=40)
-    ap.add_argument("--latency", type=float, default=0.05, help="simulated server latency per call (s)")
+    ap.add_argument(
+        "--latency", type=float, default=0.05, help="simulated server latency per call (s)"
+    )
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "llm.md"))
@@ -106,13 +107,19 @@ def main() -> None:
                 assert res.summary["scored"] == n_calls, res.summary
 
             t_calib = best_seconds(run_calib, args.repeats)
-            t_peer = best_seconds(lambda: asyncio.run(peer_httpx(srv.base_url, bodies, args.concurrency)), args.repeats)
+            t_peer = best_seconds(
+                lambda: asyncio.run(peer_httpx(srv.base_url, bodies, args.concurrency)),
+                args.repeats,
+            )
             rows.append(("calib LLMGrader (cold)", latency, n_calls, t_calib, t_calib / t_peer))
             rows.append(("peer: bare httpx + semaphore", latency, n_calls, t_peer, 1.0))
             try:
                 import openai  # noqa: F401
 
-                t_oai = best_seconds(lambda: asyncio.run(peer_openai(srv.base_url, bodies, args.concurrency)), args.repeats)
+                t_oai = best_seconds(
+                    lambda: asyncio.run(peer_openai(srv.base_url, bodies, args.concurrency)),
+                    args.repeats,
+                )
                 rows.append(("peer: openai AsyncOpenAI", latency, n_calls, t_oai, t_oai / t_peer))
             except ImportError:
                 pass
@@ -120,7 +127,9 @@ def main() -> None:
                 cache = Path("/tmp") / f"calib-bench-llm-{time.time_ns()}.sqlite"
                 run_calib(cache)
                 t_warm = best_seconds(lambda: run_calib(cache), args.repeats)
-                rows.append(("calib LLMGrader (all cached)", latency, n_calls, t_warm, t_warm / t_peer))
+                rows.append(
+                    ("calib LLMGrader (all cached)", latency, n_calls, t_warm, t_warm / t_peer)
+                )
                 for f in cache.parent.glob(cache.name + "*"):
                     f.unlink()
 
@@ -151,9 +160,14 @@ def main() -> None:
         "| client | server latency (s) | calls | wall time (s) | calls/s | ratio vs bare httpx | ratio vs best peer |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    best = {lat: min(t for name, la, _, t, _ in rows if la == lat and name.startswith("peer")) for _, lat, *_ in rows}
+    best = {
+        lat: min(t for name, la, _, t, _ in rows if la == lat and name.startswith("peer"))
+        for _, lat, *_ in rows
+    }
     for name, lat, n, t, ratio in rows:
-        lines.append(f"| {name} | {lat:g} | {n} | {t:.3f} | {n / t:.0f} | {ratio:.2f} | {t / best[lat]:.2f} |")
+        lines.append(
+            f"| {name} | {lat:g} | {n} | {t:.3f} | {n / t:.0f} | {ratio:.2f} | {t / best[lat]:.2f} |"
+        )
     lines += [
         "",
         "| parser | answers | time (s) | answers/s | ratio vs json.loads |",

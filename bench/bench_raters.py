@@ -19,12 +19,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from calib.raters import fit_mfrm, g_study
 from calib.simulate import SimulationConfig, simulate_dataset
 
-
-from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -33,8 +32,13 @@ def main() -> None:
     repeats = 1 if args.quick else 3
     rows = []
 
-    cfg = SimulationConfig(n_transcripts=2000, n_raters=10, raters_per_transcript=(3, 3),
-                           linked_fraction=0.0, seed=20261125)
+    cfg = SimulationConfig(
+        n_transcripts=2000,
+        n_raters=10,
+        raters_per_transcript=(3, 3),
+        linked_fraction=0.0,
+        seed=20261125,
+    )
     ratings = simulate_dataset(cfg).ratings  # SYNTHETIC
     n = len(ratings)
     t_calib, res = best_of(lambda: fit_mfrm(ratings), repeats)
@@ -44,9 +48,9 @@ def main() -> None:
     try:
         import raschpy
 
-        wide = (ratings.assign(score=ratings.score - ratings.score.min())
-                .pivot_table(index=["rater_id", "transcript_id"], columns="dimension",
-                             values="score"))
+        wide = ratings.assign(score=ratings.score - ratings.score.min()).pivot_table(
+            index=["rater_id", "transcript_id"], columns="dimension", values="score"
+        )
 
         def run_peer():
             with warnings.catch_warnings():
@@ -64,13 +68,20 @@ def main() -> None:
         r_sev = float(np.corrcoef(theirs, res.raters.measure)[0, 1])
     except ImportError:
         pass
-    rows.append((f"fit_mfrm, {n:,} ratings (2000 x 10 raters, 3/transcript x 8 dims)",
-                 t_calib, peer, t_peer, f"rater severities r = {r_sev:.4f}; "
-                 f"{res.n_iter} Newton iterations; target < 30 s"))
+    rows.append(
+        (
+            f"fit_mfrm, {n:,} ratings (2000 x 10 raters, 3/transcript x 8 dims)",
+            t_calib,
+            peer,
+            t_peer,
+            f"rater severities r = {r_sev:.4f}; {res.n_iter} Newton iterations; target < 30 s",
+        )
+    )
 
     sub = ratings[ratings.dimension == "data"]
-    sub = sub[sub.transcript_id.isin(sorted(sub.transcript_id.unique())[:150 if args.quick
-                                                                         else 300])]
+    sub = sub[
+        sub.transcript_id.isin(sorted(sub.transcript_id.unique())[: 150 if args.quick else 300])
+    ]
     t_g, g = best_of(lambda: g_study(sub, object="transcript_id", facets=["rater_id"]), repeats)
     t_sm, rel = np.nan, ""
     try:
@@ -78,8 +89,12 @@ def main() -> None:
 
         def run_sm():
             md = sm.MixedLM.from_formula(
-                "score ~ 1", groups=np.ones(len(sub)), re_formula="0",
-                vc_formula={"t": "0 + C(transcript_id)", "r": "0 + C(rater_id)"}, data=sub)
+                "score ~ 1",
+                groups=np.ones(len(sub)),
+                re_formula="0",
+                vc_formula={"t": "0 + C(transcript_id)", "r": "0 + C(rater_id)"},
+                data=sub,
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return md, md.fit(reml=True, method="lbfgs")
@@ -87,14 +102,25 @@ def main() -> None:
         t_sm, (md, fit) = best_of(run_sm, 1)
         ref = dict(zip(md.exog_vc.names, fit.vcomp))
         ours = g.components.variance.to_numpy()
-        rel = (f"max rel. diff of components "
-               f"{max(abs(ours[0] / ref['t'] - 1), abs(ours[1] / ref['r'] - 1), abs(ours[2] / fit.scale - 1)):.1e}")
+        rel = (
+            f"max rel. diff of components "
+            f"{max(abs(ours[0] / ref['t'] - 1), abs(ours[1] / ref['r'] - 1), abs(ours[2] / fit.scale - 1)):.1e}"
+        )
     except ImportError:
         pass
-    rows.append((f"g_study REML, {len(sub):,} ratings (transcripts x raters)", t_g,
-                 "statsmodels MixedLM (REML)", t_sm, rel))
+    rows.append(
+        (
+            f"g_study REML, {len(sub):,} ratings (transcripts x raters)",
+            t_g,
+            "statsmodels MixedLM (REML)",
+            t_sm,
+            rel,
+        )
+    )
 
-    header = "| task | calib (s) | peer | peer (s) | peer / calib | note |\n|---|---|---|---|---|---|"
+    header = (
+        "| task | calib (s) | peer | peer (s) | peer / calib | note |\n|---|---|---|---|---|---|"
+    )
     lines = [header]
     for task, tc, pname, tp, note in rows:
         ratio = tp / tc if np.isfinite(tp) else np.nan
@@ -108,10 +134,12 @@ def main() -> None:
         f"`python bench/bench_raters.py{' --quick' if args.quick else ''}` on "
         f"{platform.machine()} / Python {platform.python_version()}, 2 shared cores; "
         f"best of {repeats} runs (wall clock, the machine is shared, so expect noise).\n\n"
-        + table + "\n\n"
+        + table
+        + "\n\n"
         "peer / calib > 1 means calib is faster. raschpy estimates the MFRM by regularised "
         "pairwise composite likelihood (a different estimator than calib's JMLE), so its rater "
-        "severities agree closely but not exactly.\n")
+        "severities agree closely but not exactly.\n"
+    )
     print(f"wrote {out}")
 
 

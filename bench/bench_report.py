@@ -35,6 +35,7 @@ LEVELS = np.array([1.0, 2.0, 3.0, 4.0])
 
 from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
 
+
 def best_seconds(fn, repeat: int = 3) -> float:
     return best_of(fn, repeat)[0]
 
@@ -74,25 +75,59 @@ def pandas_apply_loo(r: pd.DataFrame) -> pd.DataFrame:
             return g.iloc[0:0].assign(consensus=np.nan)
         return g.assign(consensus=(s.sum() - s) / (len(s) - 1))
 
-    parts = [per_group(g) for _, g in h.groupby(["transcript_id", "dimension"])]  # what apply does, per group
+    parts = [
+        per_group(g) for _, g in h.groupby(["transcript_id", "dimension"])
+    ]  # what apply does, per group
     return pd.concat(parts)
 
 
 def main() -> None:
-    ratings = pd.read_csv(REPO / "datasets" / "sample" / "ratings.csv", dtype={"transcript_id": str, "rater_id": str})
+    ratings = pd.read_csv(
+        REPO / "datasets" / "sample" / "ratings.csv", dtype={"transcript_id": str, "rater_id": str}
+    )
     rows = []
 
     c = calib_confusions(ratings)
     peer = sklearn_confusions(ratings)
-    assert {(d, lo, hi): n for d, lo, hi, n in zip(c["dimension"], c["low"], c["high"], c["count"])} == peer
-    t_c, t_p = best_seconds(lambda: calib_confusions(ratings)), best_seconds(lambda: sklearn_confusions(ratings))
-    rows.append(("level-confusion counts, 8 dims x 28 rater pairs", "sklearn confusion_matrix per pair", t_c, t_p))
+    assert {
+        (d, lo, hi): n for d, lo, hi, n in zip(c["dimension"], c["low"], c["high"], c["count"])
+    } == peer
+    t_c, t_p = (
+        best_seconds(lambda: calib_confusions(ratings)),
+        best_seconds(lambda: sklearn_confusions(ratings)),
+    )
+    rows.append(
+        (
+            "level-confusion counts, 8 dims x 28 rater pairs",
+            "sklearn confusion_matrix per pair",
+            t_c,
+            t_p,
+        )
+    )
 
-    a = calib_loo(ratings).sort_values(["transcript_id", "dimension", "rater_id"]).reset_index(drop=True)
-    b = pandas_apply_loo(ratings).sort_values(["transcript_id", "dimension", "rater_id"]).reset_index(drop=True)
+    a = (
+        calib_loo(ratings)
+        .sort_values(["transcript_id", "dimension", "rater_id"])
+        .reset_index(drop=True)
+    )
+    b = (
+        pandas_apply_loo(ratings)
+        .sort_values(["transcript_id", "dimension", "rater_id"])
+        .reset_index(drop=True)
+    )
     np.testing.assert_allclose(a["consensus"].to_numpy(), b["consensus"].to_numpy())
-    t_c, t_p = best_seconds(lambda: calib_loo(ratings)), best_seconds(lambda: pandas_apply_loo(ratings))
-    rows.append(("leave-one-out consensus, 6848 ratings", "per-group Python loop (what groupby.apply does)", t_c, t_p))
+    t_c, t_p = (
+        best_seconds(lambda: calib_loo(ratings)),
+        best_seconds(lambda: pandas_apply_loo(ratings)),
+    )
+    rows.append(
+        (
+            "leave-one-out consensus, 6848 ratings",
+            "per-group Python loop (what groupby.apply does)",
+            t_c,
+            t_p,
+        )
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
@@ -105,9 +140,11 @@ def main() -> None:
     lines += ["", "| calib demo step (SYNTHETIC sample, 300 transcripts) | seconds |", "|---|---|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in demo.timings.items()]
     lines += [f"| **total (budget 60 s)** | **{total:.1f}** |"]
-    header = (f"# bench_report results\n\nMachine: {platform.machine()}, {platform.python_version()}, "
-              f"2 cores shared with other engineers (timings are best of 3, noisy).\n"
-              f"Command: `python bench/bench_report.py`.\n\n")
+    header = (
+        f"# bench_report results\n\nMachine: {platform.machine()}, {platform.python_version()}, "
+        f"2 cores shared with other engineers (timings are best of 3, noisy).\n"
+        f"Command: `python bench/bench_report.py`.\n\n"
+    )
     text = header + "\n".join(lines) + "\n"
     print(text)
     out = REPO / "bench" / "results" / "report.md"

@@ -31,16 +31,22 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from calib.simulate import SimulationConfig, simulate_dataset, write_dataset  # noqa: E402
-from calib.simulate import _dataset  # noqa: E402
-from calib.simulate._cast import resolve_cast  # noqa: E402
+from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
+
+from calib.simulate import (  # noqa: E402
+    SimulationConfig,
+    _dataset,  # noqa: E402
+    simulate_dataset,
+    write_dataset,
+)
+from calib.simulate._cast import (
+    resolve_base_noise,  # noqa: E402
+    resolve_cast,  # noqa: E402
+)
 from calib.simulate._design import draw_design  # noqa: E402
 from calib.simulate._judge import judge  # noqa: E402
 from calib.simulate._latent import draw_candidates  # noqa: E402
-from calib.simulate._cast import resolve_base_noise  # noqa: E402
 
-
-from _timing import best_of  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 def numbers_only(cfg: SimulationConfig) -> int:
     """calib's numeric stages only (no text, no DataFrames): latent, design, rater model."""
@@ -50,8 +56,19 @@ def numbers_only(cfg: SimulationConfig) -> int:
     cand = draw_candidates(cfg, len(dims), np.random.default_rng(ss[1]), dims)
     design = draw_design(cfg, len(raters), cand.interviewed_at, np.random.default_rng(ss[2]))
     days = (design.rated_at - cfg.start_dt.timestamp()) / 86_400.0
-    _, score = judge(cand.theta, design.t_idx, design.r_idx, days, {cfg.subgroup_attribute: cand.subgroup},
-                     raters, dims, noise, scale, np.random.default_rng(ss[3]), resolve_base_noise(cfg, dims))
+    _, score = judge(
+        cand.theta,
+        design.t_idx,
+        design.r_idx,
+        days,
+        {cfg.subgroup_attribute: cand.subgroup},
+        raters,
+        dims,
+        noise,
+        scale,
+        np.random.default_rng(ss[3]),
+        resolve_base_noise(cfg, dims),
+    )
     return score.size
 
 
@@ -70,12 +87,20 @@ def pandas_writer(ds, out: Path) -> None:
     tr = ds.transcripts
     with open(out / "transcripts.jsonl", "w", encoding="utf-8") as fh:
         for row in tr.itertuples(index=False):
-            fh.write(json.dumps({
-                "transcript_id": row.transcript_id, "question_id": row.question_id,
-                "question_type": row.question_type,
-                "interviewed_at": row.interviewed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "turns": row.turns, "metadata": row.metadata,
-            }, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "transcript_id": row.transcript_id,
+                        "question_id": row.question_id,
+                        "question_type": row.question_type,
+                        "interviewed_at": row.interviewed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "turns": row.turns,
+                        "metadata": row.metadata,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     r = ds.ratings.iloc[:, :8].copy()
     r["rated_at"] = r["rated_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     r["score"] = r["score"].astype(int)
@@ -84,7 +109,9 @@ def pandas_writer(ds, out: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--n", type=int, default=100_000, help="transcripts (default 100,000)")
     ap.add_argument("--repeat", type=int, default=1, help="repeats per timing (best is kept)")
     ap.add_argument("--write", action="store_true", help="write bench/results/simulate.md")
@@ -117,7 +144,11 @@ def main() -> None:
     table = ["| stage | calib (s) | peer | peer (s) | ratio peer/calib |", "|---|---|---|---|---|"]
     for stage, peer, tc, tp in rows:
         ratio = f"{tp / tc:.2f}" if tp else "-"
-        table.append(f"| {stage} | {tc:.2f} | {peer} | {tp:.2f} | {ratio} |" if tp else f"| {stage} | {tc:.2f} | - | - | - |")
+        table.append(
+            f"| {stage} | {tc:.2f} | {peer} | {tp:.2f} | {ratio} |"
+            if tp
+            else f"| {stage} | {tc:.2f} | - | - | - |"
+        )
     text = head + "\n".join(table) + "\n"
     print(text)
     if args.write:

@@ -27,7 +27,6 @@ from calib.agreement._alpha import krippendorff_alpha
 from calib.agreement._bootstrap import STATISTICS, BootstrapResult, bootstrap_ci
 from calib.agreement._human_machine import HumanMachineResult, human_machine_metrics, prmse
 from calib.agreement._icc import icc, icc_table
-from calib.agreement._table import BANDS, agreement_table, interpretation_band
 from calib.agreement._kappa import (
     ConfidenceInterval,
     brennan_prediger,
@@ -42,6 +41,7 @@ from calib.agreement._kappa import (
     percent_agreement,
     scott_pi,
 )
+from calib.agreement._table import BANDS, agreement_table, interpretation_band
 
 __all__ = [
     "krippendorff_alpha",

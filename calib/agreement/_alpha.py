@@ -47,7 +47,7 @@ def _delta2(n_c: np.ndarray, dom: np.ndarray, level: str) -> np.ndarray:
 
 
 def _alpha_from_coincidences(o: np.ndarray, dom: np.ndarray, level: str) -> np.ndarray:
-    """alpha = 1 - (n - 1) sum o_ck d2_ck / sum n_c n_k d2_ck for coincidences o (B, K, K)."""
+    """Alpha = 1 - (n - 1) sum o_ck d2_ck / sum n_c n_k d2_ck for coincidences o (B, K, K)."""
     n_c = o.sum(axis=2)
     n = n_c.sum(axis=1)
     d2 = _delta2(n_c, dom, level)
@@ -102,7 +102,9 @@ def _alpha_many_values(x: np.ndarray, level: str) -> float:
 
 def _check_ratio(dom: np.ndarray, level: str) -> None:
     if level == "ratio" and dom.size and dom[0] < 0:
-        raise DataValidationError(f"data: the ratio metric needs non-negative ratings, found {dom[0]:g}")
+        raise DataValidationError(
+            f"data: the ratio metric needs non-negative ratings, found {dom[0]:g}"
+        )
 
 
 def _counts(x: np.ndarray, values: Any, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,7 +115,9 @@ def _counts(x: np.ndarray, values: Any, level: str) -> tuple[np.ndarray, np.ndar
     return counts, m, dom
 
 
-def alpha_sums(data: Any, level: str = "interval", values: Any = None, *, allow_wide: bool = False) -> UnitSums:
+def alpha_sums(
+    data: Any, level: str = "interval", values: Any = None, *, allow_wide: bool = False
+) -> UnitSums:
     """Per-unit coincidence contributions (n_units, K*K) for the bootstrap (see :mod:`._core`)."""
     x = as_matrix(data, allow_wide=allow_wide)
     counts, m, dom = _counts(x, values, level)
@@ -123,10 +127,15 @@ def alpha_sums(data: Any, level: str = "interval", values: Any = None, *, allow_
     # unit u adds (n_uc n_uk - [c == k] n_uc) / (m_u - 1) to o_ck
     feats = np.einsum("uc,uk->uck", counts, counts * inv[:, None])
     feats[:, np.arange(k), np.arange(k)] -= counts * inv[:, None]
-    return UnitSums(feats.reshape(len(x), k * k), lambda s: _alpha_from_coincidences(s.reshape(-1, k, k), dom, level))
+    return UnitSums(
+        feats.reshape(len(x), k * k),
+        lambda s: _alpha_from_coincidences(s.reshape(-1, k, k), dom, level),
+    )
 
 
-def krippendorff_alpha(data: Any, level: str = "interval", values: Any = None, *, allow_wide: bool = False) -> float:
+def krippendorff_alpha(
+    data: Any, level: str = "interval", values: Any = None, *, allow_wide: bool = False
+) -> float:
     """Krippendorff's alpha reliability coefficient for any number of raters and missing ratings.
 
     Parameters
@@ -177,7 +186,11 @@ def krippendorff_alpha(data: Any, level: str = "interval", values: Any = None, *
     x = as_matrix(data, allow_wide=allow_wide)
     idx, code, dom = encode(x, _domain(x, values, level))
     if level != "ratio" and dom.size > _LARGE_DOMAIN:
-        return warn_nan(_alpha_many_values(x, level), "krippendorff_alpha", "no unit has two ratings, or no variation")
+        return warn_nan(
+            _alpha_many_values(x, level),
+            "krippendorff_alpha",
+            "no unit has two ratings, or no variation",
+        )
     _check_ratio(dom, level)
     counts = counts_from_codes(x.shape, idx, code, dom.size)
     m = counts.sum(axis=1)
@@ -189,4 +202,6 @@ def krippendorff_alpha(data: Any, level: str = "interval", values: Any = None, *
     o = scaled.T @ c
     o[np.diag_indices_from(o)] -= scaled.sum(axis=0)
     alpha = _alpha_from_coincidences(o[None], dom, level)[0]
-    return warn_nan(alpha, "krippendorff_alpha", "no variation: all pairable ratings have one value")
+    return warn_nan(
+        alpha, "krippendorff_alpha", "no variation: all pairable ratings have one value"
+    )

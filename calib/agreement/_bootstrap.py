@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -12,7 +13,13 @@ from scipy import stats
 from calib.agreement._alpha import alpha_sums
 from calib.agreement._core import UnitSums, draw_indices, jackknife_sums, resample_sums
 from calib.agreement._icc import icc_sums
-from calib.agreement._kappa import ConfidenceInterval, conger_sums, multirater_sums, pair_sums, pairwise_sums
+from calib.agreement._kappa import (
+    ConfidenceInterval,
+    conger_sums,
+    multirater_sums,
+    pair_sums,
+    pairwise_sums,
+)
 from calib.agreement._validate import as_matrix
 from calib.errors import CalibWarning, DataValidationError
 
@@ -79,18 +86,36 @@ class BootstrapResult(ConfidenceInterval):
     distribution: np.ndarray = field(repr=False, compare=False)
 
 
-def interval(estimate: float, boot: np.ndarray, ci: float, method: str, jack: np.ndarray | None = None,
-             statistic: str = "statistic") -> BootstrapResult:
+def interval(
+    estimate: float,
+    boot: np.ndarray,
+    ci: float,
+    method: str,
+    jack: np.ndarray | None = None,
+    statistic: str = "statistic",
+) -> BootstrapResult:
     """Percentile or BCa interval from bootstrap replicates (and jackknife replicates for BCa)."""
     valid = boot[~np.isnan(boot)]
     n_boot = boot.size
     if valid.size < n_boot:
         warnings.warn(
             f"{statistic}: undefined in {n_boot - valid.size} of {n_boot} resamples; the interval uses the rest",
-            CalibWarning, stacklevel=3,
+            CalibWarning,
+            stacklevel=3,
         )
     if np.isnan(estimate) or valid.size < 2:
-        return BootstrapResult(float(estimate), np.nan, np.nan, np.nan, ci, method, n_boot, int(valid.size), statistic, boot)
+        return BootstrapResult(
+            float(estimate),
+            np.nan,
+            np.nan,
+            np.nan,
+            ci,
+            method,
+            n_boot,
+            int(valid.size),
+            statistic,
+            boot,
+        )
     a = (1 - ci) / 2
     probs = np.array([a, 1 - a])
     if method == "bca":
@@ -105,8 +130,18 @@ def interval(estimate: float, boot: np.ndarray, ci: float, method: str, jack: np
         z = stats.norm.ppf(probs)
         probs = stats.norm.cdf(z0 + (z0 + z) / (1 - acc * (z0 + z)))
     low, high = np.quantile(valid, probs)
-    return BootstrapResult(float(estimate), float(low), float(high), float(valid.std(ddof=1)), ci, method,
-                           n_boot, int(valid.size), statistic, boot)
+    return BootstrapResult(
+        float(estimate),
+        float(low),
+        float(high),
+        float(valid.std(ddof=1)),
+        ci,
+        method,
+        n_boot,
+        int(valid.size),
+        statistic,
+        boot,
+    )
 
 
 def bootstrap_ci(
@@ -175,14 +210,23 @@ def bootstrap_ci(
     if callable(statistic):
         return _generic(data, statistic, n_boot, seed, ci, method, options)
     if statistic not in STATISTICS:
-        raise DataValidationError(f"statistic: unknown {statistic!r}; choose one of {sorted(STATISTICS)}")
+        raise DataValidationError(
+            f"statistic: unknown {statistic!r}; choose one of {sorted(STATISTICS)}"
+        )
     if statistic == "krippendorff_alpha" and _too_many_values(data, options.get("values")):
         # per-unit coincidence features are K x K per unit: for near-continuous ratings use
         # the (slower, memory-light) resample loop on the public function instead
         from calib.agreement._alpha import krippendorff_alpha
 
-        return _generic(data, lambda m, **o: krippendorff_alpha(m, allow_wide=True, **o), n_boot, seed, ci, method,
-                        {k: v for k, v in options.items() if k != "allow_wide"})
+        return _generic(
+            data,
+            lambda m, **o: krippendorff_alpha(m, allow_wide=True, **o),
+            n_boot,
+            seed,
+            ci,
+            method,
+            {k: v for k, v in options.items() if k != "allow_wide"},
+        )
     st = STATISTICS[statistic](data, **options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CalibWarning)
@@ -197,7 +241,11 @@ _MAX_FEATURE_CELLS = 20_000_000
 
 def _too_many_values(data: Any, values: Any) -> bool:
     x = as_matrix(data, allow_wide=True)
-    k = np.unique(np.asarray(values, dtype=float)).size if values is not None else np.unique(x[~np.isnan(x)]).size
+    k = (
+        np.unique(np.asarray(values, dtype=float)).size
+        if values is not None
+        else np.unique(x[~np.isnan(x)]).size
+    )
     return x.shape[0] * k * k > _MAX_FEATURE_CELLS
 
 

@@ -9,8 +9,8 @@ bootstrap and the jackknife share one code path: a bootstrap resample is a weigh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import sparse
@@ -97,8 +97,12 @@ def resample_sums(
         raise ValueError("resample_sums: all statistics must share the same units")
     groups = list(groups) if groups is not None else [0] * len(stats)
     dense_blocks = []  # (patterns, inverse, [(stat index, col_start, col_end)])
-    for key in dict.fromkeys(groups[i] for i, st in enumerate(stats) if not sparse.issparse(st.features)):
-        members = [i for i, st in enumerate(stats) if groups[i] == key and not sparse.issparse(st.features)]
+    for key in dict.fromkeys(
+        groups[i] for i, st in enumerate(stats) if not sparse.issparse(st.features)
+    ):
+        members = [
+            i for i, st in enumerate(stats) if groups[i] == key and not sparse.issparse(st.features)
+        ]
         arrays, where, spans = [], {}, []
         offset = 0
         for i in members:  # statistics sharing one feature array share its columns

@@ -9,7 +9,9 @@ from calib.errors import DataValidationError
 __all__ = ["encode", "unit_counts", "counts_from_codes"]
 
 
-def encode(x: np.ndarray, domain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def encode(
+    x: np.ndarray, domain: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat indices of the non-missing cells, their category codes, and the value domain.
 
     With ``domain=None`` the domain is the sorted observed values. Integer-valued ratings in a
@@ -42,7 +44,9 @@ def encode(x: np.ndarray, domain: np.ndarray | None = None) -> tuple[np.ndarray,
     return idx, code.ravel(), dom
 
 
-def counts_from_codes(shape: tuple[int, int], idx: np.ndarray, code: np.ndarray, k: int) -> np.ndarray:
+def counts_from_codes(
+    shape: tuple[int, int], idx: np.ndarray, code: np.ndarray, k: int
+) -> np.ndarray:
     """(n_units, k) counts from the flat cell indices and category codes of :func:`encode`."""
     n_units, n_raters = shape
     k = max(k, 1)

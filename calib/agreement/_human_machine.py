@@ -16,8 +16,25 @@ __all__ = ["human_machine_metrics", "HumanMachineResult", "prmse", "TRIM_TOLERAN
 # RSMTool (doc/evaluation.rst): trimmed scores are clipped to [min - 0.4998, max + 0.4998]
 TRIM_TOLERANCE = 0.4998
 
-_EVAL_COLS = ["N", "h_mean", "h_sd", "h_min", "h_max", "sys_mean", "sys_sd", "sys_min", "sys_max",
-              "corr", "wtkappa", "R2", "kappa", "exact_agr", "adj_agr", "SMD", "RMSE"]
+_EVAL_COLS = [
+    "N",
+    "h_mean",
+    "h_sd",
+    "h_min",
+    "h_max",
+    "sys_mean",
+    "sys_sd",
+    "sys_min",
+    "sys_max",
+    "corr",
+    "wtkappa",
+    "R2",
+    "kappa",
+    "exact_agr",
+    "adj_agr",
+    "SMD",
+    "RMSE",
+]
 _DEGRADATION_COLS = ["corr", "kappa", "wtkappa", "exact_agr", "adj_agr", "SMD"]
 
 
@@ -45,7 +62,9 @@ class HumanMachineResult:
 def _vector(v: Any, name: str) -> np.ndarray:
     arr = np.asarray(v, dtype=float) if not isinstance(v, pd.Series) else v.to_numpy(dtype=float)
     if arr.ndim != 1:
-        raise DataValidationError(f"{name}: expected a 1-D sequence of scores, got shape {arr.shape}")
+        raise DataValidationError(
+            f"{name}: expected a 1-D sequence of scores, got shape {arr.shape}"
+        )
     if np.isinf(arr).any():
         raise DataValidationError(f"{name}: contains infinite values")
     return arr
@@ -81,8 +100,17 @@ def _pair_metrics(h: np.ndarray, s: np.ndarray) -> dict[str, float]:
 
 def _eval_row(h: np.ndarray, s: np.ndarray) -> dict[str, float]:
     h_sd = h.std(ddof=1)
-    row = {"N": int(h.size), "h_mean": h.mean(), "h_sd": h_sd, "h_min": h.min(), "h_max": h.max(),
-           "sys_mean": s.mean(), "sys_sd": s.std(ddof=1), "sys_min": s.min(), "sys_max": s.max()}
+    row = {
+        "N": int(h.size),
+        "h_mean": h.mean(),
+        "h_sd": h_sd,
+        "h_min": h.min(),
+        "h_max": h.max(),
+        "sys_mean": s.mean(),
+        "sys_sd": s.std(ddof=1),
+        "sys_min": s.min(),
+        "sys_max": s.max(),
+    }
     row.update(_pair_metrics(h, s))
     mse = np.mean((h - s) ** 2)
     row["R2"] = float(1 - mse / h.var()) if h.var() > 0 else np.nan
@@ -93,12 +121,20 @@ def _eval_row(h: np.ndarray, s: np.ndarray) -> dict[str, float]:
 
 def _eval_table(h: np.ndarray, s: np.ndarray, trim_min, trim_max) -> pd.DataFrame:
     trimmed = np.clip(s, trim_min - TRIM_TOLERANCE, trim_max + TRIM_TOLERANCE)
-    rows = {"raw": _eval_row(h, s), "raw_trim": _eval_row(h, trimmed), "raw_trim_round": _eval_row(h, np.round(trimmed))}
+    rows = {
+        "raw": _eval_row(h, s),
+        "raw_trim": _eval_row(h, trimmed),
+        "raw_trim_round": _eval_row(h, np.round(trimmed)),
+    }
     return pd.DataFrame.from_dict(rows, orient="index")[_EVAL_COLS]
 
 
 def human_machine_metrics(
-    human: Any, system: Any, second_human: Any = None, trim_min: float | None = None, trim_max: float | None = None
+    human: Any,
+    system: Any,
+    second_human: Any = None,
+    trim_min: float | None = None,
+    trim_max: float | None = None,
 ) -> HumanMachineResult:
     """Evaluate machine scores against human scores exactly as RSMTool's ``rsmeval`` does.
 
@@ -143,15 +179,21 @@ def human_machine_metrics(
     """
     h, s = _vector(human, "human"), _vector(system, "system")
     if h.shape != s.shape:
-        raise DataValidationError(f"human and system must have the same length, got {h.size} and {s.size}")
+        raise DataValidationError(
+            f"human and system must have the same length, got {h.size} and {s.size}"
+        )
     h2 = None
     if second_human is not None:
         h2 = _vector(second_human, "second_human")
         if h2.shape != h.shape:
-            raise DataValidationError(f"second_human must have the length of human ({h.size}), got {h2.size}")
+            raise DataValidationError(
+                f"second_human must have the length of human ({h.size}), got {h2.size}"
+            )
     keep = ~np.isnan(h) & ~np.isnan(s)
     if keep.sum() < 2:
-        raise DataValidationError(f"human/system: {int(keep.sum())} response(s) with both scores; need at least 2")
+        raise DataValidationError(
+            f"human/system: {int(keep.sum())} response(s) with both scores; need at least 2"
+        )
     lo = float(np.nanmin(h[keep])) if trim_min is None else float(trim_min)
     hi = float(np.nanmax(h[keep])) if trim_max is None else float(trim_max)
     if lo > hi:
@@ -161,10 +203,21 @@ def human_machine_metrics(
         return HumanMachineResult(table, None, None)
     both = keep & ~np.isnan(h2)
     if both.sum() < 2:
-        raise DataValidationError(f"second_human: {int(both.sum())} double-scored response(s); need at least 2")
+        raise DataValidationError(
+            f"second_human: {int(both.sum())} double-scored response(s); need at least 2"
+        )
     a, b = h[both], h2[both]
-    cons = {"N": int(both.sum()), "h1_mean": a.mean(), "h1_sd": a.std(ddof=1), "h1_min": a.min(), "h1_max": a.max(),
-            "h2_mean": b.mean(), "h2_sd": b.std(ddof=1), "h2_min": b.min(), "h2_max": b.max()}
+    cons = {
+        "N": int(both.sum()),
+        "h1_mean": a.mean(),
+        "h1_sd": a.std(ddof=1),
+        "h1_min": a.min(),
+        "h1_max": a.max(),
+        "h2_mean": b.mean(),
+        "h2_sd": b.std(ddof=1),
+        "h2_min": b.min(),
+        "h2_max": b.max(),
+    }
     cons.update(_pair_metrics(a, b))
     pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
     cons["SMD"] = float((b.mean() - a.mean()) / pooled) if pooled > 0 else np.nan
@@ -219,11 +272,24 @@ def prmse(system: Any, humans: Any, details: bool = False) -> float | pd.Series:
     keep = (c > 0) & ~np.isnan(s)
     hum, s, c = hum[keep], s[keep], c[keep]
     multiple = c > 1
-    out = {"N": int(s.size), "N raters": int(c.max()) if c.size else 0, "N single": int((c == 1).sum()),
-           "N multiple": int(multiple.sum())}
+    out = {
+        "N": int(s.size),
+        "N raters": int(c.max()) if c.size else 0,
+        "N single": int((c == 1).sum()),
+        "N multiple": int(multiple.sum()),
+    }
     if not multiple.any():
-        value = warn_nan(np.nan, "prmse", "no response has two human scores, so the error variance is unknown")
-        out.update({"Variance of errors": np.nan, "True score var": np.nan, "MSE true": np.nan, "PRMSE true": value})
+        value = warn_nan(
+            np.nan, "prmse", "no response has two human scores, so the error variance is unknown"
+        )
+        out.update(
+            {
+                "Variance of errors": np.nan,
+                "True score var": np.nan,
+                "MSE true": np.nan,
+                "PRMSE true": value,
+            }
+        )
         return pd.Series(out) if details else value
     within = np.nanvar(hum[multiple], axis=1, ddof=1)
     v_e = float(np.sum(within * (c[multiple] - 1)) / np.sum(c[multiple] - 1))
@@ -233,6 +299,17 @@ def prmse(system: Any, humans: Any, details: bool = False) -> float | pd.Series:
     n = s.size
     v_t = (np.sum(c * (hbar_i - hbar) ** 2) - (n - 1) * v_e) / (total - np.sum(c**2) / total)
     mse = (np.sum(c * (hbar_i - s) ** 2) - n * v_e) / total
-    value = float(1 - mse / v_t) if v_t > 0 else warn_nan(np.nan, "prmse", "true score variance is not positive")
-    out.update({"Variance of errors": v_e, "True score var": float(v_t), "MSE true": float(mse), "PRMSE true": value})
+    value = (
+        float(1 - mse / v_t)
+        if v_t > 0
+        else warn_nan(np.nan, "prmse", "true score variance is not positive")
+    )
+    out.update(
+        {
+            "Variance of errors": v_e,
+            "True score var": float(v_t),
+            "MSE true": float(mse),
+            "PRMSE true": value,
+        }
+    )
     return pd.Series(out) if details else value

@@ -74,7 +74,9 @@ def _check_form(form: str) -> None:
         raise DataValidationError(f"form: must be one of {FORMS}, got {form!r}")
 
 
-def icc_sums(data: Any, form: str = "ICC2", missing: str = "complete", *, allow_wide: bool = False) -> UnitSums:
+def icc_sums(
+    data: Any, form: str = "ICC2", missing: str = "complete", *, allow_wide: bool = False
+) -> UnitSums:
     """Per-unit ANOVA moments (complete units) for the bootstrap (see :mod:`._core`)."""
     _check_form(form)
     x, full = _complete(data, missing, allow_wide)
@@ -93,7 +95,9 @@ def icc_sums(data: Any, form: str = "ICC2", missing: str = "complete", *, allow_
     return UnitSums(feats, finish)
 
 
-def icc(data: Any, form: str = "ICC2", missing: str = "complete", *, allow_wide: bool = False) -> float:
+def icc(
+    data: Any, form: str = "ICC2", missing: str = "complete", *, allow_wide: bool = False
+) -> float:
     """Intraclass correlation coefficient in one of the six Shrout & Fleiss forms.
 
     Parameters
@@ -138,10 +142,14 @@ def icc(data: Any, form: str = "ICC2", missing: str = "complete", *, allow_wide:
     value = st.estimate()
     if not np.isfinite(value):  # e.g. -inf for ICC1k when the between-target mean square is 0
         value = np.nan
-    return warn_nan(value, "icc", "a zero mean square: no variance between targets or no residual variance")
+    return warn_nan(
+        value, "icc", "a zero mean square: no variance between targets or no residual variance"
+    )
 
 
-def icc_table(data: Any, ci: float = 0.95, missing: str = "complete", *, allow_wide: bool = False) -> pd.DataFrame:
+def icc_table(
+    data: Any, ci: float = 0.95, missing: str = "complete", *, allow_wide: bool = False
+) -> pd.DataFrame:
     """All six ICC forms with F tests and analytic F-based confidence intervals.
 
     Returns
@@ -171,7 +179,9 @@ def icc_table(data: Any, ci: float = 0.95, missing: str = "complete", *, allow_w
     idx = pd.Index(FORMS, name="form")
     if n_units < 2:
         warn_nan(np.nan, "icc_table", f"{n_units} complete unit(s); ICC needs at least 2")
-        out = pd.DataFrame(np.nan, index=idx, columns=["icc", "F", "df1", "df2", "pval", "ci_low", "ci_high"])
+        out = pd.DataFrame(
+            np.nan, index=idx, columns=["icc", "F", "df1", "df2", "pval", "ci_low", "ci_high"]
+        )
         out.insert(0, "mcgraw_wong", [_MCGRAW_WONG[f] for f in FORMS])
         out["n_units"], out["n_raters"] = n_units, k
         return out
@@ -220,7 +230,11 @@ def icc_table(data: Any, ci: float = 0.95, missing: str = "complete", *, allow_w
     undefined = [f for f in FORMS if not np.isfinite(vals[f])]
     if undefined:
         out.loc[undefined, ["icc", "ci_low", "ci_high"]] = np.nan
-        warn_nan(np.nan, "icc_table", f"{', '.join(undefined)}: a zero mean square (no variance "
-                                      "between targets or no residual variance)")
+        warn_nan(
+            np.nan,
+            "icc_table",
+            f"{', '.join(undefined)}: a zero mean square (no variance "
+            "between targets or no residual variance)",
+        )
     out["n_units"], out["n_raters"] = n_units, k
     return out

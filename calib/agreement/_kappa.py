@@ -11,7 +11,13 @@ from scipy import sparse, stats
 
 from calib.agreement._core import UnitSums
 from calib.agreement._counts import unit_counts
-from calib.agreement._validate import as_matrix, as_vector_pair, resolve_categories, warn_nan, weight_matrix
+from calib.agreement._validate import (
+    as_matrix,
+    as_vector_pair,
+    resolve_categories,
+    warn_nan,
+    weight_matrix,
+)
 from calib.errors import DataValidationError
 
 __all__ = [
@@ -62,7 +68,11 @@ def _gwet_finish(chance: str, w: np.ndarray):
         if chance == "fleiss":
             pe = np.einsum("bk,kl,bl->b", pi, w, pi)
         elif chance == "gwet":
-            pe = t_w * (pi * (1.0 - pi)).sum(axis=1) / (q * (q - 1.0)) if q > 1 else np.full(len(s), np.nan)
+            pe = (
+                t_w * (pi * (1.0 - pi)).sum(axis=1) / (q * (q - 1.0))
+                if q > 1
+                else np.full(len(s), np.nan)
+            )
         else:  # Brennan-Prediger: uniform chance over the q categories
             pe = np.full(len(s), t_w / q**2)
         out = (pa - pe) / (1.0 - pe)
@@ -72,7 +82,12 @@ def _gwet_finish(chance: str, w: np.ndarray):
 
 
 def multirater_sums(
-    data: Any, chance: str = "fleiss", weights: Any = None, categories: Any = None, *, tolerance: float | None = None,
+    data: Any,
+    chance: str = "fleiss",
+    weights: Any = None,
+    categories: Any = None,
+    *,
+    tolerance: float | None = None,
     allow_wide: bool = False,
 ) -> UnitSums:
     """Per-unit sums behind Fleiss / Gwet / Brennan-Prediger / percent agreement."""
@@ -88,14 +103,20 @@ def multirater_sums(
     return UnitSums(_gwet_features(counts, w), _gwet_finish(chance, w))
 
 
-def _multirater(name: str, chance: str, data, weights, categories, allow_wide, tolerance=None) -> float:
-    st = multirater_sums(data, chance, weights, categories, tolerance=tolerance, allow_wide=allow_wide)
+def _multirater(
+    name: str, chance: str, data, weights, categories, allow_wide, tolerance=None
+) -> float:
+    st = multirater_sums(
+        data, chance, weights, categories, tolerance=tolerance, allow_wide=allow_wide
+    )
     if st.features[:, 1].sum() == 0:
         return warn_nan(np.nan, name, "no unit has two or more ratings")
     return warn_nan(st.estimate(), name, "chance agreement is 1: a single category is used")
 
 
-def fleiss_kappa(data: Any, weights: Any = None, categories: Any = None, *, allow_wide: bool = False) -> float:
+def fleiss_kappa(
+    data: Any, weights: Any = None, categories: Any = None, *, allow_wide: bool = False
+) -> float:
     """Fleiss' kappa for any number of raters; units may have different numbers of ratings.
 
     Parameters
@@ -131,7 +152,9 @@ def fleiss_kappa(data: Any, weights: Any = None, categories: Any = None, *, allo
     return _multirater("fleiss_kappa", "fleiss", data, weights, categories, allow_wide)
 
 
-def gwet_ac(data: Any, weights: Any = None, categories: Any = None, *, allow_wide: bool = False) -> float:
+def gwet_ac(
+    data: Any, weights: Any = None, categories: Any = None, *, allow_wide: bool = False
+) -> float:
     """Gwet's AC1 (unweighted) or AC2 (weighted) agreement coefficient.
 
     Parameters
@@ -157,7 +180,9 @@ def gwet_ac(data: Any, weights: Any = None, categories: Any = None, *, allow_wid
     return _multirater("gwet_ac", "gwet", data, weights, categories, allow_wide)
 
 
-def brennan_prediger(data: Any, weights: Any = None, categories: Any = None, *, allow_wide: bool = False) -> float:
+def brennan_prediger(
+    data: Any, weights: Any = None, categories: Any = None, *, allow_wide: bool = False
+) -> float:
     """Brennan-Prediger coefficient: chance agreement uniform over the q categories.
 
     Notes
@@ -199,10 +224,14 @@ def percent_agreement(data: Any, tolerance: float = 0, *, allow_wide: bool = Fal
     """
     if tolerance < 0:
         raise DataValidationError(f"tolerance: must be >= 0, got {tolerance}")
-    return _multirater("percent_agreement", "none", data, None, None, allow_wide, tolerance=tolerance)
+    return _multirater(
+        "percent_agreement", "none", data, None, None, allow_wide, tolerance=tolerance
+    )
 
 
-def conger_sums(data: Any, weights: Any = None, categories: Any = None, *, allow_wide: bool = False) -> UnitSums:
+def conger_sums(
+    data: Any, weights: Any = None, categories: Any = None, *, allow_wide: bool = False
+) -> UnitSums:
     """Per-unit sums behind Conger's kappa: Gwet's p_a features plus each rater's category one-hots."""
     x = as_matrix(data, allow_wide=allow_wide)
     x = x[:, ~np.isnan(x).all(axis=0)]  # a rater with no rating has no marginal distribution
@@ -221,14 +250,18 @@ def conger_sums(data: Any, weights: Any = None, categories: Any = None, *, allow
         c = s[:, 3 + q :].reshape(-1, n_raters, q)
         p = c / c.sum(axis=2, keepdims=True)  # p_gk: rater g's distribution over categories
         pbar = p.mean(axis=1)
-        s2 = (np.einsum("bgk,bgl->bkl", p, p) - n_raters * pbar[:, :, None] * pbar[:, None, :]) / (n_raters - 1)
+        s2 = (np.einsum("bgk,bgl->bkl", p, p) - n_raters * pbar[:, :, None] * pbar[:, None, :]) / (
+            n_raters - 1
+        )
         pe = (w * (pbar[:, :, None] * pbar[:, None, :] - s2 / n_raters)).sum(axis=(1, 2))
         return np.where(np.isclose(pe, 1.0, rtol=0, atol=1e-12), np.nan, (pa - pe) / (1.0 - pe))
 
     return UnitSums(feats, finish)
 
 
-def conger_kappa(data: Any, weights: Any = None, categories: Any = None, *, allow_wide: bool = False) -> float:
+def conger_kappa(
+    data: Any, weights: Any = None, categories: Any = None, *, allow_wide: bool = False
+) -> float:
     """Conger's kappa: Cohen's kappa generalised to several raters (rater-specific marginals).
 
     Notes
@@ -247,10 +280,14 @@ def conger_kappa(data: Any, weights: Any = None, categories: Any = None, *, allo
     st = conger_sums(data, weights, categories, allow_wide=allow_wide)
     if st.features[:, 1].sum() == 0:
         return warn_nan(np.nan, "conger_kappa", "no unit has two or more ratings")
-    return warn_nan(st.estimate(), "conger_kappa", "chance agreement is 1: a single category is used")
+    return warn_nan(
+        st.estimate(), "conger_kappa", "chance agreement is 1: a single category is used"
+    )
 
 
-def fleiss_kappa_by_category(data: Any, categories: Any = None, *, allow_wide: bool = False) -> pd.Series:
+def fleiss_kappa_by_category(
+    data: Any, categories: Any = None, *, allow_wide: bool = False
+) -> pd.Series:
     """Fleiss' kappa for each category against all others (Fleiss 1971, the per-category table).
 
     Returns
@@ -276,7 +313,9 @@ def fleiss_kappa_by_category(data: Any, categories: Any = None, *, allow_wide: b
     for c in cats:  # one dichotomy per category (q is a handful); each is fully vectorised
         binary = np.where(np.isnan(x), np.nan, (x == c).astype(float))
         st = multirater_sums(binary, "fleiss", None, [0.0, 1.0], allow_wide=True)
-        out[c] = warn_nan(st.estimate(), f"fleiss_kappa_by_category[{c:g}]", "category never or always used")
+        out[c] = warn_nan(
+            st.estimate(), f"fleiss_kappa_by_category[{c:g}]", "category never or always used"
+        )
     return pd.Series(out, name="kappa", dtype=float).rename_axis("category")
 
 
@@ -297,18 +336,24 @@ def _pair_table_finish(w: np.ndarray, chance: str):
     return finish
 
 
-def pair_sums(data: Any, weights: Any = None, labels: Any = None, chance: str = "cohen") -> UnitSums:
+def pair_sums(
+    data: Any, weights: Any = None, labels: Any = None, chance: str = "cohen"
+) -> UnitSums:
     """Per-unit one-hot cells of the two-rater contingency table (units with both ratings)."""
     x = as_matrix(data, name="data", allow_wide=True)
     if x.shape[1] != 2:
-        raise DataValidationError(f"data: two-rater statistics need exactly 2 columns, got {x.shape[1]}")
+        raise DataValidationError(
+            f"data: two-rater statistics need exactly 2 columns, got {x.shape[1]}"
+        )
     cats = resolve_categories(x, labels, name="labels")
     w = weight_matrix(cats, weights)
     q = cats.size
     both = ~np.isnan(x).any(axis=1)
     cell = np.zeros(len(x), dtype=np.intp)
     cell[both] = np.searchsorted(cats, x[both, 0]) * q + np.searchsorted(cats, x[both, 1])
-    feats = sparse.csr_matrix((both.astype(float), (np.arange(len(x)), cell)), shape=(len(x), q * q))
+    feats = sparse.csr_matrix(
+        (both.astype(float), (np.arange(len(x)), cell)), shape=(len(x), q * q)
+    )
     return UnitSums(feats, _pair_table_finish(w, chance))
 
 
@@ -378,7 +423,9 @@ class ConfidenceInterval:
     method: str
 
 
-def cohen_kappa_ci(a: Any, b: Any, weights: Any = None, labels: Any = None, ci: float = 0.95) -> ConfidenceInterval:
+def cohen_kappa_ci(
+    a: Any, b: Any, weights: Any = None, labels: Any = None, ci: float = 0.95
+) -> ConfidenceInterval:
     """Cohen's (weighted) kappa with the large-sample standard error and a Wald interval.
 
     Notes
@@ -401,7 +448,9 @@ def cohen_kappa_ci(a: Any, b: Any, weights: Any = None, labels: Any = None, ci: 
     cats = resolve_categories(x, labels, name="labels")
     w = weight_matrix(cats, weights)
     q = cats.size
-    table = np.bincount(np.searchsorted(cats, x[:, 0]) * q + np.searchsorted(cats, x[:, 1]), minlength=q * q)
+    table = np.bincount(
+        np.searchsorted(cats, x[:, 0]) * q + np.searchsorted(cats, x[:, 1]), minlength=q * q
+    )
     n = len(x)
     p = table.reshape(q, q) / n
     row, col = p.sum(axis=1), p.sum(axis=0)
@@ -411,14 +460,25 @@ def cohen_kappa_ci(a: Any, b: Any, weights: Any = None, labels: Any = None, ci: 
         return ConfidenceInterval(k, np.nan, np.nan, np.nan, ci, "wald")
     k = (po - pe) / (1 - pe)
     wr, wc = w @ col, row @ w
-    var = ((p * (w - (wr[:, None] + wc[None, :]) * (1 - k)) ** 2).sum() - (k - pe * (1 - k)) ** 2) / (n * (1 - pe) ** 2)
+    var = (
+        (p * (w - (wr[:, None] + wc[None, :]) * (1 - k)) ** 2).sum() - (k - pe * (1 - k)) ** 2
+    ) / (n * (1 - pe) ** 2)
     se = float(np.sqrt(max(var, 0.0)))
     z = stats.norm.ppf(0.5 + ci / 2)
-    return ConfidenceInterval(float(k), float(k - z * se), float(k + z * se), se, ci, "wald (Fleiss, Cohen & Everitt 1969)")
+    return ConfidenceInterval(
+        float(k),
+        float(k - z * se),
+        float(k + z * se),
+        se,
+        ci,
+        "wald (Fleiss, Cohen & Everitt 1969)",
+    )
 
 
 # ---------------------------------------------------------------- mean pairwise (Light 1971)
-def pairwise_sums(data: Any, weights: Any = "quadratic", categories: Any = None, *, allow_wide: bool = False) -> UnitSums:
+def pairwise_sums(
+    data: Any, weights: Any = "quadratic", categories: Any = None, *, allow_wide: bool = False
+) -> UnitSums:
     """Sparse per-unit one-hot cells of every rater pair's contingency table."""
     x = as_matrix(data, allow_wide=allow_wide)
     cats = resolve_categories(x, categories)
@@ -433,7 +493,9 @@ def pairwise_sums(data: Any, weights: Any = "quadratic", categories: Any = None,
     ok = (cg >= 0) & (ch >= 0)
     units, pairs = np.nonzero(ok)
     cols = pairs * q * q + cg[units, pairs] * q + ch[units, pairs]
-    feats = sparse.csr_matrix((np.ones(units.size), (units, cols)), shape=(n_units, n_pairs * q * q))
+    feats = sparse.csr_matrix(
+        (np.ones(units.size), (units, cols)), shape=(n_units, n_pairs * q * q)
+    )
 
     def finish(s: np.ndarray) -> np.ndarray:
         t = s.reshape(-1, n_pairs, q, q)
@@ -442,7 +504,9 @@ def pairwise_sums(data: Any, weights: Any = "quadratic", categories: Any = None,
         pa = (w * p).sum(axis=(2, 3))
         row, col = p.sum(axis=3), p.sum(axis=2)
         pe = np.einsum("bpk,kl,bpl->bp", row, w, col)
-        kap = np.where((tot >= 2) & ~np.isclose(pe, 1.0, rtol=0, atol=1e-12), (pa - pe) / (1.0 - pe), np.nan)
+        kap = np.where(
+            (tot >= 2) & ~np.isclose(pe, 1.0, rtol=0, atol=1e-12), (pa - pe) / (1.0 - pe), np.nan
+        )
         with np.errstate(invalid="ignore"):
             valid = (~np.isnan(kap)).sum(axis=1)
             return np.where(valid > 0, np.nansum(kap, axis=1) / np.maximum(valid, 1), np.nan)
@@ -450,7 +514,9 @@ def pairwise_sums(data: Any, weights: Any = "quadratic", categories: Any = None,
     return UnitSums(feats, finish)
 
 
-def mean_pairwise_kappa(data: Any, weights: Any = "quadratic", categories: Any = None, *, allow_wide: bool = False) -> float:
+def mean_pairwise_kappa(
+    data: Any, weights: Any = "quadratic", categories: Any = None, *, allow_wide: bool = False
+) -> float:
     """Mean of Cohen's kappa over all rater pairs (Light 1971); default weights give mean QWK.
 
     Each pair uses the units both raters rated; pairs with fewer than two common units or
@@ -467,7 +533,9 @@ def mean_pairwise_kappa(data: Any, weights: Any = "quadratic", categories: Any =
     0.777
     """
     st = pairwise_sums(data, weights, categories, allow_wide=allow_wide)
-    return warn_nan(st.estimate(), "mean_pairwise_kappa", "no rater pair shares two units with a defined kappa")
+    return warn_nan(
+        st.estimate(), "mean_pairwise_kappa", "no rater pair shares two units with a defined kappa"
+    )
 
 
 # ---------------------------------------------------------------- Gwet's analytic variance
@@ -475,8 +543,13 @@ _CI_KINDS = {"fleiss_kappa": "fleiss", "gwet_ac": "gwet", "brennan_prediger": "b
 
 
 def chance_corrected_ci(
-    data: Any, statistic: str = "fleiss_kappa", weights: Any = None, categories: Any = None, ci: float = 0.95,
-    *, allow_wide: bool = False,
+    data: Any,
+    statistic: str = "fleiss_kappa",
+    weights: Any = None,
+    categories: Any = None,
+    ci: float = 0.95,
+    *,
+    allow_wide: bool = False,
 ) -> ConfidenceInterval:
     """Fleiss' kappa, Gwet's AC1/AC2 or Brennan-Prediger with Gwet's large-sample variance.
 
@@ -508,7 +581,9 @@ def chance_corrected_ci(
     (0.6104, 0.2275)
     """
     if statistic not in _CI_KINDS:
-        raise DataValidationError(f"statistic: must be one of {sorted(_CI_KINDS)}, got {statistic!r}")
+        raise DataValidationError(
+            f"statistic: must be one of {sorted(_CI_KINDS)}, got {statistic!r}"
+        )
     if not 0 < ci < 1:
         raise DataValidationError(f"ci: must be in (0, 1), got {ci}")
     kind = _CI_KINDS[statistic]
@@ -541,4 +616,6 @@ def chance_corrected_ci(
         k_u = k_u - 2 * (1 - est) * (pe_u - pe) / (1 - pe)
     se = float(np.sqrt(np.sum((k_u - est) ** 2) / (n * (n - 1))))
     half = stats.t.ppf(0.5 + ci / 2, n - 1) * se
-    return ConfidenceInterval(est, est - half, min(1.0, est + half), se, ci, "gwet (2014) large-sample variance")
+    return ConfidenceInterval(
+        est, est - half, min(1.0, est + half), se, ci, "gwet (2014) large-sample variance"
+    )

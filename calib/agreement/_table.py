@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,13 @@ __all__ = ["agreement_table", "interpretation_band", "BANDS"]
 BANDS = ((0.800, "reliable"), (0.667, "tentative"), (-np.inf, "unreliable"))
 
 _REQUIRED = ("transcript_id", "rater_id", "dimension", "score")
-_BOOTSTRAPPED = ("alpha_ordinal", "alpha_interval", "qwk_mean", "exact_agreement", "adjacent_agreement")
+_BOOTSTRAPPED = (
+    "alpha_ordinal",
+    "alpha_interval",
+    "qwk_mean",
+    "exact_agreement",
+    "adjacent_agreement",
+)
 
 
 def interpretation_band(alpha: float) -> str:
@@ -53,7 +60,10 @@ def _describe(wide: np.ndarray, ci: float) -> dict[str, Any]:
     tab = icc_table(rated, ci=ci, allow_wide=True)
     for form, col in (("ICC2", "icc2"), ("ICC2k", "icc2k")):
         row[col] = float(tab.loc[form, "icc"])
-        row[f"{col}_low"], row[f"{col}_high"] = float(tab.loc[form, "ci_low"]), float(tab.loc[form, "ci_high"])
+        row[f"{col}_low"], row[f"{col}_high"] = (
+            float(tab.loc[form, "ci_low"]),
+            float(tab.loc[form, "ci_high"]),
+        )
     row["icc_n_units"] = int(tab["n_units"].iloc[0])
     return row
 
@@ -67,7 +77,9 @@ def _sums(wide: np.ndarray, cats: np.ndarray) -> dict[str, UnitSums]:
         "alpha_interval": UnitSums(alpha_ord.features, _interval_finish(cats)),
         "qwk_mean": pairwise_sums(wide, "quadratic", cats, allow_wide=True),
         "exact_agreement": multirater_sums(wide, "none", None, cats, tolerance=0, allow_wide=True),
-        "adjacent_agreement": multirater_sums(wide, "none", None, cats, tolerance=1, allow_wide=True),
+        "adjacent_agreement": multirater_sums(
+            wide, "none", None, cats, tolerance=1, allow_wide=True
+        ),
     }
 
 
@@ -147,7 +159,9 @@ def agreement_table(
     'dimension  n_units  alpha_ordinal     band\\n     data        6          0.872 reliable'
     """
     if not isinstance(ratings, pd.DataFrame):
-        raise DataValidationError("ratings: expected the long ratings DataFrame from calib.io.read_ratings")
+        raise DataValidationError(
+            "ratings: expected the long ratings DataFrame from calib.io.read_ratings"
+        )
     missing = [c for c in _REQUIRED if c not in ratings.columns]
     if missing:
         raise DataValidationError(f"ratings: missing column(s) {missing}")
@@ -157,7 +171,9 @@ def agreement_table(
     df = ratings
     if rater_type is not None:
         if "rater_type" not in df.columns:
-            raise DataValidationError("ratings: no rater_type column to filter on; pass rater_type=None")
+            raise DataValidationError(
+                "ratings: no rater_type column to filter on; pass rater_type=None"
+            )
         df = df[df["rater_type"] == rater_type]
     df = df[df["score"].notna()]
     extra = [g for g in groups if g not in df.columns]
@@ -167,7 +183,11 @@ def agreement_table(
                 f"by: column(s) {extra} are neither in the ratings nor in unit_info "
                 f"(available: {sorted(set(df.columns) | set(unit_info.columns if unit_info is not None else []))})"
             )
-        df = df.merge(unit_info[["transcript_id", *extra]].drop_duplicates("transcript_id"), on="transcript_id", how="left")
+        df = df.merge(
+            unit_info[["transcript_id", *extra]].drop_duplicates("transcript_id"),
+            on="transcript_id",
+            how="left",
+        )
     dup = df.duplicated(["transcript_id", "rater_id", "dimension"], keep=False)
     if dup.any():
         first = df[dup].iloc[0]
@@ -179,7 +199,9 @@ def agreement_table(
     if not 0 < ci < 1:
         raise DataValidationError(f"ci: must be in (0, 1), got {ci}")
     if df.empty:
-        raise DataValidationError(f"ratings: no scored rows{' for rater_type=' + repr(rater_type) if rater_type else ''}")
+        raise DataValidationError(
+            f"ratings: no scored rows{' for rater_type=' + repr(rater_type) if rater_type else ''}"
+        )
     cats = None if categories is None else np.asarray(categories, dtype=float)
     outer = [g for g in groups if g != "dimension"]
     rows = []
@@ -209,28 +231,52 @@ def agreement_table(
             members.append((key, label, row, sums, caught))
             stats.extend(sums.values())
             keys.extend([dim] * len(sums))
-        boots = iter(resample_sums(stats, n_boot, seed, groups=keys) if (stats and n_boot > 0) else [])
+        boots = iter(
+            resample_sums(stats, n_boot, seed, groups=keys) if (stats and n_boot > 0) else []
+        )
         for key, label, row, sums, caught in members:
             with warnings.catch_warnings(record=True) as more:
                 warnings.simplefilter("always", CalibWarning)
                 for name in sums:
-                    res = interval(row[name], next(boots), ci, "percentile", statistic=name) if n_boot > 0 else None
+                    res = (
+                        interval(row[name], next(boots), ci, "percentile", statistic=name)
+                        if n_boot > 0
+                        else None
+                    )
                     row[f"{name}_low"] = res.low if res else np.nan
                     row[f"{name}_high"] = res.high if res else np.nan
-            causes = sorted({str(w.message).split(";")[0] for w in [*caught, *more]
-                             if issubclass(w.category, CalibWarning)})
+            causes = sorted(
+                {
+                    str(w.message).split(";")[0]
+                    for w in [*caught, *more]
+                    if issubclass(w.category, CalibWarning)
+                }
+            )
             if causes:
-                warnings.warn(f"agreement_table[{label}]: {'; '.join(causes)}", CalibWarning, stacklevel=2)
+                warnings.warn(
+                    f"agreement_table[{label}]: {'; '.join(causes)}", CalibWarning, stacklevel=2
+                )
             rows.append({**key, **row})
     out = pd.DataFrame(rows)
     metric_cols = ["n_units", "n_pairable", "n_raters", "ratings_per_unit"]
     for name in _BOOTSTRAPPED:
         metric_cols += [name, f"{name}_low", f"{name}_high"]
-    metric_cols += ["icc2", "icc2_low", "icc2_high", "icc2k", "icc2k_low", "icc2k_high", "icc_n_units"]
+    metric_cols += [
+        "icc2",
+        "icc2_low",
+        "icc2_high",
+        "icc2k",
+        "icc2k_low",
+        "icc2k_high",
+        "icc_n_units",
+    ]
     out = out.reindex(columns=[*groups, *metric_cols])
     out["band"] = [interpretation_band(a) for a in out["alpha_ordinal"]]
     if dimension_order is not None:
         order = {d: i for i, d in enumerate(dimension_order)}
-        out = out.assign(_o=out["dimension"].map(order).fillna(len(order))).sort_values(
-            [*outer, "_o", "dimension"], kind="stable").drop(columns="_o")
+        out = (
+            out.assign(_o=out["dimension"].map(order).fillna(len(order)))
+            .sort_values([*outer, "_o", "dimension"], kind="stable")
+            .drop(columns="_o")
+        )
     return out.reset_index(drop=True)

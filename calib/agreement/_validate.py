@@ -13,7 +13,9 @@ from calib.errors import CalibWarning, DataValidationError
 __all__ = ["as_matrix", "as_vector_pair", "resolve_categories", "weight_matrix", "warn_nan"]
 
 
-def as_matrix(data: Any, name: str = "data", *, allow_wide: bool = False, min_raters: int = 2) -> np.ndarray:
+def as_matrix(
+    data: Any, name: str = "data", *, allow_wide: bool = False, min_raters: int = 2
+) -> np.ndarray:
     """Return ``data`` as a float64 (n_units, n_raters) array (a copy), NaN = missing.
 
     A matrix with more columns than rows is refused unless ``allow_wide=True``: the usual
@@ -58,23 +60,31 @@ def as_vector_pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     for name, v in (("a", a), ("b", b)):
         arr = np.asarray(v)
         if arr.ndim != 1:
-            raise DataValidationError(f"{name}: expected a 1-D sequence of ratings, got shape {arr.shape}")
+            raise DataValidationError(
+                f"{name}: expected a 1-D sequence of ratings, got shape {arr.shape}"
+            )
         try:
             arr = arr.astype(float)
         except (TypeError, ValueError) as exc:
             raise DataValidationError(f"{name}: ratings must be numeric ({exc})") from None
         if np.isinf(arr).any():
-            raise DataValidationError(f"{name}: contains infinite values; use NaN for a missing rating")
+            raise DataValidationError(
+                f"{name}: contains infinite values; use NaN for a missing rating"
+            )
         out.append(arr)
     if out[0].shape != out[1].shape:
-        raise DataValidationError(f"a and b must have the same length, got {out[0].size} and {out[1].size}")
+        raise DataValidationError(
+            f"a and b must have the same length, got {out[0].size} and {out[1].size}"
+        )
     return out[0], out[1]
 
 
 MAX_CATEGORIES = 1000
 
 
-def resolve_categories(x: np.ndarray, categories: Any = None, name: str = "categories") -> np.ndarray:
+def resolve_categories(
+    x: np.ndarray, categories: Any = None, name: str = "categories"
+) -> np.ndarray:
     """Sorted category values: the given full scale, or the observed values when ``None``.
 
     Every observed value must belong to an explicit category set; an unknown value raises.
@@ -122,12 +132,16 @@ def weight_matrix(categories: np.ndarray, weights: Any) -> np.ndarray:
         )
     w = np.asarray(weights, dtype=float)
     if w.shape != (q, q):
-        raise DataValidationError(f"weights: expected a ({q}, {q}) matrix for {q} categories, got {w.shape}")
+        raise DataValidationError(
+            f"weights: expected a ({q}, {q}) matrix for {q} categories, got {w.shape}"
+        )
     return w
 
 
 def warn_nan(value: float, statistic: str, reason: str) -> float:
     """Apply the package policy for degenerate input: NaN plus a CalibWarning naming the cause."""
     if np.isnan(value):
-        warnings.warn(f"{statistic} is undefined ({reason}); returning NaN", CalibWarning, stacklevel=3)
+        warnings.warn(
+            f"{statistic} is undefined ({reason}); returning NaN", CalibWarning, stacklevel=3
+        )
     return float(value)

@@ -39,27 +39,58 @@ def _fmt(v: float, lo: float, hi: float) -> str:
 
 
 def _render(tab: pd.DataFrame, groups: list[str]) -> str:
-    cols = [("alpha_ord", "alpha_ordinal"), ("QWK", "qwk_mean"),
-            ("exact", "exact_agreement"), ("adj", "adjacent_agreement"), ("ICC2", "icc2")]
+    cols = [
+        ("alpha_ord", "alpha_ordinal"),
+        ("QWK", "qwk_mean"),
+        ("exact", "exact_agreement"),
+        ("adj", "adjacent_agreement"),
+        ("ICC2", "icc2"),
+    ]
     show = pd.DataFrame({g: tab[g].astype(str) for g in groups})
     show["units"] = tab["n_units"].astype("Int64").astype(str)
     show["raters"] = tab["n_raters"].astype("Int64").astype(str)
     for title, c in cols:
-        show[title] = [_fmt(v, lo, hi) for v, lo, hi in zip(tab[c], tab[f"{c}_low"], tab[f"{c}_high"])]
+        show[title] = [
+            _fmt(v, lo, hi) for v, lo, hi in zip(tab[c], tab[f"{c}_low"], tab[f"{c}_high"])
+        ]
     show["band"] = tab["band"]
     return show.to_string(index=False)
 
 
 @click.command("agree", epilog=_EPILOG)
-@click.option("--store", required=True, type=click.Path(file_okay=False), help="Store folder written by 'calib ingest'.")
-@click.option("--by", default="dimension", show_default=True,
-              help="Group by: dimension, question_type, or any transcript metadata key (always per dimension within it).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
-              help="Output format.")
-@click.option("--rater-type", default="human", show_default=True,
-              help="Which raters to compare: human, rule, llm, or 'all'.")
-@click.option("--n-boot", default=1000, show_default=True, type=click.IntRange(min=0),
-              help="Bootstrap resamples for the CIs (0 = none).")
+@click.option(
+    "--store",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Store folder written by 'calib ingest'.",
+)
+@click.option(
+    "--by",
+    default="dimension",
+    show_default=True,
+    help="Group by: dimension, question_type, or any transcript metadata key (always per dimension within it).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--rater-type",
+    default="human",
+    show_default=True,
+    help="Which raters to compare: human, rule, llm, or 'all'.",
+)
+@click.option(
+    "--n-boot",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Bootstrap resamples for the CIs (0 = none).",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
 def command(store: str, by: str, fmt: str, rater_type: str, n_boot: int, seed: int) -> None:
     """Inter-rater agreement per rubric dimension, with 95% confidence intervals.
@@ -80,8 +111,14 @@ def command(store: str, by: str, fmt: str, rater_type: str, n_boot: int, seed: i
             if col in transcripts.columns:
                 unit_info[col] = transcripts[col].to_numpy()
     tab = agreement_table(
-        ratings, by=by, rater_type=None, categories=rubric.scale.values, n_boot=n_boot, seed=seed,
-        unit_info=unit_info, dimension_order=rubric.dimension_ids,
+        ratings,
+        by=by,
+        rater_type=None,
+        categories=rubric.scale.values,
+        n_boot=n_boot,
+        seed=seed,
+        unit_info=unit_info,
+        dimension_order=rubric.dimension_ids,
     )
     groups = [by, "dimension"] if by != "dimension" else ["dimension"]
     if fmt == "csv":
@@ -89,6 +126,8 @@ def command(store: str, by: str, fmt: str, rater_type: str, n_boot: int, seed: i
     elif fmt == "json":
         click.echo(json.dumps(json.loads(tab.to_json(orient="records")), indent=2))
     else:
-        click.echo(f"Agreement of {rater_type} raters, rubric {rubric.id} v{rubric.version} "
-                   f"(scale {rubric.scale.min}-{rubric.scale.max}), {n_boot} bootstrap resamples, seed {seed}\n")
+        click.echo(
+            f"Agreement of {rater_type} raters, rubric {rubric.id} v{rubric.version} "
+            f"(scale {rubric.scale.min}-{rubric.scale.max}), {n_boot} bootstrap resamples, seed {seed}\n"
+        )
         click.echo(_render(tab, groups))

@@ -36,14 +36,58 @@ so lower QWK; qwk targets the QWK criterion of validate-grader. Check both colum
 
 
 @click.command("calibrate-grader", epilog=_EPILOG)
-@click.option("--store", required=True, type=click.Path(file_okay=False, exists=True), help="Store with transcripts and human ratings.")
-@click.option("--grader", "kind", type=click.Choice(["rules"]), default="rules", show_default=True, help="Grader to calibrate.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Starting configuration (optional).")
-@click.option("--method", type=click.Choice(["isotonic", "ordinal", "qwk"]), default="isotonic", show_default=True, help="Fitting method.")
-@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True, help="Cross-validation folds over transcripts.")
+@click.option(
+    "--store",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="Store with transcripts and human ratings.",
+)
+@click.option(
+    "--grader",
+    "kind",
+    type=click.Choice(["rules"]),
+    default="rules",
+    show_default=True,
+    help="Grader to calibrate.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Starting configuration (optional).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["isotonic", "ordinal", "qwk"]),
+    default="isotonic",
+    show_default=True,
+    help="Fitting method.",
+)
+@click.option(
+    "--folds",
+    type=click.IntRange(min=2),
+    default=5,
+    show_default=True,
+    help="Cross-validation folds over transcripts.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fold assignment.")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True, help="Where to write the fitted configuration (.yaml or .json).")
-def command(store: str, kind: str, config_path: str | None, method: str, folds: int, seed: int, out_path: str) -> None:
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Where to write the fitted configuration (.yaml or .json).",
+)
+def command(
+    store: str,
+    kind: str,
+    config_path: str | None,
+    method: str,
+    folds: int,
+    seed: int,
+    out_path: str,
+) -> None:
     """Fit the rule grader's score thresholds to the human consensus of STORE.
 
     Writes a configuration for 'calib grade --grader rules --config FILE' and prints the
@@ -55,13 +99,22 @@ def command(store: str, kind: str, config_path: str | None, method: str, folds: 
     if humans.empty:
         raise DataValidationError(f"{store}: no human ratings to calibrate against")
     grader = RuleGrader.from_rubric(rubric, load_config(config_path))
-    result = calibrate_rule_grader(grader, transcripts, humans, rubric, method=method, folds=folds, seed=seed)
+    result = calibrate_rule_grader(
+        grader, transcripts, humans, rubric, method=method, folds=folds, seed=seed
+    )
     out = Path(out_path)
-    text = (json.dumps(result.config, indent=2) if out.suffix.lower() == ".json"
-            else yaml.safe_dump(result.config, sort_keys=False, default_flow_style=None))
+    text = (
+        json.dumps(result.config, indent=2)
+        if out.suffix.lower() == ".json"
+        else yaml.safe_dump(result.config, sort_keys=False, default_flow_style=None)
+    )
     out.write_text(text, encoding="utf-8")
-    click.echo(f"{method} thresholds fitted on {result.config['fitted']['n_transcripts']} transcripts "
-               f"({folds}-fold CV by transcript, seed {seed}); written to {out}")
+    click.echo(
+        f"{method} thresholds fitted on {result.config['fitted']['n_transcripts']} transcripts "
+        f"({folds}-fold CV by transcript, seed {seed}); written to {out}"
+    )
     click.echo(result.cv.round(3).to_string(index=False))
     fitted = RuleGrader.from_rubric(rubric, result.config)
-    click.echo(f"grade with: calib grade --store {store} --grader rules --config {out}   (rater id {fitted.rater_id})")
+    click.echo(
+        f"grade with: calib grade --store {store} --grader rules --config {out}   (rater id {fitted.rater_id})"
+    )

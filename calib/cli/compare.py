@@ -25,11 +25,23 @@ Examples:
 @click.command("compare", help=_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("store_a", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("store_b", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (created).")
-@click.option("--seed", default=20260101, show_default=True, type=int, help="Seed for bootstrap CIs.")
-@click.option("--n-boot", default=500, show_default=True, type=click.IntRange(0, 100_000),
-              help="Bootstrap resamples for confidence intervals.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (created).",
+)
+@click.option(
+    "--seed", default=20260101, show_default=True, type=int, help="Seed for bootstrap CIs."
+)
+@click.option(
+    "--n-boot",
+    default=500,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Bootstrap resamples for confidence intervals.",
+)
 def command(store_a: Path, store_b: Path, out: Path, seed: int, n_boot: int) -> None:
     from calib.report import ReportOptions, load_inputs, write_report
     from calib.report.compare import compare_inputs

@@ -33,10 +33,21 @@ Examples:
 
 
 @click.command("demo", help=_HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--out", "out", default="reports/demo", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Output folder (store goes to OUT/store).")
-@click.option("--n-boot", default=300, show_default=True, type=click.IntRange(0, 100_000),
-              help="Bootstrap resamples for confidence intervals.")
+@click.option(
+    "--out",
+    "out",
+    default="reports/demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (store goes to OUT/store).",
+)
+@click.option(
+    "--n-boot",
+    default=300,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Bootstrap resamples for confidence intervals.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def command(out: Path, n_boot: int, quiet: bool) -> None:
     from calib.report.demo import run_demo

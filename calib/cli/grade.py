@@ -58,7 +58,9 @@ def load_config(path: str | None) -> dict:
     try:
         doc = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
+        raise ConfigError(
+            f"{path}: not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}"
+        ) from exc
     if doc is None:
         return {}
     if not isinstance(doc, dict):
@@ -82,12 +84,18 @@ def build_grader(kind: str, config: dict, rubric: Any, store: str, transcripts: 
             return LengthGrader.from_config(config, rubric)
         humans = read_ratings(store, rater_type="human")
         if humans.empty:
-            raise GraderError("length grader: no --config thresholds and no human ratings in the store to fit them to")
-        return LengthGrader.fit(transcripts, human_consensus(humans), rubric, min_words=config.get("min_words", 1))
+            raise GraderError(
+                "length grader: no --config thresholds and no human ratings in the store to fit them to"
+            )
+        return LengthGrader.fit(
+            transcripts, human_consensus(humans), rubric, min_words=config.get("min_words", 1)
+        )
     raise GraderError(f"unknown grader {kind!r}")
 
 
-def write_grades(store: str, grader: Any, result: Any, *, evidence_table: str = "grader_evidence") -> dict:
+def write_grades(
+    store: str, grader: Any, result: Any, *, evidence_table: str = "grader_evidence"
+) -> dict:
     """Append ratings (validated, idempotent) and the evidence rows of newly graded transcripts."""
     summary = append_ratings(store, result.ratings, source=f"grader:{grader.rater_id}")
     src = summary.sources[0] if summary.sources else None
@@ -95,47 +103,62 @@ def write_grades(store: str, grader: Any, result: Any, *, evidence_table: str = 
     if len(ev):
         # evidence/raw outputs only for transcripts whose ratings are new (re-runs add nothing;
         # a run that supersedes an unscored row records what produced the new row)
-        ev = ev[ev["transcript_id"].isin(summary.accepted_transcripts)].assign(rater_id=grader.rater_id,
-                                                      run_id=result.ratings["run_id"].iloc[0] if len(result.ratings) else None)
+        ev = ev[ev["transcript_id"].isin(summary.accepted_transcripts)].assign(
+            rater_id=grader.rater_id,
+            run_id=result.ratings["run_id"].iloc[0] if len(result.ratings) else None,
+        )
         if len(ev):
             write_table(store, evidence_table, ev.reset_index(drop=True))
     accepted = src.accepted if src else 0
     if accepted:
         write_table(store, "grader_runs", _run_record(store, grader, result))
-    return {"accepted": accepted, "duplicates_skipped": src.duplicates_skipped if src else 0,
-            "quarantined": src.quarantined if src else 0, "evidence_rows_written": int(len(ev))}
+    return {
+        "accepted": accepted,
+        "duplicates_skipped": src.duplicates_skipped if src else 0,
+        "quarantined": src.quarantined if src else 0,
+        "evidence_rows_written": int(len(ev)),
+    }
 
 
 def _run_record(store: str, grader: Any, result: Any) -> pd.DataFrame:
     """One row describing the run: resolved configuration (never API keys), rubric hash,
-    calib version, time and summary, so every stored grade can be traced to what made it."""
+    calib version, time and summary, so every stored grade can be traced to what made it.
+    """
     from calib import __version__
     from calib.graders.base import canonical_json
 
     rubric = read_store_rubric(store)
     r = result.ratings
-    return pd.DataFrame([{
-        "run_id": r["run_id"].iloc[0] if len(r) else None,
-        "rater_id": grader.rater_id,
-        "grader": grader.name,
-        "rater_type": grader.rater_type,
-        "config_json": canonical_json(grader.config()),
-        "rubric_id": rubric.id,
-        "rubric_version": str(rubric.version),
-        "rubric_hash": getattr(rubric, "content_hash", ""),
-        "calib_version": __version__,
-        "graded_at": pd.Timestamp.now(tz="UTC"),
-        "n_transcripts": int(r["transcript_id"].nunique()),
-        "summary_json": json.dumps(result.summary, sort_keys=True, default=str),
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "run_id": r["run_id"].iloc[0] if len(r) else None,
+                "rater_id": grader.rater_id,
+                "grader": grader.name,
+                "rater_type": grader.rater_type,
+                "config_json": canonical_json(grader.config()),
+                "rubric_id": rubric.id,
+                "rubric_version": str(rubric.version),
+                "rubric_hash": getattr(rubric, "content_hash", ""),
+                "calib_version": __version__,
+                "graded_at": pd.Timestamp.now(tz="UTC"),
+                "n_transcripts": int(r["transcript_id"].nunique()),
+                "summary_json": json.dumps(result.summary, sort_keys=True, default=str),
+            }
+        ]
+    )
 
 
-def _build_llm(config: dict, config_path: str | None, store: str, options: dict, *, dry_run: bool = False):
+def _build_llm(
+    config: dict, config_path: str | None, store: str, options: dict, *, dry_run: bool = False
+):
     """The LLM grader from ``--config`` (its ``llm:`` section) and the command-line options."""
     from calib.graders.llm import llm_grader_from_config, load_llm_config, load_prices
 
     if config.get("grader") not in (None, "llm"):
-        raise ConfigError(f"{config_path}: config was written for grader {config['grader']!r}, not 'llm'")
+        raise ConfigError(
+            f"{config_path}: config was written for grader {config['grader']!r}, not 'llm'"
+        )
     settings = load_llm_config(config_path) if config_path else {}
     settings.pop("grader", None)
     prices_path = options.pop("prices_path", None)
@@ -149,32 +172,93 @@ def _build_llm(config: dict, config_path: str | None, store: str, options: dict,
         settings.setdefault("cache", None if dry_run else str(Path(store) / "llm_cache.sqlite"))
     for key in ("base_url", "model"):
         if not (options.get(key) or settings.get(key)):
-            raise click.UsageError(f"--grader llm needs --{key.replace('_', '-')} (or {key}: in --config)")
+            raise click.UsageError(
+                f"--grader llm needs --{key.replace('_', '-')} (or {key}: in --config)"
+            )
     return llm_grader_from_config(settings, source=str(config_path or "command line"), **options)
 
 
 @click.command("grade", epilog=_EPILOG)
-@click.option("--store", required=True, type=click.Path(file_okay=False, exists=True), help="Store folder written by 'calib ingest'.")
-@click.option("--grader", "kind", required=True, type=click.Choice(["rules", "length", "llm"]), help="Which grader to run.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="YAML/JSON grader configuration (e.g. thresholds fitted by 'calib calibrate-grader').")
-@click.option("--run-id", default=None, help="Label stored with every rating (default: grader id + UTC time).")
+@click.option(
+    "--store",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="Store folder written by 'calib ingest'.",
+)
+@click.option(
+    "--grader",
+    "kind",
+    required=True,
+    type=click.Choice(["rules", "length", "llm"]),
+    help="Which grader to run.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="YAML/JSON grader configuration (e.g. thresholds fitted by 'calib calibrate-grader').",
+)
+@click.option(
+    "--run-id", default=None, help="Label stored with every rating (default: grader id + UTC time)."
+)
 @click.option("--dry-run", is_flag=True, help="Grade and print the summary, but write nothing.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Summary format.")
-@click.option("--base-url", default=None, help="llm: endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama, LM Studio, hosted).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Summary format.",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="llm: endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama, LM Studio, hosted).",
+)
 @click.option("--model", default=None, help="llm: model name as the endpoint knows it.")
-@click.option("--api-key-env", default=None, metavar="VAR", help="llm: NAME of the environment variable holding the API key.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=None, help="llm: max calls in flight (default 4).")
-@click.option("--samples", type=click.IntRange(min=1), default=None, help="llm: answers per prompt; the rating is their median (default 1).")
-@click.option("--mode", type=click.Choice(["all", "per_dimension"]), default=None,
-              help="llm: one call per transcript (all, default) or per transcript and dimension (less halo).")
+@click.option(
+    "--api-key-env",
+    default=None,
+    metavar="VAR",
+    help="llm: NAME of the environment variable holding the API key.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="llm: max calls in flight (default 4).",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="llm: answers per prompt; the rating is their median (default 1).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["all", "per_dimension"]),
+    default=None,
+    help="llm: one call per transcript (all, default) or per transcript and dimension (less halo).",
+)
 @click.option("--template", default=None, help="llm: prompt template version, v1 (default) or v2.")
-@click.option("--cache", "cache_path", type=click.Path(dir_okay=False), default=None,
-              help="llm: SQLite response cache (default STORE/llm_cache.sqlite).")
-@click.option("--prices", "prices_path", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="llm: YAML/JSON price table {model: {input_per_mtok, output_per_mtok}}; else cost is 'unknown'.")
-@click.option("--progress/--no-progress", default=True, show_default=True, help="llm: progress bar on stderr.")
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="llm: SQLite response cache (default STORE/llm_cache.sqlite).",
+)
+@click.option(
+    "--prices",
+    "prices_path",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="llm: YAML/JSON price table {model: {input_per_mtok, output_per_mtok}}; else cost is 'unknown'.",
+)
+@click.option(
+    "--progress/--no-progress", default=True, show_default=True, help="llm: progress bar on stderr."
+)
 def command(store: str, kind: str, config_path: str | None, run_id: str | None, dry_run: bool, fmt: str,
             **llm_options: Any) -> None:  # fmt: skip
     """Grade every transcript of STORE on every rubric dimension and store the scores.
@@ -194,7 +278,13 @@ def command(store: str, kind: str, config_path: str | None, run_id: str | None, 
     result = grader.grade(transcripts, rubric, run_id=run_id)
     evidence_table = "llm_outputs" if kind == "llm" else "grader_evidence"
     written = {} if dry_run else write_grades(store, grader, result, evidence_table=evidence_table)
-    out = {"grader": grader.rater_id, "run_id": run_id, **result.summary, **written, "dry_run": dry_run}
+    out = {
+        "grader": grader.rater_id,
+        "run_id": run_id,
+        **result.summary,
+        **written,
+        "dry_run": dry_run,
+    }
     if fmt == "json":
         click.echo(json.dumps(out, indent=2, default=str))
         return
@@ -202,7 +292,9 @@ def command(store: str, kind: str, config_path: str | None, run_id: str | None, 
     per_dim = r.groupby("dimension", sort=False)["score"].agg(scored="count", mean="mean")
     per_dim["unscored"] = r["score"].isna().groupby(r["dimension"], sort=False).sum()
     per_dim = per_dim.reindex([d for d in rubric.dimension_ids if d in per_dim.index])
-    click.echo(f"grader {grader.rater_id}  run {run_id}  transcripts {result.summary.get('transcripts', len(transcripts))}")
+    click.echo(
+        f"grader {grader.rater_id}  run {run_id}  transcripts {result.summary.get('transcripts', len(transcripts))}"
+    )
     click.echo(per_dim.round(2).to_string())
     if kind == "llm":
         from calib.graders.llm import format_summary
@@ -211,5 +303,7 @@ def command(store: str, kind: str, config_path: str | None, run_id: str | None, 
     if dry_run:
         click.echo("dry run: nothing written")
     else:
-        click.echo(f"ratings: {written['accepted']} written, {written['duplicates_skipped']} already in the store, "
-                   f"{written['quarantined']} quarantined; evidence rows: {written['evidence_rows_written']}")
+        click.echo(
+            f"ratings: {written['accepted']} written, {written['duplicates_skipped']} already in the store, "
+            f"{written['quarantined']} quarantined; evidence rows: {written['evidence_rows_written']}"
+        )

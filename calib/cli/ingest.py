@@ -30,13 +30,38 @@ fails validation (then nothing is written), 2 on usage errors.
 
 
 @click.command("ingest", help=_HELP)
-@click.option("--transcripts", "transcripts", multiple=True, metavar="PATH",
-              help="Transcript file or dataset (repeatable).")
-@click.option("--ratings", "ratings", multiple=True, metavar="PATH", help="Ratings file or dataset (repeatable).")
-@click.option("--rubric", required=True, type=click.Path(dir_okay=False), help="Rubric YAML, e.g. rubrics/ml_interview_v1.yaml.")
-@click.option("--store", required=True, type=click.Path(file_okay=False), help="Store folder (created if new).")
-@click.option("--strict", is_flag=True, help="Fail (exit 1) and write nothing if any row fails validation.")
-@click.option("--max-examples", default=10, show_default=True, help="Quarantined rows to print as examples.")
+@click.option(
+    "--transcripts",
+    "transcripts",
+    multiple=True,
+    metavar="PATH",
+    help="Transcript file or dataset (repeatable).",
+)
+@click.option(
+    "--ratings",
+    "ratings",
+    multiple=True,
+    metavar="PATH",
+    help="Ratings file or dataset (repeatable).",
+)
+@click.option(
+    "--rubric",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Rubric YAML, e.g. rubrics/ml_interview_v1.yaml.",
+)
+@click.option(
+    "--store",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Store folder (created if new).",
+)
+@click.option(
+    "--strict", is_flag=True, help="Fail (exit 1) and write nothing if any row fails validation."
+)
+@click.option(
+    "--max-examples", default=10, show_default=True, help="Quarantined rows to print as examples."
+)
 def command(transcripts, ratings, rubric, store, strict, max_examples) -> None:
     if not transcripts and not ratings:
         raise click.UsageError("give at least one --transcripts or --ratings input")

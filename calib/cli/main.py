@@ -21,16 +21,37 @@ from calib.errors import CalibError
 # so `calib --help` does not pay for pandas/scipy imports. Order is the order in --help.
 _COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("calib.cli.demo", "Run the whole pipeline on the shipped SYNTHETIC sample data."),
-    "ingest": ("calib.cli.ingest", "Validate transcripts and ratings against a rubric; add them to a store."),
+    "ingest": (
+        "calib.cli.ingest",
+        "Validate transcripts and ratings against a rubric; add them to a store.",
+    ),
     "rubric": ("calib.cli.rubric", "Show a rubric, or diff two rubric versions."),
-    "simulate": ("calib.cli.simulate", "Write synthetic transcripts and ratings with planted rater effects."),
+    "simulate": (
+        "calib.cli.simulate",
+        "Write synthetic transcripts and ratings with planted rater effects.",
+    ),
     "agree": ("calib.cli.agree", "Inter-rater agreement per rubric dimension, with 95% CIs."),
-    "raters": ("calib.cli.raters", "Rater effects: severity, fit, halo, central tendency, drift, subgroups."),
+    "raters": (
+        "calib.cli.raters",
+        "Rater effects: severity, fit, halo, central tendency, drift, subgroups.",
+    ),
     "grade": ("calib.cli.grade", "Grade a store's transcripts with a rule, length or LLM grader."),
-    "calibrate-grader": ("calib.cli.calibrate_grader", "Fit the rule grader's thresholds to the human consensus."),
-    "validate-grader": ("calib.cli.validate_grader", "Is a grader fit to stand in for a human? Pass/fail per dimension."),
-    "report": ("calib.cli.report", "Write a calibration report (HTML, Markdown, JSON) or interviewer feedback."),
-    "compare": ("calib.cli.compare", "Compare two stores: reliability and rater effects before vs after."),
+    "calibrate-grader": (
+        "calib.cli.calibrate_grader",
+        "Fit the rule grader's thresholds to the human consensus.",
+    ),
+    "validate-grader": (
+        "calib.cli.validate_grader",
+        "Is a grader fit to stand in for a human? Pass/fail per dimension.",
+    ),
+    "report": (
+        "calib.cli.report",
+        "Write a calibration report (HTML, Markdown, JSON) or interviewer feedback.",
+    ),
+    "compare": (
+        "calib.cli.compare",
+        "Compare two stores: reliability and rater effects before vs after.",
+    ),
 }
 
 _EPILOG = """\b
@@ -47,7 +68,8 @@ Run 'calib COMMAND --help' for a command's options and examples.
 
 class _Group(click.Group):
     """Lazy click group: lists commands from ``_COMMANDS``, imports one only when it runs,
-    and maps :class:`CalibError` to exit code 1."""
+    and maps :class:`CalibError` to exit code 1.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name, (module, _) in _COMMANDS.items() if _available(module)]

@@ -40,37 +40,82 @@ Reading the output:
               dimension and the number of raters needed for 0.80.
 """
 
-_TABLES = ["flags", "design", "raters", "dimensions", "thresholds", "categories", "separation",
-           "bias", "bias_subgroup", "drift", "plan", "effects"]
+_TABLES = [
+    "flags",
+    "design",
+    "raters",
+    "dimensions",
+    "thresholds",
+    "categories",
+    "separation",
+    "bias",
+    "bias_subgroup",
+    "drift",
+    "plan",
+    "effects",
+]
 
 
 def _fmt_table(df: pd.DataFrame) -> str:
     shown = df.copy()
     for col in shown.columns:  # counts stored as float (NaN-able) read better as integers
         values = shown[col]
-        if values.dtype.kind == "f" and col in {"n", "n_ratings", "count", "n_transcripts", "n_raters"}:
+        if values.dtype.kind == "f" and col in {
+            "n",
+            "n_ratings",
+            "count",
+            "n_transcripts",
+            "n_raters",
+        }:
             if values.dropna().eq(values.dropna().round()).all():
                 shown[col] = values.astype("Int64")
     return shown.to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
 @click.command("raters", help=_HELP)
-@click.option("--store", required=True, type=click.Path(file_okay=False),
-              help="Store folder written by 'calib ingest'.")
-@click.option("--model", type=click.Choice(["mfrm", "additive"]), default="mfrm",
-              show_default=True, help="Rater model: many-facet Rasch (logits) or additive "
-              "(score points).")
-@click.option("--rasch-model", type=click.Choice(["rating_scale", "partial_credit"]),
-              default="rating_scale", show_default=True,
-              help="Threshold structure of the MFRM.")
-@click.option("--rater-type", default="human", show_default=True,
-              help="Which raters to analyse: human, rule, llm, or 'all'.")
-@click.option("--plan/--no-plan", default=True, show_default=True,
-              help="Include the G-theory reliability plan.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="Output format.")
-@click.option("--table", "only", type=click.Choice(_TABLES), default=None,
-              help="Print only this table.")
+@click.option(
+    "--store",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Store folder written by 'calib ingest'.",
+)
+@click.option(
+    "--model",
+    type=click.Choice(["mfrm", "additive"]),
+    default="mfrm",
+    show_default=True,
+    help="Rater model: many-facet Rasch (logits) or additive (score points).",
+)
+@click.option(
+    "--rasch-model",
+    type=click.Choice(["rating_scale", "partial_credit"]),
+    default="rating_scale",
+    show_default=True,
+    help="Threshold structure of the MFRM.",
+)
+@click.option(
+    "--rater-type",
+    default="human",
+    show_default=True,
+    help="Which raters to analyse: human, rule, llm, or 'all'.",
+)
+@click.option(
+    "--plan/--no-plan",
+    default=True,
+    show_default=True,
+    help="Include the G-theory reliability plan.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--table", "only", type=click.Choice(_TABLES), default=None, help="Print only this table."
+)
 def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
     rubric = read_store_rubric(store)
     ratings = read_ratings(store, rater_type=None if rater_type == "all" else rater_type)
@@ -79,9 +124,14 @@ def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
     if only == "plan":  # the plan needs no rater model
         tables = {"plan": reliability_plan(ratings)}
     else:
-        tables = rater_tables(ratings, read_transcripts(store), model=model,
-                              rasch_model=rasch_model, plan=plan and only is None,
-                              dimension_order=list(rubric.dimension_ids))
+        tables = rater_tables(
+            ratings,
+            read_transcripts(store),
+            model=model,
+            rasch_model=rasch_model,
+            plan=plan and only is None,
+            dimension_order=list(rubric.dimension_ids),
+        )
     if only is not None:
         if only not in tables:
             raise click.UsageError(f"table {only!r} is not produced by --model {model}")
@@ -89,8 +139,15 @@ def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
     elif fmt == "table":
         tables.pop("effects", None)  # every row incl. unflagged: csv/json or --table effects
     if fmt == "json":
-        click.echo(json.dumps({k: json.loads(v.to_json(orient="records", date_format="iso"))
-                               for k, v in tables.items()}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    k: json.loads(v.to_json(orient="records", date_format="iso"))
+                    for k, v in tables.items()
+                },
+                indent=2,
+            )
+        )
         return
     if fmt == "csv":
         for name, tab in tables.items():
@@ -99,9 +156,10 @@ def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
             click.echo(tab.to_csv(index=False), nl=False)
         return
     n = ratings["score"].notna().sum()
-    click.echo(f"Rater analysis of {rater_type} ratings ({n} ratings), rubric {rubric.id} "
-               f"v{rubric.version}, model {model}"
-               + (f" ({rasch_model})" if model == "mfrm" else ""))
+    click.echo(
+        f"Rater analysis of {rater_type} ratings ({n} ratings), rubric {rubric.id} "
+        f"v{rubric.version}, model {model}" + (f" ({rasch_model})" if model == "mfrm" else "")
+    )
     for name, tab in tables.items():
         title = {"flags": "FLAGGED RATER EFFECTS (thresholds: docs/raters.md)"}.get(name, name)
         click.echo(f"\n== {title} ==")

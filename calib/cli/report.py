@@ -38,15 +38,37 @@ Same store and options give identical summary.json and tables.
 
 
 @click.command("report", help=_HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--store", "store", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Store folder written by 'calib ingest' (or 'calib demo').")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (created; existing report files are overwritten).")
-@click.option("--rater", "rater", default=None, metavar="ID",
-              help="Write the feedback report for this human rater instead of the full report.")
-@click.option("--seed", default=20260101, show_default=True, type=int, help="Seed for bootstrap CIs.")
-@click.option("--n-boot", default=500, show_default=True, type=click.IntRange(0, 100_000),
-              help="Bootstrap resamples for confidence intervals (0 = none).")
+@click.option(
+    "--store",
+    "store",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Store folder written by 'calib ingest' (or 'calib demo').",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (created; existing report files are overwritten).",
+)
+@click.option(
+    "--rater",
+    "rater",
+    default=None,
+    metavar="ID",
+    help="Write the feedback report for this human rater instead of the full report.",
+)
+@click.option(
+    "--seed", default=20260101, show_default=True, type=int, help="Seed for bootstrap CIs."
+)
+@click.option(
+    "--n-boot",
+    default=500,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Bootstrap resamples for confidence intervals (0 = none).",
+)
 def command(store: Path, out: Path, rater: str | None, seed: int, n_boot: int) -> None:
     from calib.report import ReportOptions, build_results, load_inputs, write_report
 

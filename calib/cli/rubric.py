@@ -24,25 +24,42 @@ def command() -> None:
 @command.command("show")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--dimension", help="Show one dimension only (its id).")
-@click.option("--indicators/--no-indicators", default=True, show_default=True, help="List behavioural indicators.")
+@click.option(
+    "--indicators/--no-indicators",
+    default=True,
+    show_default=True,
+    help="List behavioural indicators.",
+)
 @click.option("--width", default=100, show_default=True, help="Wrap text at this width.")
 def show(file, dimension, indicators, width) -> None:
     """Print a rubric as a readable table: dimensions, weights, and every level's anchor."""
     rubric = load_rubric(file)
     scale = ", ".join(f"{k} {v}" for k, v in rubric.scale.labels.items())
-    click.echo(f"{rubric.title}\n{rubric.id} v{rubric.version}  scale {rubric.scale.min}-{rubric.scale.max} ({scale})"
-               f"  hash {rubric.content_hash[:12]}\n")
+    click.echo(
+        f"{rubric.title}\n{rubric.id} v{rubric.version}  scale {rubric.scale.min}-{rubric.scale.max} ({scale})"
+        f"  hash {rubric.content_hash[:12]}\n"
+    )
     dims = [rubric.dimension(dimension)] if dimension else rubric.dimensions
     for d in dims:
         click.echo(click.style(f"{d.id}", bold=True) + f"  {d.name}  (weight {d.weight:g})")
         click.echo(textwrap.fill(d.description, width, initial_indent="  ", subsequent_indent="  "))
         for lvl in d.levels:
             head = f"  {lvl.score} {lvl.label:<11} "
-            click.echo(textwrap.fill(lvl.anchor, width, initial_indent=head, subsequent_indent=" " * len(head)))
+            click.echo(
+                textwrap.fill(
+                    lvl.anchor, width, initial_indent=head, subsequent_indent=" " * len(head)
+                )
+            )
             if indicators:
                 for ind in lvl.indicators:
-                    click.echo(textwrap.fill(ind, width, initial_indent=" " * len(head) + "- ",
-                                             subsequent_indent=" " * (len(head) + 2)))
+                    click.echo(
+                        textwrap.fill(
+                            ind,
+                            width,
+                            initial_indent=" " * len(head) + "- ",
+                            subsequent_indent=" " * (len(head) + 2),
+                        )
+                    )
         click.echo()
 
 
@@ -56,8 +73,19 @@ def diff(before, after, width) -> None:
     changes = diff_rubrics(a, b)
     click.echo(f"{a.id} v{a.version} -> {b.id} v{b.version}: {len(changes)} change(s)")
     for r in changes.itertuples(index=False):
-        where = " ".join(str(x) for x in (r.dimension, f"level {r.level}" if r.level is not None and r.level == r.level else None) if x)
-        click.echo(click.style(f"\n{r.change}", bold=True) + (f"  {where}" if where else "") + (f"  [{r.field}]" if r.field else ""))
+        where = " ".join(
+            str(x)
+            for x in (
+                r.dimension,
+                f"level {r.level}" if r.level is not None and r.level == r.level else None,
+            )
+            if x
+        )
+        click.echo(
+            click.style(f"\n{r.change}", bold=True)
+            + (f"  {where}" if where else "")
+            + (f"  [{r.field}]" if r.field else "")
+        )
         if r.before is not None:
             click.echo(textwrap.fill(f"- {r.before}", width, subsequent_indent="  "))
         if r.after is not None:

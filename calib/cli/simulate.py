@@ -40,19 +40,48 @@ def _range(value: str) -> tuple[int, int]:
     return lo, hi
 
 
-@click.command("simulate", help=_HELP, short_help="Write synthetic transcripts and ratings with planted effects.")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write (created if missing; the five files are replaced).")
-@click.option("--n-transcripts", default=300, show_default=True, type=click.IntRange(min=1),
-              help="Number of synthetic interviews.")
-@click.option("--n-raters", default=8, show_default=True, type=click.IntRange(min=2),
-              help="Number of raters (first 8 = the planted cast, extras near-clean).")
+@click.command(
+    "simulate",
+    help=_HELP,
+    short_help="Write synthetic transcripts and ratings with planted effects.",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write (created if missing; the five files are replaced).",
+)
+@click.option(
+    "--n-transcripts",
+    default=300,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Number of synthetic interviews.",
+)
+@click.option(
+    "--n-raters",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="Number of raters (first 8 = the planted cast, extras near-clean).",
+)
 @click.option("--seed", default=20261125, show_default=True, type=int, help="Random seed.")
-@click.option("--raters-per-transcript", "per_transcript", default="2-3", show_default=True,
-              callback=lambda ctx, param, value: _range(value),
-              help="How many raters score each non-linked transcript: N or LO-HI.")
-@click.option("--linked-fraction", default=1.0 / 15.0, show_default="1/15, 20 of 300",
-              type=click.FloatRange(0.0, 1.0), help="Share of transcripts scored by every rater.")
+@click.option(
+    "--raters-per-transcript",
+    "per_transcript",
+    default="2-3",
+    show_default=True,
+    callback=lambda ctx, param, value: _range(value),
+    help="How many raters score each non-linked transcript: N or LO-HI.",
+)
+@click.option(
+    "--linked-fraction",
+    default=1.0 / 15.0,
+    show_default="1/15, 20 of 300",
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of transcripts scored by every rater.",
+)
 @click.option("--clean", is_flag=True, help="No planted effects: every rater unbiased, only noise.")
 def command(
     out: Path,

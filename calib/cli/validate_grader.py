@@ -48,37 +48,104 @@ def _f(v: float, fmt: str = "{:.2f}") -> str:
 
 def render_decision(d: pd.DataFrame) -> str:
     """The pass/fail table as plain text."""
-    show = pd.DataFrame({
-        "dimension": d["dimension"],
-        "result": d["passed"].map({True: "PASS", False: "FAIL"}),
-        "N": d["N"].astype(int),
-        "QWK [95% CI]": [f"{_f(v)} [{_f(lo)}, {_f(hi)}]" for v, lo, hi in zip(d.wtkappa, d.wtkappa_low, d.wtkappa_high)],
-        "r": d["corr"].map(_f),
-        "SMD": d["SMD"].map(lambda v: _f(v, "{:+.2f}")),
-        "degr": d["degradation"].map(lambda v: _f(v, "{:+.2f}")),
-        "len QWK": d["length_wtkappa"].map(_f),
-        "len bias": [_f(v, "{:+.2f}") + ("*" if p < 0.05 else "") for v, p in zip(d.length_bias_per_100w, d.length_bias_p.fillna(1))],
-        "worst DSM": d["max_abs_subgroup_dsm"].map(_f),
-    })
+    show = pd.DataFrame(
+        {
+            "dimension": d["dimension"],
+            "result": d["passed"].map({True: "PASS", False: "FAIL"}),
+            "N": d["N"].astype(int),
+            "QWK [95% CI]": [
+                f"{_f(v)} [{_f(lo)}, {_f(hi)}]"
+                for v, lo, hi in zip(d.wtkappa, d.wtkappa_low, d.wtkappa_high)
+            ],
+            "r": d["corr"].map(_f),
+            "SMD": d["SMD"].map(lambda v: _f(v, "{:+.2f}")),
+            "degr": d["degradation"].map(lambda v: _f(v, "{:+.2f}")),
+            "len QWK": d["length_wtkappa"].map(_f),
+            "len bias": [
+                _f(v, "{:+.2f}") + ("*" if p < 0.05 else "")
+                for v, p in zip(d.length_bias_per_100w, d.length_bias_p.fillna(1))
+            ],
+            "worst DSM": d["max_abs_subgroup_dsm"].map(_f),
+        }
+    )
     lines = [show.to_string(index=False), ""]
     lines += [f"{r.dimension}: {r.reason}" for r in d.itertuples()]
     return "\n".join(lines)
 
 
 @click.command("validate-grader", epilog=_EPILOG)
-@click.option("--store", required=True, type=click.Path(file_okay=False, exists=True), help="Store with human and grader ratings.")
-@click.option("--grader", "grader_id", required=True, help="Grader rater_id, or a unique prefix such as 'rules'.")
-@click.option("--criteria", "criteria_path", type=click.Path(dir_okay=False), default=None, help="YAML/JSON file overriding acceptance criteria.")
-@click.option("--subgroups", default=None, help="Comma-separated metadata fields (default: every field with 2-20 levels).")
-@click.option("--n-boot", type=click.IntRange(min=0), default=1000, show_default=True, help="Bootstrap resamples (0 = no CIs).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for bootstrap, h1/h2 order and baseline folds.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True, help="Output format of the pass/fail table.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Folder for every result table (CSV) and validation.json.")
-@click.option("--other-grader", "other_id", default=None,
-              help="LLM graders: the same judge run with another prompt template (prompt sensitivity).")
+@click.option(
+    "--store",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="Store with human and grader ratings.",
+)
+@click.option(
+    "--grader",
+    "grader_id",
+    required=True,
+    help="Grader rater_id, or a unique prefix such as 'rules'.",
+)
+@click.option(
+    "--criteria",
+    "criteria_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="YAML/JSON file overriding acceptance criteria.",
+)
+@click.option(
+    "--subgroups",
+    default=None,
+    help="Comma-separated metadata fields (default: every field with 2-20 levels).",
+)
+@click.option(
+    "--n-boot",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Bootstrap resamples (0 = no CIs).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed for bootstrap, h1/h2 order and baseline folds.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format of the pass/fail table.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for every result table (CSV) and validation.json.",
+)
+@click.option(
+    "--other-grader",
+    "other_id",
+    default=None,
+    help="LLM graders: the same judge run with another prompt template (prompt sensitivity).",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 when any dimension fails.")
-def command(store: str, grader_id: str, criteria_path: str | None, subgroups: str | None, n_boot: int, seed: int,
-            fmt: str, out_dir: str | None, other_id: str | None, strict: bool) -> None:
+def command(
+    store: str,
+    grader_id: str,
+    criteria_path: str | None,
+    subgroups: str | None,
+    n_boot: int,
+    seed: int,
+    fmt: str,
+    out_dir: str | None,
+    other_id: str | None,
+    strict: bool,
+) -> None:
     """Validate a grader against the human ratings of STORE, per rubric dimension.
 
     Compares the grader with the human consensus and with each human, next to the
@@ -92,10 +159,23 @@ def command(store: str, grader_id: str, criteria_path: str | None, subgroups: st
     criteria = Criteria.from_mapping(load_config(criteria_path), source=criteria_path or "criteria")
     groups = [s.strip() for s in subgroups.split(",") if s.strip()] if subgroups else None
     llm_outputs = read_table(store, "llm_outputs") if "llm" in set(ratings["rater_type"]) else None
-    res = validate_grader(ratings, grader_id, rubric, transcripts, criteria=criteria, subgroups=groups,
-                          n_boot=n_boot, seed=seed, llm_outputs=llm_outputs, other_grader_id=other_id)
-    judge = {name: getattr(res, name) for name in ("self_consistency", "prompt_sensitivity", "judge_calibration")
-             if getattr(res, name) is not None}
+    res = validate_grader(
+        ratings,
+        grader_id,
+        rubric,
+        transcripts,
+        criteria=criteria,
+        subgroups=groups,
+        n_boot=n_boot,
+        seed=seed,
+        llm_outputs=llm_outputs,
+        other_grader_id=other_id,
+    )
+    judge = {
+        name: getattr(res, name)
+        for name in ("self_consistency", "prompt_sensitivity", "judge_calibration")
+        if getattr(res, name) is not None
+    }
     if out_dir:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -103,15 +183,29 @@ def command(store: str, grader_id: str, criteria_path: str | None, subgroups: st
             getattr(res, name).to_csv(out / f"{name}.csv", index=False)
         for name, table in judge.items():
             table.to_csv(out / f"{name}.csv", index=False)
-        (out / "validation.json").write_text(json.dumps(
-            {"config": res.config, "decision": res.decision.to_dict("records")}, indent=2, default=str), encoding="utf-8")
+        (out / "validation.json").write_text(
+            json.dumps(
+                {"config": res.config, "decision": res.decision.to_dict("records")},
+                indent=2,
+                default=str,
+            ),
+            encoding="utf-8",
+        )
     if fmt == "json":
-        click.echo(json.dumps({"config": res.config, "decision": res.decision.to_dict("records")}, indent=2, default=str))
+        click.echo(
+            json.dumps(
+                {"config": res.config, "decision": res.decision.to_dict("records")},
+                indent=2,
+                default=str,
+            )
+        )
     elif fmt == "csv":
         click.echo(res.decision.to_csv(index=False), nl=False)
     else:
         n_pass = int(res.decision["passed"].sum())
-        click.echo(f"grader {res.config['grader_id']} vs human consensus -- {n_pass}/{len(res.decision)} dimensions pass")
+        click.echo(
+            f"grader {res.config['grader_id']} vs human consensus -- {n_pass}/{len(res.decision)} dimensions pass"
+        )
         click.echo(render_decision(res.decision))
         for name, table in judge.items():
             title = name.replace("_", " ")

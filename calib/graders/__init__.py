@@ -17,7 +17,7 @@ Example
 >>> result = RuleGrader.from_rubric(rubric).grade(transcripts, rubric)  # doctest: +SKIP
 """
 
-from calib.graders.base import RATING_COLUMNS, GradeResult, Grader, canonical_json, config_hash
+from calib.graders.base import RATING_COLUMNS, Grader, GradeResult, canonical_json, config_hash
 from calib.graders.baseline import LengthGrader, quantile_thresholds
 from calib.graders.calibrate import CalibrationResult, calibrate_rule_grader, fit_thresholds
 from calib.graders.rules import RuleGrader, candidate_word_counts, explode_turns, parse_signals

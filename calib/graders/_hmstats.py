@@ -16,8 +16,21 @@ from scipy import stats
 
 __all__ = ["weighted_hm_metrics", "weighted_hh_metrics", "multinomial_weights", "ols", "HM_METRICS"]
 
-HM_METRICS = ("N", "h_mean", "h_sd", "sys_mean", "sys_sd", "corr", "wtkappa", "kappa", "exact_agr", "adj_agr",
-              "SMD", "R2", "RMSE")
+HM_METRICS = (
+    "N",
+    "h_mean",
+    "h_sd",
+    "sys_mean",
+    "sys_sd",
+    "corr",
+    "wtkappa",
+    "kappa",
+    "exact_agr",
+    "adj_agr",
+    "SMD",
+    "R2",
+    "RMSE",
+)
 
 
 def multinomial_weights(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -77,7 +90,10 @@ def weighted_hm_metrics(h: np.ndarray, s: np.ndarray, W: np.ndarray | None = Non
     with np.errstate(invalid="ignore", divide="ignore"):
         out = {
             "N": n,
-            "h_mean": mh, "h_sd": sd_h, "sys_mean": ms, "sys_sd": sd_s,
+            "h_mean": mh,
+            "h_sd": sd_h,
+            "sys_mean": ms,
+            "sys_sd": sd_s,
             "corr": c / np.sqrt(vh * vs),
             "wtkappa": 2 * c / (vh + vs + (mh - ms) ** 2),
             "kappa": _kappa(W, h, sr),
@@ -90,7 +106,9 @@ def weighted_hm_metrics(h: np.ndarray, s: np.ndarray, W: np.ndarray | None = Non
     return pd.DataFrame(out, columns=list(HM_METRICS))
 
 
-def weighted_hh_metrics(h1: np.ndarray, h2: np.ndarray, W: np.ndarray | None = None) -> pd.DataFrame:
+def weighted_hh_metrics(
+    h1: np.ndarray, h2: np.ndarray, W: np.ndarray | None = None
+) -> pd.DataFrame:
     """RSMTool human-human consistency (``corr, wtkappa, kappa, exact_agr, adj_agr, SMD``).
 
     ``SMD`` uses the pooled standard deviation sqrt((sd1^2 + sd2^2) / 2) (ddof=1).
@@ -149,5 +167,12 @@ def ols(y: np.ndarray, X: np.ndarray) -> dict:
         f_p = float(stats.f.sf(f, df_model, df_resid))
     else:
         f_p = np.nan
-    return {"beta": beta, "se": np.sqrt(np.diag(cov)), "rss": rss, "df_resid": df_resid, "r2": r2,
-            "r2_adj": r2_adj, "f_pvalue": f_p}
+    return {
+        "beta": beta,
+        "se": np.sqrt(np.diag(cov)),
+        "rss": rss,
+        "df_resid": df_resid,
+        "r2": r2,
+        "r2_adj": r2_adj,
+        "f_pvalue": f_p,
+    }

@@ -35,7 +35,9 @@ def canonical_json(obj: Any) -> str:
     >>> canonical_json({"b": 1, "a": [1, 2]})
     '{"a":[1,2],"b":1}'
     """
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def config_hash(config: dict) -> str:
@@ -109,6 +111,6 @@ class Grader(abc.ABC):
 
     @abc.abstractmethod
     def grade(
-        self, transcripts: pd.DataFrame, rubric: "Rubric", *, run_id: str | None = None
+        self, transcripts: pd.DataFrame, rubric: Rubric, *, run_id: str | None = None
     ) -> GradeResult:
         """Grade every transcript on every rubric dimension."""

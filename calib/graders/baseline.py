@@ -8,13 +8,14 @@ agreement, tatsu-lab/alpaca_eval; on length bias in LLM judges see Dubois et al.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from calib.errors import DataValidationError, GraderError
-from calib.graders.base import GradeResult, Grader
+from calib.graders.base import Grader, GradeResult
 from calib.graders.rules._grader import ratings_frame
 from calib.graders.rules._schema import check_thresholds
 from calib.graders.rules._turns import candidate_word_counts
@@ -22,7 +23,9 @@ from calib.graders.rules._turns import candidate_word_counts
 __all__ = ["LengthGrader", "quantile_thresholds"]
 
 
-def quantile_thresholds(words: np.ndarray, scores: np.ndarray, scale_values: Sequence[int]) -> np.ndarray:
+def quantile_thresholds(
+    words: np.ndarray, scores: np.ndarray, scale_values: Sequence[int]
+) -> np.ndarray:
     """Word-count thresholds that reproduce the human score distribution (quantile matching).
 
     The k-th threshold is the word-count quantile at the share of consensus scores at or
@@ -54,7 +57,9 @@ def quantile_thresholds(words: np.ndarray, scores: np.ndarray, scale_values: Seq
     scores = scores[~np.isnan(scores)]
     words = np.asarray(words, dtype=float)
     if len(scores) == 0 or len(words) == 0:
-        raise DataValidationError("quantile_thresholds: need at least one word count and one human score")
+        raise DataValidationError(
+            "quantile_thresholds: need at least one word count and one human score"
+        )
     levels = np.asarray(scale_values, dtype=float)
     share_at_or_below = (scores[:, None] <= levels[None, :-1]).mean(axis=0)
     th = np.quantile(words, share_at_or_below)
@@ -91,12 +96,16 @@ class LengthGrader(Grader):
 
     def __init__(self, thresholds: Mapping[str, Sequence[float]], *, min_words: int = 1):
         if not thresholds:
-            raise GraderError("LengthGrader: thresholds are required (fit them with LengthGrader.fit)")
+            raise GraderError(
+                "LengthGrader: thresholds are required (fit them with LengthGrader.fit)"
+            )
         self.thresholds = {d: [float(x) for x in th] for d, th in thresholds.items()}
         self.min_words = int(min_words)
 
     @classmethod
-    def fit(cls, transcripts: pd.DataFrame, consensus: pd.DataFrame, rubric: Any, *, min_words: int = 1) -> "LengthGrader":
+    def fit(
+        cls, transcripts: pd.DataFrame, consensus: pd.DataFrame, rubric: Any, *, min_words: int = 1
+    ) -> LengthGrader:
         """Fit per-dimension thresholds by quantile matching to ``consensus``.
 
         Parameters
@@ -116,54 +125,119 @@ class LengthGrader(Grader):
             w = words.reindex(c.index).dropna()
             if len(w) == 0:
                 continue
-            th[d] = quantile_thresholds(w.to_numpy(), c.loc[w.index].to_numpy(), rubric.scale.values).tolist()
+            th[d] = quantile_thresholds(
+                w.to_numpy(), c.loc[w.index].to_numpy(), rubric.scale.values
+            ).tolist()
         if not th:
-            raise DataValidationError("LengthGrader.fit: no transcript has both a human consensus score and text")
+            raise DataValidationError(
+                "LengthGrader.fit: no transcript has both a human consensus score and text"
+            )
         return cls(th, min_words=min_words)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], rubric: Any) -> "LengthGrader":
+    def from_config(cls, config: Mapping[str, Any], rubric: Any) -> LengthGrader:
         """Build from a config mapping ``{thresholds: {dim: [...]}, min_words: n}`` (validated)."""
-        unknown = set(config) - {"thresholds", "min_words", "grader", "fitted", "method", "rubric_id",
-                                 "rubric_version", "rubric_hash", "calib_version", "seed", "cv"}
+        unknown = set(config) - {
+            "thresholds",
+            "min_words",
+            "grader",
+            "fitted",
+            "method",
+            "rubric_id",
+            "rubric_version",
+            "rubric_hash",
+            "calib_version",
+            "seed",
+            "cv",
+        }
         if unknown:
             raise GraderError(f"length grader config: unknown key(s) {sorted(unknown)}")
         n_levels = len(rubric.scale.values)
         th = config.get("thresholds") or {}
         if not isinstance(th, Mapping):
             raise GraderError("length grader config: 'thresholds' must map dimension ids to lists")
-        checked = {d: list(check_thresholds(list(v), n_levels, f"thresholds.{d}")) for d, v in th.items()}
+        checked = {
+            d: list(check_thresholds(list(v), n_levels, f"thresholds.{d}")) for d, v in th.items()
+        }
         return cls(checked, min_words=config.get("min_words", 1))
 
     def config(self) -> dict:
-        return {"words": "candidate", "min_words": self.min_words,
-                "thresholds": {d: [round(x, 6) for x in th] for d, th in sorted(self.thresholds.items())}}
+        return {
+            "words": "candidate",
+            "min_words": self.min_words,
+            "thresholds": {
+                d: [round(x, 6) for x in th] for d, th in sorted(self.thresholds.items())
+            },
+        }
 
-    def grade(self, transcripts: pd.DataFrame, rubric: Any, *, run_id: str | None = None) -> GradeResult:
+    def grade(
+        self, transcripts: pd.DataFrame, rubric: Any, *, run_id: str | None = None
+    ) -> GradeResult:
         dims = list(rubric.dimension_ids)
         words = candidate_word_counts(transcripts)
         w = words.to_numpy()
         ids = words.index.to_numpy()
         n = len(ids)
         score = np.full((n, len(dims)), np.nan)
-        why = np.full((n, len(dims)), "no_threshold: the length baseline has no thresholds for this dimension", dtype=object)
+        why = np.full(
+            (n, len(dims)),
+            "no_threshold: the length baseline has no thresholds for this dimension",
+            dtype=object,
+        )
         rat = np.full((n, len(dims)), None, dtype=object)
         short = w < self.min_words
         for j, d in enumerate(dims):
             if d not in self.thresholds:
                 continue
             th = np.asarray(self.thresholds[d])
-            score[:, j] = np.where(short, np.nan, rubric.scale.min + np.searchsorted(th, w, side="right"))
-            why[:, j] = np.where(short, "too_short: " + w.astype(str) + f" candidate words < min_words {self.min_words}", None)
-            text = w.astype(str).astype(object) + " candidate words (thresholds " + "/".join(f"{x:g}" for x in th) + ")"
+            score[:, j] = np.where(
+                short, np.nan, rubric.scale.min + np.searchsorted(th, w, side="right")
+            )
+            why[:, j] = np.where(
+                short,
+                "too_short: " + w.astype(str) + f" candidate words < min_words {self.min_words}",
+                None,
+            )
+            text = (
+                w.astype(str).astype(object)
+                + " candidate words (thresholds "
+                + "/".join(f"{x:g}" for x in th)
+                + ")"
+            )
             rat[:, j] = np.where(short, None, text)
-        ratings = ratings_frame(ids, dims, score, rat, why, rater_id=self.rater_id, rater_type=self.rater_type,
-                                rubric=rubric, run_id=run_id)
-        evidence = pd.DataFrame({
-            "transcript_id": np.repeat(ids, len(dims)), "dimension": np.tile(dims, n), "signal": "word_count",
-            "weight": 1.0, "span_text": None, "turn_index": -1, "start": -1, "end": -1,
-            "count": np.repeat(w, len(dims)).astype(np.int64)})
+        ratings = ratings_frame(
+            ids,
+            dims,
+            score,
+            rat,
+            why,
+            rater_id=self.rater_id,
+            rater_type=self.rater_type,
+            rubric=rubric,
+            run_id=run_id,
+        )
+        evidence = pd.DataFrame(
+            {
+                "transcript_id": np.repeat(ids, len(dims)),
+                "dimension": np.tile(dims, n),
+                "signal": "word_count",
+                "weight": 1.0,
+                "span_text": None,
+                "turn_index": -1,
+                "start": -1,
+                "end": -1,
+                "count": np.repeat(w, len(dims)).astype(np.int64),
+            }
+        )
         unscored = int(ratings["score"].isna().sum())
-        summary = {"grader": self.rater_id, "transcripts": n, "scored": len(ratings) - unscored, "unscored": unscored,
-                   "failed": 0, "cache_hits": 0, "tokens": 0, "cost": 0.0}
+        summary = {
+            "grader": self.rater_id,
+            "transcripts": n,
+            "scored": len(ratings) - unscored,
+            "unscored": unscored,
+            "failed": 0,
+            "cache_hits": 0,
+            "tokens": 0,
+            "cost": 0.0,
+        }
         return GradeResult(ratings=ratings, evidence=evidence, summary=summary)

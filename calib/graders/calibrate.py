@@ -24,8 +24,9 @@ scores the held-out transcripts, so the reported agreement is out-of-sample.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,8 +36,14 @@ from calib.errors import CalibWarning, ConfigError, DataValidationError
 from calib.graders._hmstats import weighted_hm_metrics
 from calib.graders.validate import human_consensus
 
-__all__ = ["CalibrationResult", "fit_thresholds", "fit_isotonic_thresholds", "fit_ordinal", "fit_qwk_thresholds",
-           "calibrate_rule_grader"]
+__all__ = [
+    "CalibrationResult",
+    "fit_thresholds",
+    "fit_isotonic_thresholds",
+    "fit_ordinal",
+    "fit_qwk_thresholds",
+    "calibrate_rule_grader",
+]
 
 METHODS = ("isotonic", "ordinal", "qwk")
 
@@ -50,7 +57,9 @@ def _strictly_increasing(th: np.ndarray) -> np.ndarray:
     return th
 
 
-def fit_isotonic_thresholds(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int]) -> np.ndarray:
+def fit_isotonic_thresholds(
+    raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int]
+) -> np.ndarray:
     """Thresholds from an isotonic fit of ``target`` on ``raw`` (ties in ``raw`` pooled).
 
     Example
@@ -62,7 +71,9 @@ def fit_isotonic_thresholds(raw: np.ndarray, target: np.ndarray, scale_values: S
     target = np.asarray(target, float)
     ok = ~(np.isnan(raw) | np.isnan(target))
     if ok.sum() < 2:
-        raise DataValidationError("fit_isotonic_thresholds: need at least 2 transcripts with raw and human scores")
+        raise DataValidationError(
+            "fit_isotonic_thresholds: need at least 2 transcripts with raw and human scores"
+        )
     xs, inv, cnt = np.unique(raw[ok], return_inverse=True, return_counts=True)
     ymean = np.bincount(inv, weights=target[ok]) / cnt
     fit = optimize.isotonic_regression(ymean, weights=cnt.astype(float), increasing=True).x
@@ -105,7 +116,9 @@ def fit_ordinal(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int]
     yi = np.searchsorted(levels, y)
     K = len(levels)
     if len(x) < K or np.ptp(x) == 0:
-        raise DataValidationError("fit_ordinal: need varying raw scores and at least as many transcripts as levels")
+        raise DataValidationError(
+            "fit_ordinal: need varying raw scores and at least as many transcripts as levels"
+        )
     xm, xs = x.mean(), x.std()
     z = (x - xm) / xs  # standardised for a well-conditioned optimisation; mapped back below
 
@@ -114,8 +127,16 @@ def fit_ordinal(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int]
 
     def nll(p):
         b, c = unpack(p)
-        cum = special.expit(np.concatenate([np.full((len(z), 1), -np.inf), c[None, :] - b * z[:, None],
-                                            np.full((len(z), 1), np.inf)], axis=1))
+        cum = special.expit(
+            np.concatenate(
+                [
+                    np.full((len(z), 1), -np.inf),
+                    c[None, :] - b * z[:, None],
+                    np.full((len(z), 1), np.inf),
+                ],
+                axis=1,
+            )
+        )
         prob = cum[np.arange(len(z)), yi + 1] - cum[np.arange(len(z)), yi]
         return -np.log(np.maximum(prob, 1e-300)).sum()
 
@@ -127,8 +148,13 @@ def fit_ordinal(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int]
     slope = b / xs
     cut = c + b * xm / xs  # c_k - b z = (c_k + b xm / xs) - (b / xs) x
     th = cut / slope if slope > 0 else np.full(K - 1, np.nan)
-    return {"slope": float(slope), "cutpoints": cut, "thresholds": th, "loglik": float(-res.fun),
-            "converged": bool(res.success)}
+    return {
+        "slope": float(slope),
+        "cutpoints": cut,
+        "thresholds": th,
+        "loglik": float(-res.fun),
+        "converged": bool(res.success),
+    }
 
 
 def _qwk_rows(h: np.ndarray, P: np.ndarray) -> np.ndarray:
@@ -142,8 +168,9 @@ def _qwk_rows(h: np.ndarray, P: np.ndarray) -> np.ndarray:
         return np.where(den > 0, 2 * cov / den, np.nan)
 
 
-def fit_qwk_thresholds(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int], *,
-                       max_rounds: int = 50) -> np.ndarray:
+def fit_qwk_thresholds(
+    raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int], *, max_rounds: int = 50
+) -> np.ndarray:
     """Thresholds maximising QWK with ``target`` (coordinate ascent from the isotonic fit).
 
     Example
@@ -183,7 +210,9 @@ def fit_qwk_thresholds(raw: np.ndarray, target: np.ndarray, scale_values: Sequen
     return _strictly_increasing(th)
 
 
-def fit_thresholds(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int], method: str = "isotonic") -> np.ndarray:
+def fit_thresholds(
+    raw: np.ndarray, target: np.ndarray, scale_values: Sequence[int], method: str = "isotonic"
+) -> np.ndarray:
     """Fit ``len(scale_values) - 1`` increasing thresholds mapping raw points to the scale.
 
     Raises
@@ -204,8 +233,12 @@ def fit_thresholds(raw: np.ndarray, target: np.ndarray, scale_values: Sequence[i
     if method == "ordinal":
         fit = fit_ordinal(raw, target, scale_values)
         if not np.all(np.isfinite(fit["thresholds"])):
-            warnings.warn("fit_ordinal: raw points do not increase with the human score (slope <= 0); "
-                          "falling back to isotonic thresholds", CalibWarning, stacklevel=2)
+            warnings.warn(
+                "fit_ordinal: raw points do not increase with the human score (slope <= 0); "
+                "falling back to isotonic thresholds",
+                CalibWarning,
+                stacklevel=2,
+            )
             return fit_isotonic_thresholds(raw, target, scale_values)
         return _strictly_increasing(fit["thresholds"])
     raise ConfigError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
@@ -233,8 +266,16 @@ def _apply(th: np.ndarray, raw: np.ndarray, lo: int) -> np.ndarray:
     return lo + np.searchsorted(th, raw, side="right").astype(float)
 
 
-def calibrate_rule_grader(grader: Any, transcripts: pd.DataFrame, ratings: pd.DataFrame, rubric: Any, *,
-                          method: str = "isotonic", folds: int = 5, seed: int = 0) -> CalibrationResult:
+def calibrate_rule_grader(
+    grader: Any,
+    transcripts: pd.DataFrame,
+    ratings: pd.DataFrame,
+    rubric: Any,
+    *,
+    method: str = "isotonic",
+    folds: int = 5,
+    seed: int = 0,
+) -> CalibrationResult:
     """Fit a :class:`~calib.graders.RuleGrader`'s thresholds to the human consensus.
 
     Parameters
@@ -270,8 +311,12 @@ def calibrate_rule_grader(grader: Any, transcripts: pd.DataFrame, ratings: pd.Da
             continue
         both = pd.concat([raw[dim], cons[dim]], axis=1, keys=["raw", "h"], join="inner").dropna()
         if len(both) < 2 * folds:
-            warnings.warn(f"calibrate: dimension {dim!r} has {len(both)} transcripts with raw and human scores; "
-                          "thresholds left unchanged", CalibWarning, stacklevel=2)
+            warnings.warn(
+                f"calibrate: dimension {dim!r} has {len(both)} transcripts with raw and human scores; "
+                "thresholds left unchanged",
+                CalibWarning,
+                stacklevel=2,
+            )
             continue
         x, h = both["raw"].to_numpy(), both["h"].to_numpy()
         f = fold_of.loc[both.index].to_numpy()
@@ -282,20 +327,51 @@ def calibrate_rule_grader(grader: Any, transcripts: pd.DataFrame, ratings: pd.Da
         before = _apply(np.asarray(grader.signals[dim].thresholds), x, lo)
         mb, ma = weighted_hm_metrics(h, before), weighted_hm_metrics(h, oof)
         thresholds[dim] = [round(float(v), 6) for v in fit_thresholds(x, h, scale, method)]
-        rows.append({"dimension": dim, "N": len(x), "wtkappa_before": mb["wtkappa"][0], "wtkappa_after": ma["wtkappa"][0],
-                     "exact_agr_before": mb["exact_agr"][0], "exact_agr_after": ma["exact_agr"][0]})
-    cv = pd.DataFrame(rows, columns=["dimension", "N", "wtkappa_before", "wtkappa_after", "exact_agr_before", "exact_agr_after"])
+        rows.append(
+            {
+                "dimension": dim,
+                "N": len(x),
+                "wtkappa_before": mb["wtkappa"][0],
+                "wtkappa_after": ma["wtkappa"][0],
+                "exact_agr_before": mb["exact_agr"][0],
+                "exact_agr_after": ma["exact_agr"][0],
+            }
+        )
+    cv = pd.DataFrame(
+        rows,
+        columns=[
+            "dimension",
+            "N",
+            "wtkappa_before",
+            "wtkappa_after",
+            "exact_agr_before",
+            "exact_agr_after",
+        ],
+    )
     from calib import __version__
 
     config = {
         "grader": "rules",
         "method": method,
         "thresholds": thresholds,
-        "cv": {r["dimension"]: {k: (int(v) if k == "N" else round(float(v), 6)) for k, v in r.items() if k != "dimension"}
-               for r in cv.to_dict("records")},
-        "fitted": {"rubric_id": rubric.id, "rubric_version": str(rubric.version),
-                   "rubric_hash": getattr(rubric, "content_hash", ""), "base_rater_id": grader.rater_id,
-                   "n_transcripts": int(len(raw)), "folds": folds, "seed": seed, "calib_version": __version__,
-                   "consensus": "mean of human ratings, rounded half up"},
+        "cv": {
+            r["dimension"]: {
+                k: (int(v) if k == "N" else round(float(v), 6))
+                for k, v in r.items()
+                if k != "dimension"
+            }
+            for r in cv.to_dict("records")
+        },
+        "fitted": {
+            "rubric_id": rubric.id,
+            "rubric_version": str(rubric.version),
+            "rubric_hash": getattr(rubric, "content_hash", ""),
+            "base_rater_id": grader.rater_id,
+            "n_transcripts": int(len(raw)),
+            "folds": folds,
+            "seed": seed,
+            "calib_version": __version__,
+            "consensus": "mean of human ratings, rounded half up",
+        },
     }
     return CalibrationResult(config=config, cv=cv)

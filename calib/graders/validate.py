@@ -22,15 +22,22 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from calib.errors import CalibWarning, ConfigError, DataValidationError
-from calib.graders._hmstats import HM_METRICS, multinomial_weights, ols, weighted_hh_metrics, weighted_hm_metrics
+from calib.graders._hmstats import (
+    HM_METRICS,
+    multinomial_weights,
+    ols,
+    weighted_hh_metrics,
+    weighted_hm_metrics,
+)
 from calib.graders.baseline import quantile_thresholds
 from calib.graders.rules._turns import candidate_word_counts
 
@@ -75,14 +82,16 @@ class Criteria:
     require_beats_length: bool = True
 
     @classmethod
-    def from_mapping(cls, doc: Mapping[str, Any] | None, *, source: str = "criteria") -> "Criteria":
+    def from_mapping(cls, doc: Mapping[str, Any] | None, *, source: str = "criteria") -> Criteria:
         """Build from a mapping, naming the offending key on error (:class:`ConfigError`)."""
         doc = dict(doc or {})
         names = {f.name: f for f in dataclasses.fields(cls)}
         values = {}
         for key, value in doc.items():
             if key not in names:
-                raise ConfigError(f"{source}.{key}: unknown criterion (expected one of {', '.join(names)})")
+                raise ConfigError(
+                    f"{source}.{key}: unknown criterion (expected one of {', '.join(names)})"
+                )
             want = names[key].type
             if want == "bool":
                 if not isinstance(value, bool):
@@ -164,19 +173,31 @@ def human_consensus(ratings: pd.DataFrame, *, rounded: bool = True) -> pd.DataFr
     if h.empty:
         raise DataValidationError("human_consensus: the ratings table has no scored human rows")
     mean = h.groupby(["transcript_id", "dimension"], sort=True)["score"].mean().unstack("dimension")
-    return pd.DataFrame(_round_half_up(mean), index=mean.index, columns=mean.columns) if rounded else mean
+    return (
+        pd.DataFrame(_round_half_up(mean), index=mean.index, columns=mean.columns)
+        if rounded
+        else mean
+    )
 
 
 def _two_humans(ratings: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """h1, h2 per transcript x dimension from two randomly ordered human ratings."""
-    h = ratings[(ratings["rater_type"] == "human") & ratings["score"].notna()][["transcript_id", "dimension", "rater_id", "score"]]
-    h = h.assign(_key=rng.random(len(h))).sort_values(["transcript_id", "dimension", "_key"], kind="stable")
+    h = ratings[(ratings["rater_type"] == "human") & ratings["score"].notna()][
+        ["transcript_id", "dimension", "rater_id", "score"]
+    ]
+    h = h.assign(_key=rng.random(len(h))).sort_values(
+        ["transcript_id", "dimension", "_key"], kind="stable"
+    )
     h["_k"] = h.groupby(["transcript_id", "dimension"]).cumcount()
-    wide = h[h["_k"] < 2].pivot_table(index=["transcript_id", "dimension"], columns="_k", values="score")
+    wide = h[h["_k"] < 2].pivot_table(
+        index=["transcript_id", "dimension"], columns="_k", values="score"
+    )
     return wide.rename(columns={0: "h1", 1: "h2"})
 
 
-def length_bias(error: np.ndarray, words: np.ndarray, consensus: np.ndarray, *, ci: float = 0.95) -> dict:
+def length_bias(
+    error: np.ndarray, words: np.ndarray, consensus: np.ndarray, *, ci: float = 0.95
+) -> dict:
     """Does the error against the consensus grow with word count, controlling for the consensus?
 
     OLS ``error ~ words/100 + C(consensus)``: the slope is the change in (grader - consensus)
@@ -200,9 +221,20 @@ def length_bias(error: np.ndarray, words: np.ndarray, consensus: np.ndarray, *, 
     error = np.asarray(error, float)
     x = np.asarray(words, float) / 100.0
     n = len(error)
-    out = {"N": n, "slope_per_100_words": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan}
+    out = {
+        "N": n,
+        "slope_per_100_words": np.nan,
+        "se": np.nan,
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "p_value": np.nan,
+    }
     if n < 3 or np.ptp(x) == 0:
-        warnings.warn("length_bias: fewer than 3 transcripts or constant word count; slope is NaN", CalibWarning, stacklevel=2)
+        warnings.warn(
+            "length_bias: fewer than 3 transcripts or constant word count; slope is NaN",
+            CalibWarning,
+            stacklevel=2,
+        )
         return out
     dummies = pd.get_dummies(pd.Categorical(consensus), drop_first=True).to_numpy(dtype=float)
     X = np.column_stack([np.ones(n), x, dummies])
@@ -212,8 +244,14 @@ def length_bias(error: np.ndarray, words: np.ndarray, consensus: np.ndarray, *, 
         return {**out, "slope_per_100_words": float(b)}
     tcrit = stats.t.ppf(0.5 + ci / 2, df)
     p = 2 * stats.t.sf(abs(b / se), df)
-    return {"N": n, "slope_per_100_words": float(b), "se": float(se), "ci_low": float(b - tcrit * se),
-            "ci_high": float(b + tcrit * se), "p_value": float(p)}
+    return {
+        "N": n,
+        "slope_per_100_words": float(b),
+        "se": float(se),
+        "ci_low": float(b - tcrit * se),
+        "ci_high": float(b + tcrit * se),
+        "p_value": float(p),
+    }
 
 
 def fairness_metrics(system: np.ndarray, human: np.ndarray, group: Sequence) -> pd.DataFrame:
@@ -258,8 +296,11 @@ def fairness_metrics(system: np.ndarray, human: np.ndarray, group: Sequence) -> 
     else:
         p_csd = np.nan
     return pd.DataFrame(
-        {"R2": [osa["r2_adj"], osd["r2_adj"], full["r2_adj"] - null["r2_adj"]],
-         "p_value": [osa["f_pvalue"], osd["f_pvalue"], p_csd], "base_group": base},
+        {
+            "R2": [osa["r2_adj"], osd["r2_adj"], full["r2_adj"] - null["r2_adj"]],
+            "p_value": [osa["f_pvalue"], osd["f_pvalue"], p_csd],
+            "base_group": base,
+        },
         index=pd.Index(["OSA", "OSD", "CSD"], name="metric"),
     )
 
@@ -281,12 +322,22 @@ def subgroup_dsm(system: np.ndarray, human: np.ndarray, group: Sequence) -> pd.D
     zs = (system - system.mean()) / system.std(ddof=1)
     zh = (human - human.mean()) / human.std(ddof=1)
     df = pd.DataFrame({"group": np.asarray(group, dtype=object).astype(str), "d": zs - zh})
-    out = df.groupby("group", sort=True)["d"].agg(["size", "mean"]).rename(columns={"size": "N", "mean": "DSM"})
+    out = (
+        df.groupby("group", sort=True)["d"]
+        .agg(["size", "mean"])
+        .rename(columns={"size": "N", "mean": "DSM"})
+    )
     return out.reset_index()
 
 
-def cross_fitted_length_scores(words: pd.Series, consensus: pd.Series, scale_values: Sequence[int], *,
-                               folds: int = 5, seed: int = 0) -> pd.Series:
+def cross_fitted_length_scores(
+    words: pd.Series,
+    consensus: pd.Series,
+    scale_values: Sequence[int],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+) -> pd.Series:
     """Length-baseline scores with thresholds fitted on the other folds of transcripts.
 
     Example
@@ -311,7 +362,8 @@ def cross_fitted_length_scores(words: pd.Series, consensus: pd.Series, scale_val
 def _point_hm(h: np.ndarray, s: np.ndarray, scale: Sequence[int], h2: np.ndarray | None = None):
     """Point estimates from :func:`calib.agreement.human_machine_metrics` (the shared RSMTool
     implementation): continuous metrics from the ``raw_trim`` row, ``kappa``/``exact_agr``/
-    ``adj_agr`` from ``raw_trim_round`` -- the same convention as the vectorised bootstrap."""
+    ``adj_agr`` from ``raw_trim_round`` -- the same convention as the vectorised bootstrap.
+    """
     from calib.agreement import human_machine_metrics
 
     res = human_machine_metrics(h, s, second_human=h2, trim_min=scale[0], trim_max=scale[-1])
@@ -329,20 +381,32 @@ def _point_hm(h: np.ndarray, s: np.ndarray, scale: Sequence[int], h2: np.ndarray
     return point, hh, deg
 
 
-def _boot_table(dim: str, comparison: str, point: pd.DataFrame, boot: pd.DataFrame, ci: float) -> pd.DataFrame:
+def _boot_table(
+    dim: str, comparison: str, point: pd.DataFrame, boot: pd.DataFrame, ci: float
+) -> pd.DataFrame:
     lo, hi = (1 - ci) / 2, 1 - (1 - ci) / 2
     with warnings.catch_warnings():  # replicates with no variance give inf/NaN: interval is NaN
         warnings.simplefilter("ignore", RuntimeWarning)
-        q = (boot.replace([np.inf, -np.inf], np.nan).quantile([lo, hi]) if len(boot)
-             else pd.DataFrame(np.nan, index=[lo, hi], columns=point.columns))
-    return pd.DataFrame({
-        "dimension": dim, "comparison": comparison, "metric": point.columns,
-        "estimate": point.iloc[0].to_numpy(float), "ci_low": q.iloc[0].to_numpy(float),
-        "ci_high": q.iloc[1].to_numpy(float),
-    })
+        q = (
+            boot.replace([np.inf, -np.inf], np.nan).quantile([lo, hi])
+            if len(boot)
+            else pd.DataFrame(np.nan, index=[lo, hi], columns=point.columns)
+        )
+    return pd.DataFrame(
+        {
+            "dimension": dim,
+            "comparison": comparison,
+            "metric": point.columns,
+            "estimate": point.iloc[0].to_numpy(float),
+            "ci_low": q.iloc[0].to_numpy(float),
+            "ci_high": q.iloc[1].to_numpy(float),
+        }
+    )
 
 
-def _subgroup_frame(transcripts: pd.DataFrame | None, subgroups: Sequence[str] | None) -> pd.DataFrame:
+def _subgroup_frame(
+    transcripts: pd.DataFrame | None, subgroups: Sequence[str] | None
+) -> pd.DataFrame:
     if transcripts is None or "metadata" not in transcripts.columns:
         return pd.DataFrame()
     meta = pd.DataFrame.from_records(
@@ -351,10 +415,14 @@ def _subgroup_frame(transcripts: pd.DataFrame | None, subgroups: Sequence[str] |
     )
     if subgroups is None:
         # every metadata field with 2-20 levels, except the synthetic-data flag
-        subgroups = [c for c in meta.columns if c != "synthetic" and 2 <= meta[c].nunique(dropna=True) <= 20]
+        subgroups = [
+            c for c in meta.columns if c != "synthetic" and 2 <= meta[c].nunique(dropna=True) <= 20
+        ]
     missing = [s for s in subgroups if s not in meta.columns]
     if missing:
-        raise ConfigError(f"subgroups: {missing} not in the transcripts' metadata (have: {', '.join(meta.columns)})")
+        raise ConfigError(
+            f"subgroups: {missing} not in the transcripts' metadata (have: {', '.join(meta.columns)})"
+        )
     return meta[list(subgroups)].astype("string")
 
 
@@ -419,7 +487,11 @@ def validate_grader(
     grader_id = resolve_grader_id(ratings, grader_id)
     rng = np.random.default_rng(seed)
     g = ratings[ratings["rater_id"] == grader_id]
-    gw = g.drop_duplicates(["transcript_id", "dimension"], keep="last").set_index(["transcript_id", "dimension"])["score"].unstack()
+    gw = (
+        g.drop_duplicates(["transcript_id", "dimension"], keep="last")
+        .set_index(["transcript_id", "dimension"])["score"]
+        .unstack()
+    )
     cons = human_consensus(ratings)
     pair = _two_humans(ratings, rng)
     humans = ratings[(ratings["rater_type"] == "human") & ratings["score"].notna()]
@@ -436,13 +508,21 @@ def validate_grader(
         both = graded.dropna().index
         h, s = c.loc[both].to_numpy(float), graded.loc[both].to_numpy(float)
         n = len(both)
-        point = _point_hm(h, s, scale_values)[0] if n >= 2 else pd.DataFrame(np.nan, index=[0], columns=list(HM_METRICS))
+        point = (
+            _point_hm(h, s, scale_values)[0]
+            if n >= 2
+            else pd.DataFrame(np.nan, index=[0], columns=list(HM_METRICS))
+        )
         W = multinomial_weights(n, n_boot, rng) if n and n_boot else np.empty((0, n))
         boot = weighted_hm_metrics(h, s, W) if len(W) else pd.DataFrame(columns=list(HM_METRICS))
         metric_rows.append(_boot_table(dim, "consensus", point, boot, ci))
 
         # RSMTool degradation: grader vs h1 minus h1 vs h2 on the double-scored transcripts
-        p = pair.xs(dim, level="dimension") if dim in pair.index.get_level_values("dimension") else pd.DataFrame(columns=["h1", "h2"])
+        p = (
+            pair.xs(dim, level="dimension")
+            if dim in pair.index.get_level_values("dimension")
+            else pd.DataFrame(columns=["h1", "h2"])
+        )
         p = p.dropna(subset=[col for col in ("h1", "h2") if col in p.columns])
         p = p[p.index.isin(s_all.dropna().index)] if "h2" in p.columns else p.iloc[0:0]
         hh_w = np.nan
@@ -458,8 +538,11 @@ def validate_grader(
                 degb = hm1b[cols] - hhb[cols]
             else:
                 hm1b = hhb = degb = pd.DataFrame(columns=cols)
-            metric_rows += [_boot_table(dim, "h1", hm1, hm1b, ci), _boot_table(dim, "human_human", hh, hhb, ci),
-                            _boot_table(dim, "degradation", deg, degb, ci)]
+            metric_rows += [
+                _boot_table(dim, "h1", hm1, hm1b, ci),
+                _boot_table(dim, "human_human", hh, hhb, ci),
+                _boot_table(dim, "degradation", deg, degb, ci),
+            ]
             hh_w, degr = float(hh["wtkappa"].iloc[0]), float(deg["wtkappa"].iloc[0])
 
         # each human rater: grader vs rater, and rater vs the other humans (leave-one-out)
@@ -467,16 +550,28 @@ def validate_grader(
         if len(hd):
             tot = hd.groupby("transcript_id")["score"].agg(["sum", "count"])
             hd = hd.join(tot, on="transcript_id")
-            hd = hd[hd["count"] >= 2].assign(others=lambda x: _round_half_up((x["sum"] - x["score"]) / (x["count"] - 1)))
+            hd = hd[hd["count"] >= 2].assign(
+                others=lambda x: _round_half_up((x["sum"] - x["score"]) / (x["count"] - 1))
+            )
             hd = hd.assign(sys=s_all.reindex(hd["transcript_id"]).to_numpy()).dropna(subset=["sys"])
             for rid, sub in hd.groupby("rater_id", sort=True):  # one row per rater
                 if len(sub) < 2:
                     continue
                 gm = weighted_hm_metrics(sub["score"].to_numpy(float), sub["sys"].to_numpy(float))
-                rm = weighted_hh_metrics(sub["others"].to_numpy(float), sub["score"].to_numpy(float))
-                rater_rows.append({"dimension": dim, "rater_id": rid, "N": len(sub),
-                                   "grader_wtkappa": gm["wtkappa"][0], "grader_exact_agr": gm["exact_agr"][0],
-                                   "rater_wtkappa": rm["wtkappa"][0], "rater_exact_agr": rm["exact_agr"][0]})
+                rm = weighted_hh_metrics(
+                    sub["others"].to_numpy(float), sub["score"].to_numpy(float)
+                )
+                rater_rows.append(
+                    {
+                        "dimension": dim,
+                        "rater_id": rid,
+                        "N": len(sub),
+                        "grader_wtkappa": gm["wtkappa"][0],
+                        "grader_exact_agr": gm["exact_agr"][0],
+                        "rater_wtkappa": rm["wtkappa"][0],
+                        "rater_exact_agr": rm["exact_agr"][0],
+                    }
+                )
 
         # length-only baseline (cross-fitted) and length bias
         len_w = np.nan
@@ -485,7 +580,11 @@ def validate_grader(
             base = cross_fitted_length_scores(words, c, scale_values, folds=length_folds, seed=seed)
             bl = weighted_hm_metrics(c.loc[base.index].to_numpy(float), base.to_numpy(float))
             Wl = multinomial_weights(len(base), n_boot, rng) if n_boot else None
-            blb = weighted_hm_metrics(c.loc[base.index].to_numpy(float), base.to_numpy(float), Wl) if Wl is not None else pd.DataFrame(columns=list(HM_METRICS))
+            blb = (
+                weighted_hm_metrics(c.loc[base.index].to_numpy(float), base.to_numpy(float), Wl)
+                if Wl is not None
+                else pd.DataFrame(columns=list(HM_METRICS))
+            )
             metric_rows.append(_boot_table(dim, "length_baseline", bl, blb, ci))
             len_w = float(bl["wtkappa"].iloc[0])
             if n >= 3:
@@ -502,18 +601,29 @@ def validate_grader(
                 if grp[ok].nunique() < 2:
                     continue
                 dsm = subgroup_dsm(s[ok], h[ok], grp[ok].to_numpy())
-                dsm["passed"] = (dsm["N"] < criteria.min_subgroup_n) | (dsm["DSM"].abs() <= criteria.max_abs_subgroup_smd)
+                dsm["passed"] = (dsm["N"] < criteria.min_subgroup_n) | (
+                    dsm["DSM"].abs() <= criteria.max_abs_subgroup_smd
+                )
                 sg_rows.append(dsm.assign(dimension=dim, variable=var))
                 big = dsm[dsm["N"] >= criteria.min_subgroup_n]
                 if len(big):
                     worst = big.loc[big["DSM"].abs().idxmax()]
-                    max_dsm = float(np.nanmax([abs(worst["DSM"]), 0 if np.isnan(max_dsm) else max_dsm]))
-                    sg_fail += [f"{var}={r.group} DSM {r.DSM:+.2f}" for r in big[~big["passed"]].itertuples()]
+                    max_dsm = float(
+                        np.nanmax([abs(worst["DSM"]), 0 if np.isnan(max_dsm) else max_dsm])
+                    )
+                    sg_fail += [
+                        f"{var}={r.group} DSM {r.DSM:+.2f}"
+                        for r in big[~big["passed"]].itertuples()
+                    ]
                 fm = fairness_metrics(s[ok], h[ok], grp[ok].to_numpy()).reset_index()
                 fair_rows.append(fm.assign(dimension=dim, variable=var))
 
         est = point.iloc[0]
-        q = boot["wtkappa"].quantile([(1 - ci) / 2, (1 + ci) / 2]).to_numpy(float) if len(boot) else [np.nan, np.nan]
+        q = (
+            boot["wtkappa"].quantile([(1 - ci) / 2, (1 + ci) / 2]).to_numpy(float)
+            if len(boot)
+            else [np.nan, np.nan]
+        )
         reasons = []
         if n < criteria.min_n:
             reasons.append(f"N {n} < {criteria.min_n} scored transcripts")
@@ -522,7 +632,11 @@ def validate_grader(
         if n >= 2:
             if n and (np.ptp(s) == 0 or np.ptp(h) == 0):
                 who = "grader" if np.ptp(s) == 0 else "consensus"
-                warnings.warn(f"validate_grader: {who} scores do not vary on {dim!r}; corr is NaN", CalibWarning, stacklevel=2)
+                warnings.warn(
+                    f"validate_grader: {who} scores do not vary on {dim!r}; corr is NaN",
+                    CalibWarning,
+                    stacklevel=2,
+                )
                 reasons.append(f"corr undefined: {who} scores do not vary")
             elif not est["corr"] >= criteria.min_corr:
                 reasons.append(f"corr {est['corr']:.2f} < {criteria.min_corr:.2f}")
@@ -532,36 +646,90 @@ def validate_grader(
                 reasons.append(f"|SMD| {abs(est['SMD']):.2f} > {criteria.max_abs_smd:.2f}")
         if np.isfinite(degr) and degr < criteria.min_degradation:
             reasons.append(f"degradation {degr:+.2f} < {criteria.min_degradation:+.2f}")
-        if criteria.require_beats_length and np.isfinite(len_w) and np.isfinite(est["wtkappa"]) and not est["wtkappa"] > len_w:
-            reasons.append(f"does not beat the length baseline (wtkappa {est['wtkappa']:.2f} <= {len_w:.2f})")
+        if (
+            criteria.require_beats_length
+            and np.isfinite(len_w)
+            and np.isfinite(est["wtkappa"])
+            and not est["wtkappa"] > len_w
+        ):
+            reasons.append(
+                f"does not beat the length baseline (wtkappa {est['wtkappa']:.2f} <= {len_w:.2f})"
+            )
         if sg_fail:
-            reasons.append("subgroup |DSM| > " + f"{criteria.max_abs_subgroup_smd:.2f}: " + ", ".join(sg_fail))
-        decisions.append({
-            "dimension": dim, "passed": not reasons, "reason": "; ".join(reasons) if reasons else "meets all criteria",
-            "N": n, "unscored_share": unscored_share, "wtkappa": est["wtkappa"], "wtkappa_low": q[0],
-            "wtkappa_high": q[1], "corr": est["corr"], "SMD": est["SMD"], "exact_agr": est["exact_agr"],
-            "degradation": degr, "hh_wtkappa": hh_w, "length_wtkappa": len_w,
-            "length_bias_per_100w": lb["slope_per_100_words"], "length_bias_p": lb["p_value"],
-            "max_abs_subgroup_dsm": max_dsm, "prmse": _prmse(s_all, humans, dim),
-        })
+            reasons.append(
+                "subgroup |DSM| > " + f"{criteria.max_abs_subgroup_smd:.2f}: " + ", ".join(sg_fail)
+            )
+        decisions.append(
+            {
+                "dimension": dim,
+                "passed": not reasons,
+                "reason": "; ".join(reasons) if reasons else "meets all criteria",
+                "N": n,
+                "unscored_share": unscored_share,
+                "wtkappa": est["wtkappa"],
+                "wtkappa_low": q[0],
+                "wtkappa_high": q[1],
+                "corr": est["corr"],
+                "SMD": est["SMD"],
+                "exact_agr": est["exact_agr"],
+                "degradation": degr,
+                "hh_wtkappa": hh_w,
+                "length_wtkappa": len_w,
+                "length_bias_per_100w": lb["slope_per_100_words"],
+                "length_bias_p": lb["p_value"],
+                "max_abs_subgroup_dsm": max_dsm,
+                "prmse": _prmse(s_all, humans, dim),
+            }
+        )
 
     def frame(rows, cols):
-        return pd.concat(rows, ignore_index=True)[cols] if rows and isinstance(rows[0], pd.DataFrame) else pd.DataFrame(rows, columns=cols)
+        return (
+            pd.concat(rows, ignore_index=True)[cols]
+            if rows and isinstance(rows[0], pd.DataFrame)
+            else pd.DataFrame(rows, columns=cols)
+        )
 
     judge = _judge_biases(ratings, grader_id, llm_outputs, other_grader_id, scale_values)
     return ValidationResult(
         **judge,
         decision=pd.DataFrame(decisions),
-        metrics=frame(metric_rows, ["dimension", "comparison", "metric", "estimate", "ci_low", "ci_high"]),
-        per_rater=frame(rater_rows, ["dimension", "rater_id", "N", "grader_wtkappa", "grader_exact_agr", "rater_wtkappa", "rater_exact_agr"]),
-        length_bias=frame(lb_rows, ["dimension", "N", "slope_per_100_words", "se", "ci_low", "ci_high", "p_value"]),
+        metrics=frame(
+            metric_rows, ["dimension", "comparison", "metric", "estimate", "ci_low", "ci_high"]
+        ),
+        per_rater=frame(
+            rater_rows,
+            [
+                "dimension",
+                "rater_id",
+                "N",
+                "grader_wtkappa",
+                "grader_exact_agr",
+                "rater_wtkappa",
+                "rater_exact_agr",
+            ],
+        ),
+        length_bias=frame(
+            lb_rows, ["dimension", "N", "slope_per_100_words", "se", "ci_low", "ci_high", "p_value"]
+        ),
         subgroups=frame(sg_rows, ["dimension", "variable", "group", "N", "DSM", "passed"]),
-        fairness=frame(fair_rows, ["dimension", "variable", "metric", "R2", "p_value", "base_group"]),
-        config={"grader_id": grader_id, "criteria": dataclasses.asdict(criteria), "n_boot": n_boot, "ci": ci,
-                "seed": seed, "length_folds": length_folds, "subgroups": list(meta.columns),
-                "rubric_id": rubric.id, "rubric_version": str(rubric.version),
-                "rubric_hash": getattr(rubric, "content_hash", ""), "calib_version": _version(),
-                "n_ratings": int(len(ratings)), "consensus": "mean of human ratings, rounded half up"},
+        fairness=frame(
+            fair_rows, ["dimension", "variable", "metric", "R2", "p_value", "base_group"]
+        ),
+        config={
+            "grader_id": grader_id,
+            "criteria": dataclasses.asdict(criteria),
+            "n_boot": n_boot,
+            "ci": ci,
+            "seed": seed,
+            "length_folds": length_folds,
+            "subgroups": list(meta.columns),
+            "rubric_id": rubric.id,
+            "rubric_version": str(rubric.version),
+            "rubric_hash": getattr(rubric, "content_hash", ""),
+            "calib_version": _version(),
+            "n_ratings": int(len(ratings)),
+            "consensus": "mean of human ratings, rounded half up",
+        },
     )
 
 
@@ -571,22 +739,36 @@ def _version() -> str:
     return __version__
 
 
-def _judge_biases(ratings: pd.DataFrame, grader_id: str, llm_outputs: pd.DataFrame | None,
-                  other_grader_id: str | None, scale_values: Sequence[int]) -> dict:
+def _judge_biases(
+    ratings: pd.DataFrame,
+    grader_id: str,
+    llm_outputs: pd.DataFrame | None,
+    other_grader_id: str | None,
+    scale_values: Sequence[int],
+) -> dict:
     """Self-consistency, prompt sensitivity and confidence calibration of an LLM grader."""
     rtype = ratings.loc[ratings["rater_id"] == grader_id, "rater_type"]
     if llm_outputs is None or llm_outputs.empty or rtype.empty or rtype.iloc[0] != "llm":
         if other_grader_id is not None:
-            raise ConfigError("other_grader_id: prompt sensitivity needs an LLM grader and its llm_outputs table")
+            raise ConfigError(
+                "other_grader_id: prompt sensitivity needs an LLM grader and its llm_outputs table"
+            )
         return {}
-    from calib.graders.llm.biases import judge_biases  # the [llm] extra; only reached for LLM graders
+    from calib.graders.llm.biases import (
+        judge_biases,  # the [llm] extra; only reached for LLM graders
+    )
 
     other = resolve_grader_id(ratings, other_grader_id) if other_grader_id else None
-    jb = judge_biases(llm_outputs, ratings, grader_id, other_rater_id=other, scale_values=tuple(scale_values))
+    jb = judge_biases(
+        llm_outputs, ratings, grader_id, other_rater_id=other, scale_values=tuple(scale_values)
+    )
     cal = jb.calibration
-    return {"self_consistency": jb.self_consistency, "prompt_sensitivity": jb.prompt_sensitivity,
-            "judge_calibration": cal.table if cal is not None else None,
-            "judge_ece": float(cal.ece) if cal is not None else None}
+    return {
+        "self_consistency": jb.self_consistency,
+        "prompt_sensitivity": jb.prompt_sensitivity,
+        "judge_calibration": cal.table if cal is not None else None,
+        "judge_ece": float(cal.ece) if cal is not None else None,
+    }
 
 
 def _prmse(system: pd.Series, humans: pd.DataFrame, dim: str) -> float:
@@ -595,8 +777,12 @@ def _prmse(system: pd.Series, humans: pd.DataFrame, dim: str) -> float:
         from calib.agreement import prmse
     except ImportError:  # the agreement stage has not shipped it in this checkout
         return np.nan
-    hd = (humans[humans["dimension"] == dim].drop_duplicates(["transcript_id", "rater_id"], keep="last")
-          .set_index(["transcript_id", "rater_id"])["score"].unstack())
+    hd = (
+        humans[humans["dimension"] == dim]
+        .drop_duplicates(["transcript_id", "rater_id"], keep="last")
+        .set_index(["transcript_id", "rater_id"])["score"]
+        .unstack()
+    )
     sys_ = system.reindex(hd.index)
     ok = sys_.notna().to_numpy()
     if ok.sum() < 3:
@@ -623,6 +809,8 @@ def resolve_grader_id(ratings: pd.DataFrame, grader_id: str) -> str:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise DataValidationError(f"grader {grader_id!r}: no machine ratings with this rater_id "
-                                  f"(graders in the store: {', '.join(machine) or 'none'})")
+        raise DataValidationError(
+            f"grader {grader_id!r}: no machine ratings with this rater_id "
+            f"(graders in the store: {', '.join(machine) or 'none'})"
+        )
     raise DataValidationError(f"grader {grader_id!r} is ambiguous: {', '.join(matches)}")

@@ -8,7 +8,13 @@ Examples
 >>> read_ratings("store/").shape  # doctest: +SKIP
 """
 
-from calib.io._api import metadata_frame, read_quarantine, read_ratings, read_store_rubric, read_transcripts
+from calib.io._api import (
+    metadata_frame,
+    read_quarantine,
+    read_ratings,
+    read_store_rubric,
+    read_transcripts,
+)
 from calib.io._hf import to_hf_dataset, write_hf_dataset
 from calib.io._ingest import IngestSummary, SourceSummary, append_ratings, ingest
 from calib.io._schema import QUARANTINE_SCHEMA, RATINGS_SCHEMA, TRANSCRIPTS_SCHEMA

@@ -13,7 +13,13 @@ from calib.io._schema import QUARANTINE_SCHEMA, RATINGS_SCHEMA, TRANSCRIPTS_SCHE
 from calib.io._store import read_arrow_table, read_manifest
 from calib.rubric import Rubric, load_rubric
 
-__all__ = ["read_transcripts", "read_ratings", "read_quarantine", "read_store_rubric", "metadata_frame"]
+__all__ = [
+    "read_transcripts",
+    "read_ratings",
+    "read_quarantine",
+    "read_store_rubric",
+    "metadata_frame",
+]
 
 
 def read_transcripts(store: str | os.PathLike) -> pd.DataFrame:
@@ -49,7 +55,9 @@ def read_ratings(store: str | os.PathLike, rater_type: str | None = None) -> pd.
     if df["score"].isna().any():
         # an unscored machine row may have been superseded by a later run (append_ratings):
         # the last row of each key is the current one
-        df = df.drop_duplicates(["transcript_id", "rater_id", "dimension"], keep="last").reset_index(drop=True)
+        df = df.drop_duplicates(
+            ["transcript_id", "rater_id", "dimension"], keep="last"
+        ).reset_index(drop=True)
     if rater_type is not None:
         df = df[df["rater_type"] == rater_type].reset_index(drop=True)
     return df

@@ -25,7 +25,9 @@ def to_hf_dataset(df: pd.DataFrame):
 
     out = df.copy()
     if "metadata" in out.columns:
-        out["metadata"] = [json.dumps(m, sort_keys=True) if isinstance(m, dict) else m for m in out["metadata"]]
+        out["metadata"] = [
+            json.dumps(m, sort_keys=True) if isinstance(m, dict) else m for m in out["metadata"]
+        ]
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = out[col].map(lambda t: None if pd.isna(t) else t.isoformat())

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,11 +23,11 @@ from calib.io._store import (
     cleanup_orphans,
     commit_parts,
     file_sha256,
-    write_part,
     read_arrow_table,
     read_manifest,
     store_exists,
     store_lock,
+    write_part,
 )
 from calib.io._validate import (
     canonical_json,
@@ -79,21 +80,39 @@ class IngestSummary:
         """Quarantined rows counted by table, field and reason class."""
         if not self.issues:
             return pd.DataFrame(columns=["field", "reason", "rows"])
-        df = pd.DataFrame([{"field": i.field or "(row)", "reason": _reason_class(i.reason)} for i in self.issues])
-        return (df.groupby(["field", "reason"], sort=True).size().rename("rows").reset_index()
-                .sort_values("rows", ascending=False, kind="stable").reset_index(drop=True))
+        df = pd.DataFrame(
+            [{"field": i.field or "(row)", "reason": _reason_class(i.reason)} for i in self.issues]
+        )
+        return (
+            df.groupby(["field", "reason"], sort=True)
+            .size()
+            .rename("rows")
+            .reset_index()
+            .sort_values("rows", ascending=False, kind="stable")
+            .reset_index(drop=True)
+        )
 
     def format(self, max_examples: int = 10) -> str:
         """A human-readable summary (what the CLI prints)."""
         lines = [f"store: {self.store}"]
         width = max([len(s.source) for s in self.sources] + [6])
-        lines.append(f"  {'source':<{width}}  {'table':<11} {'read':>9} {'accepted':>9} {'dup-skip':>9} {'quarantined':>11}")
+        lines.append(
+            f"  {'source':<{width}}  {'table':<11} {'read':>9} {'accepted':>9} {'dup-skip':>9} {'quarantined':>11}"
+        )
         for s in self.sources:
-            lines.append(f"  {s.source:<{width}}  {s.table:<11} {s.read:>9,} {s.accepted:>9,} "
-                         f"{s.duplicates_skipped:>9,} {s.quarantined:>11,}")
+            lines.append(
+                f"  {s.source:<{width}}  {s.table:<11} {s.read:>9,} {s.accepted:>9,} "
+                f"{s.duplicates_skipped:>9,} {s.quarantined:>11,}"
+            )
         if self.issues:
-            lines.append(f"quarantined {len(self.issues):,} row(s)"
-                         + (" (kept in the store's quarantine table; see `calib.io.read_quarantine`)" if self.written else ""))
+            lines.append(
+                f"quarantined {len(self.issues):,} row(s)"
+                + (
+                    " (kept in the store's quarantine table; see `calib.io.read_quarantine`)"
+                    if self.written
+                    else ""
+                )
+            )
             for _, r in self.reasons().iterrows():
                 lines.append(f"  {r['rows']:>7,}  {r['field']}: {r['reason']}")
             lines.append("examples:")
@@ -131,8 +150,19 @@ def _issues_table(issues: Sequence[Issue], table: str, batch_id: str) -> pa.Tabl
 
 
 def _quarantine_key(df: pd.DataFrame) -> pd.Series:
-    return (df["table"].astype(str) + "\x1f" + df["source"].astype(str) + "\x1f" + df["row"].astype(str) + "\x1f"
-            + df["field"].astype(str) + "\x1f" + df["reason"].astype(str) + "\x1f" + df["record"].astype(str))
+    return (
+        df["table"].astype(str)
+        + "\x1f"
+        + df["source"].astype(str)
+        + "\x1f"
+        + df["row"].astype(str)
+        + "\x1f"
+        + df["field"].astype(str)
+        + "\x1f"
+        + df["reason"].astype(str)
+        + "\x1f"
+        + df["record"].astype(str)
+    )
 
 
 def _check_store_rubric(store: Path, rubric: Rubric) -> bool:
@@ -143,18 +173,26 @@ def _check_store_rubric(store: Path, rubric: Rubric) -> bool:
         return True
     held = read_manifest(store).get("rubric") or {}
     if held and (held.get("id"), held.get("version"), held.get("content_hash")) != (
-        rubric.id, rubric.version, rubric.content_hash):
+        rubric.id,
+        rubric.version,
+        rubric.content_hash,
+    ):
         raise StoreError(
             f"{store}: this store was validated against rubric {held.get('id')} v{held.get('version')} "
             f"(hash {str(held.get('content_hash'))[:12]}), not {rubric.id} v{rubric.version} "
             f"(hash {rubric.content_hash[:12]}). Use a new store per rubric version and compare them with "
-            "`calib compare`.")
+            "`calib compare`."
+        )
     return False
 
 
 def _rubric_identity(rubric: Rubric) -> dict:
-    return {"id": rubric.id, "version": rubric.version, "content_hash": rubric.content_hash,
-            "title": rubric.title}
+    return {
+        "id": rubric.id,
+        "version": rubric.version,
+        "content_hash": rubric.content_hash,
+        "title": rubric.title,
+    }
 
 
 def _input_digest(path: Any) -> str:
@@ -214,19 +252,28 @@ def ingest(
     with store_lock(store):
         is_new = _check_store_rubric(store, rubric_obj)
         digests = [_input_digest(p) for p in transcripts + ratings]
-        batch_id = hashlib.sha256(("|".join(digests) + rubric_obj.content_hash).encode()).hexdigest()[:16]
+        batch_id = hashlib.sha256(
+            ("|".join(digests) + rubric_obj.content_hash).encode()
+        ).hexdigest()[:16]
         if is_new:
             existing_t = pd.DataFrame({"transcript_id": [], "content_hash": []})
             seen = pd.Series([], dtype="float64")
             existing_q = pd.Series([], dtype=str)
         else:
-            existing_t = read_arrow_table(store, "transcripts", TRANSCRIPTS_SCHEMA,
-                                          ["transcript_id", "content_hash"]).to_pandas()
-            seen = seen_scores(read_arrow_table(store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score"]).to_pandas())
+            existing_t = read_arrow_table(
+                store, "transcripts", TRANSCRIPTS_SCHEMA, ["transcript_id", "content_hash"]
+            ).to_pandas()
+            seen = seen_scores(
+                read_arrow_table(
+                    store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score"]
+                ).to_pandas()
+            )
             q = read_arrow_table(store, "quarantine", QUARANTINE_SCHEMA).to_pandas()
             existing_q = _quarantine_key(q) if len(q) else pd.Series([], dtype=str)
 
-        known_hash: dict[str, str] = dict(zip(existing_t["transcript_id"], existing_t["content_hash"]))
+        known_hash: dict[str, str] = dict(
+            zip(existing_t["transcript_id"], existing_t["content_hash"])
+        )
         cleanup_orphans(store)
         # Accepted rows are written as staged parts batch by batch (bounded memory) and
         # published together by one manifest replace at the end (atomic).
@@ -234,7 +281,12 @@ def ingest(
         t_issues: list[Issue] = []
         for path in transcripts:
             src = SourceSummary(_source_name(path), "transcripts")
-            bar = tqdm(desc=f"transcripts {Path(src.source).name}", unit=" rec", disable=True if not progress else None, leave=False)
+            bar = tqdm(
+                desc=f"transcripts {Path(src.source).name}",
+                unit=" rec",
+                disable=True if not progress else None,
+                leave=False,
+            )
             for chunk in iter_transcript_records(path):
                 src.read += len(chunk.records) + len(chunk.issues)
                 issues = list(chunk.issues)
@@ -252,12 +304,24 @@ def ingest(
                     elif held == clean["content_hash"]:
                         src.duplicates_skipped += 1
                     else:
-                        issues.append(Issue(src.source, row, "transcript_id",
-                                            f"transcript_id {tid!r} already exists with different content "
-                                            "(give the new transcript its own id)", canonical_json(rec)[:20000]))
+                        issues.append(
+                            Issue(
+                                src.source,
+                                row,
+                                "transcript_id",
+                                f"transcript_id {tid!r} already exists with different content "
+                                "(give the new transcript its own id)",
+                                canonical_json(rec)[:20000],
+                            )
+                        )
                 if accepted:
                     staged["transcripts"].append(
-                        write_part(store, "transcripts", pa.Table.from_pylist(accepted, schema=TRANSCRIPTS_SCHEMA)))
+                        write_part(
+                            store,
+                            "transcripts",
+                            pa.Table.from_pylist(accepted, schema=TRANSCRIPTS_SCHEMA),
+                        )
+                    )
                 src.accepted += len(accepted)
                 src.quarantined += len(issues)
                 t_issues.extend(issues)
@@ -274,8 +338,12 @@ def ingest(
         staged_meta: list[tuple[str, SourceSummary, np.ndarray, np.ndarray]] = []
         for path in ratings:
             src = SourceSummary(_source_name(path), "ratings")
-            bar = tqdm(desc=f"ratings {Path(src.source).name}", unit=" rows", disable=True if not progress else None,
-                       leave=False)
+            bar = tqdm(
+                desc=f"ratings {Path(src.source).name}",
+                unit=" rows",
+                disable=True if not progress else None,
+                leave=False,
+            )
             for raw, parse_issues in iter_ratings_frames(path):
                 good, issues = validate_ratings(raw, rubric_obj, src.source, known_ids)
                 if len(batch_seen) and len(good):
@@ -291,11 +359,18 @@ def ingest(
                 src.duplicates_skipped += skipped
                 src.quarantined += len(issues)
                 if len(keep):
-                    part = write_part(store, "ratings", pa.Table.from_pandas(
-                        keep[_RATING_COLUMNS], schema=RATINGS_SCHEMA, preserve_index=False))
+                    part = write_part(
+                        store,
+                        "ratings",
+                        pa.Table.from_pandas(
+                            keep[_RATING_COLUMNS], schema=RATINGS_SCHEMA, preserve_index=False
+                        ),
+                    )
                     staged["ratings"].append(part)
                     new_seen = seen_scores(keep)
-                    staged_meta.append((part, src, new_seen.index.to_numpy(), keep["_row"].to_numpy()))
+                    staged_meta.append(
+                        (part, src, new_seen.index.to_numpy(), keep["_row"].to_numpy())
+                    )
                     seen = new_seen if seen.empty else pd.concat([seen, new_seen])
                     batch_seen = new_seen if batch_seen.empty else pd.concat([batch_seen, new_seen])
                 r_issues.extend(issues)
@@ -304,26 +379,49 @@ def ingest(
             summary.sources.append(src)
         # Rewrite the staged parts holding the earlier halves of late conflicts (those rows go
         # to the quarantine, like both rows of a conflict found within one batch).
-        conflicted = np.unique(np.concatenate(late_conflicts)) if late_conflicts else np.array([], dtype="uint64")
+        conflicted = (
+            np.unique(np.concatenate(late_conflicts))
+            if late_conflicts
+            else np.array([], dtype="uint64")
+        )
         for part, src, hashes, rows in staged_meta:
             drop = np.isin(hashes, conflicted)
             if not drop.any():
                 continue
             df = pq.read_table(store / "ratings" / part).to_pandas().assign(_row=rows)
-            for row, tid, rid, dim, sc in df.loc[drop, ["_row", *RATING_KEY, "score"]].itertuples(index=False):
-                r_issues.append(Issue(src.source, int(row), "score",
-                                      f"conflicting duplicate: {tid} x {rid} x {dim} is rated again later in this "
-                                      f"input with a different score (this row: {sc:g})",
-                                      canonical_json({"transcript_id": tid, "rater_id": rid, "dimension": dim,
-                                                      "score": sc})))
+            for row, tid, rid, dim, sc in df.loc[drop, ["_row", *RATING_KEY, "score"]].itertuples(
+                index=False
+            ):
+                r_issues.append(
+                    Issue(
+                        src.source,
+                        int(row),
+                        "score",
+                        f"conflicting duplicate: {tid} x {rid} x {dim} is rated again later in this "
+                        f"input with a different score (this row: {sc:g})",
+                        canonical_json(
+                            {"transcript_id": tid, "rater_id": rid, "dimension": dim, "score": sc}
+                        ),
+                    )
+                )
             src.accepted -= int(drop.sum())
             src.quarantined += int(drop.sum())
             position = staged["ratings"].index(part)  # keep the input order of rows
             staged["ratings"].pop(position)
             (store / "ratings" / part).unlink()
             if (~drop).any():
-                staged["ratings"].insert(position, write_part(store, "ratings", pa.Table.from_pandas(
-                    df.loc[~drop, _RATING_COLUMNS], schema=RATINGS_SCHEMA, preserve_index=False)))
+                staged["ratings"].insert(
+                    position,
+                    write_part(
+                        store,
+                        "ratings",
+                        pa.Table.from_pandas(
+                            df.loc[~drop, _RATING_COLUMNS],
+                            schema=RATINGS_SCHEMA,
+                            preserve_index=False,
+                        ),
+                    ),
+                )
 
         summary.issues = t_issues + r_issues
         if strict and summary.issues:
@@ -331,19 +429,31 @@ def ingest(
                 for part in parts:
                     (store / name / part).unlink(missing_ok=True)
             return summary
-        q_tables = [_issues_table(t_issues, "transcripts", batch_id), _issues_table(r_issues, "ratings", batch_id)]
+        q_tables = [
+            _issues_table(t_issues, "transcripts", batch_id),
+            _issues_table(r_issues, "ratings", batch_id),
+        ]
         if len(existing_q):
             # re-ingesting the same bad file must not duplicate its quarantine rows
-            q_tables = [t.filter(pa.array(~_quarantine_key(t.to_pandas()).isin(existing_q).to_numpy()))
-                        if t.num_rows else t for t in q_tables]
+            q_tables = [
+                t.filter(pa.array(~_quarantine_key(t.to_pandas()).isin(existing_q).to_numpy()))
+                if t.num_rows
+                else t
+                for t in q_tables
+            ]
         has_new = any(staged.values()) or any(t.num_rows for t in q_tables)
         if has_new or is_new:
             commit_parts(
                 store,
                 {"quarantine": q_tables},
                 staged=staged,
-                batch={"batch_id": batch_id, "inputs": [
-                    {"source": _source_name(p), "sha256": d} for p, d in zip(transcripts + ratings, digests)]},
+                batch={
+                    "batch_id": batch_id,
+                    "inputs": [
+                        {"source": _source_name(p), "sha256": d}
+                        for p, d in zip(transcripts + ratings, digests)
+                    ],
+                },
                 rubric_source=rubric if is_new else None,
                 rubric_identity=_rubric_identity(rubric_obj) if is_new else None,
             )
@@ -351,7 +461,9 @@ def ingest(
     return summary
 
 
-def append_ratings(store: str | os.PathLike, ratings: pd.DataFrame, *, source: str = "api") -> IngestSummary:
+def append_ratings(
+    store: str | os.PathLike, ratings: pd.DataFrame, *, source: str = "api"
+) -> IngestSummary:
     """Validate long rating rows (e.g. a grader's output) and append them to the store.
 
     Machine rows (``rater_type`` rule or llm) may have a NaN ``score`` when
@@ -377,9 +489,14 @@ def append_ratings(store: str | os.PathLike, ratings: pd.DataFrame, *, source: s
     rubric_obj = read_store_rubric(store)
     summary = IngestSummary(store=str(store))
     with store_lock(store):
-        known = pd.Index(read_arrow_table(store, "transcripts", TRANSCRIPTS_SCHEMA, ["transcript_id"])
-                         .column("transcript_id").to_pylist())
-        held = read_arrow_table(store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score", "unscored_reason"]).to_pandas()
+        known = pd.Index(
+            read_arrow_table(store, "transcripts", TRANSCRIPTS_SCHEMA, ["transcript_id"])
+            .column("transcript_id")
+            .to_pylist()
+        )
+        held = read_arrow_table(
+            store, "ratings", RATINGS_SCHEMA, [*RATING_KEY, "score", "unscored_reason"]
+        ).to_pandas()
         held = held.drop_duplicates(RATING_KEY, keep="last")  # the current row of each key
         raw = ratings.copy()
         raw["_row"] = range(1, len(raw) + 1)
@@ -388,8 +505,11 @@ def append_ratings(store: str | os.PathLike, ratings: pd.DataFrame, *, source: s
         # that now succeeds, or fails for another reason). A new unscored row never overrides a
         # score already held, and an identical unscored row is a plain duplicate.
         held_unscored = held[held["score"].isna()]
-        old_reason = pd.Series(held_unscored["unscored_reason"].fillna("").to_numpy(dtype=object),
-                               index=rating_key_hash(held_unscored), dtype=object)
+        old_reason = pd.Series(
+            held_unscored["unscored_reason"].fillna("").to_numpy(dtype=object),
+            index=rating_key_hash(held_unscored),
+            dtype=object,
+        )
         old_reason = old_reason[~old_reason.index.duplicated()]
         scored_keys = pd.Index(seen_scores(held[held["score"].notna()]).index)
         h = rating_key_hash(good) if len(good) else np.array([], dtype="uint64")
@@ -401,17 +521,30 @@ def append_ratings(store: str | os.PathLike, ratings: pd.DataFrame, *, source: s
         over_score = new_unscored & np.isin(h, scored_keys.to_numpy())
         drop = same_unscored | over_score
         good = good.loc[~drop]
-        keep, dup_issues, skipped = split_duplicates(good, seen_scores(held[held["score"].notna()]), source)
+        keep, dup_issues, skipped = split_duplicates(
+            good, seen_scores(held[held["score"].notna()]), source
+        )
         skipped += int(drop.sum())
         issues += dup_issues
         summary.accepted_transcripts = sorted(set(keep["transcript_id"]))
-        summary.sources.append(SourceSummary(source, "ratings", len(raw), len(keep), skipped, len(issues)))
+        summary.sources.append(
+            SourceSummary(source, "ratings", len(raw), len(keep), skipped, len(issues))
+        )
         summary.issues = issues
-        batch_id = hashlib.sha256(pd.util.hash_pandas_object(ratings.astype(str), index=False).values.tobytes()
-                                  ).hexdigest()[:16]
-        tables = {"ratings": [pa.Table.from_pandas(keep[_RATING_COLUMNS], schema=RATINGS_SCHEMA, preserve_index=False)],
-                  "quarantine": [_issues_table(issues, "ratings", batch_id)]}
+        batch_id = hashlib.sha256(
+            pd.util.hash_pandas_object(ratings.astype(str), index=False).values.tobytes()
+        ).hexdigest()[:16]
+        tables = {
+            "ratings": [
+                pa.Table.from_pandas(
+                    keep[_RATING_COLUMNS], schema=RATINGS_SCHEMA, preserve_index=False
+                )
+            ],
+            "quarantine": [_issues_table(issues, "ratings", batch_id)],
+        }
         if len(keep) or issues:
-            commit_parts(store, tables, batch={"batch_id": batch_id, "inputs": [{"source": source}]})
+            commit_parts(
+                store, tables, batch={"batch_id": batch_id, "inputs": [{"source": source}]}
+            )
             summary.written = True
     return summary

@@ -11,9 +11,10 @@ import codecs
 import io
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -22,7 +23,14 @@ import pyarrow.parquet as pq
 
 from calib.errors import DataValidationError
 
-__all__ = ["Issue", "RawChunk", "detect_format", "iter_transcript_records", "read_ratings_frame", "iter_ratings_frames"]
+__all__ = [
+    "Issue",
+    "RawChunk",
+    "detect_format",
+    "iter_transcript_records",
+    "read_ratings_frame",
+    "iter_ratings_frames",
+]
 
 CHUNK_RECORDS = 20_000
 
@@ -97,7 +105,9 @@ def _hf_dataset(path: Any, fmt: str):
         try:
             ds = datasets.load_dataset(name, split=split)
         except Exception as exc:  # network or hub errors: say what failed, clearly
-            raise DataValidationError(f"{path}: could not load Hugging Face dataset {name!r} ({exc})") from exc
+            raise DataValidationError(
+                f"{path}: could not load Hugging Face dataset {name!r} ({exc})"
+            ) from exc
     if isinstance(ds, datasets.DatasetDict):
         ds = datasets.concatenate_datasets([ds[k] for k in sorted(ds)])
     return ds
@@ -113,10 +123,14 @@ def _decode_line(raw: bytes, source: str, row: int) -> tuple[str | None, Issue |
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        return None, Issue(source, row, None,
-                           f"wrong file encoding: line is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at "
-                           f"position {exc.start}); re-save the file as UTF-8",
-                           raw.decode("utf-8", errors="replace")[:2000])
+        return None, Issue(
+            source,
+            row,
+            None,
+            f"wrong file encoding: line is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at "
+            f"position {exc.start}); re-save the file as UTF-8",
+            raw.decode("utf-8", errors="replace")[:2000],
+        )
 
 
 def _open_bytes(path: Path):
@@ -140,10 +154,12 @@ def _utf16_text(path: Path) -> str | None:
 def _iter_jsonl(path: Path, source: str) -> Iterator[RawChunk]:
     chunk = RawChunk()
     utf16 = _utf16_text(path)
-    lines = (l.encode("utf-8") for l in utf16.splitlines()) if utf16 is not None else _open_bytes(path)
+    lines = (
+        (l.encode("utf-8") for l in utf16.splitlines()) if utf16 is not None else _open_bytes(path)
+    )
     for row, raw in enumerate(lines, start=1):
         if row == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8):]
+            raw = raw[len(codecs.BOM_UTF8) :]
         if not raw.strip():
             continue
         text, issue = _decode_line(raw, source, row)
@@ -153,12 +169,26 @@ def _iter_jsonl(path: Path, source: str) -> Iterator[RawChunk]:
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            chunk.issues.append(Issue(source, row, None, f"malformed JSON: {exc.msg} at column {exc.colno}",
-                                      text.rstrip("\n")[:2000]))
+            chunk.issues.append(
+                Issue(
+                    source,
+                    row,
+                    None,
+                    f"malformed JSON: {exc.msg} at column {exc.colno}",
+                    text.rstrip("\n")[:2000],
+                )
+            )
             continue
         if not isinstance(obj, dict):
-            chunk.issues.append(Issue(source, row, None, f"expected a JSON object, got {type(obj).__name__}",
-                                      text.rstrip("\n")[:2000]))
+            chunk.issues.append(
+                Issue(
+                    source,
+                    row,
+                    None,
+                    f"expected a JSON object, got {type(obj).__name__}",
+                    text.rstrip("\n")[:2000],
+                )
+            )
             continue
         chunk.records.append(obj)
         chunk.rows.append(row)
@@ -168,7 +198,9 @@ def _iter_jsonl(path: Path, source: str) -> Iterator[RawChunk]:
     yield chunk
 
 
-def _read_csv_text_fallback(path: Path, source: str, delimiter: str) -> tuple[pd.DataFrame, list[Issue]]:
+def _read_csv_text_fallback(
+    path: Path, source: str, delimiter: str
+) -> tuple[pd.DataFrame, list[Issue]]:
     """Slow path for CSVs that are not clean UTF-8: quarantine undecodable lines, parse the rest."""
     issues: list[Issue] = []
     utf16 = _utf16_text(path)
@@ -179,17 +211,21 @@ def _read_csv_text_fallback(path: Path, source: str, delimiter: str) -> tuple[pd
         with _open_bytes(path) as fh:
             for row, raw in enumerate(fh, start=1):
                 if row == 1 and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8):]
+                    raw = raw[len(codecs.BOM_UTF8) :]
                 decoded, issue = _decode_line(raw, source, row - 1)
                 if issue:
                     if row == 1:
-                        raise DataValidationError(f"{source}: header line is not valid UTF-8; re-save the file as UTF-8")
+                        raise DataValidationError(
+                            f"{source}: header line is not valid UTF-8; re-save the file as UTF-8"
+                        )
                     issues.append(issue)
                     good.append("\n")  # keep row numbering stable; blank lines are skipped
                 else:
                     good.append(decoded)
         text = "".join(good)
-    df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter, skip_blank_lines=False)
+    df = pd.read_csv(
+        io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter, skip_blank_lines=False
+    )
     df["_row"] = range(1, len(df) + 1)
     blank = df.drop(columns="_row").eq("").all(axis=1)
     return df[~blank].reset_index(drop=True), issues
@@ -223,8 +259,11 @@ def read_csv_frame(path: Path, source: str) -> tuple[pd.DataFrame, list[Issue]]:
             convert_options=pacsv.ConvertOptions(
                 # every column as text: validation decides what is a number, so a bad value is
                 # reported per row instead of failing the whole file
-                column_types={name: pa.string() for name in header}, strings_can_be_null=False, quoted_strings_can_be_null=False,
-                null_values=[], auto_dict_encode=False,
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+                auto_dict_encode=False,
             ),
         )
     except pa.ArrowInvalid as exc:
@@ -243,8 +282,12 @@ def read_csv_frame(path: Path, source: str) -> tuple[pd.DataFrame, list[Issue]]:
 
 def _frame_to_chunks(df: pd.DataFrame, source: str) -> Iterator[RawChunk]:
     for start in range(0, len(df), CHUNK_RECORDS):
-        part = df.iloc[start:start + CHUNK_RECORDS]
-        rows = part["_row"].tolist() if "_row" in part else list(range(start + 1, start + len(part) + 1))
+        part = df.iloc[start : start + CHUNK_RECORDS]
+        rows = (
+            part["_row"].tolist()
+            if "_row" in part
+            else list(range(start + 1, start + len(part) + 1))
+        )
         records = part.drop(columns=["_row"], errors="ignore").to_dict("records")
         yield RawChunk(records=records, rows=rows)
 
@@ -263,7 +306,9 @@ def _csv_transcript_chunks(path: Path, source: str) -> Iterator[RawChunk]:
                 try:
                     rec["turns"] = json.loads(text) if text not in (None, "") else None
                 except json.JSONDecodeError as exc:
-                    rec["turns"] = _Unparsed(f"turns is not valid JSON: {exc.msg} at column {exc.colno}")
+                    rec["turns"] = _Unparsed(
+                        f"turns is not valid JSON: {exc.msg} at column {exc.colno}"
+                    )
                 if isinstance(rec.get("metadata"), str) and rec["metadata"]:
                     try:
                         rec["metadata"] = json.loads(rec["metadata"])
@@ -298,14 +343,18 @@ _TURN_COLUMNS = {"speaker", "text", "start_s", "turn_index", "_row"}
 def _per_turn_records(df: pd.DataFrame, source: str, issues: list[Issue]) -> RawChunk:
     """Group a one-row-per-turn CSV into transcript records (turn order: turn_index, then file order)."""
     if "transcript_id" not in df.columns:
-        raise DataValidationError(f"{source}: per-turn transcript CSV has no 'transcript_id' column")
+        raise DataValidationError(
+            f"{source}: per-turn transcript CSV has no 'transcript_id' column"
+        )
     if "turn_index" in df.columns:
         order = pd.to_numeric(df["turn_index"], errors="coerce")
         df = df.assign(_order=order).sort_values(["transcript_id", "_order", "_row"], kind="stable")
     chunk = RawChunk(issues=list(issues))
     for tid, group in df.groupby("transcript_id", sort=False):
         first = group.iloc[0]
-        rec: dict[str, Any] = {k: first[k] for k in group.columns if k not in _TURN_COLUMNS and k != "_order"}
+        rec: dict[str, Any] = {
+            k: first[k] for k in group.columns if k not in _TURN_COLUMNS and k != "_order"
+        }
         rec["transcript_id"] = tid
         if isinstance(rec.get("metadata"), str) and rec["metadata"]:
             try:
@@ -420,8 +469,12 @@ def iter_ratings_frames(
             read_options=pacsv.ReadOptions(block_size=block_size),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header}, strings_can_be_null=False,
-                quoted_strings_can_be_null=False, null_values=[], auto_dict_encode=False),
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+                auto_dict_encode=False,
+            ),
         )
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
@@ -448,9 +501,16 @@ def iter_ratings_frames(
             if pending_rows >= batch_rows:
                 yield flush(), []
     except pa.ArrowInvalid as exc:
-        raise DataValidationError(f"{path}: cannot parse CSV after data row {offset + pending_rows} ({exc})") from exc
+        raise DataValidationError(
+            f"{path}: cannot parse CSV after data row {offset + pending_rows} ({exc})"
+        ) from exc
     if pending or offset == 0:
         if not pending:
-            yield pd.DataFrame({name: pd.Series(dtype=str) for name in header}).assign(_row=pd.Series(dtype=int)), []
+            yield (
+                pd.DataFrame({name: pd.Series(dtype=str) for name in header}).assign(
+                    _row=pd.Series(dtype=int)
+                ),
+                [],
+            )
         else:
             yield flush(), []

@@ -24,8 +24,8 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
 
 import pandas as pd
 import pyarrow as pa
@@ -69,8 +69,10 @@ def read_manifest(store: str | os.PathLike, *, must_exist: bool = True) -> dict:
     except (OSError, json.JSONDecodeError) as exc:
         raise StoreError(f"{path}: unreadable manifest ({exc})") from exc
     if manifest.get("format") != FORMAT_VERSION:
-        raise StoreError(f"{path}: store format {manifest.get('format')!r} is not supported "
-                         f"(this calib reads format {FORMAT_VERSION})")
+        raise StoreError(
+            f"{path}: store format {manifest.get('format')!r} is not supported "
+            f"(this calib reads format {FORMAT_VERSION})"
+        )
     return manifest
 
 
@@ -116,7 +118,9 @@ def cleanup_orphans(store: str | os.PathLike) -> None:
         _cleanup_orphans(root, read_manifest(root))
 
 
-def _cleanup_orphans(root: Path, manifest: Mapping, keep: Mapping[str, Iterable[str]] | None = None) -> None:
+def _cleanup_orphans(
+    root: Path, manifest: Mapping, keep: Mapping[str, Iterable[str]] | None = None
+) -> None:
     keep = keep or {}
     for name in set(manifest.get("tables", {})) | set(keep):
         parts = manifest.get("tables", {}).get(name, [])
@@ -187,7 +191,9 @@ def commit_parts(
         manifest["rubric"] = dict(rubric_identity or {})
     if batch is not None:
         manifest.setdefault("batches", []).append(dict(batch))
-    _write_atomic(root / MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
+    _write_atomic(
+        root / MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
+    )
     for name, parts in old_parts.items():  # only after the new manifest is live
         for part in parts:
             (root / name / part).unlink(missing_ok=True)
@@ -200,7 +206,10 @@ def table_names(store: str | os.PathLike) -> list[str]:
 
 
 def read_arrow_table(
-    store: str | os.PathLike, name: str, schema: pa.Schema | None = None, columns: list[str] | None = None
+    store: str | os.PathLike,
+    name: str,
+    schema: pa.Schema | None = None,
+    columns: list[str] | None = None,
 ) -> pa.Table:
     """Concatenate a table's parts as one Arrow table (empty with ``schema`` when absent)."""
     root = Path(store)
@@ -221,7 +230,9 @@ def read_arrow_table(
     return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
 
 
-def read_table(store: str | os.PathLike, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+def read_table(
+    store: str | os.PathLike, name: str, columns: list[str] | None = None
+) -> pd.DataFrame:
     """Read any table of the store as a DataFrame (empty DataFrame when the table is absent).
 
     Examples
@@ -231,7 +242,9 @@ def read_table(store: str | os.PathLike, name: str, columns: list[str] | None = 
     return read_arrow_table(store, name, columns=columns).to_pandas()
 
 
-def write_table(store: str | os.PathLike, name: str, df: pd.DataFrame, *, mode: str = "append") -> None:
+def write_table(
+    store: str | os.PathLike, name: str, df: pd.DataFrame, *, mode: str = "append"
+) -> None:
     """Write a DataFrame as a new part of table ``name`` (``mode="replace"`` rewrites the table).
 
     Intended for tables that calib's core schemas do not cover (grader evidence, raw LLM
@@ -242,7 +255,9 @@ def write_table(store: str | os.PathLike, name: str, df: pd.DataFrame, *, mode: 
     >>> write_table("store/", "grader_evidence", evidence_df)  # doctest: +SKIP
     """
     if name in {"transcripts", "ratings", "quarantine"}:
-        raise StoreError(f"table {name!r} is written by ingest/append_ratings only (they validate it)")
+        raise StoreError(
+            f"table {name!r} is written by ingest/append_ratings only (they validate it)"
+        )
     if mode not in {"append", "replace"}:
         raise ValueError(f"mode must be 'append' or 'replace', got {mode!r}")
     table = pa.Table.from_pandas(df, preserve_index=False)

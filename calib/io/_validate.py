@@ -22,7 +22,14 @@ from calib.rubric import Rubric
 
 __all__ = ["validate_transcript", "validate_ratings", "canonical_json", "melt_wide_ratings"]
 
-_TRANSCRIPT_FIELDS = {"transcript_id", "question_id", "question_type", "interviewed_at", "turns", "metadata"}
+_TRANSCRIPT_FIELDS = {
+    "transcript_id",
+    "question_id",
+    "question_type",
+    "interviewed_at",
+    "turns",
+    "metadata",
+}
 
 
 def canonical_json(obj: Any) -> str:
@@ -62,6 +69,7 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
     Extra top-level keys are moved into ``metadata`` (so flat CSV columns such as
     ``seniority`` become subgroup attributes) rather than dropped.
     """
+
     def bad(field: str | None, reason: str) -> tuple[None, list[Issue]]:
         raw = canonical_json({k: v for k, v in rec.items() if not isinstance(v, _Unparsed)})[:20000]
         return None, [Issue(source, row, field, reason, raw)]
@@ -90,13 +98,22 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
     clean_turns = []
     for i, turn in enumerate(turns):
         if not isinstance(turn, dict):
-            return bad(f"turns[{i}]", f"expected an object with speaker and text, got {type(turn).__name__}")
+            return bad(
+                f"turns[{i}]",
+                f"expected an object with speaker and text, got {type(turn).__name__}",
+            )
         speaker = turn.get("speaker")
         if speaker not in SPEAKERS:
-            return bad(f"turns[{i}].speaker", f"speaker must be one of {', '.join(SPEAKERS)}, got {speaker!r}")
+            return bad(
+                f"turns[{i}].speaker",
+                f"speaker must be one of {', '.join(SPEAKERS)}, got {speaker!r}",
+            )
         text = turn.get("text")
         if not isinstance(text, str):
-            return bad(f"turns[{i}].text", "missing turn text" if text is None else "turn text must be a string")
+            return bad(
+                f"turns[{i}].text",
+                "missing turn text" if text is None else "turn text must be a string",
+            )
         if not text.strip():
             return bad(f"turns[{i}].text", "empty transcript text")
         start = turn.get("start_s")
@@ -106,9 +123,13 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
             try:
                 start = float(start)
             except (TypeError, ValueError):
-                return bad(f"turns[{i}].start_s", f"start_s must be a number of seconds, got {start!r}")
+                return bad(
+                    f"turns[{i}].start_s", f"start_s must be a number of seconds, got {start!r}"
+                )
             if not math.isfinite(start) or start < 0:
-                return bad(f"turns[{i}].start_s", f"start_s must be a non-negative number, got {start!r}")
+                return bad(
+                    f"turns[{i}].start_s", f"start_s must be a non-negative number, got {start!r}"
+                )
         clean_turns.append({"speaker": speaker, "text": text, "start_s": start})
     if not any(t["speaker"] == "candidate" for t in clean_turns):
         return bad("turns", "no candidate turn: nothing to rate")
@@ -120,7 +141,9 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
     if _blank(metadata):
         metadata = {}
     if not isinstance(metadata, dict):
-        return bad("metadata", f"metadata must be an object of attributes, got {type(metadata).__name__}")
+        return bad(
+            "metadata", f"metadata must be an object of attributes, got {type(metadata).__name__}"
+        )
     metadata = dict(metadata)
     for key, value in rec.items():
         if key not in _TRANSCRIPT_FIELDS and not key.startswith("_") and not _blank(value):
@@ -128,8 +151,13 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
     out["metadata"] = canonical_json(metadata)
     # Hash fields in a fixed order with unit/record separators: cheaper than canonical JSON of
     # the whole record and the same for the same transcript whatever the input format.
-    parts = [out["transcript_id"], out["question_id"], out["question_type"],
-             out["interviewed_at"].isoformat() if out["interviewed_at"] else "", out["metadata"]]
+    parts = [
+        out["transcript_id"],
+        out["question_id"],
+        out["question_type"],
+        out["interviewed_at"].isoformat() if out["interviewed_at"] else "",
+        out["metadata"],
+    ]
     parts += [f"{t['speaker']}\x1f{t['text']}\x1f{t['start_s']}" for t in clean_turns]
     out["content_hash"] = hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
     return out, []
@@ -184,7 +212,8 @@ def validate_ratings(
 
     def flag(mask: pd.Series, fld: str, why) -> None:
         """Record the first failing check per row; ``why`` is text or a callable that builds
-        the messages for the flagged rows only (so clean data pays nothing for messages)."""
+        the messages for the flagged rows only (so clean data pays nothing for messages).
+        """
         mask = mask.fillna(False).astype(bool) & reason.isna()
         if mask.any():
             reason[mask] = why(mask) if callable(why) else why
@@ -202,76 +231,140 @@ def validate_ratings(
 
     if "rater_type" in df.columns:
         rt = _as_text(df["rater_type"]).fillna("human").str.lower().astype(object)
-        flag(~rt.isin(RATER_TYPES), "rater_type",
-             lambda m: "rater_type must be one of " + ", ".join(RATER_TYPES) + ", got " + rt[m].astype(str).map(repr))
+        flag(
+            ~rt.isin(RATER_TYPES),
+            "rater_type",
+            lambda m: (
+                "rater_type must be one of "
+                + ", ".join(RATER_TYPES)
+                + ", got "
+                + rt[m].astype(str).map(repr)
+            ),
+        )
     else:
         rt = pd.Series("human", index=df.index, dtype="object")
     cols["rater_type"] = rt
 
     dims = set(rubric.dimension_ids)
-    flag(cols["dimension"].notna() & ~cols["dimension"].isin(dims), "dimension",
-         lambda m: "unknown dimension " + cols["dimension"][m].astype(str).map(repr)
-         + f" (rubric {rubric.id} v{rubric.version} has: " + ", ".join(rubric.dimension_ids) + ")")
+    flag(
+        cols["dimension"].notna() & ~cols["dimension"].isin(dims),
+        "dimension",
+        lambda m: (
+            "unknown dimension "
+            + cols["dimension"][m].astype(str).map(repr)
+            + f" (rubric {rubric.id} v{rubric.version} has: "
+            + ", ".join(rubric.dimension_ids)
+            + ")"
+        ),
+    )
 
     if "score" not in df.columns:
-        flag(pd.Series(True, index=df.index), "score", "missing required field 'score' (no such column)")
+        flag(
+            pd.Series(True, index=df.index),
+            "score",
+            "missing required field 'score' (no such column)",
+        )
         score = pd.Series(np.nan, index=df.index)
     else:
         raw_score = df["score"]
         score = pd.to_numeric(raw_score, errors="coerce").astype("float64")
         blank_score = _blank_series(raw_score)
-        unscored_reason = _as_text(df["unscored_reason"]) if "unscored_reason" in df.columns else None
+        unscored_reason = (
+            _as_text(df["unscored_reason"]) if "unscored_reason" in df.columns else None
+        )
         if allow_unscored and unscored_reason is not None:
             may_be_blank = unscored_reason.notna() & (rt != "human")
         else:
             may_be_blank = pd.Series(False, index=df.index)
         flag(blank_score & ~may_be_blank, "score", "missing required field 'score'")
-        flag(~blank_score & score.isna(), "score",
-             lambda m: "score is not a number: " + raw_score[m].astype(str).map(repr))
+        flag(
+            ~blank_score & score.isna(),
+            "score",
+            lambda m: "score is not a number: " + raw_score[m].astype(str).map(repr),
+        )
         lo, hi = rubric.scale.min, rubric.scale.max
         off = score.notna() & ((score < lo) | (score > hi) | (score != np.round(score)))
-        flag(off, "score", lambda m: "score " + score[m].map("{:g}".format)
-             + f" is off the rubric scale ({lo}-{hi} integers)")
+        flag(
+            off,
+            "score",
+            lambda m: (
+                "score "
+                + score[m].map("{:g}".format)
+                + f" is off the rubric scale ({lo}-{hi} integers)"
+            ),
+        )
     cols["score"] = score
 
     for key, expected in (("rubric_id", rubric.id), ("rubric_version", rubric.version)):
         if key in df.columns:
             given = _as_text(df[key])
             given_filled = given.fillna(expected)
-            flag(given_filled != expected, key,
-                 lambda m, g=given_filled, k=key, e=expected: f"{k} " + g[m].astype(str).map(repr) + f" does not match the rubric ({e!r}); "
-                 "ratings made against another rubric version cannot be pooled")
+            flag(
+                given_filled != expected,
+                key,
+                lambda m, g=given_filled, k=key, e=expected: (
+                    f"{k} " + g[m].astype(str).map(repr) + f" does not match the rubric ({e!r}); "
+                    "ratings made against another rubric version cannot be pooled"
+                ),
+            )
             cols[key] = given_filled
         else:
             cols[key] = pd.Series(expected, index=df.index, dtype="object")
 
     if "rated_at" in df.columns:
         rated_text = _as_text(df["rated_at"])
-        rated = pd.to_datetime(rated_text.astype(object).where(rated_text.notna(), None), utc=True,
-                               errors="coerce", format="ISO8601")
-        flag(rated_text.notna() & rated.isna(), "rated_at",
-             lambda m: "rated_at is not an ISO 8601 timestamp: " + rated_text[m].astype(str).map(repr))
+        rated = pd.to_datetime(
+            rated_text.astype(object).where(rated_text.notna(), None),
+            utc=True,
+            errors="coerce",
+            format="ISO8601",
+        )
+        flag(
+            rated_text.notna() & rated.isna(),
+            "rated_at",
+            lambda m: (
+                "rated_at is not an ISO 8601 timestamp: " + rated_text[m].astype(str).map(repr)
+            ),
+        )
         cols["rated_at"] = rated
     else:
         cols["rated_at"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
 
     for key in ("rationale", "run_id", "unscored_reason"):
-        cols[key] = _as_text(df[key]) if key in df.columns else pd.Series([None] * n, index=df.index, dtype="object")
+        cols[key] = (
+            _as_text(df[key])
+            if key in df.columns
+            else pd.Series([None] * n, index=df.index, dtype="object")
+        )
 
-    known = known_transcripts if isinstance(known_transcripts, pd.Index) else pd.Index(list(known_transcripts))
-    flag(cols["transcript_id"].notna() & ~cols["transcript_id"].isin(known), "transcript_id",
-         lambda m: "rating for transcript " + cols["transcript_id"][m].astype(str).map(repr)
-         + " that does not exist (not in this batch or the store)")
+    known = (
+        known_transcripts
+        if isinstance(known_transcripts, pd.Index)
+        else pd.Index(list(known_transcripts))
+    )
+    flag(
+        cols["transcript_id"].notna() & ~cols["transcript_id"].isin(known),
+        "transcript_id",
+        lambda m: (
+            "rating for transcript "
+            + cols["transcript_id"][m].astype(str).map(repr)
+            + " that does not exist (not in this batch or the store)"
+        ),
+    )
 
     out = pd.DataFrame(cols)
     bad = reason.notna()
     issues: list[Issue] = []
     if bad.any():
         raw_records = df.loc[bad].drop(columns=["_row"], errors="ignore")
-        records = [canonical_json({k: (None if _blank(v) else v) for k, v in r.items()})
-                   for r in raw_records.to_dict("records")]
-        issues = [Issue(source, int(row), fld, why, rec) for row, fld, why, rec in
-                  zip(df.loc[bad, "_row"], field[bad], reason[bad], records)]
+        records = [
+            canonical_json({k: (None if _blank(v) else v) for k, v in r.items()})
+            for r in raw_records.to_dict("records")
+        ]
+        issues = [
+            Issue(source, int(row), fld, why, rec)
+            for row, fld, why, rec in zip(df.loc[bad, "_row"], field[bad], reason[bad], records)
+        ]
     good = out.loc[~bad].copy()
     good["_row"] = df.loc[~bad, "_row"].to_numpy()
     return good.reset_index(drop=True), issues
@@ -292,10 +385,14 @@ def rating_key_hash(df: pd.DataFrame) -> np.ndarray:
 
 def seen_scores(df: pd.DataFrame) -> pd.Series:
     """Scores indexed by key hash (input for :func:`split_duplicates`)."""
-    return pd.Series(df["score"].fillna(_NAN_SCORE).to_numpy(), index=rating_key_hash(df), dtype="float64")
+    return pd.Series(
+        df["score"].fillna(_NAN_SCORE).to_numpy(), index=rating_key_hash(df), dtype="float64"
+    )
 
 
-def split_duplicates(new: pd.DataFrame, seen: pd.Series, source: str) -> tuple[pd.DataFrame, list[Issue], int]:
+def split_duplicates(
+    new: pd.DataFrame, seen: pd.Series, source: str
+) -> tuple[pd.DataFrame, list[Issue], int]:
     """Drop exact re-ratings, quarantine conflicting ones.
 
     A key (transcript x rater x dimension) rated more than once with *different* scores is a
@@ -318,11 +415,21 @@ def split_duplicates(new: pd.DataFrame, seen: pd.Series, source: str) -> tuple[p
     frame = pd.DataFrame({"h": h, "s": score})
     conflict = (frame.groupby("h", sort=False)["s"].transform("nunique") > 1).to_numpy()
     issues: list[Issue] = []
-    for row, tid, rid, dim, sc in new.loc[conflict, ["_row", *RATING_KEY, "score"]].itertuples(index=False):
-        issues.append(Issue(source, int(row), "score",
-                            f"conflicting duplicate: {tid} x {rid} x {dim} is rated more than once with "
-                            f"different scores in this input (this row: {sc:g})",
-                            canonical_json({"transcript_id": tid, "rater_id": rid, "dimension": dim, "score": sc})))
+    for row, tid, rid, dim, sc in new.loc[conflict, ["_row", *RATING_KEY, "score"]].itertuples(
+        index=False
+    ):
+        issues.append(
+            Issue(
+                source,
+                int(row),
+                "score",
+                f"conflicting duplicate: {tid} x {rid} x {dim} is rated more than once with "
+                f"different scores in this input (this row: {sc:g})",
+                canonical_json(
+                    {"transcript_id": tid, "rater_id": rid, "dimension": dim, "score": sc}
+                ),
+            )
+        )
     first = ~frame["h"].duplicated(keep="first").to_numpy()
     keep_mask = ~conflict & first
     skipped = int((~conflict & ~first).sum())
@@ -333,12 +440,21 @@ def split_duplicates(new: pd.DataFrame, seen: pd.Series, source: str) -> tuple[p
         clash = keep_mask & present & ~same
         if clash.any():
             for (row, tid, rid, dim, sc), o in zip(
-                    new.loc[clash, ["_row", *RATING_KEY, "score"]].itertuples(index=False), old[clash]):
+                new.loc[clash, ["_row", *RATING_KEY, "score"]].itertuples(index=False), old[clash]
+            ):
                 shown = "unscored" if o == _NAN_SCORE else f"{o:g}"
-                issues.append(Issue(source, int(row), "score",
-                                    f"conflicting duplicate: {tid} x {rid} x {dim} was already accepted (in the store "
-                                    f"or earlier in this input) with score {shown}; this row says {sc:g}",
-                                    canonical_json({"transcript_id": tid, "rater_id": rid, "dimension": dim, "score": sc})))
+                issues.append(
+                    Issue(
+                        source,
+                        int(row),
+                        "score",
+                        f"conflicting duplicate: {tid} x {rid} x {dim} was already accepted (in the store "
+                        f"or earlier in this input) with score {shown}; this row says {sc:g}",
+                        canonical_json(
+                            {"transcript_id": tid, "rater_id": rid, "dimension": dim, "score": sc}
+                        ),
+                    )
+                )
         skipped += int((keep_mask & same).sum())
         keep_mask &= ~present
     return new.loc[keep_mask], issues, skipped

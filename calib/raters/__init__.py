@@ -7,6 +7,7 @@ See ``docs/raters.md`` for every statistic and rule of thumb.
 """
 
 from calib.raters._additive import AdditiveResult, fit_additive
+from calib.raters._design import DisconnectedDesignError, connectedness
 from calib.raters._diagnostics import (
     EFFECT_COLUMNS,
     central_tendency,
@@ -16,7 +17,6 @@ from calib.raters._diagnostics import (
     rater_effects,
     subgroup_differences,
 )
-from calib.raters._design import DisconnectedDesignError, connectedness
 from calib.raters._gtheory import GStudyResult, g_study, reliability_plan
 from calib.raters._mfrm import MFRMResult, fit_mfrm, separation_stats
 from calib.raters._summary import rater_tables

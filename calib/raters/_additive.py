@@ -121,8 +121,12 @@ def fit_additive(ratings: pd.DataFrame, *, level: float = 0.95) -> AdditiveResul
             s2 = rss / df_res
         else:
             s2 = np.nan
-            warnings.warn(f"fit_additive: dimension {dim!r} has no residual degrees of freedom; "
-                          "standard errors are NaN", CalibWarning, stacklevel=2)
+            warnings.warn(
+                f"fit_additive: dimension {dim!r} has no residual degrees of freedom; "
+                "standard errors are NaN",
+                CalibWarning,
+                stacklevel=2,
+            )
         if k > 1:
             cov[np.ix_(idx, idx)] = s2 * (A @ Sinv @ A.T)
         se = np.sqrt(np.clip(np.diag(cov), 0, None))
@@ -132,29 +136,56 @@ def fit_additive(ratings: pd.DataFrame, *, level: float = 0.95) -> AdditiveResul
         tcrit = stats.t.ppf(1 - alpha / 2, df_res) if df_res > 0 else np.nan
         with np.errstate(divide="ignore", invalid="ignore"):
             tstat = sev / se
-        rater_rows.append(pd.DataFrame({
-            "rater_id": enc.raters.astype(str), "dimension": str(dim), "n": cnt_r.astype(int),
-            "raw_mean": np.bincount(r, y, minlength=n_r) / np.where(present, cnt_r, np.nan),
-            "severity": sev, "se": se, "ci_low": sev - tcrit * se, "ci_high": sev + tcrit * se,
-            "t": tstat, "p_value": 2 * stats.t.sf(np.abs(tstat), df_res) if df_res > 0 else np.nan,
-            "_var": np.diag(cov), "_df": df_res}))
-        score_rows.append(pd.DataFrame({
-            "transcript_id": enc.transcripts[t_lab].astype(str), "dimension": str(dim), "n_raters": cnt_t.astype(int),
-            "raw_mean": ybar_t, "fair_score": a}))
-        dim_rows.append({"dimension": str(dim), "n": sel.size, "df_resid": df_res,
-                         "residual_sd": np.sqrt(s2)})
+        rater_rows.append(
+            pd.DataFrame(
+                {
+                    "rater_id": enc.raters.astype(str),
+                    "dimension": str(dim),
+                    "n": cnt_r.astype(int),
+                    "raw_mean": np.bincount(r, y, minlength=n_r) / np.where(present, cnt_r, np.nan),
+                    "severity": sev,
+                    "se": se,
+                    "ci_low": sev - tcrit * se,
+                    "ci_high": sev + tcrit * se,
+                    "t": tstat,
+                    "p_value": 2 * stats.t.sf(np.abs(tstat), df_res) if df_res > 0 else np.nan,
+                    "_var": np.diag(cov),
+                    "_df": df_res,
+                }
+            )
+        )
+        score_rows.append(
+            pd.DataFrame(
+                {
+                    "transcript_id": enc.transcripts[t_lab].astype(str),
+                    "dimension": str(dim),
+                    "n_raters": cnt_t.astype(int),
+                    "raw_mean": ybar_t,
+                    "fair_score": a,
+                }
+            )
+        )
+        dim_rows.append(
+            {"dimension": str(dim), "n": sel.size, "df_resid": df_res, "residual_sd": np.sqrt(s2)}
+        )
     per_dim = pd.concat(rater_rows, ignore_index=True)
     per_dim = per_dim[per_dim["n"] > 0]
     # Overall severity: mean over the dimensions a rater scored; dimensions are fitted
     # separately, so their estimates are independent and variances add.
     g = per_dim.groupby("rater_id", sort=True)
-    overall = pd.DataFrame({
-        "rater_id": g.size().index, "dimension": "all", "n": g["n"].sum().to_numpy(),
-        "raw_mean": (per_dim.assign(_s=per_dim.raw_mean * per_dim.n).groupby("rater_id")["_s"]
-                     .sum() / g["n"].sum()).to_numpy(),
-        "severity": g["severity"].mean().to_numpy(),
-        "se": (np.sqrt(g["_var"].sum()) / g.size()).to_numpy(),
-    })
+    overall = pd.DataFrame(
+        {
+            "rater_id": g.size().index,
+            "dimension": "all",
+            "n": g["n"].sum().to_numpy(),
+            "raw_mean": (
+                per_dim.assign(_s=per_dim.raw_mean * per_dim.n).groupby("rater_id")["_s"].sum()
+                / g["n"].sum()
+            ).to_numpy(),
+            "severity": g["severity"].mean().to_numpy(),
+            "se": (np.sqrt(g["_var"].sum()) / g.size()).to_numpy(),
+        }
+    )
     df_all = int(per_dim.groupby("dimension")["_df"].first().sum())
     tcrit = stats.t.ppf(1 - alpha / 2, df_all) if df_all > 0 else np.nan
     overall["ci_low"] = overall.severity - tcrit * overall.se
@@ -170,7 +201,15 @@ def fit_additive(ratings: pd.DataFrame, *, level: float = 0.95) -> AdditiveResul
     for extra in ("rated_at",):
         if extra in enc.frame.columns:
             res[extra] = enc.frame[extra].to_numpy()
-    scores = pd.concat(score_rows, ignore_index=True).sort_values(
-        ["transcript_id", "dimension"], kind="stable").reset_index(drop=True)
-    return AdditiveResult(raters=raters.reset_index(drop=True), scores=scores, residuals=res,
-                          dimensions=pd.DataFrame(dim_rows), level=level)
+    scores = (
+        pd.concat(score_rows, ignore_index=True)
+        .sort_values(["transcript_id", "dimension"], kind="stable")
+        .reset_index(drop=True)
+    )
+    return AdditiveResult(
+        raters=raters.reset_index(drop=True),
+        scores=scores,
+        residuals=res,
+        dimensions=pd.DataFrame(dim_rows),
+        level=level,
+    )

@@ -54,14 +54,17 @@ def _row(label) -> str:
     return repr(label.item() if hasattr(label, "item") else label)
 
 
-def validate_ratings(ratings: pd.DataFrame, *, arg: str = "ratings", extra: tuple[str, ...] = ()
-                     ) -> pd.DataFrame:
+def validate_ratings(
+    ratings: pd.DataFrame, *, arg: str = "ratings", extra: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Check columns, drop unscored rows (with a warning), reject duplicates.
 
     Returns a copy with ``transcript_id``, ``rater_id``, ``dimension`` as str and ``score`` float.
     """
     if not isinstance(ratings, pd.DataFrame):
-        raise DataValidationError(f"{arg}: expected a pandas DataFrame, got {type(ratings).__name__}")
+        raise DataValidationError(
+            f"{arg}: expected a pandas DataFrame, got {type(ratings).__name__}"
+        )
     missing = [c for c in (*REQUIRED, *extra) if c not in ratings.columns]
     if missing:
         raise DataValidationError(f"{arg}: missing required column(s) {missing}")
@@ -76,13 +79,15 @@ def validate_ratings(ratings: pd.DataFrame, *, arg: str = "ratings", extra: tupl
     if bad.any():
         row = df.index[bad][0]
         raise DataValidationError(
-            f"{arg}: row {_row(row)}: field 'score' is not numeric ({df.loc[row, 'score']!r})")
+            f"{arg}: row {_row(row)}: field 'score' is not numeric ({df.loc[row, 'score']!r})"
+        )
     df["score"] = score.astype("float64")
     n_nan = int(df["score"].isna().sum())
     if n_nan:
         # Machine graders leave NaN for answers they could not score: those are not ratings.
-        warnings.warn(f"{arg}: dropped {n_nan} unscored row(s) (score is NaN)", CalibWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"{arg}: dropped {n_nan} unscored row(s) (score is NaN)", CalibWarning, stacklevel=3
+        )
         df = df[df["score"].notna()]
     if df.empty:
         raise DataValidationError(f"{arg}: no scored ratings")
@@ -92,7 +97,8 @@ def validate_ratings(ratings: pd.DataFrame, *, arg: str = "ratings", extra: tupl
         key = tuple(df.loc[row, ["transcript_id", "rater_id", "dimension"]])
         raise DataValidationError(
             f"{arg}: row {_row(row)}: duplicate rating for (transcript_id, rater_id, dimension) = {key}"
-            f"; {int(dup.sum())} rows are duplicated")
+            f"; {int(dup.sum())} rows are duplicated"
+        )
     return df
 
 
@@ -101,10 +107,16 @@ def encode(df: pd.DataFrame) -> Encoded:
     t_codes, t_lab = pd.factorize(df["transcript_id"], sort=True)
     r_codes, r_lab = pd.factorize(df["rater_id"], sort=True)
     d_codes, d_lab = pd.factorize(df["dimension"], sort=True)
-    return Encoded(frame=df, t=t_codes.astype(np.intp), r=r_codes.astype(np.intp),
-                   d=d_codes.astype(np.intp), score=df["score"].to_numpy(dtype=float),
-                   transcripts=np.asarray(t_lab, dtype=object), raters=np.asarray(r_lab, dtype=object),
-                   dimensions=np.asarray(d_lab, dtype=object))
+    return Encoded(
+        frame=df,
+        t=t_codes.astype(np.intp),
+        r=r_codes.astype(np.intp),
+        d=d_codes.astype(np.intp),
+        score=df["score"].to_numpy(dtype=float),
+        transcripts=np.asarray(t_lab, dtype=object),
+        raters=np.asarray(r_lab, dtype=object),
+        dimensions=np.asarray(d_lab, dtype=object),
+    )
 
 
 def _components(t: np.ndarray, r: np.ndarray, n_t: int, n_r: int) -> tuple[int, np.ndarray]:
@@ -156,11 +168,13 @@ def _subset_table(enc: Encoded) -> pd.DataFrame:
     order = np.lexsort((first, -sizes))
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size) + 1
-    out = pd.DataFrame({
-        "subset": rank[labels],
-        "facet": np.r_[np.repeat("transcript", n_t), np.repeat("rater", n_r)],
-        "element": np.r_[enc.transcripts, enc.raters].astype(str),
-    })
+    out = pd.DataFrame(
+        {
+            "subset": rank[labels],
+            "facet": np.r_[np.repeat("transcript", n_t), np.repeat("rater", n_r)],
+            "element": np.r_[enc.transcripts, enc.raters].astype(str),
+        }
+    )
     return out.sort_values(["subset", "facet", "element"], kind="stable").reset_index(drop=True)
 
 
@@ -178,5 +192,8 @@ def require_connected(enc: Encoded, what: str = "ratings") -> None:
         lines.append(f"subset {sub}: raters [{shown}] with {n_tr} transcript(s)")
     raise DisconnectedDesignError(
         f"{what}: the rating design is disconnected into {n_comp} subsets that cannot be put on "
-        "one scale (no chain of shared transcripts links them): " + "; ".join(lines)
-        + ". Add linking ratings or analyse the subsets separately.", table)
+        "one scale (no chain of shared transcripts links them): "
+        + "; ".join(lines)
+        + ". Add linking ratings or analyse the subsets separately.",
+        table,
+    )

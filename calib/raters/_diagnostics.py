@@ -8,7 +8,8 @@ Thresholds come from :data:`calib.raters.THRESHOLDS`; docs/raters.md explains ea
 from __future__ import annotations
 
 import warnings
-from typing import Literal, Mapping
+from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -20,13 +21,37 @@ from calib.raters._design import validate_ratings
 from calib.raters._mfrm import MFRMResult, _holm, fit_mfrm
 from calib.raters._thresholds import THRESHOLDS
 
-__all__ = ["rater_effects", "EFFECT_COLUMNS", "central_tendency", "halo", "drift",
-           "drift_windows", "subgroup_differences"]
+__all__ = [
+    "rater_effects",
+    "EFFECT_COLUMNS",
+    "central_tendency",
+    "halo",
+    "drift",
+    "drift_windows",
+    "subgroup_differences",
+]
 
-EFFECT_COLUMNS = ["rater_id", "dimension", "effect", "statistic", "value", "threshold",
-                  "flagged", "p_value", "n", "note"]
-_EFFECT_ORDER = ["severity", "dimension_bias", "misfit", "central_tendency", "halo", "drift",
-                 "subgroup"]
+EFFECT_COLUMNS = [
+    "rater_id",
+    "dimension",
+    "effect",
+    "statistic",
+    "value",
+    "threshold",
+    "flagged",
+    "p_value",
+    "n",
+    "note",
+]
+_EFFECT_ORDER = [
+    "severity",
+    "dimension_bias",
+    "misfit",
+    "central_tendency",
+    "halo",
+    "drift",
+    "subgroup",
+]
 
 
 def _rows(**cols) -> pd.DataFrame:
@@ -38,8 +63,9 @@ def _rows(**cols) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- raw-score effects
-def central_tendency(ratings: pd.DataFrame, scale: tuple[float, float] | None = None
-                     ) -> pd.DataFrame:
+def central_tendency(
+    ratings: pd.DataFrame, scale: tuple[float, float] | None = None
+) -> pd.DataFrame:
     """Spread and extreme-level use of each rater versus the other raters on the same cells.
 
     Parameters
@@ -78,14 +104,21 @@ def central_tendency(ratings: pd.DataFrame, scale: tuple[float, float] | None = 
     for rid, own in df.groupby("rater_id", sort=True):  # loop over raters, not rows
         cells = own[["transcript_id", "dimension"]]
         others = df[df.rater_id != rid].merge(cells, on=["transcript_id", "dimension"])
-        for dim, o_own, o_oth in ([("all", own, others)]
-                                  + [(d, own[own.dimension == d], others[others.dimension == d])
-                                     for d in sorted(own.dimension.unique())]):
+        for dim, o_own, o_oth in [("all", own, others)] + [
+            (d, own[own.dimension == d], others[others.dimension == d])
+            for d in sorted(own.dimension.unique())
+        ]:
             sd_own, sd_oth = o_own.dev.std(ddof=1), o_oth.dev.std(ddof=1)
             ext_oth = o_oth.ext.mean()
-            out.append({"rater_id": rid, "dimension": dim, "n": len(o_own),
-                        "spread_ratio": sd_own / sd_oth if sd_oth > 0 else np.nan,
-                        "extreme_ratio": o_own.ext.mean() / ext_oth if ext_oth > 0 else np.nan})
+            out.append(
+                {
+                    "rater_id": rid,
+                    "dimension": dim,
+                    "n": len(o_own),
+                    "spread_ratio": sd_own / sd_oth if sd_oth > 0 else np.nan,
+                    "extreme_ratio": o_own.ext.mean() / ext_oth if ext_oth > 0 else np.nan,
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -125,16 +158,23 @@ def halo(ratings: pd.DataFrame) -> pd.DataFrame:
     for rid, own in df.groupby("rater_id", sort=True):
         wide = own.pivot(index="transcript_id", columns="dimension", values="score")
         oth = df[(df.rater_id != rid) & df.transcript_id.isin(wide.index)]
-        wide_o = oth.pivot(index=["transcript_id", "rater_id"], columns="dimension",
-                           values="score")
+        wide_o = oth.pivot(index=["transcript_id", "rater_id"], columns="dimension", values="score")
         r_own, r_oth = mean_offdiag(wide), mean_offdiag(wide_o) if len(wide_o) > 2 else np.nan
-        out.append({"rater_id": rid, "n": len(wide), "rater_corr": r_own, "others_corr": r_oth,
-                    "halo_excess": r_own - r_oth})
+        out.append(
+            {
+                "rater_id": rid,
+                "n": len(wide),
+                "rater_corr": r_own,
+                "others_corr": r_oth,
+                "halo_excess": r_own - r_oth,
+            }
+        )
     return pd.DataFrame(out)
 
 
-def drift(residuals: pd.DataFrame, residual: str = "residual", window_days: float = 30.0
-          ) -> pd.DataFrame:
+def drift(
+    residuals: pd.DataFrame, residual: str = "residual", window_days: float = 30.0
+) -> pd.DataFrame:
     """Trend of each rater's residuals over time (severity drift), with a trend test.
 
     Parameters
@@ -171,23 +211,29 @@ def drift(residuals: pd.DataFrame, residual: str = "residual", window_days: floa
         raise DataValidationError(f"residuals: missing column(s) {missing}")
     r = residuals[need].dropna()
     t0 = r.rated_at.min()
-    per_tr = (r.assign(days=(r.rated_at - t0).dt.total_seconds() / 86400.0)
-              .groupby(["rater_id", "transcript_id"], sort=True)
-              .agg(days=("days", "mean"), res=(residual, "mean")).reset_index())
+    per_tr = (
+        r.assign(days=(r.rated_at - t0).dt.total_seconds() / 86400.0)
+        .groupby(["rater_id", "transcript_id"], sort=True)
+        .agg(days=("days", "mean"), res=(residual, "mean"))
+        .reset_index()
+    )
     out = []
     for rid, g in per_tr.groupby("rater_id", sort=True):
         if len(g) < 3 or g.days.nunique() < 2:
-            out.append({"rater_id": rid, "n": len(g), "slope": np.nan, "se": np.nan,
-                        "p_value": np.nan})
+            out.append(
+                {"rater_id": rid, "n": len(g), "slope": np.nan, "se": np.nan, "p_value": np.nan}
+            )
             continue
         lr = stats.linregress(g.days / window_days, g.res)
-        out.append({"rater_id": rid, "n": len(g), "slope": lr.slope, "se": lr.stderr,
-                    "p_value": lr.pvalue})
+        out.append(
+            {"rater_id": rid, "n": len(g), "slope": lr.slope, "se": lr.stderr, "p_value": lr.pvalue}
+        )
     return pd.DataFrame(out)
 
 
-def drift_windows(residuals: pd.DataFrame, residual: str = "residual",
-                  window_days: float = 30.0) -> pd.DataFrame:
+def drift_windows(
+    residuals: pd.DataFrame, residual: str = "residual", window_days: float = 30.0
+) -> pd.DataFrame:
     """Each rater's severity per time window (score points), to see drift, not just test it.
 
     Parameters
@@ -226,9 +272,16 @@ def drift_windows(residuals: pd.DataFrame, residual: str = "residual",
     g = r.assign(window=win).groupby(["rater_id", "window"], sort=True)[residual]
     out = g.agg(["size", "mean", "std"]).reset_index()
     out["start"] = t0 + pd.to_timedelta(out["window"] * window_days, unit="D")
-    return pd.DataFrame({"rater_id": out.rater_id, "window": out.window, "start": out.start,
-                         "n": out["size"], "severity_points": -out["mean"],
-                         "se": out["std"] / np.sqrt(out["size"])})
+    return pd.DataFrame(
+        {
+            "rater_id": out.rater_id,
+            "window": out.window,
+            "start": out.start,
+            "n": out["size"],
+            "severity_points": -out["mean"],
+            "se": out["std"] / np.sqrt(out["size"]),
+        }
+    )
 
 
 def _metadata_table(transcripts: pd.DataFrame, attributes: list[str] | None) -> pd.DataFrame:
@@ -237,15 +290,19 @@ def _metadata_table(transcripts: pd.DataFrame, attributes: list[str] | None) -> 
     if "metadata" in transcripts.columns:
         meta = pd.DataFrame.from_records(
             [m if isinstance(m, Mapping) else {} for m in transcripts["metadata"]],
-            index=transcripts.index)
+            index=transcripts.index,
+        )
     else:
         meta = transcripts.drop(columns=["transcript_id"])
     meta.insert(0, "transcript_id", transcripts["transcript_id"].astype(str))
     if attributes is None:
         # Categorical attributes with a handful of groups; ids and free text are not subgroups.
-        attributes = [c for c in meta.columns[1:]
-                      if meta[c].map(lambda v: isinstance(v, (str, bool, int))).all()
-                      and 2 <= meta[c].nunique() <= 10]
+        attributes = [
+            c
+            for c in meta.columns[1:]
+            if meta[c].map(lambda v: isinstance(v, (str, bool, int))).all()
+            and 2 <= meta[c].nunique() <= 10
+        ]
     else:
         bad = [a for a in attributes if a not in meta.columns]
         if bad:
@@ -253,9 +310,13 @@ def _metadata_table(transcripts: pd.DataFrame, attributes: list[str] | None) -> 
     return meta[["transcript_id", *attributes]]
 
 
-def subgroup_differences(residuals: pd.DataFrame, transcripts: pd.DataFrame, *,
-                         residual: str = "residual", attributes: list[str] | None = None
-                         ) -> pd.DataFrame:
+def subgroup_differences(
+    residuals: pd.DataFrame,
+    transcripts: pd.DataFrame,
+    *,
+    residual: str = "residual",
+    attributes: list[str] | None = None,
+) -> pd.DataFrame:
     """Differential severity: each rater's mean residual in a subgroup versus their other candidates.
 
     Parameters
@@ -288,8 +349,11 @@ def subgroup_differences(residuals: pd.DataFrame, transcripts: pd.DataFrame, *,
     """
     meta = _metadata_table(transcripts, attributes)
     attrs = list(meta.columns[1:])
-    base = residuals[["rater_id", "transcript_id", "dimension", residual]].rename(
-        columns={residual: "res"}).dropna()
+    base = (
+        residuals[["rater_id", "transcript_id", "dimension", residual]]
+        .rename(columns={residual: "res"})
+        .dropna()
+    )
     base = base.assign(transcript_id=base.transcript_id.astype(str))
     per_tr = base.groupby(["rater_id", "transcript_id"], as_index=False).res.mean()
     per_tr["dimension"] = "all"
@@ -316,25 +380,50 @@ def subgroup_differences(residuals: pd.DataFrame, transcripts: pd.DataFrame, *,
                 dfw = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
                 diff = -(m1 - m2)  # lower residuals in the group = harsher on it
                 t = diff / se
-            frames.append(pd.DataFrame({
-                "rater_id": cell.index.get_level_values(0),
-                "dimension": cell.index.get_level_values(1), "attribute": attr,
-                "group": cell.index.get_level_values(2), "n": n1.to_numpy(),
-                "difference": diff.to_numpy(), "se": se.to_numpy(), "t": t.to_numpy(),
-                "df": dfw.to_numpy(), "p_value": 2 * stats.t.sf(np.abs(t.to_numpy()),
-                                                                dfw.to_numpy())}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "rater_id": cell.index.get_level_values(0),
+                        "dimension": cell.index.get_level_values(1),
+                        "attribute": attr,
+                        "group": cell.index.get_level_values(2),
+                        "n": n1.to_numpy(),
+                        "difference": diff.to_numpy(),
+                        "se": se.to_numpy(),
+                        "t": t.to_numpy(),
+                        "df": dfw.to_numpy(),
+                        "p_value": 2 * stats.t.sf(np.abs(t.to_numpy()), dfw.to_numpy()),
+                    }
+                )
+            )
     if not frames:
-        return pd.DataFrame(columns=["rater_id", "dimension", "attribute", "group", "n",
-                                     "difference", "se", "t", "df", "p_value"])
+        return pd.DataFrame(
+            columns=[
+                "rater_id",
+                "dimension",
+                "attribute",
+                "group",
+                "n",
+                "difference",
+                "se",
+                "t",
+                "df",
+                "p_value",
+            ]
+        )
     return pd.concat(frames, ignore_index=True)
 
 
 # --------------------------------------------------------------------------- the flag table
-def rater_effects(ratings: pd.DataFrame, *, model: Literal["mfrm", "additive"] = "mfrm",
-                  transcripts: pd.DataFrame | None = None,
-                  fit: MFRMResult | AdditiveResult | None = None,
-                  thresholds: Mapping[str, float] | None = None,
-                  attributes: list[str] | None = None) -> pd.DataFrame:
+def rater_effects(
+    ratings: pd.DataFrame,
+    *,
+    model: Literal["mfrm", "additive"] = "mfrm",
+    transcripts: pd.DataFrame | None = None,
+    fit: MFRMResult | AdditiveResult | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    attributes: list[str] | None = None,
+) -> pd.DataFrame:
     """Every rater-effect diagnostic in one tidy table of flags.
 
     Parameters
@@ -387,52 +476,95 @@ def rater_effects(ratings: pd.DataFrame, *, model: Literal["mfrm", "additive"] =
         z = ra.measure / ra.se
         p = _holm(2 * stats.norm.sf(np.abs(z)))
         flag = (ra.measure.abs() >= th["severity_logits"]) & (p < alpha) & (ra.n >= min_n)
-        parts.append(_rows(rater_id=ra.rater_id, dimension="all", effect="severity",
-                           statistic="measure_logits", value=ra.measure,
-                           threshold=f"|measure| >= {th['severity_logits']} logits and "
-                                     f"Holm p < {alpha}",
-                           flagged=flag, p_value=p, n=ra.n,
-                           note=np.where(ra.measure > 0, "harsh", "lenient")))
+        parts.append(
+            _rows(
+                rater_id=ra.rater_id,
+                dimension="all",
+                effect="severity",
+                statistic="measure_logits",
+                value=ra.measure,
+                threshold=f"|measure| >= {th['severity_logits']} logits and Holm p < {alpha}",
+                flagged=flag,
+                p_value=p,
+                n=ra.n,
+                note=np.where(ra.measure > 0, "harsh", "lenient"),
+            )
+        )
         b = res.bias("dimension")
         flag = (b.bias.abs() >= th["bias_logits"]) & (b.p_holm < alpha) & (b.n >= min_n)
-        parts.append(_rows(rater_id=b.rater_id, dimension=b.dimension, effect="dimension_bias",
-                           statistic="bias_logits", value=b.bias,
-                           threshold=f"|bias| >= {th['bias_logits']} logits and Holm p < {alpha}",
-                           flagged=flag, p_value=b.p_holm, n=b.n,
-                           note=np.where(b.bias > 0, "harsher on this dimension",
-                                         "more lenient on this dimension")))
+        parts.append(
+            _rows(
+                rater_id=b.rater_id,
+                dimension=b.dimension,
+                effect="dimension_bias",
+                statistic="bias_logits",
+                value=b.bias,
+                threshold=f"|bias| >= {th['bias_logits']} logits and Holm p < {alpha}",
+                flagged=flag,
+                p_value=b.p_holm,
+                n=b.n,
+                note=np.where(
+                    b.bias > 0, "harsher on this dimension", "more lenient on this dimension"
+                ),
+            )
+        )
         for stat in ("infit", "outfit"):
             v = ra[stat]
             flag = ((v < th["fit_low"]) | (v > th["fit_high"])) & (ra.n >= min_n)
-            parts.append(_rows(rater_id=ra.rater_id, dimension="all", effect="misfit",
-                               statistic=f"{stat}_mnsq", value=v,
-                               threshold=f"outside {th['fit_low']}-{th['fit_high']}",
-                               flagged=flag, n=ra.n,
-                               note=np.where(v > 1, "noisy/unpredictable (underfit)",
-                                             "too predictable (overfit: muted or halo)")))
+            parts.append(
+                _rows(
+                    rater_id=ra.rater_id,
+                    dimension="all",
+                    effect="misfit",
+                    statistic=f"{stat}_mnsq",
+                    value=v,
+                    threshold=f"outside {th['fit_low']}-{th['fit_high']}",
+                    flagged=flag,
+                    n=ra.n,
+                    note=np.where(
+                        v > 1,
+                        "noisy/unpredictable (underfit)",
+                        "too predictable (overfit: muted or halo)",
+                    ),
+                )
+            )
         resid = res.residuals.assign(residual=res.residuals.score - res.residuals.expected)
         resid = resid[resid.used]
         # Per rater x dimension mean-squares: inconsistency confined to one dimension.
-        cell = resid.assign(y2=resid.residual**2, z2=resid.std_residual**2).groupby(
-            ["rater_id", "dimension"], sort=True).agg(n=("y2", "size"), y2=("y2", "sum"),
-                                                      w=("variance", "sum"), z2=("z2", "mean"))
+        cell = (
+            resid.assign(y2=resid.residual**2, z2=resid.std_residual**2)
+            .groupby(["rater_id", "dimension"], sort=True)
+            .agg(n=("y2", "size"), y2=("y2", "sum"), w=("variance", "sum"), z2=("z2", "mean"))
+        )
         cell = cell.reset_index()
         # A dimension that misfits for everyone points at the rubric, not at the rater.
         dim_fit = res.dimensions.set_index("dimension").infit
-        bad_dim = cell.dimension.map(lambda d: not (th["fit_low"] <= dim_fit[d]
-                                                    <= th["fit_high"]))
-        dim_note = [f"; dimension {d!r} misfits for all raters (infit {dim_fit[d]:.2f}): "
-                    "likely ambiguous rubric anchors" if b else ""
-                    for d, b in zip(cell.dimension, bad_dim)]
+        bad_dim = cell.dimension.map(lambda d: not (th["fit_low"] <= dim_fit[d] <= th["fit_high"]))
+        dim_note = [
+            f"; dimension {d!r} misfits for all raters (infit {dim_fit[d]:.2f}): "
+            "likely ambiguous rubric anchors"
+            if b
+            else ""
+            for d, b in zip(cell.dimension, bad_dim)
+        ]
         for stat, v in (("infit", cell.y2 / cell.w), ("outfit", cell.z2)):
             flag = ((v < th["fit_low"]) | (v > th["fit_high"])) & (cell.n >= min_n)
-            base = np.where(v > 1, "noisy/unpredictable (underfit)",
-                            "too predictable (overfit: muted or halo)")
-            parts.append(_rows(rater_id=cell.rater_id, dimension=cell.dimension,
-                               effect="misfit", statistic=f"{stat}_mnsq", value=v,
-                               threshold=f"outside {th['fit_low']}-{th['fit_high']}",
-                               flagged=flag, n=cell.n,
-                               note=[a + b for a, b in zip(base, dim_note)]))
+            base = np.where(
+                v > 1, "noisy/unpredictable (underfit)", "too predictable (overfit: muted or halo)"
+            )
+            parts.append(
+                _rows(
+                    rater_id=cell.rater_id,
+                    dimension=cell.dimension,
+                    effect="misfit",
+                    statistic=f"{stat}_mnsq",
+                    value=v,
+                    threshold=f"outside {th['fit_low']}-{th['fit_high']}",
+                    flagged=flag,
+                    n=cell.n,
+                    note=[a + b for a, b in zip(base, dim_note)],
+                )
+            )
     else:
         res = fit if fit is not None else fit_additive(df)
         if not isinstance(res, AdditiveResult):
@@ -443,40 +575,80 @@ def rater_effects(ratings: pd.DataFrame, *, model: Literal["mfrm", "additive"] =
             sel = (ra.dimension == "all") == is_all
             p[sel] = _holm(ra.p_value[sel].to_numpy())
         flag = (ra.severity.abs() >= th["severity_points"]) & (p < alpha) & (ra.n >= min_n)
-        parts.append(_rows(rater_id=ra.rater_id, dimension=ra.dimension, effect="severity",
-                           statistic="severity_points", value=ra.severity,
-                           threshold=f"|severity| >= {th['severity_points']} points and "
-                                     f"Holm p < {alpha}",
-                           flagged=flag, p_value=p, n=ra.n,
-                           note=np.where(ra.severity > 0, "harsh", "lenient")))
+        parts.append(
+            _rows(
+                rater_id=ra.rater_id,
+                dimension=ra.dimension,
+                effect="severity",
+                statistic="severity_points",
+                value=ra.severity,
+                threshold=f"|severity| >= {th['severity_points']} points and Holm p < {alpha}",
+                flagged=flag,
+                p_value=p,
+                n=ra.n,
+                note=np.where(ra.severity > 0, "harsh", "lenient"),
+            )
+        )
         resid = res.residuals
         # Misfit in raw units: mean-square of residuals relative to the pooled residual variance.
         pooled = resid.groupby("dimension").residual.var()
         z2 = resid.residual**2 / resid.dimension.map(pooled)
         ms = z2.groupby(resid.rater_id).agg(["mean", "size"]).reset_index()
-        flag = ((ms["mean"] < th["fit_low"]) | (ms["mean"] > th["fit_high"])) & (ms["size"] >= min_n)
-        parts.append(_rows(rater_id=ms.rater_id, dimension="all", effect="misfit",
-                           statistic="residual_mnsq", value=ms["mean"],
-                           threshold=f"outside {th['fit_low']}-{th['fit_high']}", flagged=flag,
-                           n=ms["size"],
-                           note=np.where(ms["mean"] > 1, "noisy/unpredictable",
-                                         "too predictable (muted or halo)")))
+        flag = ((ms["mean"] < th["fit_low"]) | (ms["mean"] > th["fit_high"])) & (
+            ms["size"] >= min_n
+        )
+        parts.append(
+            _rows(
+                rater_id=ms.rater_id,
+                dimension="all",
+                effect="misfit",
+                statistic="residual_mnsq",
+                value=ms["mean"],
+                threshold=f"outside {th['fit_low']}-{th['fit_high']}",
+                flagged=flag,
+                n=ms["size"],
+                note=np.where(
+                    ms["mean"] > 1, "noisy/unpredictable", "too predictable (muted or halo)"
+                ),
+            )
+        )
 
     ct = central_tendency(df)
-    lim = np.where(ct.dimension == "all", th["spread_ratio_low"],
-                   th["spread_ratio_low_per_dimension"])
+    lim = np.where(
+        ct.dimension == "all", th["spread_ratio_low"], th["spread_ratio_low_per_dimension"]
+    )
     flag = (ct.spread_ratio < lim) & (ct.n >= min_n)
-    parts.append(_rows(rater_id=ct.rater_id, dimension=ct.dimension, effect="central_tendency",
-                       statistic="spread_ratio", value=ct.spread_ratio,
-                       threshold=[f"spread_ratio < {v}" for v in lim], flagged=flag, n=ct.n,
-                       note=[f"extreme-level use ratio {e:.2f}" for e in ct.extreme_ratio]))
+    parts.append(
+        _rows(
+            rater_id=ct.rater_id,
+            dimension=ct.dimension,
+            effect="central_tendency",
+            statistic="spread_ratio",
+            value=ct.spread_ratio,
+            threshold=[f"spread_ratio < {v}" for v in lim],
+            flagged=flag,
+            n=ct.n,
+            note=[f"extreme-level use ratio {e:.2f}" for e in ct.extreme_ratio],
+        )
+    )
     hl = halo(df)
     flag = (hl.halo_excess >= th["halo_excess"]) & (hl.n >= min_n)
-    parts.append(_rows(rater_id=hl.rater_id, dimension="all", effect="halo",
-                       statistic="halo_excess_corr", value=hl.halo_excess,
-                       threshold=f"halo_excess >= {th['halo_excess']}", flagged=flag, n=hl.n,
-                       note=[f"mean inter-dimension r {a:.2f} vs others {b:.2f}"
-                             for a, b in zip(hl.rater_corr, hl.others_corr)]))
+    parts.append(
+        _rows(
+            rater_id=hl.rater_id,
+            dimension="all",
+            effect="halo",
+            statistic="halo_excess_corr",
+            value=hl.halo_excess,
+            threshold=f"halo_excess >= {th['halo_excess']}",
+            flagged=flag,
+            n=hl.n,
+            note=[
+                f"mean inter-dimension r {a:.2f} vs others {b:.2f}"
+                for a, b in zip(hl.rater_corr, hl.others_corr)
+            ],
+        )
+    )
     sg_resid = resid
     if "rated_at" in df.columns and df["rated_at"].notna().any():
         rr = resid.copy()
@@ -494,33 +666,58 @@ def rater_effects(ratings: pd.DataFrame, *, model: Literal["mfrm", "additive"] =
         sg_resid = rr.assign(residual=rr.residual - fitted)
         p = _holm(dr.p_value.to_numpy())
         flag = (dr.slope.abs() >= th["drift_points_per_30_days"]) & (p < alpha) & (dr.n >= min_n)
-        parts.append(_rows(rater_id=dr.rater_id, dimension="all", effect="drift",
-                           statistic="slope_points_per_30_days", value=dr.slope,
-                           threshold=f"|slope| >= {th['drift_points_per_30_days']} and "
-                                     f"Holm p < {alpha}",
-                           flagged=flag, p_value=p, n=dr.n,
-                           note=np.where(dr.slope > 0, "becoming more lenient",
-                                         "becoming harsher")))
+        parts.append(
+            _rows(
+                rater_id=dr.rater_id,
+                dimension="all",
+                effect="drift",
+                statistic="slope_points_per_30_days",
+                value=dr.slope,
+                threshold=f"|slope| >= {th['drift_points_per_30_days']} and Holm p < {alpha}",
+                flagged=flag,
+                p_value=p,
+                n=dr.n,
+                note=np.where(dr.slope > 0, "becoming more lenient", "becoming harsher"),
+            )
+        )
     if transcripts is not None:
         sg = subgroup_differences(sg_resid, transcripts, attributes=attributes)
         if len(sg):
             p = _holm(sg.p_value.to_numpy())
             flag = (sg.difference.abs() >= th["subgroup_points"]) & (p < alpha) & (sg.n >= min_n)
-            parts.append(_rows(rater_id=sg.rater_id, dimension=sg.dimension, effect="subgroup",
-                               statistic="difference_points", value=sg.difference,
-                               threshold=f"|difference| >= {th['subgroup_points']} points and "
-                                         f"Holm p < {alpha}",
-                               flagged=flag, p_value=p, n=sg.n,
-                               note=[f"{a}={g}: " + ("harsher" if d > 0 else "more lenient")
-                                     + " than on the rater's other candidates"
-                                     for a, g, d in zip(sg.attribute, sg.group, sg.difference)]))
+            parts.append(
+                _rows(
+                    rater_id=sg.rater_id,
+                    dimension=sg.dimension,
+                    effect="subgroup",
+                    statistic="difference_points",
+                    value=sg.difference,
+                    threshold=f"|difference| >= {th['subgroup_points']} points and "
+                    f"Holm p < {alpha}",
+                    flagged=flag,
+                    p_value=p,
+                    n=sg.n,
+                    note=[
+                        f"{a}={g}: "
+                        + ("harsher" if d > 0 else "more lenient")
+                        + " than on the rater's other candidates"
+                        for a, g, d in zip(sg.attribute, sg.group, sg.difference)
+                    ],
+                )
+            )
     else:
-        warnings.warn("rater_effects: no transcripts given, subgroup differences skipped",
-                      CalibWarning, stacklevel=2)
+        warnings.warn(
+            "rater_effects: no transcripts given, subgroup differences skipped",
+            CalibWarning,
+            stacklevel=2,
+        )
     out = pd.concat(parts, ignore_index=True)
     out["flagged"] = out["flagged"].fillna(False).astype(bool)
     out["_e"] = out.effect.map({e: i for i, e in enumerate(_EFFECT_ORDER)})
     out["_a"] = out.dimension != "all"
-    out = out.sort_values(["flagged", "_e", "rater_id", "_a", "dimension"],
-                          ascending=[False, True, True, True, True], kind="stable")
+    out = out.sort_values(
+        ["flagged", "_e", "rater_id", "_a", "dimension"],
+        ascending=[False, True, True, True, True],
+        kind="stable",
+    )
     return out.drop(columns=["_e", "_a"]).reset_index(drop=True)

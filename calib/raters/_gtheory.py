@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover - fall back to the BLAS default
 
     def _threadpool_limits(limits=None):
         return _nullcontext()
+
 
 __all__ = ["g_study", "GStudyResult", "reliability_plan"]
 
@@ -68,12 +69,14 @@ def _sources(obj: str, facets: list[str], nested: Mapping[str, str]) -> list[_So
             nesting = tuple(i for i in all_idx if i in closure and i in parents)
             name = " x ".join(primary) + (":" + ":".join(nesting) if nesting else "")
             seen[key] = _Source(name, primary, nesting)
-    return sorted(seen.values(), key=lambda s: (len(s.indices), [all_idx.index(i)
-                                                                 for i in s.indices]))
+    return sorted(
+        seen.values(), key=lambda s: (len(s.indices), [all_idx.index(i) for i in s.indices])
+    )
 
 
-def _reml(y: np.ndarray, Zs: list[sparse.csr_matrix], start: np.ndarray | None = None
-          ) -> tuple[np.ndarray, float, float]:
+def _reml(
+    y: np.ndarray, Zs: list[sparse.csr_matrix], start: np.ndarray | None = None
+) -> tuple[np.ndarray, float, float]:
     """REML for y = mu + sum_k Z_k u_k + e, u_k ~ N(0, s_k^2 I); returns (s_k^2, s_e^2, -2 llR).
 
     Profiled on the residual variance, parameterised by relative SDs lambda_k >= 0 (the lme4
@@ -139,12 +142,18 @@ def _reml(y: np.ndarray, Zs: list[sparse.csr_matrix], start: np.ndarray | None =
     x0 = np.full(k, 0.5) if start is None else start
     opts = {"ftol": 1e-11, "gtol": 1e-7, "maxiter": 500}
     with _threadpool_limits(1):
-        best = optimize.minimize(lambda v: objective(v)[0], x0, method="L-BFGS-B",
-                                 bounds=[(0, None)] * k, options=opts)
+        best = optimize.minimize(
+            lambda v: objective(v)[0], x0, method="L-BFGS-B", bounds=[(0, None)] * k, options=opts
+        )
         if np.any(best.x < 1e-3):
             # A component stalled at the boundary: retry from inside to rule out a false stop.
-            res2 = optimize.minimize(lambda v: objective(v)[0], np.maximum(best.x, 0.05),
-                                     method="L-BFGS-B", bounds=[(0, None)] * k, options=opts)
+            res2 = optimize.minimize(
+                lambda v: objective(v)[0],
+                np.maximum(best.x, 0.05),
+                method="L-BFGS-B",
+                bounds=[(0, None)] * k,
+                options=opts,
+            )
             best = res2 if res2.fun <= best.fun else best
         dev, s2e = objective(best.x)
     return (best.x**2 * s2e)[inv_order], s2e, dev
@@ -199,8 +208,11 @@ class GStudyResult:
         missing = [f for f in self.facets if f not in n]
         if missing:
             raise DataValidationError(f"n: missing sample size for facet(s) {missing}")
-        grids = {f: list(np.atleast_1d(list(v) if not np.isscalar(v) else v))
-                 for f, v in n.items() if f in self.facets}
+        grids = {
+            f: list(np.atleast_1d(list(v) if not np.isscalar(v) else v))
+            for f, v in n.items()
+            if f in self.facets
+        }
         for f, vals in grids.items():
             if any(int(v) < 1 for v in vals):
                 raise DataValidationError(f"n[{f!r}]: sample sizes must be >= 1")
@@ -216,14 +228,26 @@ class GStudyResult:
                 ab += contrib
                 if self.object in src.indices:
                     rel += contrib
-            rows.append({**{f"n_{f}": v for f, v in nn.items()}, "universe_var": tau,
-                         "rel_error_var": rel, "abs_error_var": ab,
-                         "G": tau / (tau + rel) if tau + rel > 0 else np.nan,
-                         "Phi": tau / (tau + ab) if tau + ab > 0 else np.nan})
+            rows.append(
+                {
+                    **{f"n_{f}": v for f, v in nn.items()},
+                    "universe_var": tau,
+                    "rel_error_var": rel,
+                    "abs_error_var": ab,
+                    "G": tau / (tau + rel) if tau + rel > 0 else np.nan,
+                    "Phi": tau / (tau + ab) if tau + ab > 0 else np.nan,
+                }
+            )
         return pd.DataFrame(rows)
 
-    def n_needed(self, facet: str, target: float = 0.80, coefficient: str = "G",
-                 fixed: Mapping[str, int] | None = None, max_n: int = 100) -> int | None:
+    def n_needed(
+        self,
+        facet: str,
+        target: float = 0.80,
+        coefficient: str = "G",
+        fixed: Mapping[str, int] | None = None,
+        max_n: int = 100,
+    ) -> int | None:
         """Smallest n' of ``facet`` reaching ``target`` (None if not reached by ``max_n``)."""
         others = dict(fixed or {})
         for f in self.facets:
@@ -234,8 +258,14 @@ class GStudyResult:
         return int(hit[f"n_{facet}"].iloc[0]) if len(hit) else None
 
 
-def g_study(df: pd.DataFrame, object: str, facets: list[str], *,
-            nested: Mapping[str, str] | None = None, score: str = "score") -> GStudyResult:
+def g_study(
+    df: pd.DataFrame,
+    object: str,
+    facets: list[str],
+    *,
+    nested: Mapping[str, str] | None = None,
+    score: str = "score",
+) -> GStudyResult:
     """Estimate G-study variance components by REML for crossed/nested, unbalanced designs.
 
     Parameters
@@ -289,16 +319,21 @@ def g_study(df: pd.DataFrame, object: str, facets: list[str], *,
     for child, parent in nested.items():
         if child not in facets or parent not in cols:
             raise DataValidationError(
-                f"nested: {child!r}: {parent!r} must name a facet nested in another column")
+                f"nested: {child!r}: {parent!r} must name a facet nested in another column"
+            )
         if parent == object:
-            raise DataValidationError("nested: nesting facets within the object of measurement "
-                                      "is not supported")
+            raise DataValidationError(
+                "nested: nesting facets within the object of measurement is not supported"
+            )
     data = df[[*cols, score]].copy()
     y = pd.to_numeric(data[score], errors="coerce")
     if y.isna().any():
         n_bad = int(y.isna().sum())
-        warnings.warn(f"df: dropped {n_bad} row(s) with missing/non-numeric {score!r}",
-                      CalibWarning, stacklevel=2)
+        warnings.warn(
+            f"df: dropped {n_bad} row(s) with missing/non-numeric {score!r}",
+            CalibWarning,
+            stacklevel=2,
+        )
         data, y = data[y.notna()], y[y.notna()]
     if data.empty:
         raise DataValidationError("df: no observations")
@@ -316,11 +351,14 @@ def g_study(df: pd.DataFrame, object: str, facets: list[str], *,
     Zs, use = [], []
     for src, c, nl in zip(random_srcs, codes, n_levels):
         if nl < 2:
-            warnings.warn(f"g_study: source {src.name!r} has a single level; its variance is "
-                          "not estimable (reported as NaN)", CalibWarning, stacklevel=2)
+            warnings.warn(
+                f"g_study: source {src.name!r} has a single level; its variance is "
+                "not estimable (reported as NaN)",
+                CalibWarning,
+                stacklevel=2,
+            )
             continue
-        Zs.append(sparse.csr_matrix((np.ones(len(c)), (np.arange(len(c)), c)),
-                                    shape=(len(c), nl)))
+        Zs.append(sparse.csr_matrix((np.ones(len(c)), (np.arange(len(c)), c)), shape=(len(c), nl)))
         use.append(src.name)
     if not Zs:
         raise DataValidationError("df: no source has more than one level")
@@ -337,16 +375,29 @@ def g_study(df: pd.DataFrame, object: str, facets: list[str], *,
     comp["percent"] = 100 * comp.variance / comp.variance.sum()
     comp = comp[["source", "variance", "percent", "n_levels", "indices"]]
     # Names used by d_study (the confounded top source keeps its plain name there).
-    named = [(_Source(r.source, s.primary, s.nesting) if r.source != s.name else s)
-             for r, s in zip(comp.itertuples(), srcs)]
+    named = [
+        (_Source(r.source, s.primary, s.nesting) if r.source != s.name else s)
+        for r, s in zip(comp.itertuples(), srcs)
+    ]
     if replicated:
         named.append(_Source("e", tuple(cols), ()))
-    return GStudyResult(components=comp.reset_index(drop=True), object=object,
-                        facets=list(facets), nested=nested, n_obs=len(data), _sources=named)
+    return GStudyResult(
+        components=comp.reset_index(drop=True),
+        object=object,
+        facets=list(facets),
+        nested=nested,
+        n_obs=len(data),
+        _sources=named,
+    )
 
 
-def reliability_plan(ratings: pd.DataFrame, *, n_raters: Iterable[int] = range(1, 7),
-                     target: float = 0.80, max_raters: int = 50) -> pd.DataFrame:
+def reliability_plan(
+    ratings: pd.DataFrame,
+    *,
+    n_raters: Iterable[int] = range(1, 7),
+    target: float = 0.80,
+    max_raters: int = 50,
+) -> pd.DataFrame:
     """Per-dimension D-study: expected reliability for 1..6 raters and raters needed for 0.80.
 
     Runs a transcripts x raters G-study per dimension (raters crossed with transcripts but
@@ -382,8 +433,11 @@ def reliability_plan(ratings: pd.DataFrame, *, n_raters: Iterable[int] = range(1
     from calib.raters._design import validate_ratings  # local: keep this module standalone
 
     df = validate_ratings(ratings)
-    comp = (df.groupby(["transcript_id", "rater_id"], as_index=False).score.mean()
-            .assign(dimension="composite"))
+    comp = (
+        df.groupby(["transcript_id", "rater_id"], as_index=False)
+        .score.mean()
+        .assign(dimension="composite")
+    )
     frames = []
     ns = [int(v) for v in n_raters]
     for dim, sub in [*df.groupby("dimension", sort=True), ("composite", comp)]:
@@ -392,12 +446,21 @@ def reliability_plan(ratings: pd.DataFrame, *, n_raters: Iterable[int] = range(1
             g = g_study(sub, object="transcript_id", facets=["rater_id"], score="score")
         table = g.d_study({"rater_id": ns})
         v = g.components.variance.to_numpy()
-        frames.append(pd.DataFrame({
-            "dimension": dim, "n_raters": table["n_rater_id"], "G": table["G"],
-            "Phi": table["Phi"], "var_transcript": v[0], "var_rater": v[1],
-            "var_residual": v[2],
-            "raters_needed_G": g.n_needed("rater_id", target, "G", max_n=max_raters),
-            "raters_needed_Phi": g.n_needed("rater_id", target, "Phi", max_n=max_raters)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "dimension": dim,
+                    "n_raters": table["n_rater_id"],
+                    "G": table["G"],
+                    "Phi": table["Phi"],
+                    "var_transcript": v[0],
+                    "var_rater": v[1],
+                    "var_residual": v[2],
+                    "raters_needed_G": g.n_needed("rater_id", target, "G", max_n=max_raters),
+                    "raters_needed_Phi": g.n_needed("rater_id", target, "Phi", max_n=max_raters),
+                }
+            )
+        )
     out = pd.concat(frames, ignore_index=True)
     for c in ("raters_needed_G", "raters_needed_Phi"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("Float64")

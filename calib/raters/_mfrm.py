@@ -71,7 +71,7 @@ def _cumtau(tau: np.ndarray, d: np.ndarray, partial: bool, n_obs: int) -> np.nda
 
 
 def _sum_to_zero_basis(n: int) -> np.ndarray:
-    """n x (n-1) map from free parameters to a vector summing to zero (last = -sum of rest)."""
+    """N x (n-1) map from free parameters to a vector summing to zero (last = -sum of rest)."""
     if n == 1:
         return np.zeros((1, 0))
     return np.vstack([np.eye(n - 1), -np.ones((1, n - 1))])
@@ -112,7 +112,7 @@ class _Problem:
         # Full "other" parameters: C (n_r), D (n_d), tau (n_tau_full).
         self.p_full = dd.n_r + dd.n_d + self.n_tau_full
         fx = np.zeros(self.p_full, bool) if fixed is None else fixed
-        f_r, f_d, f_t = fx[:dd.n_r], fx[dd.n_r:dd.n_r + dd.n_d], fx[dd.n_r + dd.n_d:]
+        f_r, f_d, f_t = fx[: dd.n_r], fx[dd.n_r : dd.n_r + dd.n_d], fx[dd.n_r + dd.n_d :]
         blocks = [_facet_basis(dd.n_r, f_r), _facet_basis(dd.n_d, f_d)]
         if f_t.all():  # anchored rating scale: no free threshold
             blocks += [np.zeros((self.n_tau_full, 0))]
@@ -130,14 +130,16 @@ class _Problem:
         self.J[1:, 2:] = np.eye(m)
         # Sufficient statistic of each category: (k, -1[k>=1], ..., -1[k>=m]).
         k = np.arange(m + 1)
-        self.T = np.column_stack([k, -(k[:, None] >= np.arange(1, m + 1)[None, :]).astype(float)]).astype(float)
+        self.T = np.column_stack(
+            [k, -(k[:, None] >= np.arange(1, m + 1)[None, :]).astype(float)]
+        ).astype(float)
         self.tx = self.T[dd.x]
 
     def unpack(self, other_full: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dd = self.data
         c = other_full[: dd.n_r]
-        dim = other_full[dd.n_r: dd.n_r + dd.n_d]
-        tau = other_full[dd.n_r + dd.n_d:]
+        dim = other_full[dd.n_r : dd.n_r + dd.n_d]
+        tau = other_full[dd.n_r + dd.n_d :]
         if dd.partial:
             tau = tau.reshape(dd.n_d, dd.m)
         return c, dim, tau
@@ -179,8 +181,9 @@ class _Problem:
         return g_b, g_o, h_bb, h_bo, h_oo, p
 
 
-def _newton(prob: _Problem, b: np.ndarray, other: np.ndarray, *, tol: float, max_iter: int
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
+def _newton(
+    prob: _Problem, b: np.ndarray, other: np.ndarray, *, tol: float, max_iter: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
     """Maximise the joint likelihood; return B, other (full), cov of free other params."""
     A = prob.A
     ll = prob.loglik(b, other)
@@ -230,8 +233,9 @@ def _cov_other(prob: _Problem, b: np.ndarray, other: np.ndarray) -> np.ndarray:
     return A @ linalg.pinvh(S) @ A.T
 
 
-def _solve_b(prob: _Problem, other: np.ndarray, target: np.ndarray, b0: np.ndarray,
-             iters: int = 100) -> np.ndarray:
+def _solve_b(
+    prob: _Problem, other: np.ndarray, target: np.ndarray, b0: np.ndarray, iters: int = 100
+) -> np.ndarray:
     """Vectorised Newton for transcript measures with raters/dimensions/thresholds fixed.
 
     Solves sum over a transcript's ratings of E[x] = target (raw score, possibly adjusted).
@@ -251,8 +255,9 @@ def _solve_b(prob: _Problem, other: np.ndarray, target: np.ndarray, b0: np.ndarr
 
 
 # --------------------------------------------------------------------------- statistics
-def _fit_stats(index: np.ndarray, n: int, resid: np.ndarray, w: np.ndarray, c4: np.ndarray
-               ) -> pd.DataFrame:
+def _fit_stats(
+    index: np.ndarray, n: int, resid: np.ndarray, w: np.ndarray, c4: np.ndarray
+) -> pd.DataFrame:
     """Infit/outfit mean-squares and Wilson-Hilferty ZSTD per element (Wright & Masters 1982)."""
     cnt = np.bincount(index, minlength=n).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -260,13 +265,15 @@ def _fit_stats(index: np.ndarray, n: int, resid: np.ndarray, w: np.ndarray, c4: 
         outfit = np.bincount(index, z2, minlength=n) / cnt
         sw = np.bincount(index, w, minlength=n)
         infit = np.bincount(index, resid**2, minlength=n) / sw
-        q_out = np.sqrt(np.maximum(np.bincount(index, c4 / w**2, minlength=n) / cnt**2 - 1 / cnt,
-                                   0))
+        q_out = np.sqrt(
+            np.maximum(np.bincount(index, c4 / w**2, minlength=n) / cnt**2 - 1 / cnt, 0)
+        )
         q_in = np.sqrt(np.maximum(np.bincount(index, c4 - w**2, minlength=n), 0)) / sw
         zstd_out = (np.cbrt(outfit) - 1) * (3 / q_out) + q_out / 3
         zstd_in = (np.cbrt(infit) - 1) * (3 / q_in) + q_in / 3
-    return pd.DataFrame({"infit": infit, "infit_zstd": zstd_in,
-                         "outfit": outfit, "outfit_zstd": zstd_out})
+    return pd.DataFrame(
+        {"infit": infit, "infit_zstd": zstd_in, "outfit": outfit, "outfit_zstd": zstd_out}
+    )
 
 
 def separation_stats(measure: np.ndarray, se: np.ndarray) -> dict:
@@ -280,19 +287,38 @@ def separation_stats(measure: np.ndarray, se: np.ndarray) -> dict:
     mm, ss = measure[ok], se[ok]
     n = mm.size
     if n < 2:
-        return {"n": n, "mean": float(mm.mean()) if n else np.nan, "sd": np.nan, "rmse": np.nan,
-                "true_sd": np.nan, "separation": np.nan, "strata": np.nan, "reliability": np.nan,
-                "chi2": np.nan, "df": np.nan, "p_value": np.nan}
+        return {
+            "n": n,
+            "mean": float(mm.mean()) if n else np.nan,
+            "sd": np.nan,
+            "rmse": np.nan,
+            "true_sd": np.nan,
+            "separation": np.nan,
+            "strata": np.nan,
+            "reliability": np.nan,
+            "chi2": np.nan,
+            "df": np.nan,
+            "p_value": np.nan,
+        }
     sd = float(mm.std(ddof=0))
     rmse = float(np.sqrt(np.mean(ss**2)))
     true_var = max(sd**2 - rmse**2, 0.0)
     g = np.sqrt(true_var) / rmse
     wts = 1 / ss**2
     chi2 = float(np.sum(wts * (mm - np.sum(wts * mm) / wts.sum()) ** 2))
-    return {"n": n, "mean": float(mm.mean()), "sd": sd, "rmse": rmse, "true_sd": np.sqrt(true_var),
-            "separation": g, "strata": (4 * g + 1) / 3,
-            "reliability": true_var / sd**2 if sd > 0 else np.nan,
-            "chi2": chi2, "df": n - 1, "p_value": float(stats.chi2.sf(chi2, n - 1))}
+    return {
+        "n": n,
+        "mean": float(mm.mean()),
+        "sd": sd,
+        "rmse": rmse,
+        "true_sd": np.sqrt(true_var),
+        "separation": g,
+        "strata": (4 * g + 1) / 3,
+        "reliability": true_var / sd**2 if sd > 0 else np.nan,
+        "chi2": chi2,
+        "df": n - 1,
+        "p_value": float(stats.chi2.sf(chi2, n - 1)),
+    }
 
 
 def _holm(p: np.ndarray) -> np.ndarray:
@@ -359,15 +385,22 @@ class MFRMResult:
     _other: np.ndarray = field(repr=False)
     _enc: Encoded = field(repr=False)
 
-    def expected_score(self, transcript_measure: float | np.ndarray, rater_measure=0.0,
-                       dimension: str | None = None) -> np.ndarray:
+    def expected_score(
+        self,
+        transcript_measure: float | np.ndarray,
+        rater_measure=0.0,
+        dimension: str | None = None,
+    ) -> np.ndarray:
         """Expected rating (score units) for a location, averaged over dimensions if none given."""
         prob = self._problem
         dd = prob.data
         c, dim, tau = prob.unpack(self._other)
         bm = np.atleast_1d(np.asarray(transcript_measure, dtype=float))
-        dims = (np.arange(dd.n_d) if dimension is None
-                else np.array([list(self._enc.dimensions).index(dimension)]))
+        dims = (
+            np.arange(dd.n_d)
+            if dimension is None
+            else np.array([list(self._enc.dimensions).index(dimension)])
+        )
         out = np.zeros(bm.size)
         for i in dims:  # loop over dimensions (<= a few dozen), vectorised over locations
             ti = tau[i] if dd.partial else tau
@@ -376,8 +409,9 @@ class MFRMResult:
             out += p @ np.arange(dd.m + 1)
         return out / dims.size + self.scale_min
 
-    def bias(self, by: str | pd.Series = "dimension", *, name: str | None = None,
-             min_count: int = 2) -> pd.DataFrame:
+    def bias(
+        self, by: str | pd.Series = "dimension", *, name: str | None = None, min_count: int = 2
+    ) -> pd.DataFrame:
         """Bias/interaction analysis of raters with dimensions or candidate subgroups.
 
         With all model parameters fixed, estimate one extra logit per cell (rater x ``by``)
@@ -429,7 +463,8 @@ class MFRMResult:
             name = name or (by.name if isinstance(by.name, str) else "group")
         else:
             raise DataValidationError(
-                f"by: expected 'dimension', 'transcript' or a pandas Series, got {by!r}")
+                f"by: expected 'dimension', 'transcript' or a pandas Series, got {by!r}"
+            )
         keep = pd.notna(labels) & res["used"].to_numpy()
         g_codes, g_lab = pd.factorize(pd.Series(labels[keep]).astype(str), sort=True)
         rr = dd.r[keep]
@@ -466,45 +501,68 @@ class MFRMResult:
         dfree = np.where(cnt > 1, cnt - 1, np.nan).astype(float)
         pval = 2 * stats.t.sf(np.abs(t), dfree)
         ri, gi = np.divmod(np.arange(n_cells), len(g_lab))
-        out = pd.DataFrame({
-            "rater_id": enc.raters[ri].astype(str), name: np.asarray(g_lab)[gi].astype(str),
-            "n": cnt, "observed": obs + self.scale_min * cnt,
-            "expected": exp0 + self.scale_min * cnt,
-            "obs_minus_exp": np.divide(obs - exp0, cnt, out=np.full(n_cells, np.nan),
-                                       where=cnt > 0),
-            "bias": bias, "se": se, "t": t, "df": dfree, "p_value": pval,
-        })
+        out = pd.DataFrame(
+            {
+                "rater_id": enc.raters[ri].astype(str),
+                name: np.asarray(g_lab)[gi].astype(str),
+                "n": cnt,
+                "observed": obs + self.scale_min * cnt,
+                "expected": exp0 + self.scale_min * cnt,
+                "obs_minus_exp": np.divide(
+                    obs - exp0, cnt, out=np.full(n_cells, np.nan), where=cnt > 0
+                ),
+                "bias": bias,
+                "se": se,
+                "t": t,
+                "df": dfree,
+                "p_value": pval,
+            }
+        )
         # Absolute severity of the rater in this cell (overall measure + interaction).
-        out.insert(out.columns.get_loc("bias") + 1, "cell_measure",
-                   np.asarray(c)[ri] + out["bias"].to_numpy())
+        out.insert(
+            out.columns.get_loc("bias") + 1,
+            "cell_measure",
+            np.asarray(c)[ri] + out["bias"].to_numpy(),
+        )
         out["p_holm"] = _holm(out["p_value"].to_numpy())
-        out["note"] = np.where(cnt == 0, "no ratings",
-                               np.where(extreme & (cnt > 0), "all ratings extreme in cell",
-                                        np.where(cnt < min_count, f"fewer than {min_count} ratings",
-                                                 "")))
+        out["note"] = np.where(
+            cnt == 0,
+            "no ratings",
+            np.where(
+                extreme & (cnt > 0),
+                "all ratings extreme in cell",
+                np.where(cnt < min_count, f"fewer than {min_count} ratings", ""),
+            ),
+        )
         return out[cnt > 0].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- fitting
 def _scale(score: np.ndarray, scale: tuple[int, int] | None) -> tuple[int, int]:
     if np.any(score != np.round(score)):
-        raise DataValidationError("ratings: field 'score' must hold whole-number categories for "
-                                  "the Rasch model")
-    lo, hi = (int(score.min()), int(score.max())) if scale is None else (int(scale[0]),
-                                                                       int(scale[1]))
+        raise DataValidationError(
+            "ratings: field 'score' must hold whole-number categories for the Rasch model"
+        )
+    lo, hi = (
+        (int(score.min()), int(score.max())) if scale is None else (int(scale[0]), int(scale[1]))
+    )
     if scale is not None and (score.min() < lo or score.max() > hi):
         raise DataValidationError(f"ratings: scores outside scale {lo}..{hi}")
     if hi <= lo:
-        raise DataValidationError("ratings: all scores are equal; a Rasch model needs at least "
-                                  "two categories")
+        raise DataValidationError(
+            "ratings: all scores are equal; a Rasch model needs at least two categories"
+        )
     return lo, hi
 
 
 def _drop_extremes(t, r, d, x, m, n_t, n_r, n_d):
     """Iteratively mark elements whose every rating is in the bottom or top category."""
     keep = np.ones(x.size, bool)
-    ext = {"transcript": np.zeros(n_t, bool), "rater": np.zeros(n_r, bool),
-           "dimension": np.zeros(n_d, bool)}
+    ext = {
+        "transcript": np.zeros(n_t, bool),
+        "rater": np.zeros(n_r, bool),
+        "dimension": np.zeros(n_d, bool),
+    }
     changed = True
     while changed:
         changed = False
@@ -519,11 +577,16 @@ def _drop_extremes(t, r, d, x, m, n_t, n_r, n_d):
     return keep, ext
 
 
-def fit_mfrm(ratings: pd.DataFrame,
-             model: Literal["rating_scale", "partial_credit"] = "rating_scale", *,
-             scale: tuple[int, int] | None = None, bias_correction: bool = True,
-             anchors: Mapping[str, object] | None = None,
-             tol: float = 1e-6, max_iter: int = 100) -> MFRMResult:
+def fit_mfrm(
+    ratings: pd.DataFrame,
+    model: Literal["rating_scale", "partial_credit"] = "rating_scale",
+    *,
+    scale: tuple[int, int] | None = None,
+    bias_correction: bool = True,
+    anchors: Mapping[str, object] | None = None,
+    tol: float = 1e-6,
+    max_iter: int = 100,
+) -> MFRMResult:
     """Fit a many-facet Rasch model (transcripts x raters x dimensions) by JMLE.
 
     Parameters
@@ -583,7 +646,8 @@ def fit_mfrm(ratings: pd.DataFrame,
     """
     if model not in ("rating_scale", "partial_credit"):
         raise DataValidationError(
-            f"model: expected 'rating_scale' or 'partial_credit', got {model!r}")
+            f"model: expected 'rating_scale' or 'partial_credit', got {model!r}"
+        )
     df = validate_ratings(ratings)
     enc = encode(df)
     require_connected(enc)
@@ -594,11 +658,14 @@ def fit_mfrm(ratings: pd.DataFrame,
     n_t, n_r, n_d = enc.transcripts.size, enc.raters.size, enc.dimensions.size
     keep, ext = _drop_extremes(enc.t, enc.r, enc.d, x, m, n_t, n_r, n_d)
     if ext["rater"].any() or ext["dimension"].any():
-        names = [*(f"rater {v}" for v in enc.raters[ext["rater"]]),
-                 *(f"dimension {v}" for v in enc.dimensions[ext["dimension"]])]
+        names = [
+            *(f"rater {v}" for v in enc.raters[ext["rater"]]),
+            *(f"dimension {v}" for v in enc.dimensions[ext["dimension"]]),
+        ]
         raise DataValidationError(
             f"ratings: {', '.join(names)} gave only extreme (lowest or highest) scores, so their "
-            "measure is infinite; remove them or widen the data")
+            "measure is infinite; remove them or widen the data"
+        )
     # Null categories make thresholds infinite: say which, rather than return nonsense.
     xs, ds = x[keep], enc.d[keep]
     if partial:
@@ -609,20 +676,31 @@ def fit_mfrm(ratings: pd.DataFrame,
             raise DataValidationError(
                 f"ratings: dimension {enc.dimensions[i]!r} never received score {k + lo}; the "
                 "partial-credit model needs every category per dimension (use model="
-                "'rating_scale' or a narrower scale)")
+                "'rating_scale' or a narrower scale)"
+            )
     else:
         counts = np.bincount(xs, minlength=m + 1)
         if (counts == 0).any():
             k = int(np.flatnonzero(counts == 0)[0])
             raise DataValidationError(
                 f"ratings: score {k + lo} is never used (among non-extreme ratings) on scale "
-                f"{lo}..{hi}; its threshold cannot be estimated (pass a narrower scale=)")
+                f"{lo}..{hi}; its threshold cannot be estimated (pass a narrower scale=)"
+            )
     # Renumber the kept elements so the estimation sees no empty rows.
     t_keep = np.flatnonzero(~ext["transcript"])
     t_map = np.full(n_t, -1)
     t_map[t_keep] = np.arange(t_keep.size)
-    data = _Data(t=t_map[enc.t[keep]], r=enc.r[keep], d=enc.d[keep], x=xs, n_t=t_keep.size,
-                 n_r=n_r, n_d=n_d, m=m, partial=partial)
+    data = _Data(
+        t=t_map[enc.t[keep]],
+        r=enc.r[keep],
+        d=enc.d[keep],
+        x=xs,
+        n_t=t_keep.size,
+        n_r=n_r,
+        n_d=n_d,
+        m=m,
+        partial=partial,
+    )
     fixed, other0 = _parse_anchors(anchors, enc, m, partial, bias_correction)
     prob = _Problem(data, fixed)
     # Start: transcripts from their logit raw-score proportion, anchored values as given.
@@ -631,8 +709,9 @@ def fit_mfrm(ratings: pd.DataFrame,
     b0 = np.log(prop / (1 - prop))
     b, other, cov_full, n_iter, converged = _newton(prob, b0, other0, tol=tol, max_iter=max_iter)
     if not converged:
-        warnings.warn(f"fit_mfrm: did not converge in {max_iter} iterations", CalibWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"fit_mfrm: did not converge in {max_iter} iterations", CalibWarning, stacklevel=2
+        )
     factor = 1.0
     if bias_correction:
         L = float(cnt_t.mean())
@@ -642,17 +721,34 @@ def fit_mfrm(ratings: pd.DataFrame,
         b = _solve_b(prob, other, raw_t, b)
         cov_full = cov_full * factor**2
     loglik = prob.loglik(b, other)
-    res = _assemble(enc, x, keep, ext, t_keep, prob, b, other, cov_full, lo, hi, model,
-                    converged, n_iter, loglik, factor)
-    if fixed[n_r + n_d:].any():  # anchored thresholds carry no sampling error of their own
+    res = _assemble(
+        enc,
+        x,
+        keep,
+        ext,
+        t_keep,
+        prob,
+        b,
+        other,
+        cov_full,
+        lo,
+        hi,
+        model,
+        converged,
+        n_iter,
+        loglik,
+        factor,
+    )
+    if fixed[n_r + n_d :].any():  # anchored thresholds carry no sampling error of their own
         res.thresholds["se"] = np.nan
         if "threshold_se" in res.categories:
             res.categories["threshold_se"] = np.nan
     return res
 
 
-def _parse_anchors(anchors, enc: Encoded, m: int, partial: bool, bias_correction: bool
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def _parse_anchors(
+    anchors, enc: Encoded, m: int, partial: bool, bias_correction: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate ``anchors``; return the fixed-parameter mask and start values (full coords)."""
     n_r, n_d = enc.raters.size, enc.dimensions.size
     n_tau = n_d * m if partial else m
@@ -662,12 +758,15 @@ def _parse_anchors(anchors, enc: Encoded, m: int, partial: bool, bias_correction
         return fixed, start
     unknown = set(anchors) - {"rater", "dimension", "threshold"}
     if unknown:
-        raise DataValidationError(f"anchors: unknown key(s) {sorted(unknown)}; expected "
-                                  "'rater', 'dimension' and/or 'threshold'")
+        raise DataValidationError(
+            f"anchors: unknown key(s) {sorted(unknown)}; expected "
+            "'rater', 'dimension' and/or 'threshold'"
+        )
     if bias_correction:
         raise DataValidationError(
             "anchors: anchored measures are on the uncorrected JMLE scale (as in FACETS); "
-            "pass bias_correction=False")
+            "pass bias_correction=False"
+        )
     for key, labels, offset in (("rater", enc.raters, 0), ("dimension", enc.dimensions, n_r)):
         values = anchors.get(key)
         if not values:
@@ -685,25 +784,46 @@ def _parse_anchors(anchors, enc: Encoded, m: int, partial: bool, bias_correction
         fixed[pos], start[pos] = True, val
     if anchors.get("threshold") is not None:
         if partial:
-            raise DataValidationError("anchors['threshold']: threshold anchoring is supported "
-                                      "for model='rating_scale' only")
+            raise DataValidationError(
+                "anchors['threshold']: threshold anchoring is supported "
+                "for model='rating_scale' only"
+            )
         tau = np.asarray(anchors["threshold"], dtype=float).ravel()
         if tau.size != m or not np.isfinite(tau).all():
-            raise DataValidationError(f"anchors['threshold']: expected {m} finite thresholds "
-                                      f"(one per category above the lowest), got {tau.size}")
-        fixed[n_r + n_d:], start[n_r + n_d:] = True, tau
+            raise DataValidationError(
+                f"anchors['threshold']: expected {m} finite thresholds "
+                f"(one per category above the lowest), got {tau.size}"
+            )
+        fixed[n_r + n_d :], start[n_r + n_d :] = True, tau
     return fixed, start
 
 
-def _assemble(enc, x, keep, ext, t_keep, prob, b_kept, other, cov_full, lo, hi, model,
-              converged, n_iter, loglik, factor) -> MFRMResult:
+def _assemble(
+    enc,
+    x,
+    keep,
+    ext,
+    t_keep,
+    prob,
+    b_kept,
+    other,
+    cov_full,
+    lo,
+    hi,
+    model,
+    converged,
+    n_iter,
+    loglik,
+    factor,
+) -> MFRMResult:
     dd = prob.data
     m = dd.m
     n_t, n_r, n_d = enc.transcripts.size, enc.raters.size, enc.dimensions.size
     c, dim, tau = prob.unpack(other)
     # Full-data problem (all ratings, all transcripts) for reporting and extreme measures.
-    full = _Problem(_Data(t=enc.t, r=enc.r, d=enc.d, x=x, n_t=n_t, n_r=n_r, n_d=n_d, m=m,
-                          partial=dd.partial))
+    full = _Problem(
+        _Data(t=enc.t, r=enc.r, d=enc.d, x=x, n_t=n_t, n_r=n_r, n_d=n_d, m=m, partial=dd.partial)
+    )
     b = np.zeros(n_t)
     b[t_keep] = b_kept
     ext_t = ext["transcript"]
@@ -717,15 +837,22 @@ def _assemble(enc, x, keep, ext, t_keep, prob, b_kept, other, cov_full, lo, hi, 
     e, w, c4 = _moments(p)
     resid = x - e
     used = keep
+
     # FACETS model S.E.: 1/sqrt(information) of each element given the others.
     def facet_table(idx, n, labels, meas, col):
         cnt = np.bincount(idx, minlength=n)
         info = np.bincount(idx[used], w[used], minlength=n)
         se = np.where(info > 0, 1 / np.sqrt(np.where(info > 0, info, 1)), np.nan)
         fit = _fit_stats(idx[used], n, resid[used], w[used], c4[used])
-        tab = pd.DataFrame({col: labels.astype(str), "n": cnt,
-                            "observed_average": np.bincount(idx, x, minlength=n) / cnt + lo,
-                            "measure": meas, "se": se})
+        tab = pd.DataFrame(
+            {
+                col: labels.astype(str),
+                "n": cnt,
+                "observed_average": np.bincount(idx, x, minlength=n) / cnt + lo,
+                "measure": meas,
+                "se": se,
+            }
+        )
         return pd.concat([tab, fit], axis=1)
 
     # Transcript SEs include their extreme ratings (they are the only ones they have).
@@ -759,11 +886,16 @@ def _assemble(enc, x, keep, ext, t_keep, prob, b_kept, other, cov_full, lo, hi, 
     di["fair_average"] = expected_grid(b_mean - dim) + lo
 
     # Thresholds with SEs from the joint covariance.
-    tau_se = np.sqrt(np.clip(np.diag(cov_full)[n_r + n_d:], 0, None))
+    tau_se = np.sqrt(np.clip(np.diag(cov_full)[n_r + n_d :], 0, None))
     if dd.partial:
-        thr = pd.DataFrame({"dimension": np.repeat(enc.dimensions.astype(str), m),
-                            "category": np.tile(np.arange(1, m + 1) + lo, n_d),
-                            "threshold": tau.ravel(), "se": tau_se})
+        thr = pd.DataFrame(
+            {
+                "dimension": np.repeat(enc.dimensions.astype(str), m),
+                "category": np.tile(np.arange(1, m + 1) + lo, n_d),
+                "threshold": tau.ravel(),
+                "se": tau_se,
+            }
+        )
     else:
         thr = pd.DataFrame({"category": np.arange(1, m + 1) + lo, "threshold": tau, "se": tau_se})
 
@@ -772,20 +904,26 @@ def _assemble(enc, x, keep, ext, t_keep, prob, b_kept, other, cov_full, lo, hi, 
     counts = np.bincount(xu, minlength=m + 1)
     z2 = resid[used] ** 2 / w[used]
     with np.errstate(invalid="ignore", divide="ignore"):
-        cats = pd.DataFrame({
-            "category": k + lo, "count": counts, "percent": 100 * counts / counts.sum(),
-            "avg_measure": np.bincount(xu, etau, minlength=m + 1) / counts,
-            "expected_measure": (pu * etau[:, None]).sum(0) / pu.sum(0),
-            "outfit": np.bincount(xu, z2, minlength=m + 1) / counts,
-        })
+        cats = pd.DataFrame(
+            {
+                "category": k + lo,
+                "count": counts,
+                "percent": 100 * counts / counts.sum(),
+                "avg_measure": np.bincount(xu, etau, minlength=m + 1) / counts,
+                "expected_measure": (pu * etau[:, None]).sum(0) / pu.sum(0),
+                "outfit": np.bincount(xu, z2, minlength=m + 1) / counts,
+            }
+        )
     if not dd.partial:
         cats["andrich_threshold"] = np.r_[np.nan, tau]
         cats["threshold_se"] = np.r_[np.nan, tau_se]
 
-    summary = pd.DataFrame([{"facet": name, **separation_stats(tab["measure"].to_numpy(),
-                                                                 tab["se"].to_numpy())}
-                            for name, tab in (("transcript", tr), ("rater", ra),
-                                              ("dimension", di))])
+    summary = pd.DataFrame(
+        [
+            {"facet": name, **separation_stats(tab["measure"].to_numpy(), tab["se"].to_numpy())}
+            for name, tab in (("transcript", tr), ("rater", ra), ("dimension", di))
+        ]
+    )
     out_res = enc.frame[["transcript_id", "rater_id", "dimension"]].copy()
     out_res["score"] = enc.score
     out_res["expected"] = e + lo
@@ -797,12 +935,34 @@ def _assemble(enc, x, keep, ext, t_keep, prob, b_kept, other, cov_full, lo, hi, 
         if extra in enc.frame.columns:
             out_res[extra] = enc.frame[extra].to_numpy()
     rpt = enc.frame.groupby("transcript_id").rater_id.nunique()
-    design = {"n_ratings": int(x.size), "n_transcripts": int(n_t), "n_raters": int(n_r),
-              "n_dimensions": int(n_d), "subsets": 1,
-              "raters_per_transcript": float(rpt.mean()),
-              "ratings_per_rater": int(np.bincount(enc.r, minlength=n_r).min()),
-              "extreme_transcripts": int(ext_t.sum())}
-    return MFRMResult(model=model, scale_min=lo, scale_max=hi, raters=ra, dimensions=di,
-                      transcripts=tr, thresholds=thr, categories=cats, summary=summary,
-                      residuals=out_res, converged=converged, n_iter=n_iter, loglik=loglik,
-                      bias_correction=factor, design=design, _problem=full, _b=b, _other=other, _enc=enc)
+    design = {
+        "n_ratings": int(x.size),
+        "n_transcripts": int(n_t),
+        "n_raters": int(n_r),
+        "n_dimensions": int(n_d),
+        "subsets": 1,
+        "raters_per_transcript": float(rpt.mean()),
+        "ratings_per_rater": int(np.bincount(enc.r, minlength=n_r).min()),
+        "extreme_transcripts": int(ext_t.sum()),
+    }
+    return MFRMResult(
+        model=model,
+        scale_min=lo,
+        scale_max=hi,
+        raters=ra,
+        dimensions=di,
+        transcripts=tr,
+        thresholds=thr,
+        categories=cats,
+        summary=summary,
+        residuals=out_res,
+        converged=converged,
+        n_iter=n_iter,
+        loglik=loglik,
+        bias_correction=factor,
+        design=design,
+        _problem=full,
+        _b=b,
+        _other=other,
+        _enc=enc,
+    )

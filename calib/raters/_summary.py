@@ -14,11 +14,15 @@ from calib.raters._mfrm import fit_mfrm
 __all__ = ["rater_tables"]
 
 
-def rater_tables(ratings: pd.DataFrame, transcripts: pd.DataFrame | None = None, *,
-                 model: Literal["mfrm", "additive"] = "mfrm",
-                 rasch_model: Literal["rating_scale", "partial_credit"] = "rating_scale",
-                 plan: bool = True, dimension_order: list[str] | None = None
-                 ) -> dict[str, pd.DataFrame]:
+def rater_tables(
+    ratings: pd.DataFrame,
+    transcripts: pd.DataFrame | None = None,
+    *,
+    model: Literal["mfrm", "additive"] = "mfrm",
+    rasch_model: Literal["rating_scale", "partial_credit"] = "rating_scale",
+    plan: bool = True,
+    dimension_order: list[str] | None = None,
+) -> dict[str, pd.DataFrame]:
     """Fit the rater model, flag rater effects and plan reliability; return named tables.
 
     Parameters
@@ -66,8 +70,11 @@ def rater_tables(ratings: pd.DataFrame, transcripts: pd.DataFrame | None = None,
             return df
         rank = {d: i for i, d in enumerate([*dimension_order, "all"])}
         key = df["dimension"].map(lambda d: rank.get(d, len(rank)))
-        return df.assign(_k=key).sort_values([c for c in ("rater_id",) if c in df.columns]
-                                             + ["_k"], kind="stable").drop(columns="_k")
+        return (
+            df.assign(_k=key)
+            .sort_values([c for c in ("rater_id",) if c in df.columns] + ["_k"], kind="stable")
+            .drop(columns="_k")
+        )
 
     if model == "mfrm":
         out["design"] = pd.DataFrame([fit.design])
@@ -79,13 +86,20 @@ def rater_tables(ratings: pd.DataFrame, transcripts: pd.DataFrame | None = None,
         out["bias"] = order(fit.bias("dimension"))
         if transcripts is not None:
             meta = _metadata_table(transcripts, None).set_index("transcript_id")
-            frames = [fit.bias(meta[attr].astype(str), name="group").assign(attribute=attr)
-                      for attr in meta.columns]
+            frames = [
+                fit.bias(meta[attr].astype(str), name="group").assign(attribute=attr)
+                for attr in meta.columns
+            ]
             if frames:
                 sub = pd.concat(frames, ignore_index=True)
-                out["bias_subgroup"] = sub[["rater_id", "attribute", "group",
-                                            *[c for c in sub.columns if c not in
-                                              ("rater_id", "attribute", "group")]]]
+                out["bias_subgroup"] = sub[
+                    [
+                        "rater_id",
+                        "attribute",
+                        "group",
+                        *[c for c in sub.columns if c not in ("rater_id", "attribute", "group")],
+                    ]
+                ]
     else:
         out["raters"] = order(fit.raters)
         out["dimensions"] = order(fit.dimensions)
@@ -94,8 +108,9 @@ def rater_tables(ratings: pd.DataFrame, transcripts: pd.DataFrame | None = None,
         if "residual" not in res.columns:
             res = res[res.used].assign(residual=res.score - res.expected)
         if "rated_at" in res.columns:
-            out["drift"] = drift_windows(res.assign(rated_at=pd.to_datetime(res.rated_at,
-                                                                            utc=True)))
+            out["drift"] = drift_windows(
+                res.assign(rated_at=pd.to_datetime(res.rated_at, utc=True))
+            )
     out["effects"] = effects
     if plan:
         out["plan"] = order(reliability_plan(ratings))

@@ -15,12 +15,12 @@ Examples
 from calib.report._inputs import ReportInputs, load_inputs
 from calib.report._model import ReportResults, Section
 from calib.report._write import SUMMARY_SCHEMA_VERSION, summary_dict, write_report
+from calib.report.compare import compare_inputs
+from calib.report.demo import DemoResult, run_demo
+from calib.report.feedback import build_feedback
 from calib.report.plots import OKABE_ITO, ReportFigure
 from calib.report.recommend import THRESHOLDS, Recommendation, recommend, verdict
 from calib.report.results import ReportOptions, build_results
-from calib.report.feedback import build_feedback
-from calib.report.compare import compare_inputs
-from calib.report.demo import DemoResult, run_demo
 
 __all__ = [
     "DemoResult",

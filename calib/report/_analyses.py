@@ -69,7 +69,9 @@ def call_analysis(module: str, names: tuple[str, ...], *args: Any, **kwargs: Any
     """
     fn = find(module, *names)
     if fn is None:
-        return Analysis("not computed", f"{module}.{names[0]} is not available in this installation")
+        return Analysis(
+            "not computed", f"{module}.{names[0]} is not available in this installation"
+        )
     failure = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CalibWarning)
@@ -78,7 +80,9 @@ def call_analysis(module: str, names: tuple[str, ...], *args: Any, **kwargs: Any
         except CalibError as exc:
             return Analysis("not computed", _short(f"{module}.{fn.__name__}: {exc}"))
         except Exception as exc:  # noqa: BLE001 - one failing analysis must not sink the report
-            failure = _short(f"internal error in {module}.{fn.__name__}: {type(exc).__name__}: {exc}")
+            failure = _short(
+                f"internal error in {module}.{fn.__name__}: {type(exc).__name__}: {exc}"
+            )
     if failure is not None:
         warnings.warn(failure, CalibWarning, stacklevel=2)
         return Analysis("not computed", failure)

@@ -49,8 +49,12 @@ class ReportOptions:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"seed": self.seed, "n_boot": self.n_boot, "max_raters_dstudy": self.max_raters_dstudy,
-                "thresholds": {**THRESHOLDS, **self.thresholds}}
+        return {
+            "seed": self.seed,
+            "n_boot": self.n_boot,
+            "max_raters_dstudy": self.max_raters_dstudy,
+            "thresholds": {**THRESHOLDS, **self.thresholds},
+        }
 
 
 def _pct(x: float) -> str:
@@ -60,6 +64,7 @@ def _pct(x: float) -> str:
 # ---------------------------------------------------------------------------------------------
 # analyses (calls into the stages on the left; adapters normalise their outputs)
 # ---------------------------------------------------------------------------------------------
+
 
 def _human(ratings: pd.DataFrame) -> pd.DataFrame:
     return ratings[ratings["rater_type"].eq("human")]
@@ -71,9 +76,17 @@ def _agreement(inp: ReportInputs, opt: ReportOptions, by: str = "dimension") -> 
         if inp.transcripts is None or by not in inp.transcripts.columns:
             return Analysis("not computed", f"the transcripts table has no {by!r} column")
         kw["unit_info"] = inp.transcripts[["transcript_id", by]]
-    a = call_analysis("calib.agreement", ("agreement_table",), _human(inp.ratings), by=by,
-                      categories=np.asarray(inp.rubric.scale.values), n_boot=opt.n_boot, seed=opt.seed,
-                      dimension_order=list(inp.rubric.dimension_ids), **kw)
+    a = call_analysis(
+        "calib.agreement",
+        ("agreement_table",),
+        _human(inp.ratings),
+        by=by,
+        categories=np.asarray(inp.rubric.scale.values),
+        n_boot=opt.n_boot,
+        seed=opt.seed,
+        dimension_order=list(inp.rubric.dimension_ids),
+        **kw,
+    )
     if a.ok:
         a.value = _normalise_agreement(frame(a.value))
     return a
@@ -86,10 +99,14 @@ _AGREEMENT_COLUMNS = {  # our short name -> column of calib.agreement.agreement_
 }
 
 
-
 #: (label, column prefix) of the agreement statistics shown with their 95% CIs.
-_AGREEMENT_CI = [("alpha", "alpha_ordinal"), ("ICC(2,1)", "icc2"), ("QWK", "qwk_mean"),
-                 ("exact", "exact_agreement"), ("adjacent", "adjacent_agreement")]
+_AGREEMENT_CI = [
+    ("alpha", "alpha_ordinal"),
+    ("ICC(2,1)", "icc2"),
+    ("QWK", "qwk_mean"),
+    ("exact", "exact_agreement"),
+    ("adjacent", "adjacent_agreement"),
+]
 
 
 def _with_ci(est: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
@@ -113,8 +130,11 @@ def agreement_display(t: pd.DataFrame) -> pd.DataFrame:
     out = t[keys].copy()
     for label, c in _AGREEMENT_CI:
         if c in t.columns:
-            out[label] = _with_ci(t[c], t.get(f"{c}_low", pd.Series(np.nan, index=t.index)),
-                                  t.get(f"{c}_high", pd.Series(np.nan, index=t.index)))
+            out[label] = _with_ci(
+                t[c],
+                t.get(f"{c}_low", pd.Series(np.nan, index=t.index)),
+                t.get(f"{c}_high", pd.Series(np.nan, index=t.index)),
+            )
     if "band" in t.columns:
         out["verdict"] = t["band"].astype(str)
     return out
@@ -135,6 +155,7 @@ def _normalise_agreement(t: pd.DataFrame | None) -> pd.DataFrame | None:
 # sections
 # ---------------------------------------------------------------------------------------------
 
+
 def _num(x: Any) -> Any:
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
@@ -143,5 +164,3 @@ def _num(x: Any) -> Any:
     except (TypeError, ValueError):
         return str(x)
     return None if not np.isfinite(f) else round(f, 6)
-
-

@@ -58,14 +58,20 @@ def overview_counts(ratings: pd.DataFrame, transcripts: pd.DataFrame | None) -> 
     1
     """
     by_type = ratings.groupby("rater_type")["rater_id"].nunique().sort_index()
-    n_tr = int(len(transcripts)) if transcripts is not None else int(ratings["transcript_id"].nunique())
+    n_tr = (
+        int(len(transcripts))
+        if transcripts is not None
+        else int(ratings["transcript_id"].nunique())
+    )
     return {
         "transcripts": n_tr,
         "rated_transcripts": int(ratings["transcript_id"].nunique()),
         "raters": {str(k): int(v) for k, v in by_type.items()},
         "ratings": int(len(ratings)),
         "human_ratings": int(ratings["rater_type"].eq("human").sum()),
-        "unscored_machine_ratings": int((ratings["rater_type"].ne("human") & ratings["score"].isna()).sum()),
+        "unscored_machine_ratings": int(
+            (ratings["rater_type"].ne("human") & ratings["score"].isna()).sum()
+        ),
         "dimensions": int(ratings["dimension"].nunique()),
     }
 
@@ -89,23 +95,32 @@ def design_coverage(ratings: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     pairs = h[["rater_id", "transcript_id"]].drop_duplicates()
     if pairs.empty:
         return pd.DataFrame(columns=["rater_id", "transcripts", "component"]), {
-            "components": 0, "connected": False, "raters_per_transcript": {}}
+            "components": 0,
+            "connected": False,
+            "raters_per_transcript": {},
+        }
     r_codes, r_uni = pd.factorize(pairs["rater_id"], sort=True)
     t_codes, _ = pd.factorize(pairs["transcript_id"], sort=True)
     n_r = len(r_uni)
     n = n_r + t_codes.max() + 1
     graph = sparse.coo_matrix((np.ones(len(pairs)), (r_codes, n_r + t_codes)), shape=(n, n))
     n_comp, labels = connected_components(graph, directed=False)
-    per_rater = pd.DataFrame({
-        "rater_id": r_uni.astype(str),
-        "transcripts": np.bincount(r_codes, minlength=n_r),
-        "component": labels[:n_r],
-    })
+    per_rater = pd.DataFrame(
+        {
+            "rater_id": r_uni.astype(str),
+            "transcripts": np.bincount(r_codes, minlength=n_r),
+            "component": labels[:n_r],
+        }
+    )
     rpt = pairs.groupby("transcript_id")["rater_id"].nunique()
     facts = {
         "components": int(n_comp),
         "connected": bool(n_comp == 1),
-        "raters_per_transcript": {"min": int(rpt.min()), "median": float(rpt.median()), "max": int(rpt.max())},
+        "raters_per_transcript": {
+            "min": int(rpt.min()),
+            "median": float(rpt.median()),
+            "max": int(rpt.max()),
+        },
         "double_rated_transcripts": int((rpt >= 2).sum()),
     }
     return per_rater, facts
@@ -119,22 +134,30 @@ def missingness(ratings: pd.DataFrame, dimension_ids: list[str]) -> pd.DataFrame
     """
     pairs = ratings[["transcript_id", "rater_id", "rater_type"]].drop_duplicates()
     expected = pairs.groupby("rater_type").size()
-    observed = (ratings[ratings["score"].notna()]
-                .groupby(["dimension", "rater_type"]).size()
-                .unstack("rater_type").reindex(index=dimension_ids, columns=expected.index)
-                .fillna(0))
+    observed = (
+        ratings[ratings["score"].notna()]
+        .groupby(["dimension", "rater_type"])
+        .size()
+        .unstack("rater_type")
+        .reindex(index=dimension_ids, columns=expected.index)
+        .fillna(0)
+    )
     missing = 1.0 - observed.div(expected, axis=1)
     out = missing.rename_axis(index="dimension", columns=None).reset_index()
     return out
 
 
-def score_distribution(ratings: pd.DataFrame, dimension_ids: list[str], levels: np.ndarray) -> pd.DataFrame:
+def score_distribution(
+    ratings: pd.DataFrame, dimension_ids: list[str], levels: np.ndarray
+) -> pd.DataFrame:
     """Proportion of human ratings at each scale level, one row per dimension.
 
     Columns are the levels (as strings, for Parquet) plus ``n`` and ``mean``.
     """
     h = human_ratings(ratings)
-    counts = pd.crosstab(h["dimension"], h["score"]).reindex(index=dimension_ids, columns=levels, fill_value=0)
+    counts = pd.crosstab(h["dimension"], h["score"]).reindex(
+        index=dimension_ids, columns=levels, fill_value=0
+    )
     n = counts.sum(axis=1)
     props = counts.div(n.replace(0, np.nan), axis=0)
     props.columns = [f"{int(c)}" for c in props.columns]
@@ -147,21 +170,35 @@ def score_distribution(ratings: pd.DataFrame, dimension_ids: list[str], levels: 
 def rater_score_distribution(ratings: pd.DataFrame, levels: np.ndarray) -> pd.DataFrame:
     """Per human rater and dimension: n, mean, sd and the share of each level."""
     h = human_ratings(ratings)
-    counts = pd.crosstab([h["rater_id"], h["dimension"]], h["score"]).reindex(columns=levels, fill_value=0)
+    counts = pd.crosstab([h["rater_id"], h["dimension"]], h["score"]).reindex(
+        columns=levels, fill_value=0
+    )
     n = counts.sum(axis=1)
     props = counts.div(n, axis=0)
     props.columns = [f"{int(c)}" for c in props.columns]
     g = h.groupby(["rater_id", "dimension"])["score"]
-    out = pd.concat([n.rename("n"), g.mean().rename("mean"), g.std(ddof=1).rename("sd"), props], axis=1)
-    return out.reset_index().sort_values(["rater_id", "dimension"], kind="stable").reset_index(drop=True)
+    out = pd.concat(
+        [n.rename("n"), g.mean().rename("mean"), g.std(ddof=1).rename("sd"), props], axis=1
+    )
+    return (
+        out.reset_index()
+        .sort_values(["rater_id", "dimension"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def rare_levels(distribution: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Levels used in less than ``threshold`` of a dimension's human ratings."""
     level_cols = [c for c in distribution.columns if c.isdigit()]
-    long = distribution.melt(id_vars=["dimension"], value_vars=level_cols, var_name="level", value_name="share")
+    long = distribution.melt(
+        id_vars=["dimension"], value_vars=level_cols, var_name="level", value_name="share"
+    )
     long["level"] = long["level"].astype("int64")
-    return long[long["share"] < threshold].sort_values(["dimension", "level"], kind="stable").reset_index(drop=True)
+    return (
+        long[long["share"] < threshold]
+        .sort_values(["dimension", "level"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def disagreement_pairs(ratings: pd.DataFrame) -> pd.DataFrame:
@@ -173,17 +210,21 @@ def disagreement_pairs(ratings: pd.DataFrame) -> pd.DataFrame:
     h = human_ratings(ratings)
     p = h.merge(h, on=_KEY, suffixes=("_a", "_b"))
     p = p[p["rater_id_a"] < p["rater_id_b"]]
-    out = pd.DataFrame({
-        "transcript_id": p["transcript_id"].to_numpy(),
-        "dimension": p["dimension"].to_numpy(),
-        "rater_a": p["rater_id_a"].to_numpy(),
-        "rater_b": p["rater_id_b"].to_numpy(),
-        "score_a": p["score_a"].to_numpy(),
-        "score_b": p["score_b"].to_numpy(),
-        "low": np.minimum(p["score_a"], p["score_b"]).to_numpy(),
-        "high": np.maximum(p["score_a"], p["score_b"]).to_numpy(),
-    })
-    return out.sort_values(["dimension", "transcript_id", "rater_a", "rater_b"], kind="stable").reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "transcript_id": p["transcript_id"].to_numpy(),
+            "dimension": p["dimension"].to_numpy(),
+            "rater_a": p["rater_id_a"].to_numpy(),
+            "rater_b": p["rater_id_b"].to_numpy(),
+            "score_a": p["score_a"].to_numpy(),
+            "score_b": p["score_b"].to_numpy(),
+            "low": np.minimum(p["score_a"], p["score_b"]).to_numpy(),
+            "high": np.maximum(p["score_a"], p["score_b"]).to_numpy(),
+        }
+    )
+    return out.sort_values(
+        ["dimension", "transcript_id", "rater_a", "rater_b"], kind="stable"
+    ).reset_index(drop=True)
 
 
 def disagreement_matrix(pairs: pd.DataFrame, dimension: str, levels: np.ndarray) -> pd.DataFrame:
@@ -206,8 +247,11 @@ def confusion_table(pairs: pd.DataFrame) -> pd.DataFrame:
     c["share_within"] = c["count"] / c.groupby("dimension")["count"].transform("sum")
     c["share_all"] = c["count"] / len(d)
     c["adjacent"] = (c["high"] - c["low"]) == 1
-    return c[cols].sort_values(["dimension", "count", "low"], ascending=[True, False, True],
-                               kind="stable").reset_index(drop=True)
+    return (
+        c[cols]
+        .sort_values(["dimension", "count", "low"], ascending=[True, False, True], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def excess_disagreement(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -224,8 +268,10 @@ def excess_disagreement(pairs: pd.DataFrame) -> pd.DataFrame:
     if pairs.empty:
         return pd.DataFrame(columns=["dimension", "pairs", "residual_ms", "ratio"])
     d = pairs["score_a"] - pairs["score_b"]
-    resid = d - d.groupby([pairs["transcript_id"], pairs["rater_a"], pairs["rater_b"]]).transform("mean")
-    ms = (resid ** 2).groupby(pairs["dimension"]).agg(["size", "mean"])
+    resid = d - d.groupby([pairs["transcript_id"], pairs["rater_a"], pairs["rater_b"]]).transform(
+        "mean"
+    )
+    ms = (resid**2).groupby(pairs["dimension"]).agg(["size", "mean"])
     ms.columns = ["pairs", "residual_ms"]
     v = ms["residual_ms"].to_numpy()
     # median of the *other* dimensions, vectorised: drop each dimension in turn
@@ -241,8 +287,17 @@ def top_confusions(pairs: pd.DataFrame) -> pd.DataFrame:
     (share of the dimension's disagreeing pairs), share_all (share of all disagreeing pairs),
     adjacent (whether the two levels are neighbours).
     """
-    cols = ["dimension", "low", "high", "count", "pairs_disagreeing", "pairs_total",
-            "share_within", "share_all", "adjacent"]
+    cols = [
+        "dimension",
+        "low",
+        "high",
+        "count",
+        "pairs_disagreeing",
+        "pairs_total",
+        "share_within",
+        "share_all",
+        "adjacent",
+    ]
     if pairs.empty:
         return pd.DataFrame(columns=cols)
     total = pairs.groupby("dimension").size()
@@ -250,7 +305,9 @@ def top_confusions(pairs: pd.DataFrame) -> pd.DataFrame:
     if d.empty:
         return pd.DataFrame(columns=cols)
     counts = d.groupby(["dimension", "low", "high"]).size().rename("count").reset_index()
-    counts = counts.sort_values(["dimension", "count", "low", "high"], ascending=[True, False, True, True], kind="stable")
+    counts = counts.sort_values(
+        ["dimension", "count", "low", "high"], ascending=[True, False, True, True], kind="stable"
+    )
     top = counts.drop_duplicates("dimension").copy()
     dis = d.groupby("dimension").size()
     top["pairs_disagreeing"] = top["dimension"].map(dis).astype("int64")
@@ -265,8 +322,10 @@ def consensus_scores(ratings: pd.DataFrame) -> pd.DataFrame:
     """Human consensus per transcript and dimension: mean, median and number of raters."""
     h = human_ratings(ratings)
     g = h.groupby(_KEY)["score"]
-    return pd.concat([g.mean().rename("consensus"), g.median().rename("median"), g.size().rename("n_raters")],
-                     axis=1).reset_index()
+    return pd.concat(
+        [g.mean().rename("consensus"), g.median().rename("median"), g.size().rename("n_raters")],
+        axis=1,
+    ).reset_index()
 
 
 def dimension_correlations(ratings: pd.DataFrame, dimension_ids: list[str]) -> pd.DataFrame:
@@ -285,9 +344,18 @@ def correlated_pairs(corr: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Dimension pairs whose consensus correlation is at least ``threshold`` (upper triangle)."""
     m = corr.to_numpy()
     iu = np.triu_indices_from(m, k=1)
-    out = pd.DataFrame({"dimension_a": corr.index.to_numpy()[iu[0]], "dimension_b": corr.columns.to_numpy()[iu[1]],
-                        "rho": m[iu]})
-    return out[out["rho"] >= threshold].sort_values("rho", ascending=False, kind="stable").reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "dimension_a": corr.index.to_numpy()[iu[0]],
+            "dimension_b": corr.columns.to_numpy()[iu[1]],
+            "rho": m[iu],
+        }
+    )
+    return (
+        out[out["rho"] >= threshold]
+        .sort_values("rho", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def rater_vs_consensus(ratings: pd.DataFrame) -> pd.DataFrame:
@@ -304,7 +372,9 @@ def rater_vs_consensus(ratings: pd.DataFrame) -> pd.DataFrame:
     h = h[h["n_others"] > 0].copy()
     h["consensus"] = (total.loc[h.index] - h["score"]) / h["n_others"]
     h["diff"] = h["score"] - h["consensus"]
-    return h.sort_values(["rater_id", "dimension", "transcript_id"], kind="stable").reset_index(drop=True)
+    return h.sort_values(["rater_id", "dimension", "transcript_id"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def rater_deviations(rvc: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
@@ -314,13 +384,18 @@ def rater_deviations(rvc: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     standard errors come from :mod:`calib.raters`.
     """
     g = rvc.groupby(["rater_id", "dimension"])["diff"]
-    out = pd.concat([g.size().rename("n"), g.mean().rename("mean_diff"), g.std(ddof=1).rename("sd")], axis=1)
+    out = pd.concat(
+        [g.size().rename("n"), g.mean().rename("mean_diff"), g.std(ddof=1).rename("sd")], axis=1
+    )
     se = out["sd"] / np.sqrt(out["n"])
     tcrit = stats.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1))
     out["ci_low"] = out["mean_diff"] - tcrit * se
     out["ci_high"] = out["mean_diff"] + tcrit * se
-    out["exact_agreement"] = rvc.assign(ex=(rvc["score"] == rvc["consensus"].round())).groupby(
-        ["rater_id", "dimension"])["ex"].mean()
+    out["exact_agreement"] = (
+        rvc.assign(ex=(rvc["score"] == rvc["consensus"].round()))
+        .groupby(["rater_id", "dimension"])["ex"]
+        .mean()
+    )
     return out.reset_index()
 
 
@@ -341,8 +416,9 @@ def monthly_deviation(ratings: pd.DataFrame) -> pd.DataFrame:
     time; the drift *test* belongs to :func:`calib.raters.rater_effects`.
     """
     rvc = rater_vs_consensus(ratings)
-    when = ratings.loc[ratings["rater_type"].eq("human"), ["transcript_id", "rater_id", "rated_at"]].drop_duplicates(
-        ["transcript_id", "rater_id"])
+    when = ratings.loc[
+        ratings["rater_type"].eq("human"), ["transcript_id", "rater_id", "rated_at"]
+    ].drop_duplicates(["transcript_id", "rater_id"])
     m = rvc.merge(when, on=["transcript_id", "rater_id"], how="inner")
     ts = pd.to_datetime(m["rated_at"], utc=True).dt.tz_localize(None)
     m["month"] = ts.dt.to_period("M").dt.to_timestamp()

@@ -32,8 +32,10 @@ def _rubric_designer(recs: list[Recommendation], sec: dict[str, Section]) -> str
     if scale is not None and scale.status == NOT_COMPUTED:
         return "Not computed: scale use and anchor ambiguity could not be analysed for this store."
     if not mine:
-        return ("No rubric change indicated: no dimension stands out in disagreement once rater offsets are "
-                "removed, no two dimensions are redundant and every level is used.")
+        return (
+            "No rubric change indicated: no dimension stands out in disagreement once rater offsets are "
+            "removed, no two dimensions are redundant and every level is used."
+        )
     k = len(mine) - 1
     more = f"; {k} more rubric change{'s' if k > 1 else ''} under Recommendations" if k else ""
     return f"{mine[0].title}{more}."
@@ -46,8 +48,10 @@ def _programme_lead(recs: list[Recommendation], sec: dict[str, Section], target:
     if verdicts and set(verdicts.values()) != {"not computed"}:
         vals = list(verdicts.values())
         # alpha judges one rater's score; the D-study below judges the mean of n raters
-        parts.append(f"a single rater's scores are reliable on {vals.count('reliable')} of {len(vals)} dimensions "
-                     f"({vals.count('tentative')} tentative, {vals.count('unreliable')} unreliable)")
+        parts.append(
+            f"a single rater's scores are reliable on {vals.count('reliable')} of {len(vals)} dimensions "
+            f"({vals.count('tentative')} tentative, {vals.count('unreliable')} unreliable)"
+        )
     else:
         parts.append("reliability verdicts are not computed")
     plan = sec.get("reliability_planning")
@@ -55,17 +59,36 @@ def _programme_lead(recs: list[Recommendation], sec: dict[str, Section], target:
     cur = (plan.facts.get("current_raters") or {}) if plan is not None else {}
     if need:
         n = np.array([np.nan if v is None else float(v) for v in need.values()])
-        c = np.array([np.nan if v is None else float(v) for v in cur.values()]) if cur else np.array([np.nan])
+        c = (
+            np.array([np.nan if v is None else float(v) for v in cur.values()])
+            if cur
+            else np.array([np.nan])
+        )
         now = f" (now {np.nanmedian(c):.0f})" if np.isfinite(c).any() else ""
         if np.isfinite(n).all():
             rng = f"{n.min():.0f}" if n.min() == n.max() else f"{n.min():.0f}–{n.max():.0f}"
             many = "s" if n.max() > 1 else ""
-            fewer = (" — fewer raters would do" if np.isfinite(c).any() and n.max() < np.nanmedian(c) else "")
-            parts.append(f"averaging {rng} rater{many} per transcript reaches reliability {target:.2f}{now}{fewer}")
+            fewer = (
+                " — fewer raters would do"
+                if np.isfinite(c).any() and n.max() < np.nanmedian(c)
+                else ""
+            )
+            parts.append(
+                f"averaging {rng} rater{many} per transcript reaches reliability {target:.2f}{now}{fewer}"
+            )
         else:
-            parts.append(f"reliability {target:.2f} is out of reach by adding raters on "
-                         f"{int((~np.isfinite(n)).sum())} dimension(s){now}: fix the anchors first")
-    raters = sorted({r for rec in recs if rec.rule == "rater_calibration" for r in rec.evidence.get("raters", [])})
+            parts.append(
+                f"reliability {target:.2f} is out of reach by adding raters on "
+                f"{int((~np.isfinite(n)).sum())} dimension(s){now}: fix the anchors first"
+            )
+    raters = sorted(
+        {
+            r
+            for rec in recs
+            if rec.rule == "rater_calibration"
+            for r in rec.evidence.get("raters", [])
+        }
+    )
     re_sec = sec.get("rater_effects")
     if raters:
         n_r = None
@@ -75,7 +98,10 @@ def _programme_lead(recs: list[Recommendation], sec: dict[str, Section], target:
         parts.append(f"{len(raters)}{of} raters need a calibration session ({', '.join(raters)})")
     elif re_sec is not None and re_sec.status != NOT_COMPUTED:
         parts.append("no rater needs a calibration session")
-    if sec.get("overview") is not None and (sec["overview"].facts.get("coverage") or {}).get("components", 1) > 1:
+    if (
+        sec.get("overview") is not None
+        and (sec["overview"].facts.get("coverage") or {}).get("components", 1) > 1
+    ):
         parts.append("the rating design is disconnected")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
@@ -84,7 +110,9 @@ def _programme_lead(recs: list[Recommendation], sec: dict[str, Section], target:
 def _grader_builder(sec: dict[str, Section]) -> str:
     g = sec.get("graders")
     if g is None or not g.facts.get("graders"):
-        return "No automated grader has scored these transcripts: run 'calib grade' to validate one."
+        return (
+            "No automated grader has scored these transcripts: run 'calib grade' to validate one."
+        )
     passed = g.facts.get("passed") or {}
     if not passed:
         return f"{len(g.facts['graders'])} grader(s) present, but their validation is not computed."
@@ -102,14 +130,20 @@ def _grader_builder(sec: dict[str, Section]) -> str:
                 gap = float((a["wtkappa"] - a["hh_wtkappa"]).median())
                 line += f"; median kappa {gap:+.2f} vs the human–human baseline"
         if lb is not None and {"grader", "p_value", "slope_per_100_words"} <= set(lb.columns):
-            b = lb[(lb["grader"].astype(str) == name) & (lb["p_value"] < 0.05) & (lb["slope_per_100_words"] > 0)]
+            b = lb[
+                (lb["grader"].astype(str) == name)
+                & (lb["p_value"] < 0.05)
+                & (lb["slope_per_100_words"] > 0)
+            ]
             if len(b):
                 line += f"; length bias on {', '.join(b['dimension'].astype(str))}"
         out.append(line)
     return "Grader " + "; grader ".join(out) + "."
 
 
-def first_screen(sections: list[Section], recs: list[Recommendation], th: dict[str, Any]) -> list[dict[str, str]]:
+def first_screen(
+    sections: list[Section], recs: list[Recommendation], th: dict[str, Any]
+) -> list[dict[str, str]]:
     """One answer per reader of the report, in the order rubric designer, programme lead, grader builder.
 
     Parameters
@@ -133,12 +167,22 @@ def first_screen(sections: list[Section], recs: list[Recommendation], th: dict[s
     """
     sec = _by_key(sections)
     return [
-        {"audience": "Rubric designer", "question": "Which dimensions or anchors should change?",
-         "answer": _rubric_designer(recs, sec), "section": "scale_use"},
-        {"audience": "Interview-programme lead",
-         "question": "Can we trust the scores, and what should change in how we rate?",
-         "answer": _programme_lead(recs, sec, float(th.get("target_reliability", 0.8))),
-         "section": "reliability_planning"},
-        {"audience": "Grader builder", "question": "Is an automated grader fit to use, and on which dimensions?",
-         "answer": _grader_builder(sec), "section": "graders"},
+        {
+            "audience": "Rubric designer",
+            "question": "Which dimensions or anchors should change?",
+            "answer": _rubric_designer(recs, sec),
+            "section": "scale_use",
+        },
+        {
+            "audience": "Interview-programme lead",
+            "question": "Can we trust the scores, and what should change in how we rate?",
+            "answer": _programme_lead(recs, sec, float(th.get("target_reliability", 0.8))),
+            "section": "reliability_planning",
+        },
+        {
+            "audience": "Grader builder",
+            "question": "Is an automated grader fit to use, and on which dimensions?",
+            "answer": _grader_builder(sec),
+            "section": "graders",
+        },
     ]

@@ -46,8 +46,11 @@ class ReportInputs:
         """True when any transcript's metadata, or any id, marks the data as synthetic."""
         t = self.transcripts
         if t is not None and "metadata" in t.columns:
-            flags = t["metadata"].map(lambda m: bool(isinstance(m, dict) and (m.get("synthetic") or
-                                                                             m.get("source") == "synthetic")))
+            flags = t["metadata"].map(
+                lambda m: bool(
+                    isinstance(m, dict) and (m.get("synthetic") or m.get("source") == "synthetic")
+                )
+            )
             if flags.any():
                 return True
         ids = self.ratings["transcript_id"].astype(str)
@@ -84,7 +87,9 @@ def load_inputs(store: str | Path) -> ReportInputs:
     """
     path = Path(store)
     if not path.is_dir():
-        raise StoreError(f"store {str(store)!r} does not exist (run 'calib ingest' or 'calib demo' first)")
+        raise StoreError(
+            f"store {str(store)!r} does not exist (run 'calib ingest' or 'calib demo' first)"
+        )
     from calib import io as cio  # the store format belongs to calib.io
 
     ratings = cio.read_ratings(path)
@@ -100,4 +105,6 @@ def load_inputs(store: str | Path) -> ReportInputs:
     extra = {}
     if "llm_outputs" in cio.table_names(path):  # raw LLM samples: self-consistency and tokens
         extra["llm_outputs"] = cio.read_table(path, "llm_outputs")
-    return ReportInputs(ratings=ratings, transcripts=transcripts, rubric=rubric, store=path, extra=extra)
+    return ReportInputs(
+        ratings=ratings, transcripts=transcripts, rubric=rubric, store=path, extra=extra
+    )

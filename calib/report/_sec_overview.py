@@ -13,10 +13,13 @@ from calib.report._inputs import ReportInputs
 from calib.report._model import Section
 from calib.report.recommend import THRESHOLDS, verdict
 
-
 #: Traffic light per verdict (Okabe-Ito bluish green / orange / vermillion: colour-blind safe;
 #: the zones behind the points carry the same meaning without colour).
-_LIGHT = {"reliable": plots.OKABE_ITO[2], "tentative": plots.OKABE_ITO[0], "unreliable": plots.OKABE_ITO[5]}
+_LIGHT = {
+    "reliable": plots.OKABE_ITO[2],
+    "tentative": plots.OKABE_ITO[0],
+    "unreliable": plots.OKABE_ITO[5],
+}
 
 
 def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict) -> Section:
@@ -29,48 +32,86 @@ def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict)
     s.tables["coverage"] = per_rater
     s.tables["missingness"] = miss
     if "human" in miss.columns:
-        s.facts["missing_human_share"] = {r.dimension: round(float(r.human), 4) for r in miss.itertuples()}
+        s.facts["missing_human_share"] = {
+            r.dimension: round(float(r.human), 4) for r in miss.itertuples()
+        }
     if agreement.ok and agreement.value is not None and "alpha" in agreement.value.columns:
         a = agreement.value.set_index("dimension").reindex(dims)
         v = pd.DataFrame({"dimension": dims, "alpha": a["alpha"].to_numpy(float)})
         for c in ("alpha_low", "alpha_high"):
             v[c] = a[c].to_numpy(float) if c in a.columns else np.nan
         # the agreement stage's band is the verdict; recompute only if it did not return one
-        v["verdict"] = (a["band"].astype(str).to_numpy() if "band" in a.columns else [verdict(x) for x in v["alpha"]])
+        v["verdict"] = (
+            a["band"].astype(str).to_numpy()
+            if "band" in a.columns
+            else [verdict(x) for x in v["alpha"]]
+        )
         s.tables["verdicts"] = v
-        s.show.append(("Verdict per dimension (Krippendorff's alpha, ordinal; reliable >= .800, tentative >= .667)",
-                       "verdicts", 20))
+        s.show.append(
+            (
+                "Verdict per dimension (Krippendorff's alpha, ordinal; reliable >= .800, tentative >= .667)",
+                "verdicts",
+                20,
+            )
+        )
         tally = v["verdict"].value_counts()
         s.facts["verdicts"] = dict(zip(v["dimension"], v["verdict"]))
         # the verdict as a picture on the first screen: alpha with CI against the .667/.800 bands
-        s.figures.append(plots.forest_plot(
-            v.assign(light=v["verdict"].map(_LIGHT).fillna("#999999")), label="dimension", estimate="alpha",
-            low="alpha_low", high="alpha_high", color="light", key="overview_verdicts",
-            xlabel="Krippendorff's alpha (ordinal), 95% CI; zones: unreliable < .667 <= tentative < .800 <= reliable",
-            title="Verdict per dimension: is each rubric dimension scored reliably?",
-            alt="Traffic-light chart of ordinal Krippendorff's alpha per dimension with 95% CIs over red, amber "
-                "and green zones; " + "; ".join(f"{r.dimension} {r.alpha:.2f} {r.verdict}" for r in v.itertuples()
-                                               if np.isfinite(r.alpha)),
-            bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"])))
+        s.figures.append(
+            plots.forest_plot(
+                v.assign(light=v["verdict"].map(_LIGHT).fillna("#999999")),
+                label="dimension",
+                estimate="alpha",
+                low="alpha_low",
+                high="alpha_high",
+                color="light",
+                key="overview_verdicts",
+                xlabel="Krippendorff's alpha (ordinal), 95% CI; zones: unreliable < .667 <= tentative < .800 <= reliable",
+                title="Verdict per dimension: is each rubric dimension scored reliably?",
+                alt="Traffic-light chart of ordinal Krippendorff's alpha per dimension with 95% CIs over red, amber "
+                "and green zones; "
+                + "; ".join(
+                    f"{r.dimension} {r.alpha:.2f} {r.verdict}"
+                    for r in v.itertuples()
+                    if np.isfinite(r.alpha)
+                ),
+                bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"]),
+            )
+        )
         lo = v.loc[v["alpha"].idxmin()] if v["alpha"].notna().any() else None
-        s.takeaway = (f"{counts['rated_transcripts']} transcripts, {counts['raters'].get('human', 0)} human raters: "
-                      f"{tally.get('reliable', 0)} of {len(dims)} dimensions reliable, {tally.get('tentative', 0)} "
-                      f"tentative, {tally.get('unreliable', 0)} unreliable"
-                      + (f" (lowest: {lo['dimension']}, alpha {lo['alpha']:.2f})." if lo is not None else "."))
+        s.takeaway = (
+            f"{counts['rated_transcripts']} transcripts, {counts['raters'].get('human', 0)} human raters: "
+            f"{tally.get('reliable', 0)} of {len(dims)} dimensions reliable, {tally.get('tentative', 0)} "
+            f"tentative, {tally.get('unreliable', 0)} unreliable"
+            + (f" (lowest: {lo['dimension']}, alpha {lo['alpha']:.2f})." if lo is not None else ".")
+        )
     else:
         s.facts["verdicts"] = {d: "not computed" for d in dims}
-        s.not_computed("verdict per dimension", agreement.reason or "agreement table has no alpha column")
-        s.takeaway = (f"{counts['rated_transcripts']} transcripts rated by {counts['raters'].get('human', 0)} human "
-                      f"raters; reliability verdicts are not computed.")
-    conn = "connected" if cov.get("connected") else f"NOT connected ({cov.get('components')} components)"
-    s.notes.append(f"Rating design is {conn}; raters per transcript: "
-                   f"{cov.get('raters_per_transcript', {})}.")
-    s.show += [("Human raters: transcripts rated and design component", "coverage", 30),
-               ("Share of expected ratings missing, by rater type", "missingness", 20)]
+        s.not_computed(
+            "verdict per dimension", agreement.reason or "agreement table has no alpha column"
+        )
+        s.takeaway = (
+            f"{counts['rated_transcripts']} transcripts rated by {counts['raters'].get('human', 0)} human "
+            f"raters; reliability verdicts are not computed."
+        )
+    conn = (
+        "connected"
+        if cov.get("connected")
+        else f"NOT connected ({cov.get('components')} components)"
+    )
+    s.notes.append(
+        f"Rating design is {conn}; raters per transcript: {cov.get('raters_per_transcript', {})}."
+    )
+    s.show += [
+        ("Human raters: transcripts rated and design component", "coverage", 30),
+        ("Share of expected ratings missing, by rater type", "missingness", 20),
+    ]
     return s
 
 
-def _agreement_section(inp: ReportInputs, dims: list[str], agreement: Analysis, by_qtype: Analysis) -> Section:
+def _agreement_section(
+    inp: ReportInputs, dims: list[str], agreement: Analysis, by_qtype: Analysis
+) -> Section:
     s = Section("agreement", SECTION_TITLES["agreement"])
     if not agreement.ok or agreement.value is None:
         s.not_computed("agreement per dimension", agreement.reason)
@@ -78,46 +119,94 @@ def _agreement_section(inp: ReportInputs, dims: list[str], agreement: Analysis, 
         return s
     t = agreement.value
     s.tables["by_dimension"] = t.reset_index(drop=True)
-    s.show.append(("Agreement per dimension, estimate [95% bootstrap CI over transcripts]: Krippendorff's alpha "
-                   "(ordinal), ICC(2,1), mean pairwise quadratic-weighted kappa, exact and adjacent agreement",
-                   "by_dimension", 20, agreement_display))
+    s.show.append(
+        (
+            "Agreement per dimension, estimate [95% bootstrap CI over transcripts]: Krippendorff's alpha "
+            "(ordinal), ICC(2,1), mean pairwise quadratic-weighted kappa, exact and adjacent agreement",
+            "by_dimension",
+            20,
+            agreement_display,
+        )
+    )
     s.notes += [f"Analysis warning: {w}" for w in agreement.warnings]
     cols = [c for c in t.columns if c != "dimension" and pd.api.types.is_numeric_dtype(t[c])]
-    s.facts["by_dimension"] = {str(r["dimension"]): {c: _num(r[c]) for c in cols} for _, r in t.iterrows()}
+    s.facts["by_dimension"] = {
+        str(r["dimension"]): {c: _num(r[c]) for c in cols} for _, r in t.iterrows()
+    }
     if "alpha" in t.columns:
         worst = t.loc[t["alpha"].idxmin()] if t["alpha"].notna().any() else None
         best = t.loc[t["alpha"].idxmax()] if t["alpha"].notna().any() else None
         if worst is not None:
-            s.takeaway = (f"Alpha ranges from {worst['alpha']:.2f} ({worst['dimension']}) to "
-                          f"{best['alpha']:.2f} ({best['dimension']}).")
-        fd = t.assign(low=t.get("alpha_low", np.nan), high=t.get("alpha_high", np.nan),
-                      flag=t["alpha"] < THRESHOLDS["alpha_tentative"])
-        s.figures.append(plots.forest_plot(
-            fd, label="dimension", estimate="alpha", low="low", high="high", highlight="flag",
-            xlabel="Krippendorff's alpha (ordinal), 95% CI", key="agreement_alpha_forest",
-            title="Krippendorff's alpha per dimension",
-            alt=("Forest plot of ordinal Krippendorff's alpha with 95% confidence intervals for each rubric "
-                 "dimension, with reference lines at .667 and .800; " + "; ".join(
-                     f"{r.dimension} {r.alpha:.2f}" for r in fd.itertuples() if np.isfinite(r.alpha))),
-            bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"])))
+            s.takeaway = (
+                f"Alpha ranges from {worst['alpha']:.2f} ({worst['dimension']}) to "
+                f"{best['alpha']:.2f} ({best['dimension']})."
+            )
+        fd = t.assign(
+            low=t.get("alpha_low", np.nan),
+            high=t.get("alpha_high", np.nan),
+            flag=t["alpha"] < THRESHOLDS["alpha_tentative"],
+        )
+        s.figures.append(
+            plots.forest_plot(
+                fd,
+                label="dimension",
+                estimate="alpha",
+                low="low",
+                high="high",
+                highlight="flag",
+                xlabel="Krippendorff's alpha (ordinal), 95% CI",
+                key="agreement_alpha_forest",
+                title="Krippendorff's alpha per dimension",
+                alt=(
+                    "Forest plot of ordinal Krippendorff's alpha with 95% confidence intervals for each rubric "
+                    "dimension, with reference lines at .667 and .800; "
+                    + "; ".join(
+                        f"{r.dimension} {r.alpha:.2f}"
+                        for r in fd.itertuples()
+                        if np.isfinite(r.alpha)
+                    )
+                ),
+                bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"]),
+            )
+        )
     if by_qtype.ok and by_qtype.value is not None:
         q = by_qtype.value
         s.tables["by_question_type"] = q
         if {"question_type", "alpha"} <= set(q.columns) and q["question_type"].nunique() > 1:
-            qd = q.assign(label=q["dimension"].astype(str) + " · " + q["question_type"].astype(str),
-                          low=q.get("alpha_low", np.nan), high=q.get("alpha_high", np.nan),
-                          flag=q["alpha"] < THRESHOLDS["alpha_tentative"])
-            s.figures.append(plots.forest_plot(
-                qd, label="label", estimate="alpha", low="low", high="high", highlight="flag",
-                ylabel="Rubric dimension · question type",
-                xlabel="Krippendorff's alpha (ordinal), 95% CI", key="agreement_alpha_by_question_type",
-                title="Krippendorff's alpha per dimension and question type",
-                alt="Forest plot of ordinal Krippendorff's alpha with 95% CIs for each dimension within each question "
-                    "type; " + "; ".join(f"{r.label} {r.alpha:.2f}" for r in qd.itertuples() if np.isfinite(r.alpha)),
-                bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"])))
-        s.show.append(("Agreement by question type, estimate [95% bootstrap CI]", "by_question_type", 40, agreement_display))
+            qd = q.assign(
+                label=q["dimension"].astype(str) + " · " + q["question_type"].astype(str),
+                low=q.get("alpha_low", np.nan),
+                high=q.get("alpha_high", np.nan),
+                flag=q["alpha"] < THRESHOLDS["alpha_tentative"],
+            )
+            s.figures.append(
+                plots.forest_plot(
+                    qd,
+                    label="label",
+                    estimate="alpha",
+                    low="low",
+                    high="high",
+                    highlight="flag",
+                    ylabel="Rubric dimension · question type",
+                    xlabel="Krippendorff's alpha (ordinal), 95% CI",
+                    key="agreement_alpha_by_question_type",
+                    title="Krippendorff's alpha per dimension and question type",
+                    alt="Forest plot of ordinal Krippendorff's alpha with 95% CIs for each dimension within each question "
+                    "type; "
+                    + "; ".join(
+                        f"{r.label} {r.alpha:.2f}" for r in qd.itertuples() if np.isfinite(r.alpha)
+                    ),
+                    bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"]),
+                )
+            )
+        s.show.append(
+            (
+                "Agreement by question type, estimate [95% bootstrap CI]",
+                "by_question_type",
+                40,
+                agreement_display,
+            )
+        )
     elif by_qtype.reason:
         s.not_computed("agreement by question type", by_qtype.reason)
     return s
-
-

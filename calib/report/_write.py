@@ -8,8 +8,14 @@ from typing import Any
 from calib import __version__
 from calib.report._inputs import ReportInputs, file_hashes
 from calib.report._model import ReportResults
-from calib.report.render import (display_table, environment, markdown_table, write_figures, write_json,
-                                 write_tables)
+from calib.report.render import (
+    display_table,
+    environment,
+    markdown_table,
+    write_figures,
+    write_json,
+    write_tables,
+)
 from calib.report.results import ReportOptions
 
 __all__ = ["SUMMARY_SCHEMA_VERSION", "summary_dict", "write_report"]
@@ -46,7 +52,9 @@ def summary_dict(results: ReportResults) -> dict[str, Any]:
             }
             for s in results.sections
         },
-        "recommendations": [{"rank": i + 1, **r.to_dict()} for i, r in enumerate(results.recommendations)],
+        "recommendations": [
+            {"rank": i + 1, **r.to_dict()} for i, r in enumerate(results.recommendations)
+        ],
     }
 
 
@@ -66,9 +74,13 @@ def _view(results: ReportResults) -> list[dict[str, Any]]:
     return out
 
 
-def write_report(results: ReportResults, out: str | Path,
-                 inputs: ReportInputs | list[ReportInputs] | None = None,
-                 options: ReportOptions | None = None, template: str = "report") -> Path:
+def write_report(
+    results: ReportResults,
+    out: str | Path,
+    inputs: ReportInputs | list[ReportInputs] | None = None,
+    options: ReportOptions | None = None,
+    template: str = "report",
+) -> Path:
     """Write every output file of a report into ``out`` and return the HTML path.
 
     Parameters
@@ -102,8 +114,11 @@ def write_report(results: ReportResults, out: str | Path,
     figures = [f for s in results.sections for f in s.figures]
     write_figures(figures, out / "figures")
     summary = summary_dict(results)
-    stores = [i for i in (inputs if isinstance(inputs, (list, tuple)) else [inputs])
-              if i is not None and i.store is not None]
+    stores = [
+        i
+        for i in (inputs if isinstance(inputs, (list, tuple)) else [inputs])
+        if i is not None and i.store is not None
+    ]
     write_json(summary, out / "summary.json")
     run = {
         "calib_version": __version__,
@@ -117,11 +132,17 @@ def write_report(results: ReportResults, out: str | Path,
     }
     write_json(run, out / "run.json")
     env = environment()
-    ctx = {"meta": results.meta, "headline": results.headline, "audiences": results.audiences,
-           "sections": _view(results),
-           "recs": [{"rank": i + 1, **r.to_dict()} for i, r in enumerate(results.recommendations)],
-           "markdown_table": markdown_table}
+    ctx = {
+        "meta": results.meta,
+        "headline": results.headline,
+        "audiences": results.audiences,
+        "sections": _view(results),
+        "recs": [{"rank": i + 1, **r.to_dict()} for i, r in enumerate(results.recommendations)],
+        "markdown_table": markdown_table,
+    }
     html_path = out / "report.html"
     html_path.write_text(env.get_template(f"{template}.html.j2").render(**ctx), encoding="utf-8")
-    (out / "report.md").write_text(env.get_template(f"{template}.md.j2").render(**ctx), encoding="utf-8")
+    (out / "report.md").write_text(
+        env.get_template(f"{template}.md.j2").render(**ctx), encoding="utf-8"
+    )
     return html_path

@@ -43,11 +43,16 @@ def sample_paths(root: Path | None = None) -> tuple[Path, Path, Path]:
         If the sample files are not there (e.g. a wheel install without the repository).
     """
     base = root or Path(calib.__file__).resolve().parents[1]
-    t, r = base / "datasets" / "sample" / "transcripts.jsonl", base / "datasets" / "sample" / "ratings.csv"
+    t, r = (
+        base / "datasets" / "sample" / "transcripts.jsonl",
+        base / "datasets" / "sample" / "ratings.csv",
+    )
     rub = base / "rubrics" / "ml_interview_v1.yaml"
     for p in (t, r, rub):
         if not p.is_file():
-            raise ConfigError(f"demo: shipped sample file {p} not found (run from a calib source checkout)")
+            raise ConfigError(
+                f"demo: shipped sample file {p} not found (run from a calib source checkout)"
+            )
     return t, r, rub
 
 
@@ -56,7 +61,9 @@ def _fresh_store(store: Path) -> None:
         from calib.io import store_exists
 
         if not store_exists(store):
-            raise StoreError(f"demo: {store} exists and is not a calib store; refusing to overwrite it")
+            raise StoreError(
+                f"demo: {store} exists and is not a calib store; refusing to overwrite it"
+            )
         shutil.rmtree(store)  # only ever a store the demo made: same path, checked above
 
 
@@ -69,7 +76,11 @@ def _rule_grader(store: Path) -> str:
     result = grader.grade(read_transcripts(store), rubric)
     append_ratings(store, result.ratings, source=f"grader:{grader.rater_id}")
     if len(result.evidence):
-        write_table(store, "grader_evidence", result.evidence.assign(rater_id=grader.rater_id).reset_index(drop=True))
+        write_table(
+            store,
+            "grader_evidence",
+            result.evidence.assign(rater_id=grader.rater_id).reset_index(drop=True),
+        )
     return grader.rater_id
 
 
@@ -78,8 +89,13 @@ def _llm_grader(store: Path, base_url: str, model: str) -> str:
     from calib.io import append_ratings, read_store_rubric, read_transcripts, write_table
 
     rubric = read_store_rubric(store)
-    grader = LLMGrader(base_url=base_url, model=model, api_key_env=os.environ.get("CALIB_LLM_API_KEY_ENV"),
-                       cache_path=store.parent / "llm_cache.sqlite", progress=True)
+    grader = LLMGrader(
+        base_url=base_url,
+        model=model,
+        api_key_env=os.environ.get("CALIB_LLM_API_KEY_ENV"),
+        cache_path=store.parent / "llm_cache.sqlite",
+        progress=True,
+    )
     result = grader.grade(read_transcripts(store), rubric)
     append_ratings(store, result.ratings, source=f"grader:{grader.rater_id}")
     if len(result.evidence):
@@ -87,8 +103,13 @@ def _llm_grader(store: Path, base_url: str, model: str) -> str:
     return grader.rater_id
 
 
-def run_demo(out: str | Path = "reports/demo", *, n_boot: int = 300, seed: int = 20260101,
-             progress: bool = True) -> DemoResult:
+def run_demo(
+    out: str | Path = "reports/demo",
+    *,
+    n_boot: int = 300,
+    seed: int = 20260101,
+    progress: bool = True,
+) -> DemoResult:
     """Run the whole demo into ``out`` and return the report path and headline findings.
 
     Parameters
@@ -114,8 +135,11 @@ def run_demo(out: str | Path = "reports/demo", *, n_boot: int = 300, seed: int =
     store = out / "store"
     transcripts, ratings, rubric = sample_paths()
     base_url, model = os.environ.get("CALIB_LLM_BASE_URL"), os.environ.get("CALIB_LLM_MODEL")
-    steps = ["ingest synthetic sample", "rule-based grader"] + (["LLM grader"] if base_url and model else []) + [
-        "analyses", "write report"]
+    steps = (
+        ["ingest synthetic sample", "rule-based grader"]
+        + (["LLM grader"] if base_url and model else [])
+        + ["analyses", "write report"]
+    )
     res = DemoResult(report=out / "report.html", headline=[])
     bar = tqdm(steps, desc="calib demo", unit="step", disable=not progress, leave=True)
     results = None
@@ -124,7 +148,14 @@ def run_demo(out: str | Path = "reports/demo", *, n_boot: int = 300, seed: int =
         t0 = time.perf_counter()
         if step == "ingest synthetic sample":
             _fresh_store(store)
-            ingest([transcripts], [ratings], rubric=rubric, store=store, strict=False, progress=progress)
+            ingest(
+                [transcripts],
+                [ratings],
+                rubric=rubric,
+                store=store,
+                strict=False,
+                progress=progress,
+            )
         elif step == "rule-based grader":
             try:
                 res.notes.append(f"rule-based grader {_rule_grader(store)} scored every transcript")
@@ -132,7 +163,9 @@ def run_demo(out: str | Path = "reports/demo", *, n_boot: int = 300, seed: int =
                 res.notes.append(f"rule-based grader not run: {exc}")
         elif step == "LLM grader":
             try:
-                res.notes.append(f"LLM grader {_llm_grader(store, base_url, model)} scored the transcripts")
+                res.notes.append(
+                    f"LLM grader {_llm_grader(store, base_url, model)} scored the transcripts"
+                )
             except (GraderError, ConfigError, ImportError) as exc:
                 res.notes.append(f"LLM grader not run: {exc}")
         elif step == "analyses":

@@ -28,9 +28,11 @@ __all__ = ["build_feedback", "excerpt", "PRACTICE_THRESHOLD"]
 PRACTICE_THRESHOLD = 0.3
 _N_EXAMPLES = 5
 _WORD = re.compile(r"[a-z][a-z\-]{3,}")
-_STOP = frozenset("that this with from have which when what them they their there then than into also only "
-                  "such each more most some other about would could should before after where while very "
-                  "does done being been were will just like make made answer".split())
+_STOP = frozenset(
+    "that this with from have which when what them they their there then than into also only "
+    "such each more most some other about would could should before after where while very "
+    "does done being been were will just like make made answer".split()
+)
 
 
 def _stems(text: str) -> set[str]:
@@ -64,11 +66,17 @@ def excerpt(turns: list[dict] | None, keywords: str, max_chars: int = 420) -> st
 
 
 def _dim_keywords(dim: Any) -> str:
-    parts = [dim.name, dim.description] + [lv.anchor for lv in dim.levels] + [i for lv in dim.levels for i in lv.indicators]
+    parts = (
+        [dim.name, dim.description]
+        + [lv.anchor for lv in dim.levels]
+        + [i for lv in dim.levels for i in lv.indicators]
+    )
     return " ".join(parts)
 
 
-def build_feedback(inputs: ReportInputs, rater_id: str, options: ReportOptions | None = None) -> ReportResults:
+def build_feedback(
+    inputs: ReportInputs, rater_id: str, options: ReportOptions | None = None
+) -> ReportResults:
     """Build the feedback report for one human rater.
 
     Parameters
@@ -102,7 +110,9 @@ def build_feedback(inputs: ReportInputs, rater_id: str, options: ReportOptions |
     human = inputs.ratings[inputs.ratings["rater_type"].eq("human")]
     known = sorted(human["rater_id"].astype(str).unique())
     if rater_id not in known:
-        raise ConfigError(f"--rater {rater_id!r}: no human ratings by this rater; known raters: {', '.join(known)}")
+        raise ConfigError(
+            f"--rater {rater_id!r}: no human ratings by this rater; known raters: {', '.join(known)}"
+        )
     rvc = desc.rater_vs_consensus(inputs.ratings)
     mine = rvc[rvc["rater_id"] == rater_id]
     dev = desc.rater_deviations(mine)
@@ -112,104 +122,196 @@ def build_feedback(inputs: ReportInputs, rater_id: str, options: ReportOptions |
 
     # --- summary -------------------------------------------------------------------------
     s1 = Section("summary", "Your scores compared with your colleagues'")
-    s1.tables["by_dimension"] = dev[["dimension", "n", "mean_diff", "ci_low", "ci_high", "exact_agreement"]]
-    s1.show.append(("Your score minus the other raters' mean, per dimension (score points; 95% CI)",
-                    "by_dimension", 20))
+    s1.tables["by_dimension"] = dev[
+        ["dimension", "n", "mean_diff", "ci_low", "ci_high", "exact_agreement"]
+    ]
+    s1.show.append(
+        (
+            "Your score minus the other raters' mean, per dimension (score points; 95% CI)",
+            "by_dimension",
+            20,
+        )
+    )
     overall = float(mine["diff"].mean()) if len(mine) else float("nan")
     clear = dev[(dev["ci_low"] > 0) | (dev["ci_high"] < 0)]
     direction = "higher" if overall > 0 else "lower"
-    s1.takeaway = (f"Across {n_tr} transcripts you score on average {abs(overall):.2f} points {direction} than the "
-                   f"other raters; the difference is clear (95% CI excludes 0) on {len(clear)} of {len(dims)} dimensions.")
-    s1.facts.update(rater_id=rater_id, transcripts=n_tr, ratings=int(len(mine)), mean_diff=round(overall, 6),
-                    by_dimension={r.dimension: {"mean_diff": _r(r.mean_diff), "ci": [_r(r.ci_low), _r(r.ci_high)],
-                                                "n": int(r.n) if np.isfinite(r.n) else 0} for r in dev.itertuples()})
+    s1.takeaway = (
+        f"Across {n_tr} transcripts you score on average {abs(overall):.2f} points {direction} than the "
+        f"other raters; the difference is clear (95% CI excludes 0) on {len(clear)} of {len(dims)} dimensions."
+    )
+    s1.facts.update(
+        rater_id=rater_id,
+        transcripts=n_tr,
+        ratings=int(len(mine)),
+        mean_diff=round(overall, 6),
+        by_dimension={
+            r.dimension: {
+                "mean_diff": _r(r.mean_diff),
+                "ci": [_r(r.ci_low), _r(r.ci_high)],
+                "n": int(r.n) if np.isfinite(r.n) else 0,
+            }
+            for r in dev.itertuples()
+        },
+    )
     fd = dev.assign(flag=dev["dimension"].isin(clear["dimension"]))
-    s1.figures.append(plots.forest_plot(
-        fd, label="dimension", estimate="mean_diff", low="ci_low", high="ci_high", highlight="flag", reference=0.0,
-        xlabel="Your score minus the other raters' mean (score points; negative = stricter)",
-        key="feedback_forest", title=f"{rater_id}: difference from colleagues per dimension",
-        alt=f"Forest plot of {rater_id}'s mean score difference from the other raters per dimension with 95% "
-            "confidence intervals; " + "; ".join(f"{r.dimension} {r.mean_diff:+.2f}" for r in dev.itertuples()
-                                                  if np.isfinite(r.mean_diff))))
-    flags = call_analysis("calib.raters", ("rater_effects",), human, model="additive", transcripts=inputs.transcripts)
+    s1.figures.append(
+        plots.forest_plot(
+            fd,
+            label="dimension",
+            estimate="mean_diff",
+            low="ci_low",
+            high="ci_high",
+            highlight="flag",
+            reference=0.0,
+            xlabel="Your score minus the other raters' mean (score points; negative = stricter)",
+            key="feedback_forest",
+            title=f"{rater_id}: difference from colleagues per dimension",
+            alt=f"Forest plot of {rater_id}'s mean score difference from the other raters per dimension with 95% "
+            "confidence intervals; "
+            + "; ".join(
+                f"{r.dimension} {r.mean_diff:+.2f}"
+                for r in dev.itertuples()
+                if np.isfinite(r.mean_diff)
+            ),
+        )
+    )
+    flags = call_analysis(
+        "calib.raters", ("rater_effects",), human, model="additive", transcripts=inputs.transcripts
+    )
     ft = frame(flags.value) if flags.ok else None
     my_flags = pd.DataFrame()
     if ft is not None and "flagged" in ft.columns:
-        my_flags = ft[(ft["rater_id"] == rater_id) & ft["flagged"].astype(bool)].reset_index(drop=True)
+        my_flags = ft[(ft["rater_id"] == rater_id) & ft["flagged"].astype(bool)].reset_index(
+            drop=True
+        )
         s1.tables["flags"] = my_flags
         if len(my_flags):
-            s1.show.append(("Rater-effect flags from calib.raters", "flags", 20,
-                            ["dimension", "effect", "value", "threshold", "note"]))
+            s1.show.append(
+                (
+                    "Rater-effect flags from calib.raters",
+                    "flags",
+                    20,
+                    ["dimension", "effect", "value", "threshold", "note"],
+                )
+            )
     elif not flags.ok:
         s1.not_computed("rater-effect flags", flags.reason)
 
     # --- differences --------------------------------------------------------------------------
     s2 = Section("differences", "Where you differed most")
-    top = mine.assign(a=mine["diff"].abs()).sort_values(["a", "transcript_id", "dimension"],
-                                                        ascending=[False, True, True], kind="stable")
+    top = mine.assign(a=mine["diff"].abs()).sort_values(
+        ["a", "transcript_id", "dimension"], ascending=[False, True, True], kind="stable"
+    )
     # at most two per dimension, so the examples cover different parts of the rubric
     top = top[top["a"] >= 1].groupby("dimension", sort=False).head(2).head(_N_EXAMPLES)
-    turns = (inputs.transcripts.set_index("transcript_id")["turns"] if inputs.transcripts is not None
-             else pd.Series(dtype=object))
+    turns = (
+        inputs.transcripts.set_index("transcript_id")["turns"]
+        if inputs.transcripts is not None
+        else pd.Series(dtype=object)
+    )
     examples = []
     for r in top.itertuples():  # at most five examples: a loop over items shown, not over data rows
         dim = rubric.dimension(r.dimension)
         cons_level = int(np.clip(np.floor(r.consensus + 0.5), rubric.scale.min, rubric.scale.max))
-        examples.append({
-            "transcript_id": r.transcript_id, "dimension": r.dimension, "dimension_name": dim.name,
-            "your_score": int(r.score), "others_mean": round(float(r.consensus), 3), "others_n": int(r.n_others),
-            "excerpt": excerpt(turns.get(r.transcript_id), _dim_keywords(dim)),
-            "your_anchor": rubric.anchor(r.dimension, int(r.score)),
-            "consensus_level": cons_level, "consensus_anchor": rubric.anchor(r.dimension, cons_level),
-        })
+        examples.append(
+            {
+                "transcript_id": r.transcript_id,
+                "dimension": r.dimension,
+                "dimension_name": dim.name,
+                "your_score": int(r.score),
+                "others_mean": round(float(r.consensus), 3),
+                "others_n": int(r.n_others),
+                "excerpt": excerpt(turns.get(r.transcript_id), _dim_keywords(dim)),
+                "your_anchor": rubric.anchor(r.dimension, int(r.score)),
+                "consensus_level": cons_level,
+                "consensus_anchor": rubric.anchor(r.dimension, cons_level),
+            }
+        )
     s2.facts["examples"] = examples
-    s2.tables["examples"] = pd.DataFrame(examples, columns=["transcript_id", "dimension", "your_score", "others_mean",
-                                                            "others_n", "consensus_level"])
-    s2.takeaway = (f"{len(examples)} transcript(s) where your score was a full point or more from the others' mean."
-                   if examples else "You were never a full point away from the other raters' mean.")
+    s2.tables["examples"] = pd.DataFrame(
+        examples,
+        columns=[
+            "transcript_id",
+            "dimension",
+            "your_score",
+            "others_mean",
+            "others_n",
+            "consensus_level",
+        ],
+    )
+    s2.takeaway = (
+        f"{len(examples)} transcript(s) where your score was a full point or more from the others' mean."
+        if examples
+        else "You were never a full point away from the other raters' mean."
+    )
 
     # --- practice ------------------------------------------------------------------------------
     s3 = Section("practice", "What to practise")
     items = []
     # largest difference first: the first item is what to practise first
     todo = dev[(dev["mean_diff"].abs() >= PRACTICE_THRESHOLD) & dev.index.isin(clear.index)]
-    todo = todo.assign(_a=todo["mean_diff"].abs()).sort_values(["_a", "dimension"], ascending=[False, True],
-                                                               kind="stable")
+    todo = todo.assign(_a=todo["mean_diff"].abs()).sort_values(
+        ["_a", "dimension"], ascending=[False, True], kind="stable"
+    )
     first = None
     for r in todo.itertuples():
         dim = rubric.dimension(r.dimension)
         word = "lower (stricter)" if r.mean_diff < 0 else "higher (more lenient)"
         lvl = int(rubric.scale.min + 2) if r.mean_diff < 0 else int(rubric.scale.max - 1)
         lvl = int(np.clip(lvl, rubric.scale.min, rubric.scale.max))
-        first = first or f"{dim.name}, where you score {abs(r.mean_diff):.2f} points {word} than colleagues"
-        items.append(f"On {dim.name} you score {abs(r.mean_diff):.2f} points {word} than colleagues. Re-read the "
-                     f"level-{lvl} anchor (\"{rubric.anchor(r.dimension, lvl)}\") and score two of the example "
-                     f"transcripts below again before comparing with the consensus.")
-    plain = {"halo": "Your scores move together across dimensions more than colleagues' do: score each dimension "
-                     "on its own evidence, one dimension at a time.",
-             "central_tendency": "You use the middle levels more than colleagues: when the evidence matches the "
-                                 "top or bottom anchor, give the extreme level.",
-             "drift": "Your scores changed over time: re-read the anchors at the start of each session.",
-             "misfit": "Your scores are less predictable than the model expects: compare your notes with the "
-                       "anchors' indicators before scoring.",
-             "subgroup": "Your scores differ between candidate subgroups more than colleagues' do: check that only "
-                         "rubric evidence drives the score."}
+        first = (
+            first
+            or f"{dim.name}, where you score {abs(r.mean_diff):.2f} points {word} than colleagues"
+        )
+        items.append(
+            f"On {dim.name} you score {abs(r.mean_diff):.2f} points {word} than colleagues. Re-read the "
+            f'level-{lvl} anchor ("{rubric.anchor(r.dimension, lvl)}") and score two of the example '
+            f"transcripts below again before comparing with the consensus."
+        )
+    plain = {
+        "halo": "Your scores move together across dimensions more than colleagues' do: score each dimension "
+        "on its own evidence, one dimension at a time.",
+        "central_tendency": "You use the middle levels more than colleagues: when the evidence matches the "
+        "top or bottom anchor, give the extreme level.",
+        "drift": "Your scores changed over time: re-read the anchors at the start of each session.",
+        "misfit": "Your scores are less predictable than the model expects: compare your notes with the "
+        "anchors' indicators before scoring.",
+        "subgroup": "Your scores differ between candidate subgroups more than colleagues' do: check that only "
+        "rubric evidence drives the score.",
+    }
     if len(my_flags):
         for eff in sorted(set(my_flags["effect"].astype(str)) - {"severity", "dimension_bias"}):
             items.append(plain.get(eff, f"calib.raters flagged: {eff}."))
             first = first or plain.get(eff, eff).split(":")[0].lower()
     s3.facts["items"] = items
-    s3.takeaway = (f"{len(items)} thing(s) to practise; start with {first}." if items and first else
-                   f"{len(items)} thing(s) to practise." if items else
-                   "Nothing to practise: your scores are in line with your colleagues'.")
+    s3.takeaway = (
+        f"{len(items)} thing(s) to practise; start with {first}."
+        if items and first
+        else f"{len(items)} thing(s) to practise."
+        if items
+        else "Nothing to practise: your scores are in line with your colleagues'."
+    )
 
-    meta = {"calib_version": __import__("calib").__version__,
-            "rubric": {"id": rubric.id, "version": rubric.version, "title": rubric.title,
-                       "content_hash": rubric.content_hash},
-            "synthetic": inputs.synthetic, "rater_id": rater_id, "dimensions": dims,
-            "kind": "interviewer_feedback", "options": opt.to_dict()}
-    return ReportResults(meta=meta, sections=[s1, s2, s3], recommendations=[],
-                         headline=[s1.takeaway, s2.takeaway, s3.takeaway])
+    meta = {
+        "calib_version": __import__("calib").__version__,
+        "rubric": {
+            "id": rubric.id,
+            "version": rubric.version,
+            "title": rubric.title,
+            "content_hash": rubric.content_hash,
+        },
+        "synthetic": inputs.synthetic,
+        "rater_id": rater_id,
+        "dimensions": dims,
+        "kind": "interviewer_feedback",
+        "options": opt.to_dict(),
+    }
+    return ReportResults(
+        meta=meta,
+        sections=[s1, s2, s3],
+        recommendations=[],
+        headline=[s1.takeaway, s2.takeaway, s3.takeaway],
+    )
 
 
 def _r(x: float) -> float | None:

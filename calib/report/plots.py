@@ -61,7 +61,11 @@ class ReportFigure:
 
 
 #: y-axis titles for the row labels the report plots by (every axis carries a title).
-_AXIS_NAMES = {"dimension": "Rubric dimension", "rater_id": "Human rater", "grader": "Automated grader"}
+_AXIS_NAMES = {
+    "dimension": "Rubric dimension",
+    "rater_id": "Human rater",
+    "grader": "Automated grader",
+}
 
 
 def _axis_name(column: str, given: str | None) -> str:
@@ -137,7 +141,9 @@ def forest_plot(
     est = d[estimate].to_numpy(float)
     lo, hi = d[low].to_numpy(float), d[high].to_numpy(float)
     flag = d[highlight].to_numpy(bool) if highlight else np.zeros(len(d), bool)
-    colors = d[color].astype(str).to_numpy() if color else np.where(flag, OKABE_ITO[5], OKABE_ITO[4])
+    colors = (
+        d[color].astype(str).to_numpy() if color else np.where(flag, OKABE_ITO[5], OKABE_ITO[4])
+    )
     ok = ~(np.isnan(lo) | np.isnan(hi))
     ax.hlines(y[ok], lo[ok], hi[ok], colors=colors[ok], linewidth=1.6)
     ax.scatter(est, y, c=colors, s=22, zorder=3)
@@ -146,7 +152,14 @@ def forest_plot(
         shades = ("#f4d6cc", "#fbeccc", "#d8eedf")  # unreliable / tentative / reliable zones
         x_min = np.nanmin(np.concatenate([lo, est, [min(bands) - 0.1]]))
         for i, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
-            ax.axvspan(max(a, x_min - 1), min(b, 1.0), color=shades[min(i, 2)], alpha=0.6, zorder=0, linewidth=0)
+            ax.axvspan(
+                max(a, x_min - 1),
+                min(b, 1.0),
+                color=shades[min(i, 2)],
+                alpha=0.6,
+                zorder=0,
+                linewidth=0,
+            )
         for b in bands:
             ax.axvline(b, color="#555555", linewidth=0.8, linestyle=":")
             ax.text(b, len(d) - 0.4, f"{b:.3f}", fontsize=_FONT - 1, ha="center", va="bottom")
@@ -163,9 +176,18 @@ def forest_plot(
     return render(fig, key, title, alt)
 
 
-def stacked_levels(df: pd.DataFrame, *, label: str, levels: list[str], level_names: dict[str, str],
-                   key: str, title: str, alt: str, xlabel: str = "Share of human ratings (%)",
-                   ylabel: str | None = None) -> ReportFigure:
+def stacked_levels(
+    df: pd.DataFrame,
+    *,
+    label: str,
+    levels: list[str],
+    level_names: dict[str, str],
+    key: str,
+    title: str,
+    alt: str,
+    xlabel: str = "Share of human ratings (%)",
+    ylabel: str | None = None,
+) -> ReportFigure:
     """Horizontal 100% stacked bars of level shares, one bar per ``label`` row.
 
     Example
@@ -182,20 +204,45 @@ def stacked_levels(df: pd.DataFrame, *, label: str, levels: list[str], level_nam
     palette = (OKABE_ITO[5], OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[4], OKABE_ITO[2], OKABE_ITO[6])
     for i, lev in enumerate(levels):
         share = 100 * d[lev].fillna(0).to_numpy(float)
-        ax.barh(y, share, left=left, color=palette[i % len(palette)], label=f"{lev} {level_names.get(lev, '')}".strip(),
-                height=0.7, edgecolor="white", linewidth=0.4)
+        ax.barh(
+            y,
+            share,
+            left=left,
+            color=palette[i % len(palette)],
+            label=f"{lev} {level_names.get(lev, '')}".strip(),
+            height=0.7,
+            edgecolor="white",
+            linewidth=0.4,
+        )
         left += share
     ax.set_yticks(y, d[label].astype(str).tolist(), fontsize=_FONT)
     ax.set_xlim(0, 100)
     ax.set_xlabel(xlabel, fontsize=_FONT)
     ax.set_ylabel(_axis_name(label, ylabel), fontsize=_FONT)
-    ax.legend(ncols=len(levels), fontsize=_FONT - 1, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.legend(
+        ncols=len(levels),
+        fontsize=_FONT - 1,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        frameon=False,
+    )
     return render(fig, key, title, alt)
 
 
-def heatmap(matrix: pd.DataFrame, *, key: str, title: str, alt: str, xlabel: str, ylabel: str,
-            fmt: str = "{:.0f}", cmap: str = "cividis", vmin: float | None = None, vmax: float | None = None,
-            cbar_label: str = "") -> ReportFigure:
+def heatmap(
+    matrix: pd.DataFrame,
+    *,
+    key: str,
+    title: str,
+    alt: str,
+    xlabel: str,
+    ylabel: str,
+    fmt: str = "{:.0f}",
+    cmap: str = "cividis",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    cbar_label: str = "",
+) -> ReportFigure:
     """Annotated heatmap of a labelled matrix (cividis: perceptually uniform, CVD-safe).
 
     Example
@@ -207,17 +254,32 @@ def heatmap(matrix: pd.DataFrame, *, key: str, title: str, alt: str, xlabel: str
     m = matrix.to_numpy(float)
     fig, ax = _new(max(2.2, 0.42 * m.shape[0] + 1.2))
     im = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    ax.set_xticks(np.arange(m.shape[1]), [str(c) for c in matrix.columns], fontsize=_FONT, rotation=30, ha="right")
+    ax.set_xticks(
+        np.arange(m.shape[1]),
+        [str(c) for c in matrix.columns],
+        fontsize=_FONT,
+        rotation=30,
+        ha="right",
+    )
     ax.set_yticks(np.arange(m.shape[0]), [str(i) for i in matrix.index], fontsize=_FONT)
-    norm = mcolors.Normalize(vmin=np.nanmin(m) if vmin is None else vmin, vmax=np.nanmax(m) if vmax is None else vmax)
+    norm = mcolors.Normalize(
+        vmin=np.nanmin(m) if vmin is None else vmin, vmax=np.nanmax(m) if vmax is None else vmax
+    )
     rows, cols = np.nonzero(np.isfinite(m))
     # text colour from the cell's own luminance (Rec. 709 weights): the value's position on
     # the scale says nothing about lightness for a diverging map such as PuOr
     rgba = matplotlib.colormaps[cmap](norm(m[rows, cols]))
     dark = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722]) < 0.5
     for r, c, k in zip(rows, cols, dark):  # one label per cell: a figure has at most ~100 cells
-        ax.text(c, r, fmt.format(m[r, c]), ha="center", va="center", fontsize=_FONT - 1,
-                color="white" if k else "black")
+        ax.text(
+            c,
+            r,
+            fmt.format(m[r, c]),
+            ha="center",
+            va="center",
+            fontsize=_FONT - 1,
+            color="white" if k else "black",
+        )
     ax.set_xlabel(xlabel, fontsize=_FONT)
     ax.set_ylabel(ylabel, fontsize=_FONT)
     cb = fig.colorbar(im, ax=ax, shrink=0.8)
@@ -227,9 +289,19 @@ def heatmap(matrix: pd.DataFrame, *, key: str, title: str, alt: str, xlabel: str
     return render(fig, key, title, alt)
 
 
-def dstudy_plot(df: pd.DataFrame, *, x: str, y: str, group: str, key: str, title: str, alt: str,
-                target: float = 0.8, xlabel: str = "Number of raters per transcript",
-                ylabel: str = "Expected reliability") -> ReportFigure:
+def dstudy_plot(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    group: str,
+    key: str,
+    title: str,
+    alt: str,
+    target: float = 0.8,
+    xlabel: str = "Number of raters per transcript",
+    ylabel: str = "Expected reliability",
+) -> ReportFigure:
     """Lines of expected reliability vs number of raters, one line per ``group``.
 
     Example
@@ -242,8 +314,15 @@ def dstudy_plot(df: pd.DataFrame, *, x: str, y: str, group: str, key: str, title
     markers = "osD^v<>p"
     for i, (name, g) in enumerate(df.groupby(group, sort=False)):
         g = g.sort_values(x)
-        ax.plot(g[x], g[y], marker=markers[i % len(markers)], markersize=3.5, linewidth=1.3,
-                color=OKABE_ITO[i % len(OKABE_ITO)], label=str(name))
+        ax.plot(
+            g[x],
+            g[y],
+            marker=markers[i % len(markers)],
+            markersize=3.5,
+            linewidth=1.3,
+            color=OKABE_ITO[i % len(OKABE_ITO)],
+            label=str(name),
+        )
     ax.axhline(target, color="#333333", linestyle="--", linewidth=0.9)
     ax.text(df[x].min(), target, f" target {target:.2f}", va="bottom", fontsize=_FONT - 1)
     ax.set_xlabel(xlabel, fontsize=_FONT)
@@ -255,9 +334,16 @@ def dstudy_plot(df: pd.DataFrame, *, x: str, y: str, group: str, key: str, title
     return render(fig, key, title, alt)
 
 
-def bland_altman(mean: np.ndarray, diff: np.ndarray, *, key: str, title: str, alt: str,
-                 xlabel: str = "Mean of grader and human consensus (score points)",
-                 ylabel: str = "Grader minus consensus (score points)") -> ReportFigure:
+def bland_altman(
+    mean: np.ndarray,
+    diff: np.ndarray,
+    *,
+    key: str,
+    title: str,
+    alt: str,
+    xlabel: str = "Mean of grader and human consensus (score points)",
+    ylabel: str = "Grader minus consensus (score points)",
+) -> ReportFigure:
     """Bland-Altman plot with the mean difference and 95% limits of agreement.
 
     Limits are mean ± 1.96 SD of the differences (Bland & Altman, 1986, Lancet 327:307-310).
@@ -271,9 +357,24 @@ def bland_altman(mean: np.ndarray, diff: np.ndarray, *, key: str, title: str, al
     rng = np.random.default_rng(0)  # fixed jitter so identical inputs give identical SVG
     jitter = rng.uniform(-0.06, 0.06, size=len(mean))
     # rasterized: thousands of points as one embedded bitmap keep the SVG small
-    ax.scatter(mean + jitter, diff + jitter[::-1], s=8, alpha=0.45, color=OKABE_ITO[4], linewidths=0, rasterized=True)
-    md, sd = float(np.nanmean(diff)), float(np.nanstd(diff, ddof=1)) if len(diff) > 1 else float("nan")
-    for v, lab, ls in ((md, "mean", "-"), (md - 1.96 * sd, "-1.96 SD", "--"), (md + 1.96 * sd, "+1.96 SD", "--")):
+    ax.scatter(
+        mean + jitter,
+        diff + jitter[::-1],
+        s=8,
+        alpha=0.45,
+        color=OKABE_ITO[4],
+        linewidths=0,
+        rasterized=True,
+    )
+    md, sd = (
+        float(np.nanmean(diff)),
+        float(np.nanstd(diff, ddof=1)) if len(diff) > 1 else float("nan"),
+    )
+    for v, lab, ls in (
+        (md, "mean", "-"),
+        (md - 1.96 * sd, "-1.96 SD", "--"),
+        (md + 1.96 * sd, "+1.96 SD", "--"),
+    ):
         if np.isfinite(v):
             ax.axhline(v, color=OKABE_ITO[5], linestyle=ls, linewidth=0.9)
             ax.text(np.nanmax(mean) + 0.1, v, f"{lab} {v:+.2f}", va="center", fontsize=_FONT - 1)
@@ -283,9 +384,17 @@ def bland_altman(mean: np.ndarray, diff: np.ndarray, *, key: str, title: str, al
     return render(fig, key, title, alt)
 
 
-def scatter_length(length: np.ndarray, score: np.ndarray, *, key: str, title: str, alt: str,
-                   xlabel: str = "Candidate words in transcript", ylabel: str = "Score (rubric points)",
-                   groups: np.ndarray | None = None) -> ReportFigure:
+def scatter_length(
+    length: np.ndarray,
+    score: np.ndarray,
+    *,
+    key: str,
+    title: str,
+    alt: str,
+    xlabel: str = "Candidate words in transcript",
+    ylabel: str = "Score (rubric points)",
+    groups: np.ndarray | None = None,
+) -> ReportFigure:
     """Score against transcript length, with a least-squares trend line per group.
 
     Example
@@ -301,8 +410,16 @@ def scatter_length(length: np.ndarray, score: np.ndarray, *, key: str, title: st
         if not m.any():
             continue
         c = OKABE_ITO[(4, 5, 2, 0, 6)[i % 5]]
-        ax.scatter(length[m], score[m] + rng.uniform(-0.08, 0.08, m.sum()), s=7, alpha=0.4, color=c,
-                   linewidths=0, label=str(g), rasterized=True)
+        ax.scatter(
+            length[m],
+            score[m] + rng.uniform(-0.08, 0.08, m.sum()),
+            s=7,
+            alpha=0.4,
+            color=c,
+            linewidths=0,
+            label=str(g),
+            rasterized=True,
+        )
         if m.sum() > 2 and np.ptp(length[m]) > 0:
             slope, icpt = np.polyfit(length[m], score[m], 1)
             xs = np.array([length[m].min(), length[m].max()])
@@ -314,9 +431,19 @@ def scatter_length(length: np.ndarray, score: np.ndarray, *, key: str, title: st
     return render(fig, key, title, alt)
 
 
-def drift_plot(df: pd.DataFrame, *, x: str, y: str, group: str, highlight: list[str], key: str, title: str,
-               alt: str, xlabel: str = "Month rated",
-               ylabel: str = "Minus others' mean (points)") -> ReportFigure:
+def drift_plot(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    group: str,
+    highlight: list[str],
+    key: str,
+    title: str,
+    alt: str,
+    xlabel: str = "Month rated",
+    ylabel: str = "Minus others' mean (points)",
+) -> ReportFigure:
     """One line per group over time; ``highlight`` groups in colour, the rest in light grey.
 
     Example
@@ -331,8 +458,16 @@ def drift_plot(df: pd.DataFrame, *, x: str, y: str, group: str, highlight: list[
         g = g.sort_values(x)
         if name in highlight:
             i = sorted(highlight).index(name)
-            ax.plot(g[x], g[y], marker="o", markersize=3.5, linewidth=1.6, color=OKABE_ITO[(5, 4, 2, 0, 6)[i % 5]],
-                    label=str(name), zorder=3)
+            ax.plot(
+                g[x],
+                g[y],
+                marker="o",
+                markersize=3.5,
+                linewidth=1.6,
+                color=OKABE_ITO[(5, 4, 2, 0, 6)[i % 5]],
+                label=str(name),
+                zorder=3,
+            )
         else:
             ax.plot(g[x], g[y], linewidth=0.8, color="#bbbbbb", zorder=1)
     ax.axhline(0, color="#333333", linewidth=0.8, linestyle="--")
@@ -340,16 +475,35 @@ def drift_plot(df: pd.DataFrame, *, x: str, y: str, group: str, highlight: list[
     ax.set_ylabel(ylabel, fontsize=_FONT)
     ax.tick_params(axis="x", labelrotation=30)
     if highlight:
-        ax.legend(fontsize=_FONT - 1, frameon=False, title="flagged for drift (grey: other raters)",
-                  title_fontsize=_FONT - 1)
+        ax.legend(
+            fontsize=_FONT - 1,
+            frameon=False,
+            title="flagged for drift (grey: other raters)",
+            title_fontsize=_FONT - 1,
+        )
     ax.grid(color="#eeeeee", linewidth=0.5)
     return render(fig, key, title, alt)
 
 
-def forest_grid(df: pd.DataFrame, *, panel: str, label: str, estimate: str, low: str, high: str, key: str,
-                title: str, alt: str, xlabel: str, highlight: str | None = None, reference: float | None = 0.0,
-                marker: str | None = None, marker_label: str = "", ncols: int = 4,
-                ylabel: str | None = None) -> ReportFigure:
+def forest_grid(
+    df: pd.DataFrame,
+    *,
+    panel: str,
+    label: str,
+    estimate: str,
+    low: str,
+    high: str,
+    key: str,
+    title: str,
+    alt: str,
+    xlabel: str,
+    highlight: str | None = None,
+    reference: float | None = 0.0,
+    marker: str | None = None,
+    marker_label: str = "",
+    ncols: int = 4,
+    ylabel: str | None = None,
+) -> ReportFigure:
     """Small multiples of forest plots, one panel per value of ``panel`` (shared x axis).
 
     ``marker`` (optional column) draws a second value per row as a hollow diamond, e.g. the
@@ -378,14 +532,22 @@ def forest_grid(df: pd.DataFrame, *, panel: str, label: str, estimate: str, low:
         ax.hlines(y, d[low].to_numpy(float), d[high].to_numpy(float), colors=col, linewidth=1.3)
         ax.scatter(d[estimate].to_numpy(float), y, c=col, s=14, zorder=3)
         if marker:
-            ax.scatter(d[marker].to_numpy(float), y, marker="D", s=18, facecolors="none", edgecolors="#333333",
-                       zorder=4, label=marker_label if name == panels[0] else None)
+            ax.scatter(
+                d[marker].to_numpy(float),
+                y,
+                marker="D",
+                s=18,
+                facecolors="none",
+                edgecolors="#333333",
+                zorder=4,
+                label=marker_label if name == panels[0] else None,
+            )
         if reference is not None:
             ax.axvline(reference, color="#333333", linewidth=0.7, linestyle="--")
         ax.set_title(str(name), fontsize=_FONT)
         ax.tick_params(labelsize=_FONT - 1)
         ax.grid(axis="x", color="#eeeeee", linewidth=0.5)
-    for ax in axes.ravel()[len(panels):]:
+    for ax in axes.ravel()[len(panels) :]:
         ax.set_visible(False)
     axes[0, 0].set_yticks(list(y_of.values()), list(y_of.keys()))
     fig.supxlabel(xlabel, fontsize=_FONT)

@@ -128,7 +128,9 @@ def _f(x: Any) -> float | None:
     return None if x is None or not np.isfinite(float(x)) else round(float(x), 4)
 
 
-def _examples(pairs: pd.DataFrame | None, n: int, raters: list[str] | None = None, **where: Any) -> list[str]:
+def _examples(
+    pairs: pd.DataFrame | None, n: int, raters: list[str] | None = None, **where: Any
+) -> list[str]:
     """Transcripts where the matching rater pairs disagree most (mean |score gap|, then count, then id)."""
     if pairs is None or pairs.empty:
         return []
@@ -139,30 +141,48 @@ def _examples(pairs: pd.DataFrame | None, n: int, raters: list[str] | None = Non
         m &= pairs["rater_a"].isin(raters) | pairs["rater_b"].isin(raters)
     p = pairs[m]
     gap = (p["high"] - p["low"]).groupby(p["transcript_id"]).agg(["mean", "size"]).reset_index()
-    gap = gap[gap["mean"] > 0].sort_values(["mean", "size", "transcript_id"], ascending=[False, False, True],
-                                           kind="stable")
+    gap = gap[gap["mean"] > 0].sort_values(
+        ["mean", "size", "transcript_id"], ascending=[False, False, True], kind="stable"
+    )
     return gap["transcript_id"].head(n).astype(str).tolist()
 
 
 def _anchor_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
-    conf, agr, pairs, exc = ev.get("confusions"), ev.get("agreement"), ev.get("pairs"), ev.get("excess")
+    conf, agr, pairs, exc = (
+        ev.get("confusions"),
+        ev.get("agreement"),
+        ev.get("pairs"),
+        ev.get("excess"),
+    )
     if conf is None or conf.empty:
         return []
-    alphas = (agr.set_index("dimension")["alpha"].astype(float) if agr is not None and not agr.empty
-              and "alpha" in agr.columns else pd.Series(dtype=float))
-    ratios = exc.set_index("dimension")["ratio"] if exc is not None and not exc.empty else pd.Series(dtype=float)
+    alphas = (
+        agr.set_index("dimension")["alpha"].astype(float)
+        if agr is not None and not agr.empty and "alpha" in agr.columns
+        else pd.Series(dtype=float)
+    )
+    ratios = (
+        exc.set_index("dimension")["ratio"]
+        if exc is not None and not exc.empty
+        else pd.Series(dtype=float)
+    )
     out = []
     for dim in sorted(set(conf["dimension"])):
         alpha = float(alphas.get(dim, np.nan))
         others = alphas.drop(dim, errors="ignore").dropna()
         ratio = float(ratios.get(dim, np.nan))
         stands_out = np.isfinite(ratio) and ratio >= th["disagreement_ratio"]
-        low_alpha = (np.isfinite(alpha) and alpha < th["alpha_tentative"] and len(others) > 0
-                     and alpha <= others.median() - th["alpha_gap"])
+        low_alpha = (
+            np.isfinite(alpha)
+            and alpha < th["alpha_tentative"]
+            and len(others) > 0
+            and alpha <= others.median() - th["alpha_gap"]
+        )
         if not (stands_out or low_alpha):
             continue
         c = conf[(conf["dimension"] == dim) & conf["adjacent"].astype(bool)].sort_values(
-            ["share_within", "low"], ascending=[False, True], kind="stable")
+            ["share_within", "low"], ascending=[False, True], kind="stable"
+        )
         if c.empty:
             continue
         # the fewest adjacent level pairs that together carry confusion_share of the disagreements
@@ -175,18 +195,35 @@ def _anchor_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
             for r in top.itertuples():
                 ex_mask |= pairs["low"].eq(r.low) & pairs["high"].eq(r.high)
         sep = " and ".join(f"level {int(r.low)} from {int(r.high)}" for r in top.itertuples())
-        why = (f"dimension-specific disagreement {ratio:.1f}x the other dimensions" if stands_out
-               else f"alpha {alpha:.2f} vs {others.median():.2f} on the other dimensions")
-        out.append(Recommendation(
-            rule="anchor_ambiguity", priority="high", dimension=dim,
-            title=(f"Rewrite the '{dim}' anchors that separate {sep}: these confusions are {share:.0%} of its "
-                   f"rater disagreements ({why})"),
-            evidence={"alpha": _f(alpha), "median_alpha_other_dimensions": _f(others.median()) if len(others) else None,
-                      "excess_disagreement_ratio": _f(ratio), "confused_pairs": named,
-                      "share_of_dimension_disagreements": _f(share),
-                      "share_of_all_disagreements": _f(top["share_all"].sum())},
-            transcripts=_examples(pairs[ex_mask] if pairs is not None else None, n_ex, dimension=dim),
-            magnitude=(ratio if np.isfinite(ratio) else 1.0) + (1 - alpha if np.isfinite(alpha) else 0)))
+        why = (
+            f"dimension-specific disagreement {ratio:.1f}x the other dimensions"
+            if stands_out
+            else f"alpha {alpha:.2f} vs {others.median():.2f} on the other dimensions"
+        )
+        out.append(
+            Recommendation(
+                rule="anchor_ambiguity",
+                priority="high",
+                dimension=dim,
+                title=(
+                    f"Rewrite the '{dim}' anchors that separate {sep}: these confusions are {share:.0%} of its "
+                    f"rater disagreements ({why})"
+                ),
+                evidence={
+                    "alpha": _f(alpha),
+                    "median_alpha_other_dimensions": _f(others.median()) if len(others) else None,
+                    "excess_disagreement_ratio": _f(ratio),
+                    "confused_pairs": named,
+                    "share_of_dimension_disagreements": _f(share),
+                    "share_of_all_disagreements": _f(top["share_all"].sum()),
+                },
+                transcripts=_examples(
+                    pairs[ex_mask] if pairs is not None else None, n_ex, dimension=dim
+                ),
+                magnitude=(ratio if np.isfinite(ratio) else 1.0)
+                + (1 - alpha if np.isfinite(alpha) else 0),
+            )
+        )
     return out
 
 
@@ -194,15 +231,22 @@ def _rater_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
     dev, flags, pairs = ev.get("rater_severity"), ev.get("rater_flags"), ev.get("pairs")
     hits = []
     if dev is not None and not dev.empty:
-        d = dev[(dev["severity"].abs() >= th["rater_deviation"]) &
-                ((dev["ci_low"] > 0) | (dev["ci_high"] < 0))]
+        d = dev[
+            (dev["severity"].abs() >= th["rater_deviation"])
+            & ((dev["ci_low"] > 0) | (dev["ci_high"] < 0))
+        ]
         # mean_diff: signed difference from the other raters (negative = severe)
-        hits.append(d[["rater_id", "dimension"]].assign(mean_diff=-d["severity"], source="severity"))
+        hits.append(
+            d[["rater_id", "dimension"]].assign(mean_diff=-d["severity"], source="severity")
+        )
     if flags is not None and not flags.empty:
         src = flags["flag"].astype(str) if "flag" in flags.columns else "calib.raters"
         # a severity flag's value is severity in score points (positive = harsh)
-        md = np.where(src.eq("severity"), -flags["value"].astype(float), np.nan) if "value" in flags.columns \
+        md = (
+            np.where(src.eq("severity"), -flags["value"].astype(float), np.nan)
+            if "value" in flags.columns
             else np.nan
+        )
         hits.append(flags[["rater_id", "dimension"]].assign(mean_diff=md, source=src))
     if not hits:
         return []
@@ -210,28 +254,50 @@ def _rater_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
     n_dims = int(ev.get("n_dimensions") or (dev["dimension"].nunique() if dev is not None else 1))
     per_rater = h[h["dimension"] != "all"].groupby("rater_id")["dimension"].nunique()
     # A rater off on most dimensions (or flagged on "all") has a general problem: one session.
-    general = sorted(set(per_rater[per_rater >= th["general_share"] * n_dims].index.astype(str))
-                     | set(h.loc[h["dimension"] == "all", "rater_id"].astype(str)))
+    general = sorted(
+        set(per_rater[per_rater >= th["general_share"] * n_dims].index.astype(str))
+        | set(h.loc[h["dimension"] == "all", "rater_id"].astype(str))
+    )
     out = []
 
     def rec(raters: list[str], g: pd.DataFrame, dim: str | None) -> Recommendation:
         gd = g[g["dimension"] != "all"] if (g["dimension"] != "all").any() else g
         by_rater = gd.groupby("rater_id")["mean_diff"].mean().to_dict()
-        what = {r: ([("severe" if v < 0 else "lenient")] if np.isfinite(v) else []) for r, v in by_rater.items()}
+        what = {
+            r: ([("severe" if v < 0 else "lenient")] if np.isfinite(v) else [])
+            for r, v in by_rater.items()
+        }
         for r, src in g[~g["source"].isin(["severity"])].groupby("rater_id")["source"]:
             what[r] = what.get(r, []) + sorted(set(src.astype(str).str.replace("_", " ")))
         who = ", ".join(f"{r} ({', '.join(what[r])})" if what.get(r) else r for r in raters)
-        worst = float(np.nanmax(np.abs(g["mean_diff"].to_numpy(float)))) if g["mean_diff"].notna().any() else 0.0
+        worst = (
+            float(np.nanmax(np.abs(g["mean_diff"].to_numpy(float))))
+            if g["mean_diff"].notna().any()
+            else 0.0
+        )
         nd = g.loc[g["dimension"] != "all", "dimension"].nunique()
-        where = f"on '{dim}'" if dim else (f"across dimensions ({nd} of {n_dims} flagged)" if nd else "across dimensions")
+        where = (
+            f"on '{dim}'"
+            if dim
+            else (f"across dimensions ({nd} of {n_dims} flagged)" if nd else "across dimensions")
+        )
         ex = _examples(pairs, n_ex, raters=raters, **({"dimension": dim} if dim else {}))
         return Recommendation(
-            rule="rater_calibration", priority="high", dimension=dim,
+            rule="rater_calibration",
+            priority="high",
+            dimension=dim,
             title=f"Run a calibration session for {who} {where}",
-            evidence={"raters": raters, "dimensions": sorted(set(g["dimension"].astype(str)) - {"all"}),
-                      "severity_points": {r: _f(-v) for r, v in sorted(by_rater.items()) if np.isfinite(v)},
-                      "sources": sorted(g["source"].astype(str).unique())},
-            transcripts=ex, magnitude=worst)
+            evidence={
+                "raters": raters,
+                "dimensions": sorted(set(g["dimension"].astype(str)) - {"all"}),
+                "severity_points": {
+                    r: _f(-v) for r, v in sorted(by_rater.items()) if np.isfinite(v)
+                },
+                "sources": sorted(g["source"].astype(str).unique()),
+            },
+            transcripts=ex,
+            magnitude=worst,
+        )
 
     for r in general:
         out.append(rec([r], h[h["rater_id"] == r], None))
@@ -245,12 +311,21 @@ def _redundancy_rules(ev: dict, th: dict) -> list[Recommendation]:
     c = ev.get("correlated")
     if c is None or c.empty:
         return []
-    return [Recommendation(
-        rule="redundant_dims", priority="medium", dimension=f"{r.dimension_a}+{r.dimension_b}",
-        title=(f"Merge '{r.dimension_a}' and '{r.dimension_b}' or sharpen what separates them "
-               f"(consensus scores correlate rho = {r.rho:.2f})"),
-        evidence={"rho": _f(r.rho)}, magnitude=float(r.rho)) for r in c.itertuples(index=False)
-        if r.rho >= th["redundancy_rho"]]
+    return [
+        Recommendation(
+            rule="redundant_dims",
+            priority="medium",
+            dimension=f"{r.dimension_a}+{r.dimension_b}",
+            title=(
+                f"Merge '{r.dimension_a}' and '{r.dimension_b}' or sharpen what separates them "
+                f"(consensus scores correlate rho = {r.rho:.2f})"
+            ),
+            evidence={"rho": _f(r.rho)},
+            magnitude=float(r.rho),
+        )
+        for r in c.itertuples(index=False)
+        if r.rho >= th["redundancy_rho"]
+    ]
 
 
 def _level_rules(ev: dict, th: dict) -> list[Recommendation]:
@@ -260,12 +335,19 @@ def _level_rules(ev: dict, th: dict) -> list[Recommendation]:
     out = []
     for dim, g in rare.groupby("dimension", sort=True):
         levels = g["level"].astype(int).tolist()
-        out.append(Recommendation(
-            rule="unused_level", priority="low", dimension=str(dim),
-            title=(f"Level{'s' if len(levels) > 1 else ''} {', '.join(map(str, levels))} of '{dim}' "
-                   f"{'are' if len(levels) > 1 else 'is'} almost never used: rewrite the anchor or collapse the level"),
-            evidence={"levels": levels, "shares": [_f(s) for s in g["share"]]},
-            magnitude=float(th["rare_level_share"] - g["share"].min())))
+        out.append(
+            Recommendation(
+                rule="unused_level",
+                priority="low",
+                dimension=str(dim),
+                title=(
+                    f"Level{'s' if len(levels) > 1 else ''} {', '.join(map(str, levels))} of '{dim}' "
+                    f"{'are' if len(levels) > 1 else 'is'} almost never used: rewrite the anchor or collapse the level"
+                ),
+                evidence={"levels": levels, "shares": [_f(s) for s in g["share"]]},
+                magnitude=float(th["rare_level_share"] - g["share"].min()),
+            )
+        )
     return out
 
 
@@ -279,24 +361,52 @@ def _dstudy_rules(ev: dict, th: dict) -> list[Recommendation]:
     out = []
     add, drop = d[need > d["current_raters"]], d[need < d["current_raters"]]
     if len(add):
-        add = add.assign(n=need[add.index]).sort_values(["n", "dimension"], ascending=[False, True], kind="stable")
-        out.append(Recommendation(
-            rule="rater_count", priority="medium", dimension=None,
-            title=(f"Add raters or sharpen anchors: reliability {tgt} needs " + ", ".join(
-                f"{'>50' if not np.isfinite(r.n) else int(r.n)} raters on '{r.dimension}'" for r in add.itertuples())
-                + f" (transcripts now get {add['current_raters'].median():g})"),
-            evidence={"raters_needed": {r.dimension: (None if not np.isfinite(r.n) else int(r.n)) for r in add.itertuples()},
-                      "current_raters": _f(add["current_raters"].median())},
-            magnitude=float(np.nanmax(np.minimum(add["n"], 50) - add["current_raters"]))))
+        add = add.assign(n=need[add.index]).sort_values(
+            ["n", "dimension"], ascending=[False, True], kind="stable"
+        )
+        out.append(
+            Recommendation(
+                rule="rater_count",
+                priority="medium",
+                dimension=None,
+                title=(
+                    f"Add raters or sharpen anchors: reliability {tgt} needs "
+                    + ", ".join(
+                        f"{'>50' if not np.isfinite(r.n) else int(r.n)} raters on '{r.dimension}'"
+                        for r in add.itertuples()
+                    )
+                    + f" (transcripts now get {add['current_raters'].median():g})"
+                ),
+                evidence={
+                    "raters_needed": {
+                        r.dimension: (None if not np.isfinite(r.n) else int(r.n))
+                        for r in add.itertuples()
+                    },
+                    "current_raters": _f(add["current_raters"].median()),
+                },
+                magnitude=float(np.nanmax(np.minimum(add["n"], 50) - add["current_raters"])),
+            )
+        )
     if len(drop):
-        out.append(Recommendation(
-            rule="rater_count", priority="medium", dimension=None,
-            title=(f"Fewer raters suffice for reliability {tgt} on " + ", ".join(
-                f"'{r.dimension}' ({int(r.raters_needed)})" for r in drop.itertuples())
-                + f" (transcripts now get {drop['current_raters'].median():g})"),
-            evidence={"raters_needed": {r.dimension: int(r.raters_needed) for r in drop.itertuples()},
-                      "current_raters": _f(drop["current_raters"].median())},
-            magnitude=float((drop["current_raters"] - drop["raters_needed"]).max()) / 10))
+        out.append(
+            Recommendation(
+                rule="rater_count",
+                priority="medium",
+                dimension=None,
+                title=(
+                    f"Fewer raters suffice for reliability {tgt} on "
+                    + ", ".join(
+                        f"'{r.dimension}' ({int(r.raters_needed)})" for r in drop.itertuples()
+                    )
+                    + f" (transcripts now get {drop['current_raters'].median():g})"
+                ),
+                evidence={
+                    "raters_needed": {r.dimension: int(r.raters_needed) for r in drop.itertuples()},
+                    "current_raters": _f(drop["current_raters"].median()),
+                },
+                magnitude=float((drop["current_raters"] - drop["raters_needed"]).max()) / 10,
+            )
+        )
     return out
 
 
@@ -311,14 +421,26 @@ def _grader_rules(ev: dict) -> list[Recommendation]:
         reasons = dict(zip(dims, b["reason"].astype(str))) if "reason" in b.columns else {}
         n_all = int((g["grader"] == grader).sum())
         where = "any dimension" if len(dims) == n_all else ", ".join(f"'{d}'" for d in dims)
-        kappa = b.set_index("dimension")["wtkappa"] if "wtkappa" in b.columns else pd.Series(dtype=float)
-        out.append(Recommendation(
-            rule="grader_unfit", priority="high", dimension=dims[0] if len(dims) == 1 else None,
-            title=f"Do not use grader '{grader}' for {where}: it fails the acceptance criteria "
-                  f"on {len(dims)} of {n_all} dimensions",
-            evidence={"failed_dimensions": dims, "reasons": reasons,
-                      "wtkappa": {d: _f(v) for d, v in kappa.items()}},
-            magnitude=len(dims) / max(n_all, 1)))
+        kappa = (
+            b.set_index("dimension")["wtkappa"]
+            if "wtkappa" in b.columns
+            else pd.Series(dtype=float)
+        )
+        out.append(
+            Recommendation(
+                rule="grader_unfit",
+                priority="high",
+                dimension=dims[0] if len(dims) == 1 else None,
+                title=f"Do not use grader '{grader}' for {where}: it fails the acceptance criteria "
+                f"on {len(dims)} of {n_all} dimensions",
+                evidence={
+                    "failed_dimensions": dims,
+                    "reasons": reasons,
+                    "wtkappa": {d: _f(v) for d, v in kappa.items()},
+                },
+                magnitude=len(dims) / max(n_all, 1),
+            )
+        )
     return out
 
 
@@ -327,13 +449,20 @@ def _design_rules(ev: dict) -> list[Recommendation]:
     n = cov.get("components", 1)
     if n <= 1:
         return []
-    return [Recommendation(
-        rule="disconnected", priority="high",
-        title=f"Connect the rating design: raters fall into {n} groups that never rate the same transcripts",
-        evidence={"components": int(n)}, magnitude=float(n))]
+    return [
+        Recommendation(
+            rule="disconnected",
+            priority="high",
+            title=f"Connect the rating design: raters fall into {n} groups that never rate the same transcripts",
+            evidence={"components": int(n)},
+            magnitude=float(n),
+        )
+    ]
 
 
-def recommend(evidence: dict[str, Any], thresholds: dict[str, float] | None = None) -> list[Recommendation]:
+def recommend(
+    evidence: dict[str, Any], thresholds: dict[str, float] | None = None
+) -> list[Recommendation]:
     """Apply every rule to the evidence and return a ranked list.
 
     Parameters
@@ -362,7 +491,15 @@ def recommend(evidence: dict[str, Any], thresholds: dict[str, float] | None = No
     """
     th = {**THRESHOLDS, **(thresholds or {})}
     n_ex = int(th["max_examples"])
-    recs = (_anchor_rules(evidence, th, n_ex) + _rater_rules(evidence, th, n_ex) + _grader_rules(evidence)
-            + _design_rules(evidence) + _redundancy_rules(evidence, th) + _dstudy_rules(evidence, th)
-            + _level_rules(evidence, th))
-    return sorted(recs, key=lambda r: (_PRIORITY[r.priority], -r.magnitude, r.rule, r.dimension or ""))
+    recs = (
+        _anchor_rules(evidence, th, n_ex)
+        + _rater_rules(evidence, th, n_ex)
+        + _grader_rules(evidence)
+        + _design_rules(evidence)
+        + _redundancy_rules(evidence, th)
+        + _dstudy_rules(evidence, th)
+        + _level_rules(evidence, th)
+    )
+    return sorted(
+        recs, key=lambda r: (_PRIORITY[r.priority], -r.magnitude, r.rule, r.dimension or "")
+    )

@@ -22,8 +22,16 @@ import pandas as pd
 
 from calib.report.plots import ReportFigure
 
-__all__ = ["environment", "figure_src", "display_table", "write_tables", "write_figures", "write_json",
-           "markdown_table", "file_sha256"]
+__all__ = [
+    "environment",
+    "figure_src",
+    "display_table",
+    "write_tables",
+    "write_figures",
+    "write_json",
+    "markdown_table",
+    "file_sha256",
+]
 
 
 def environment() -> jinja2.Environment:
@@ -43,9 +51,13 @@ def environment() -> jinja2.Environment:
     )
     env.filters["figure_src"] = figure_src
     env.filters["md"] = md_escape
-    env.filters["pct"] = lambda x: "n/a" if x is None or not math.isfinite(float(x)) else f"{100 * float(x):.0f}%"
+    env.filters["pct"] = lambda x: (
+        "n/a" if x is None or not math.isfinite(float(x)) else f"{100 * float(x):.0f}%"
+    )
     env.filters["num"] = _fmt
-    env.filters["brief"] = lambda x, n=180: (lambda t: t if len(t) <= n else t[: n - 1] + "…")(_fmt(x))
+    env.filters["brief"] = lambda x, n=180: (lambda t: t if len(t) <= n else t[: n - 1] + "…")(
+        _fmt(x)
+    )
     return env
 
 
@@ -85,7 +97,11 @@ def display_table(df: pd.DataFrame, max_rows: int) -> dict[str, Any]:
     """Formatted view of a table for a template: column names, string cells, truncation count."""
     shown = df.head(max_rows)
     rows = [[_fmt(v) for v in row] for row in shown.itertuples(index=False, name=None)]
-    return {"columns": [str(c) for c in df.columns], "rows": rows, "hidden": max(0, len(df) - max_rows)}
+    return {
+        "columns": [str(c) for c in df.columns],
+        "rows": rows,
+        "hidden": max(0, len(df) - max_rows),
+    }
 
 
 def markdown_table(t: dict[str, Any]) -> str:
@@ -104,9 +120,17 @@ def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
     out.columns = [str(c) for c in out.columns]
     for c in out.columns:
         if out[c].dtype == object:
-            out[c] = out[c].map(lambda v: v if v is None or isinstance(v, str) else
-                                (json.dumps(v, sort_keys=True, default=str) if isinstance(v, (list, dict, tuple))
-                                 else str(v)))
+            out[c] = out[c].map(
+                lambda v: (
+                    v
+                    if v is None or isinstance(v, str)
+                    else (
+                        json.dumps(v, sort_keys=True, default=str)
+                        if isinstance(v, (list, dict, tuple))
+                        else str(v)
+                    )
+                )
+            )
     return out.reset_index(drop=True)
 
 
@@ -142,8 +166,11 @@ def write_figures(figures: list[ReportFigure], folder: Path) -> list[str]:
 
 def write_json(obj: Any, path: Path) -> None:
     """Stable JSON: sorted keys, 2-space indent, NaN written as null, trailing newline."""
-    path.write_text(json.dumps(_clean(obj), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(_clean(obj), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+        + "\n",
+        encoding="utf-8",
+    )
 
 
 def _clean(o: Any) -> Any:

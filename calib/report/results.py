@@ -32,8 +32,9 @@ def _headline(audiences: list[dict[str, str]]) -> list[str]:
     return [f"{a['audience']}: {a['answer']}" for a in audiences]
 
 
-def build_results(inputs: ReportInputs, options: ReportOptions | None = None, *,
-                  progress: bool = False) -> ReportResults:
+def build_results(
+    inputs: ReportInputs, options: ReportOptions | None = None, *, progress: bool = False
+) -> ReportResults:
     """Run the analyses on ``inputs`` and assemble every report section.
 
     Parameters
@@ -59,7 +60,9 @@ def build_results(inputs: ReportInputs, options: ReportOptions | None = None, *,
     th = {**THRESHOLDS, **opt.thresholds}
     dims = list(inputs.rubric.dimension_ids)
     ev: dict[str, Any] = {"n_dimensions": len(dims)}
-    lengths = desc.transcript_lengths(inputs.transcripts) if inputs.transcripts is not None else None
+    lengths = (
+        desc.transcript_lengths(inputs.transcripts) if inputs.transcripts is not None else None
+    )
     state: dict[str, Analysis] = {}
 
     def agreement_step() -> None:
@@ -71,7 +74,10 @@ def build_results(inputs: ReportInputs, options: ReportOptions | None = None, *,
     steps = [
         ("agreement", agreement_step),
         ("overview", lambda: _overview(inputs, dims, state["agreement"], ev)),
-        ("agreement section", lambda: _agreement_section(inputs, dims, state["agreement"], state["by_qtype"])),
+        (
+            "agreement section",
+            lambda: _agreement_section(inputs, dims, state["agreement"], state["by_qtype"]),
+        ),
         ("scale use", lambda: _scale_use(inputs, dims, ev, th)),
         ("rater effects", lambda: _rater_effects(inputs, dims, ev, th, opt)),
         ("reliability planning", lambda: _planning(inputs, dims, ev, th, opt)),
@@ -91,12 +97,21 @@ def build_results(inputs: ReportInputs, options: ReportOptions | None = None, *,
     r = inputs.rubric
     meta = {
         "calib_version": __version__,
-        "rubric": {"id": r.id, "version": r.version, "title": r.title, "content_hash": r.content_hash},
+        "rubric": {
+            "id": r.id,
+            "version": r.version,
+            "title": r.title,
+            "content_hash": r.content_hash,
+        },
         "synthetic": inputs.synthetic,
         "dimensions": dims,
-        "scale": {"min": int(r.scale.min), "max": int(r.scale.max),
-                  "labels": {str(k): v for k, v in r.scale.labels.items()}},
+        "scale": {
+            "min": int(r.scale.min),
+            "max": int(r.scale.max),
+            "labels": {str(k): v for k, v in r.scale.labels.items()},
+        },
         "options": opt.to_dict(),
     }
-    return ReportResults(meta=meta, sections=sections, recommendations=recs, headline=headline,
-                         audiences=audiences)
+    return ReportResults(
+        meta=meta, sections=sections, recommendations=recs, headline=headline, audiences=audiences
+    )

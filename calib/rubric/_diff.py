@@ -45,15 +45,28 @@ def diff_rubrics(before: Rubric, after: Rubric) -> pd.DataFrame:
     rows: list[dict] = []
 
     def add(change, dimension=None, level=None, field=None, old=None, new=None, sim=None):
-        rows.append(dict(change=change, dimension=dimension, level=level, field=field,
-                         before=old, after=new, similarity=sim))
+        rows.append(
+            dict(
+                change=change,
+                dimension=dimension,
+                level=level,
+                field=field,
+                before=old,
+                after=new,
+                similarity=sim,
+            )
+        )
 
     for attr in ("id", "version", "title"):
         if getattr(before, attr) != getattr(after, attr):
             add("metadata", field=attr, old=getattr(before, attr), new=getattr(after, attr))
     if (before.scale.min, before.scale.max) != (after.scale.min, after.scale.max):
-        add("scale", field="range", old=f"{before.scale.min}-{before.scale.max}",
-            new=f"{after.scale.min}-{after.scale.max}")
+        add(
+            "scale",
+            field="range",
+            old=f"{before.scale.min}-{before.scale.max}",
+            new=f"{after.scale.min}-{after.scale.max}",
+        )
     for level in sorted(set(before.scale.labels) | set(after.scale.labels)):
         old, new = before.scale.labels.get(level), after.scale.labels.get(level)
         if old != new:
@@ -88,15 +101,34 @@ def diff_rubrics(before: Rubric, after: Rubric) -> pd.DataFrame:
                 add("level_removed", dimension=dim_id, level=score, old=a.anchor)
             else:
                 if a.anchor != b.anchor:
-                    add("anchor_reworded", dimension=dim_id, level=score, field="anchor",
-                        old=a.anchor, new=b.anchor, sim=_similarity(a.anchor, b.anchor))
+                    add(
+                        "anchor_reworded",
+                        dimension=dim_id,
+                        level=score,
+                        field="anchor",
+                        old=a.anchor,
+                        new=b.anchor,
+                        sim=_similarity(a.anchor, b.anchor),
+                    )
                 if a.indicators != b.indicators:
-                    add("indicators_changed", dimension=dim_id, level=score, field="indicators",
-                        old="; ".join(a.indicators), new="; ".join(b.indicators),
-                        sim=_similarity("; ".join(a.indicators), "; ".join(b.indicators)))
+                    add(
+                        "indicators_changed",
+                        dimension=dim_id,
+                        level=score,
+                        field="indicators",
+                        old="; ".join(a.indicators),
+                        new="; ".join(b.indicators),
+                        sim=_similarity("; ".join(a.indicators), "; ".join(b.indicators)),
+                    )
                 if a.label != b.label:
-                    add("dimension_changed", dimension=dim_id, level=score, field="label",
-                        old=a.label, new=b.label)
+                    add(
+                        "dimension_changed",
+                        dimension=dim_id,
+                        level=score,
+                        field="label",
+                        old=a.label,
+                        new=b.label,
+                    )
     out = pd.DataFrame(rows, columns=_COLUMNS)
     out["level"] = out["level"].astype("Int64")
     return out

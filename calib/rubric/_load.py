@@ -35,7 +35,10 @@ class _Checker:
     def known_keys(self, obj: dict, allowed: set[str], key_path: str) -> None:
         for key in obj:
             if key not in allowed:
-                self.fail(_join(key_path, str(key)), f"unknown key (expected one of {', '.join(sorted(allowed))})")
+                self.fail(
+                    _join(key_path, str(key)),
+                    f"unknown key (expected one of {', '.join(sorted(allowed))})",
+                )
 
     def required(self, obj: dict, key: str, key_path: str) -> Any:
         if key not in obj or obj[key] is None:
@@ -137,7 +140,9 @@ def rubric_from_dict(data: Any, path: str | None = None) -> Rubric:
         c.known_keys(dim_doc, _KNOWN_DIM, kp)
         dim_id = c.text(dim_doc, "id", kp)
         if not _ID_RE.match(dim_id):
-            c.fail(_join(kp, "id"), f"{dim_id!r} must be lower-case letters, digits and underscores")
+            c.fail(
+                _join(kp, "id"), f"{dim_id!r} must be lower-case letters, digits and underscores"
+            )
         if dim_id in seen:
             c.fail(_join(kp, "id"), f"duplicate dimension id {dim_id!r}")
         seen.add(dim_id)
@@ -168,7 +173,10 @@ def rubric_from_dict(data: Any, path: str | None = None) -> Rubric:
             )
         missing = [s for s in range(smin, smax + 1) if s not in levels]
         if missing:
-            c.fail(_join(kp, "levels"), f"no anchor for level(s) {missing}; every scale level needs one")
+            c.fail(
+                _join(kp, "levels"),
+                f"no anchor for level(s) {missing}; every scale level needs one",
+            )
         signals = dim_doc.get("signals")
         if signals is not None and not isinstance(signals, dict):
             c.fail(_join(kp, "signals"), "expected a mapping")
@@ -230,7 +238,9 @@ def load_rubric(path: str | Path) -> Rubric:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise RubricError(f"invalid YAML{where}: {getattr(exc, 'problem', exc)}", path=str(p)) from exc
+        raise RubricError(
+            f"invalid YAML{where}: {getattr(exc, 'problem', exc)}", path=str(p)
+        ) from exc
     return rubric_from_dict(data, path=str(p))
 
 
@@ -240,7 +250,11 @@ def rubric_to_dict(rubric: Rubric) -> dict:
         "id": rubric.id,
         "version": rubric.version,
         "title": rubric.title,
-        "scale": {"min": rubric.scale.min, "max": rubric.scale.max, "labels": dict(rubric.scale.labels)},
+        "scale": {
+            "min": rubric.scale.min,
+            "max": rubric.scale.max,
+            "labels": dict(rubric.scale.labels),
+        },
         "dimensions": [
             {
                 "id": d.id,
@@ -248,7 +262,12 @@ def rubric_to_dict(rubric: Rubric) -> dict:
                 "description": d.description,
                 "weight": d.weight,
                 "levels": [
-                    {"score": l.score, "label": l.label, "anchor": l.anchor, "indicators": list(l.indicators)}
+                    {
+                        "score": l.score,
+                        "label": l.label,
+                        "anchor": l.anchor,
+                        "indicators": list(l.indicators),
+                    }
                     for l in d.levels
                 ],
                 **({"signals": d.signals} if d.signals is not None else {}),

@@ -65,7 +65,9 @@ def resolve_cast(
         if isinstance(r.severity, Mapping):
             unknown = set(r.severity) - known
             if unknown:
-                raise ConfigError(f"RaterProfile({r.rater_id}).severity: unknown dimension(s) {sorted(unknown)!r}")
+                raise ConfigError(
+                    f"RaterProfile({r.rater_id}).severity: unknown dimension(s) {sorted(unknown)!r}"
+                )
         for eff in r.subgroup_effects:
             if eff.dimension not in known:
                 raise ConfigError(

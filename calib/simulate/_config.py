@@ -116,13 +116,19 @@ class RaterProfile:
 
     def __post_init__(self) -> None:
         if not isinstance(self.rater_id, str) or not self.rater_id:
-            raise ConfigError(f"RaterProfile.rater_id must be a non-empty string, got {self.rater_id!r}")
+            raise ConfigError(
+                f"RaterProfile.rater_id must be a non-empty string, got {self.rater_id!r}"
+            )
         for name in ("halo", "central_tendency"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
-                raise ConfigError(f"RaterProfile({self.rater_id}).{name} must be in [0, 1), got {value!r}")
+                raise ConfigError(
+                    f"RaterProfile({self.rater_id}).{name} must be in [0, 1), got {value!r}"
+                )
         if not self.noise_sd >= 0.0:
-            raise ConfigError(f"RaterProfile({self.rater_id}).noise_sd must be >= 0, got {self.noise_sd!r}")
+            raise ConfigError(
+                f"RaterProfile({self.rater_id}).noise_sd must be >= 0, got {self.noise_sd!r}"
+            )
         object.__setattr__(self, "subgroup_effects", tuple(self.subgroup_effects))
 
     def severity_for(self, dimension: str) -> float:
@@ -131,7 +137,7 @@ class RaterProfile:
             return float(self.severity.get(dimension, 0.0))
         return float(self.severity)
 
-    def cleaned(self) -> "RaterProfile":
+    def cleaned(self) -> RaterProfile:
         """The same rater with every planted effect removed (noise kept)."""
         return replace(
             self,
@@ -171,22 +177,48 @@ def default_raters() -> list[RaterProfile]:
     return [
         RaterProfile("r01", severity=0.6, noise_sd=0.15, role="severe"),
         RaterProfile("r02", severity=-0.5, noise_sd=0.15, role="lenient"),
-        RaterProfile("r03", severity=_near_clean_severity((0.05, -0.05, 0.0, 0.05, -0.05, 0.0, 0.05, -0.05)),
-                     halo=0.7, noise_sd=0.15, role="halo"),
-        RaterProfile("r04", severity=_near_clean_severity((-0.05, 0.0, 0.05, 0.0, -0.05, 0.05, 0.0, -0.05)),
-                     central_tendency=0.6, noise_sd=0.15, role="central_tendency"),
+        RaterProfile(
+            "r03",
+            severity=_near_clean_severity((0.05, -0.05, 0.0, 0.05, -0.05, 0.0, 0.05, -0.05)),
+            halo=0.7,
+            noise_sd=0.15,
+            role="halo",
+        ),
+        RaterProfile(
+            "r04",
+            severity=_near_clean_severity((-0.05, 0.0, 0.05, 0.0, -0.05, 0.05, 0.0, -0.05)),
+            central_tendency=0.6,
+            noise_sd=0.15,
+            role="central_tendency",
+        ),
         # Drift starts harsh (+0.7) so that r05 is about neutral on average over the default
         # 176 days (0.25 * 176 / 30 / 2 = 0.73): a pure drift, not a lenient rater in disguise.
-        RaterProfile("r05", severity=_near_clean_severity((0.7, 0.75, 0.65, 0.7, 0.75, 0.65, 0.7, 0.75)),
-                     drift_per_30_days=0.25, noise_sd=0.15, role="drift"),
-        RaterProfile("r06", severity=_near_clean_severity((0.1, -0.05, 0.05, -0.1, 0.0, 0.05, -0.05, 0.1)),
-                     noise_sd=0.1,
-                     subgroup_effects=(SubgroupEffect("school_tier", "non_target", "communication", -0.4),),
-                     role="subgroup_bias"),
-        RaterProfile("r07", severity=_near_clean_severity((-0.1, 0.05, 0.0, 0.1, -0.05, 0.0, 0.05, -0.1)),
-                     noise_sd=0.1, role="near_clean"),
-        RaterProfile("r08", severity=_near_clean_severity((0.05, 0.1, -0.1, 0.0, 0.05, -0.05, -0.05, 0.0)),
-                     noise_sd=0.1, role="near_clean"),
+        RaterProfile(
+            "r05",
+            severity=_near_clean_severity((0.7, 0.75, 0.65, 0.7, 0.75, 0.65, 0.7, 0.75)),
+            drift_per_30_days=0.25,
+            noise_sd=0.15,
+            role="drift",
+        ),
+        RaterProfile(
+            "r06",
+            severity=_near_clean_severity((0.1, -0.05, 0.05, -0.1, 0.0, 0.05, -0.05, 0.1)),
+            noise_sd=0.1,
+            subgroup_effects=(SubgroupEffect("school_tier", "non_target", "communication", -0.4),),
+            role="subgroup_bias",
+        ),
+        RaterProfile(
+            "r07",
+            severity=_near_clean_severity((-0.1, 0.05, 0.0, 0.1, -0.05, 0.0, 0.05, -0.1)),
+            noise_sd=0.1,
+            role="near_clean",
+        ),
+        RaterProfile(
+            "r08",
+            severity=_near_clean_severity((0.05, 0.1, -0.1, 0.0, 0.05, -0.05, -0.05, 0.0)),
+            noise_sd=0.1,
+            role="near_clean",
+        ),
     ]
 
 
@@ -252,10 +284,14 @@ class SimulationConfig:
     raters: list[RaterProfile] | None = None
     clean: bool = False
     dimension_noise: Mapping[str, float] = field(default_factory=lambda: {"tradeoffs": 0.6})
-    dimension_base_noise: Mapping[str, float] = field(default_factory=lambda: dict(_DEFAULT_BASE_NOISE))
+    dimension_base_noise: Mapping[str, float] = field(
+        default_factory=lambda: dict(_DEFAULT_BASE_NOISE)
+    )
     latent_mean: float = 2.5
     latent_sd: float = 0.9
-    dimension_latent_sd: Mapping[str, float] = field(default_factory=lambda: dict(_DEFAULT_LATENT_SD))
+    dimension_latent_sd: Mapping[str, float] = field(
+        default_factory=lambda: dict(_DEFAULT_LATENT_SD)
+    )
     general_factor_rho: float = 0.5
     seniority_shift: Mapping[str, float] = field(
         default_factory=lambda: {"junior": -0.25, "mid": 0.0, "senior": 0.25}
@@ -270,15 +306,21 @@ class SimulationConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.n_transcripts, int) or self.n_transcripts < 1:
-            raise ConfigError(f"n_transcripts must be a positive integer, got {self.n_transcripts!r}")
+            raise ConfigError(
+                f"n_transcripts must be a positive integer, got {self.n_transcripts!r}"
+            )
         lo, hi = self.raters_per_transcript
         if not (1 <= lo <= hi):
-            raise ConfigError(f"raters_per_transcript must be (lo, hi) with 1 <= lo <= hi, got {(lo, hi)!r}")
+            raise ConfigError(
+                f"raters_per_transcript must be (lo, hi) with 1 <= lo <= hi, got {(lo, hi)!r}"
+            )
         n = len(self.raters) if self.raters is not None else self.n_raters
         if not isinstance(n, int) or n < 2:
             raise ConfigError(f"n_raters must be an integer >= 2, got {n!r}")
         if hi > n:
-            raise ConfigError(f"raters_per_transcript {(lo, hi)!r} asks for more raters than n_raters={n}")
+            raise ConfigError(
+                f"raters_per_transcript {(lo, hi)!r} asks for more raters than n_raters={n}"
+            )
         if self.raters is not None:
             ids = [r.rater_id for r in self.raters]
             if len(set(ids)) != len(ids):
@@ -290,9 +332,13 @@ class SimulationConfig:
         except ValueError as exc:
             raise ConfigError(f"start_date/end_date must be ISO dates: {exc}") from None
         if end <= start:
-            raise ConfigError(f"end_date {self.end_date!r} must be after start_date {self.start_date!r}")
+            raise ConfigError(
+                f"end_date {self.end_date!r} must be after start_date {self.start_date!r}"
+            )
         if not 0.0 <= self.general_factor_rho <= 1.0:
-            raise ConfigError(f"general_factor_rho must be in [0, 1], got {self.general_factor_rho!r}")
+            raise ConfigError(
+                f"general_factor_rho must be in [0, 1], got {self.general_factor_rho!r}"
+            )
         if self.latent_sd < 0:
             raise ConfigError(f"latent_sd must be >= 0, got {self.latent_sd!r}")
         for name in ("seniority_probs", "subgroup_probs"):

@@ -96,7 +96,11 @@ def _dimensions_from_rubric(path: Path, mtime_ns: int) -> tuple[tuple[str, ...],
 
     rubric = load_rubric(path)
     known = set(load_phrases()["dimensions"])
-    if set(rubric.dimension_ids) <= known and rubric.id == RUBRIC_ID and rubric.version == RUBRIC_VERSION:
+    if (
+        set(rubric.dimension_ids) <= known
+        and rubric.id == RUBRIC_ID
+        and rubric.version == RUBRIC_VERSION
+    ):
         return tuple(rubric.dimension_ids), (int(rubric.scale.min), int(rubric.scale.max))
     warnings.warn(
         f"{path}: rubric {rubric.id!r} v{rubric.version} does not match the generator's phrase banks "
@@ -169,7 +173,9 @@ def simulate_dataset(config: SimulationConfig | None = None) -> SimulatedDataset
     width = max(5, len(str(n)))
     tids = np.array([f"t{i + 1:0{width}d}" for i in range(n)], dtype=object)
     levels = np.clip(np.floor(cand.theta + 0.5), scale[0], scale[1]).astype(int)
-    turns, _ = assemble_turns(question_idx, levels, dimensions, cand.verbosity, np.random.default_rng(ss_text))
+    turns, _ = assemble_turns(
+        question_idx, levels, dimensions, cand.verbosity, np.random.default_rng(ss_text)
+    )
 
     interviewed = _utc(cand.interviewed_at)
     quarters = (interviewed.year.astype(str) + "-Q" + interviewed.quarter.astype(str)).tolist()
@@ -187,7 +193,9 @@ def simulate_dataset(config: SimulationConfig | None = None) -> SimulatedDataset
         {
             "transcript_id": tids,
             "question_id": np.asarray(qids, dtype=object)[question_idx],
-            "question_type": np.asarray([bank[q]["question_type"] for q in qids], dtype=object)[question_idx],
+            "question_type": np.asarray([bank[q]["question_type"] for q in qids], dtype=object)[
+                question_idx
+            ],
             "interviewed_at": interviewed,
             "turns": turns,
             "metadata": metadata,
@@ -218,7 +226,9 @@ def simulate_dataset(config: SimulationConfig | None = None) -> SimulatedDataset
             "true_score": cand.theta.reshape(-1),
         }
     )
-    planted = _planted(config, raters, dim_noise, base_noise, dimensions, scale, tids[design.linked])
+    planted = _planted(
+        config, raters, dim_noise, base_noise, dimensions, scale, tids[design.linked]
+    )
     return SimulatedDataset(transcripts, ratings, true_scores, planted, config)
 
 
@@ -228,8 +238,12 @@ def _planted(config, raters, dim_noise, base_noise, dimensions, scale, linked_id
         "generator": f"calib.simulate (calib {calib.__version__})",
         "seed": config.seed,
         "config": config.to_dict(),
-        "rubric": {"id": RUBRIC_ID, "version": RUBRIC_VERSION, "dimensions": list(dimensions),
-                   "scale": {"min": scale[0], "max": scale[1], "mid": (scale[0] + scale[1]) / 2}},
+        "rubric": {
+            "id": RUBRIC_ID,
+            "version": RUBRIC_VERSION,
+            "dimensions": list(dimensions),
+            "scale": {"min": scale[0], "max": scale[1], "mid": (scale[0] + scale[1]) / 2},
+        },
         "raters": {
             r.rater_id: {
                 "role": r.role,
@@ -242,8 +256,13 @@ def _planted(config, raters, dim_noise, base_noise, dimensions, scale, linked_id
             for r in raters
         },
         "subgroup_effects": [
-            {"rater_id": r.rater_id, "attribute": e.attribute, "group": e.group,
-             "dimension": e.dimension, "shift": float(e.shift)}
+            {
+                "rater_id": r.rater_id,
+                "attribute": e.attribute,
+                "group": e.group,
+                "dimension": e.dimension,
+                "shift": float(e.shift),
+            }
             for r in raters
             for e in r.subgroup_effects
         ],

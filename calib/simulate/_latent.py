@@ -26,7 +26,10 @@ class Candidates:
 
 
 def draw_candidates(
-    config: SimulationConfig, n_dims: int, rng: np.random.Generator, dimensions: tuple[str, ...] = ()
+    config: SimulationConfig,
+    n_dims: int,
+    rng: np.random.Generator,
+    dimensions: tuple[str, ...] = (),
 ) -> Candidates:
     """Draw the latent side of ``config.n_transcripts`` synthetic interviews.
 
@@ -71,10 +74,16 @@ def draw_candidates(
     unknown = set(config.dimension_latent_sd) - set(dimensions) if dimensions else set()
     if unknown:
         raise ConfigError(f"dimension_latent_sd: unknown dimension(s) {sorted(unknown)!r}")
-    sd = np.array([config.dimension_latent_sd.get(d, config.latent_sd) for d in dimensions]
-                  if dimensions else [config.latent_sd] * n_dims, dtype=float)
-    theta = config.latent_mean + shift[:, None] + sd[None, :] * (
-        np.sqrt(rho) * g[:, None] + np.sqrt(1.0 - rho) * e
+    sd = np.array(
+        [config.dimension_latent_sd.get(d, config.latent_sd) for d in dimensions]
+        if dimensions
+        else [config.latent_sd] * n_dims,
+        dtype=float,
+    )
+    theta = (
+        config.latent_mean
+        + shift[:, None]
+        + sd[None, :] * (np.sqrt(rho) * g[:, None] + np.sqrt(1.0 - rho) * e)
     )
     # Rounded once here so the in-memory truth and true_scores.csv are the same numbers.
     theta = np.round(theta, 6)

@@ -17,7 +17,10 @@ __all__ = ["load_phrases", "question_ids", "assemble_turns"]
 # does not depend on skill.
 _LAYOUTS: dict[int, list[tuple[str, list[str]]]] = {
     2: [
-        ("question", ["open", "problem_framing", "structure", "data", "modeling", "tradeoffs", "evaluation"]),
+        (
+            "question",
+            ["open", "problem_framing", "structure", "data", "modeling", "tradeoffs", "evaluation"],
+        ),
         ("constraint", ["adaptability", "close"]),
     ],
     3: [
@@ -118,7 +121,9 @@ def assemble_turns(
     question_idx = np.asarray(question_idx).tolist()
     n_exchanges = n_exchanges.tolist()
     words_per_s = words_per_s.tolist()
-    constraints_used = [c % len(questions[q]["constraints"]) for q, c in zip(question_idx, constraint_idx.tolist())]
+    constraints_used = [
+        c % len(questions[q]["constraints"]) for q, c in zip(question_idx, constraint_idx.tolist())
+    ]
 
     out: list[list[dict]] = []
     for i in range(n):
@@ -163,7 +168,9 @@ def assemble_turns(
                     sentences.insert(openers + d[k] % (len(sentences) - openers + 1), text)
                 n_words += words
                 k += 1
-            turns.append({"speaker": "candidate", "text": " ".join(sentences), "start_s": round(t, 1)})
+            turns.append(
+                {"speaker": "candidate", "text": " ".join(sentences), "start_s": round(t, 1)}
+            )
             t += n_words / words_per_s[i] + 1.5
         out.append(turns)
     return out, np.asarray(constraints_used, dtype=np.int64)
@@ -180,11 +187,17 @@ def _formatted_banks(phrases: dict) -> list[list[dict[str, dict[int, list[tuple[
     for q in phrases["questions"].values():
         per_constraint = []
         for c in q["constraints"]:
-            slots = {**q["slots"], **{k: v for k, v in c.items() if k != "ask"}, "constraint_short": c["short"]}
+            slots = {
+                **q["slots"],
+                **{k: v for k, v in c.items() if k != "ask"},
+                "constraint_short": c["short"],
+            }
             filled = {}
             for item in items + ["open", "close"]:
                 levels = (
-                    phrases["dimensions"]["communication"][item] if item in ("open", "close") else phrases["dimensions"][item]
+                    phrases["dimensions"]["communication"][item]
+                    if item in ("open", "close")
+                    else phrases["dimensions"][item]
                 )
                 filled[item] = {
                     int(lvl): [_with_words(_capitalise(v.format(**slots))) for v in variants]

@@ -61,7 +61,13 @@ def _write_jsonl(tr: pd.DataFrame, fh: BinaryIO) -> None:
     when = _iso_z(tr["interviewed_at"]).to_pylist()
     encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
     rows = zip(
-        tr["transcript_id"], tr["question_id"], tr["question_type"], when, tr["turns"], tr["metadata"], strict=True
+        tr["transcript_id"],
+        tr["question_id"],
+        tr["question_type"],
+        when,
+        tr["turns"],
+        tr["metadata"],
+        strict=True,
     )
     text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n", write_through=False)
     for tid, qid, qtype, at, turns, meta in rows:
@@ -106,7 +112,9 @@ def cli_command(config: SimulationConfig, out: str | os.PathLike) -> str | None:
     )
     lo, hi = config.raters_per_transcript
     if (lo, hi) != default.raters_per_transcript:
-        cmd += f" --raters-per-transcript {lo}" if lo == hi else f" --raters-per-transcript {lo}-{hi}"
+        cmd += (
+            f" --raters-per-transcript {lo}" if lo == hi else f" --raters-per-transcript {lo}-{hi}"
+        )
     if config.linked_fraction != default.linked_fraction:
         cmd += f" --linked-fraction {config.linked_fraction!r}"
     return cmd + (" --clean" if config.clean else "")
@@ -129,14 +137,29 @@ def _readme(ds: SimulatedDataset, out: Path, command: str | None) -> str:
         f"{p['drift_per_30_days']:+.2f} | {p['noise_sd']:.2f} |"
         for rid, p in ds.planted["raters"].items()
     )
-    subgroup = "\n".join(
-        f"- {e['rater_id']}: `{e['attribute']} == {e['group']}` on `{e['dimension']}`, shift {e['shift']:+.2f}"
-        for e in ds.planted["subgroup_effects"]
-    ) or "- none"
-    ambiguous = ", ".join(f"`{d}` (extra sd {v:.2f})" for d, v in ds.planted["ambiguous_dimensions"].items()) or "none"
-    base = ", ".join(f"`{d}` (sd {v:.2f})" for d, v in ds.planted["dimension_base_noise"].items() if v > 0) or "none"
+    subgroup = (
+        "\n".join(
+            f"- {e['rater_id']}: `{e['attribute']} == {e['group']}` on `{e['dimension']}`, shift {e['shift']:+.2f}"
+            for e in ds.planted["subgroup_effects"]
+        )
+        or "- none"
+    )
+    ambiguous = (
+        ", ".join(
+            f"`{d}` (extra sd {v:.2f})" for d, v in ds.planted["ambiguous_dimensions"].items()
+        )
+        or "none"
+    )
+    base = (
+        ", ".join(
+            f"`{d}` (sd {v:.2f})" for d, v in ds.planted["dimension_base_noise"].items() if v > 0
+        )
+        or "none"
+    )
     spread = ", ".join(f"`{d}` {v:.2f}" for d, v in cfg.dimension_latent_sd.items())
-    spread = f"{cfg.latent_sd:.2f}" + (f" ({spread}; candidates differ more there)" if spread else "")
+    spread = f"{cfg.latent_sd:.2f}" + (
+        f" ({spread}; candidates differ more there)" if spread else ""
+    )
     return f"""# SYNTHETIC sample data (calib.simulate)
 
 **Everything in this folder is synthetic.** The interview transcripts, candidates and ratings

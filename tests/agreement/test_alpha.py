@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _agreement_data import KRIPPENDORFF_2011, random_ratings
 
 from calib.agreement import krippendorff_alpha
 from calib.errors import CalibWarning, DataValidationError
-
-from _agreement_data import KRIPPENDORFF_2011, random_ratings
 
 krippendorff = pytest.importorskip("krippendorff")
 
@@ -18,7 +17,10 @@ LEVELS = ["nominal", "ordinal", "interval", "ratio"]
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability": nominal alpha = 0.743
 # (p. 4), ordinal 0.815 (p. 6), interval 0.849 (p. 7), ratio 0.797 (p. 7), all on the
 # 4 observers x 12 units example with missing values.
-@pytest.mark.parametrize("level, published", [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)])
+@pytest.mark.parametrize(
+    "level, published",
+    [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)],
+)
 def test_krippendorff_2011_published(level, published):
     assert round(krippendorff_alpha(KRIPPENDORFF_2011, level=level), 3) == published
 
@@ -57,7 +59,9 @@ def test_value_domain_with_unused_values(level):
     dom = [1, 2, 3, 4, 5]
     ref = krippendorff.alpha(reliability_data=x.T, level_of_measurement=level, value_domain=dom)
     assert krippendorff_alpha(x, level=level, values=dom) == pytest.approx(ref, abs=1e-9)
-    assert krippendorff_alpha(x, level=level, values=dom) == pytest.approx(krippendorff_alpha(x, level=level), abs=1e-12)
+    assert krippendorff_alpha(x, level=level, values=dom) == pytest.approx(
+        krippendorff_alpha(x, level=level), abs=1e-12
+    )
 
 
 def test_value_outside_domain_raises():
@@ -137,5 +141,7 @@ def test_near_continuous_bootstrap_uses_the_same_alpha():
     rng = np.random.default_rng(9)
     x = np.round(rng.normal(size=(150, 3)) + rng.normal(size=(150, 1)), 3)
     r = bootstrap_ci(x, "krippendorff_alpha", n_boot=30, seed=2, level="ordinal")
-    assert r.estimate == pytest.approx(krippendorff.alpha(reliability_data=x.T, level_of_measurement="ordinal"), abs=1e-9)
+    assert r.estimate == pytest.approx(
+        krippendorff.alpha(reliability_data=x.T, level_of_measurement="ordinal"), abs=1e-9
+    )
     assert r.low < r.estimate < r.high

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _agreement_data import random_ratings
 
-from calib.agreement import bootstrap_ci, fleiss_kappa, icc, krippendorff_alpha, mean_pairwise_kappa, percent_agreement
+from calib.agreement import (
+    bootstrap_ci,
+    fleiss_kappa,
+    icc,
+    krippendorff_alpha,
+    mean_pairwise_kappa,
+    percent_agreement,
+)
 from calib.agreement._core import draw_indices
 from calib.errors import DataValidationError
-
-from _agreement_data import random_ratings
 
 krippendorff = pytest.importorskip("krippendorff")
 
@@ -22,7 +28,9 @@ def _loop(x, func, n_boot, seed):
 def test_alpha_bootstrap_equals_reference_package_on_each_resample():
     x = random_ratings(1, n_units=60, n_raters=4, missing=0.2)
     r = bootstrap_ci(x, "krippendorff_alpha", n_boot=40, seed=3, level="ordinal")
-    ref = _loop(x, lambda m: krippendorff.alpha(reliability_data=m.T, level_of_measurement="ordinal"), 40, 3)
+    ref = _loop(
+        x, lambda m: krippendorff.alpha(reliability_data=m.T, level_of_measurement="ordinal"), 40, 3
+    )
     np.testing.assert_allclose(r.distribution, ref, atol=1e-9)
     assert r.estimate == pytest.approx(krippendorff_alpha(x, "ordinal"), abs=1e-12)
     lo, hi = np.quantile(ref, [0.025, 0.975])
@@ -32,10 +40,18 @@ def test_alpha_bootstrap_equals_reference_package_on_each_resample():
 @pytest.mark.parametrize(
     "name, options, func",
     [
-        ("fleiss_kappa", {"weights": "quadratic"}, lambda m: fleiss_kappa(m, "quadratic", categories=[1, 2, 3, 4, 5])),
+        (
+            "fleiss_kappa",
+            {"weights": "quadratic"},
+            lambda m: fleiss_kappa(m, "quadratic", categories=[1, 2, 3, 4, 5]),
+        ),
         ("percent_agreement", {"tolerance": 1}, lambda m: percent_agreement(m, 1)),
         ("icc", {"form": "ICC2"}, lambda m: icc(m, "ICC2")),
-        ("mean_pairwise_kappa", {"categories": [1, 2, 3, 4, 5]}, lambda m: mean_pairwise_kappa(m, categories=[1, 2, 3, 4, 5])),
+        (
+            "mean_pairwise_kappa",
+            {"categories": [1, 2, 3, 4, 5]},
+            lambda m: mean_pairwise_kappa(m, categories=[1, 2, 3, 4, 5]),
+        ),
     ],
 )
 def test_fast_paths_equal_row_resampling(name, options, func):
@@ -49,7 +65,13 @@ def test_fast_paths_equal_row_resampling(name, options, func):
 def test_callable_statistic_and_bca():
     x = random_ratings(4, n_units=40, n_raters=3, missing=0.1)
     fast = bootstrap_ci(x, "krippendorff_alpha", n_boot=60, seed=1, method="bca", level="interval")
-    slow = bootstrap_ci(x, lambda m: krippendorff_alpha(m, "interval", allow_wide=True), n_boot=60, seed=1, method="bca")
+    slow = bootstrap_ci(
+        x,
+        lambda m: krippendorff_alpha(m, "interval", allow_wide=True),
+        n_boot=60,
+        seed=1,
+        method="bca",
+    )
     assert (fast.low, fast.high) == pytest.approx((slow.low, slow.high), abs=1e-9)
     assert fast.low < fast.estimate < fast.high
 

@@ -21,7 +21,9 @@ def rsm():
         pytest.skip("RSMTool reference data absent")
     data = pd.read_csv(REF / "inputs" / "predictions_scaled_with_subgroups.csv")
     # lr_eval_with_h2.json: human h1, second human h2, system "score", scale_with asis, trim 1-6
-    return data, human_machine_metrics(data["h1"], data["score"], data["h2"], trim_min=1, trim_max=6)
+    return data, human_machine_metrics(
+        data["h1"], data["score"], data["h2"], trim_min=1, trim_max=6
+    )
 
 
 def _ref(name: str) -> pd.DataFrame:
@@ -38,13 +40,17 @@ def test_eval_table(rsm):
     _, res = rsm
     ref = _ref("eval")
     ours = res.eval.loc[[ROWS[i] for i in ref.index], ref.columns]
-    np.testing.assert_allclose(ours.to_numpy(dtype=float), ref.to_numpy(dtype=float), atol=1e-6, rtol=0)
+    np.testing.assert_allclose(
+        ours.to_numpy(dtype=float), ref.to_numpy(dtype=float), atol=1e-6, rtol=0
+    )
 
 
 def test_consistency_and_degradation(rsm):
     _, res = rsm
     cons = _ref("consistency")
-    np.testing.assert_allclose(res.consistency[cons.columns].to_numpy(dtype=float), cons.to_numpy(dtype=float), atol=1e-6)
+    np.testing.assert_allclose(
+        res.consistency[cons.columns].to_numpy(dtype=float), cons.to_numpy(dtype=float), atol=1e-6
+    )
     deg = _ref("degradation")
     ours = res.degradation.loc[[ROWS[i] for i in deg.index], deg.columns]
     np.testing.assert_allclose(ours.to_numpy(dtype=float), deg.to_numpy(dtype=float), atol=1e-6)
@@ -74,9 +80,15 @@ def test_prmse_true_score_eval(rsm):
     ref = _ref("true_score_eval")
     humans = data[["h1", "h2"]]
     trimmed = np.clip(data["score"], 1 - 0.4998, 6 + 0.4998)
-    for row, system in (("scale", data["score"]), ("scale_trim", trimmed), ("scale_trim_round", np.round(trimmed))):
+    for row, system in (
+        ("scale", data["score"]),
+        ("scale_trim", trimmed),
+        ("scale_trim_round", np.round(trimmed)),
+    ):
         ours = prmse(system, humans, details=True)
-        np.testing.assert_allclose(ours[ref.columns].to_numpy(dtype=float), ref.loc[row].to_numpy(dtype=float), atol=1e-6)
+        np.testing.assert_allclose(
+            ours[ref.columns].to_numpy(dtype=float), ref.loc[row].to_numpy(dtype=float), atol=1e-6
+        )
 
 
 def test_prmse_sparse_human_matrix():
@@ -106,12 +118,32 @@ def test_errors():
     [
         # Matt Johnson's R derivation benchmarks as asserted in RSMTool's tests/test_prmse.py
         # (TestPrmseJohnsonData, test_compute_true_score_evaluations_full / _sparse), 7 decimals.
-        ("prmse_data.csv", {"N": 10000, "N raters": 4, "N single": 0, "N multiple": 10000,
-                            "Variance of errors": 0.509375, "True score var": 0.7765515,
-                            "MSE true": 0.3564625, "PRMSE true": 0.5409673}),
-        ("prmse_data_sparse_matrix.csv", {"N": 10000, "N raters": 4, "N single": 3421, "N multiple": 6579,
-                                          "Variance of errors": 0.5150882, "True score var": 0.769816,
-                                          "MSE true": 0.3550792, "PRMSE true": 0.538748}),
+        (
+            "prmse_data.csv",
+            {
+                "N": 10000,
+                "N raters": 4,
+                "N single": 0,
+                "N multiple": 10000,
+                "Variance of errors": 0.509375,
+                "True score var": 0.7765515,
+                "MSE true": 0.3564625,
+                "PRMSE true": 0.5409673,
+            },
+        ),
+        (
+            "prmse_data_sparse_matrix.csv",
+            {
+                "N": 10000,
+                "N raters": 4,
+                "N single": 3421,
+                "N multiple": 6579,
+                "Variance of errors": 0.5150882,
+                "True score var": 0.769816,
+                "MSE true": 0.3550792,
+                "PRMSE true": 0.538748,
+            },
+        ),
     ],
 )
 def test_prmse_reproduces_published_johnson_benchmarks(name, expected):

@@ -5,20 +5,31 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _agreement_data import SHROUT_FLEISS_1979
 
 from calib.agreement import icc, icc_table
 from calib.errors import CalibWarning, DataValidationError
 
-from _agreement_data import SHROUT_FLEISS_1979
-
 pg = pytest.importorskip("pingouin")
 
 # pingouin >= 0.6 labels (McGraw & Wong); before 0.6 they were ICC1, ICC2, ... (the rename trap)
-PG_LABELS = {"ICC1": "ICC(1,1)", "ICC2": "ICC(A,1)", "ICC3": "ICC(C,1)", "ICC1k": "ICC(1,k)", "ICC2k": "ICC(A,k)", "ICC3k": "ICC(C,k)"}
+PG_LABELS = {
+    "ICC1": "ICC(1,1)",
+    "ICC2": "ICC(A,1)",
+    "ICC3": "ICC(C,1)",
+    "ICC1k": "ICC(1,k)",
+    "ICC2k": "ICC(A,k)",
+    "ICC3k": "ICC(C,k)",
+}
 
 
 def _pingouin(x: np.ndarray) -> pd.DataFrame:
-    long = pd.DataFrame(x).rename_axis("target").reset_index().melt(id_vars="target", var_name="rater", value_name="score")
+    long = (
+        pd.DataFrame(x)
+        .rename_axis("target")
+        .reset_index()
+        .melt(id_vars="target", var_name="rater", value_name="score")
+    )
     old = pg.options.get("round")
     pg.options["round"] = None
     try:
@@ -31,7 +42,15 @@ def _pingouin(x: np.ndarray) -> pd.DataFrame:
 # Shrout & Fleiss (1979), Psychological Bulletin 86(2), Table 4 (p. 424): ICC(1,1) = .17,
 # ICC(2,1) = .29, ICC(3,1) = .71, ICC(1,4) = .44, ICC(2,4) = .62, ICC(3,4) = .91.
 @pytest.mark.parametrize(
-    "form, published", [("ICC1", 0.17), ("ICC2", 0.29), ("ICC3", 0.71), ("ICC1k", 0.44), ("ICC2k", 0.62), ("ICC3k", 0.91)]
+    "form, published",
+    [
+        ("ICC1", 0.17),
+        ("ICC2", 0.29),
+        ("ICC3", 0.71),
+        ("ICC1k", 0.44),
+        ("ICC2k", 0.62),
+        ("ICC3k", 0.91),
+    ],
 )
 def test_shrout_fleiss_table4(form, published):
     assert round(icc(SHROUT_FLEISS_1979, form), 2) == published
@@ -54,7 +73,11 @@ def test_shrout_fleiss_ci_match_pingouin():
 @pytest.mark.parametrize("seed", range(4))
 def test_random_matches_pingouin(seed):
     rng = np.random.default_rng(seed)  # SYNTHETIC targets x raters with rater offsets
-    x = rng.normal(size=(40, 3 + seed)) + rng.normal(size=(40, 1)) * (1 + seed) + rng.normal(size=(1, 3 + seed))
+    x = (
+        rng.normal(size=(40, 3 + seed))
+        + rng.normal(size=(40, 1)) * (1 + seed)
+        + rng.normal(size=(1, 3 + seed))
+    )
     ours = icc_table(x)
     ref = _pingouin(x)
     for form, label in PG_LABELS.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _agreement_data import KRIPPENDORFF_2011, random_ratings
 
 from calib.agreement import (
     brennan_prediger,
@@ -19,8 +20,6 @@ from calib.agreement import (
     scott_pi,
 )
 from calib.errors import CalibWarning, DataValidationError
-
-from _agreement_data import KRIPPENDORFF_2011, random_ratings
 
 sm_tests = pytest.importorskip("statsmodels.stats.tests.test_inter_rater")
 irrcac_raw = pytest.importorskip("irrCAC.raw")
@@ -68,9 +67,19 @@ def test_cohen_kappa_sas_ase():
     a = np.repeat(np.repeat(np.arange(3), 3), table.ravel())
     b = np.repeat(np.tile(np.arange(3), 3), table.ravel())
     r = cohen_kappa_ci(a, b)
-    assert (round(r.estimate, 4), round(r.se, 4), round(r.low, 4), round(r.high, 4)) == (0.4842, 0.1380, 0.2137, 0.7547)
+    assert (round(r.estimate, 4), round(r.se, 4), round(r.low, 4), round(r.high, 4)) == (
+        0.4842,
+        0.1380,
+        0.2137,
+        0.7547,
+    )
     r = cohen_kappa_ci(a, b, weights="linear")
-    assert (round(r.estimate, 4), round(r.se, 4), round(r.low, 4), round(r.high, 4)) == (0.4701, 0.1457, 0.1845, 0.7558)
+    assert (round(r.estimate, 4), round(r.se, 4), round(r.low, 4), round(r.high, 4)) == (
+        0.4701,
+        0.1457,
+        0.1845,
+        0.7558,
+    )
 
 
 def test_cohen_kappa_r_irr_anxiety():
@@ -83,8 +92,12 @@ def test_cohen_kappa_r_irr_anxiety():
     x = sm_tests.anxiety.astype(float)
     ranks = np.searchsorted(np.unique(x[:, 1:]), x[:, 1:]) + 1.0
     assert cohen_kappa(x[:, 1], x[:, 2]) == pytest.approx(-0.006289308, abs=1e-9)
-    assert cohen_kappa(ranks[:, 0], ranks[:, 1], weights="linear") == pytest.approx(0.1459075, abs=1e-7)
-    assert cohen_kappa(ranks[:, 0], ranks[:, 1], weights="quadratic") == pytest.approx(0.2520325, abs=1e-7)
+    assert cohen_kappa(ranks[:, 0], ranks[:, 1], weights="linear") == pytest.approx(
+        0.1459075, abs=1e-7
+    )
+    assert cohen_kappa(ranks[:, 0], ranks[:, 1], weights="quadratic") == pytest.approx(
+        0.2520325, abs=1e-7
+    )
     assert cohen_kappa(x[:, 1], x[:, 2], weights="linear") != pytest.approx(0.1459075, abs=1e-3)
 
 
@@ -106,15 +119,23 @@ def test_multirater_match_irrcac(seed, weights):
     x = random_ratings(seed, n_units=50, n_raters=3 + seed % 3, q=4, missing=0.2)
     cats = [1.0, 2.0, 3.0, 4.0, 5.0]  # a full scale with an unused level
     w = weights or "identity"
-    for ours, method in [(fleiss_kappa, "fleiss"), (gwet_ac, "gwet"), (brennan_prediger, "bp"), (conger_kappa, "conger")]:
+    for ours, method in [
+        (fleiss_kappa, "fleiss"),
+        (gwet_ac, "gwet"),
+        (brennan_prediger, "bp"),
+        (conger_kappa, "conger"),
+    ]:
         assert ours(x, weights=weights) == pytest.approx(_irrcac(x, method, w), abs=1e-9), method
-        assert ours(x, weights=weights, categories=cats) == pytest.approx(_irrcac(x, method, w, cats), abs=1e-9), method
+        assert ours(x, weights=weights, categories=cats) == pytest.approx(
+            _irrcac(x, method, w, cats), abs=1e-9
+        ), method
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_complete_fleiss_matches_statsmodels(seed):
     x = random_ratings(seed, n_units=40, n_raters=5, missing=0.0)
-    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa as sm_fleiss
+    from statsmodels.stats.inter_rater import aggregate_raters
+    from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
     table, _ = aggregate_raters(x)
     # statsmodels' fleiss_kappa (complete data only); "randolph" is Brennan-Prediger's free-marginal kappa
@@ -129,7 +150,9 @@ def test_cohen_matches_sklearn(seed, weights):
     both = ~np.isnan(x).any(axis=1)
     labels = [1, 2, 3, 4, 5]
     ref = sk_metrics.cohen_kappa_score(x[both, 0], x[both, 1], labels=labels, weights=weights)
-    assert cohen_kappa(x[:, 0], x[:, 1], weights=weights, labels=labels) == pytest.approx(ref, abs=1e-9)
+    assert cohen_kappa(x[:, 0], x[:, 1], weights=weights, labels=labels) == pytest.approx(
+        ref, abs=1e-9
+    )
 
 
 def test_sklearn_label_trap():
@@ -157,7 +180,9 @@ def test_two_raters_fleiss_is_scott_and_conger_is_cohen():
 def test_scott_pi_matches_irrcac_table():
     irrcac_table = pytest.importorskip("irrCAC.table")
     x = random_ratings(8, n_units=80, n_raters=2, q=3, missing=0.0)
-    ct = pd.crosstab(x[:, 0], x[:, 1]).reindex(index=[1.0, 2.0, 3.0], columns=[1.0, 2.0, 3.0], fill_value=0)
+    ct = pd.crosstab(x[:, 0], x[:, 1]).reindex(
+        index=[1.0, 2.0, 3.0], columns=[1.0, 2.0, 3.0], fill_value=0
+    )
     ref = irrcac_table.CAC(ct, digits=15).scott()["est"]["coefficient_value"]
     assert scott_pi(x[:, 0], x[:, 1]) == pytest.approx(ref, abs=1e-9)
 
@@ -186,7 +211,9 @@ def test_mean_pairwise_qwk_matches_sklearn():
     for g in range(4):
         for h in range(g + 1, 4):
             m = ~np.isnan(x[:, [g, h]]).any(axis=1)
-            ks.append(sk_metrics.cohen_kappa_score(x[m, g], x[m, h], labels=cats, weights="quadratic"))
+            ks.append(
+                sk_metrics.cohen_kappa_score(x[m, g], x[m, h], labels=cats, weights="quadratic")
+            )
     assert mean_pairwise_kappa(x, categories=cats) == pytest.approx(np.mean(ks), abs=1e-9)
 
 
@@ -234,7 +261,11 @@ def test_chance_corrected_se_match_irrcac(seed, weights):
 
     x = np.vstack([random_ratings(seed, 40, 4, 4, 0.25), np.full((2, 4), np.nan)])
     cac = irrcac_raw.CAC(pd.DataFrame(x), weights=weights or "identity", digits=15)
-    for name, method in [("fleiss_kappa", "fleiss"), ("gwet_ac", "gwet"), ("brennan_prediger", "bp")]:
+    for name, method in [
+        ("fleiss_kappa", "fleiss"),
+        ("gwet_ac", "gwet"),
+        ("brennan_prediger", "bp"),
+    ]:
         ref = getattr(cac, method)()["est"]
         r = chance_corrected_ci(x, name, weights)
         assert r.se == pytest.approx(ref["se"], abs=1e-9)
@@ -256,10 +287,22 @@ def test_gwet_handbook_datasets(dataset):
     x = df.to_numpy()
     for weights in (None, "linear", "quadratic"):
         w = weights or "identity"
-        for ours, method in [(fleiss_kappa, "fleiss"), (gwet_ac, "gwet"), (brennan_prediger, "bp"), (conger_kappa, "conger")]:
-            assert ours(x, weights=weights) == pytest.approx(_irrcac(df, method, w), abs=1e-9), (method, w)
-    assert krippendorff_alpha(x, "nominal") == pytest.approx(_irrcac(df, "krippendorff", "identity"), abs=1e-9)
-    assert krippendorff_alpha(x, "interval") == pytest.approx(_irrcac(df, "krippendorff", "quadratic"), abs=1e-9)
+        for ours, method in [
+            (fleiss_kappa, "fleiss"),
+            (gwet_ac, "gwet"),
+            (brennan_prediger, "bp"),
+            (conger_kappa, "conger"),
+        ]:
+            assert ours(x, weights=weights) == pytest.approx(_irrcac(df, method, w), abs=1e-9), (
+                method,
+                w,
+            )
+    assert krippendorff_alpha(x, "nominal") == pytest.approx(
+        _irrcac(df, "krippendorff", "identity"), abs=1e-9
+    )
+    assert krippendorff_alpha(x, "interval") == pytest.approx(
+        _irrcac(df, "krippendorff", "quadratic"), abs=1e-9
+    )
 
 
 def test_continuous_ratings_are_refused_by_category_statistics():

@@ -24,9 +24,9 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 _BLOCK_RE = re.compile(r"<transcript>\n(.*)\n</transcript>", re.DOTALL)
 _ONE_RE = re.compile(r"(?:dimension|grade only) `([a-z_]+)`")
@@ -73,7 +73,12 @@ def default_answer(body: dict) -> str:
     block = transcript_block(user)
     dims, per_dim = asked_dimensions(user)
     items = [
-        {"dimension": d, "score": judge_score(block, d), "rationale": f"synthetic rationale for {d}"} for d in dims
+        {
+            "dimension": d,
+            "score": judge_score(block, d),
+            "rationale": f"synthetic rationale for {d}",
+        }
+        for d in dims
     ]
     if per_dim:
         return json.dumps(items[0])
@@ -85,16 +90,25 @@ def _tokens(text: str) -> list[str]:
     return re.findall(r"\d|\D+", text)
 
 
-def default_logprobs(text: str, dist: Callable[[int], dict[int, float]] | None = None) -> list[dict]:
+def default_logprobs(
+    text: str, dist: Callable[[int], dict[int, float]] | None = None
+) -> list[dict]:
     dist = dist or (lambda s: {s: 0.7, (s % 4) + 1: 0.2, ((s + 1) % 4) + 1: 0.1})
     out = []
     for tok in _tokens(text):
         if tok.isdigit():
             probs = dist(int(tok))
-            top = [{"token": str(k), "logprob": math.log(v)} for k, v in sorted(probs.items(), key=lambda kv: -kv[1])]
-            out.append({"token": tok, "logprob": math.log(probs.get(int(tok), 1e-9)), "top_logprobs": top})
+            top = [
+                {"token": str(k), "logprob": math.log(v)}
+                for k, v in sorted(probs.items(), key=lambda kv: -kv[1])
+            ]
+            out.append(
+                {"token": tok, "logprob": math.log(probs.get(int(tok), 1e-9)), "top_logprobs": top}
+            )
         else:
-            out.append({"token": tok, "logprob": 0.0, "top_logprobs": [{"token": tok, "logprob": 0.0}]})
+            out.append(
+                {"token": tok, "logprob": 0.0, "top_logprobs": [{"token": tok, "logprob": 0.0}]}
+            )
     return out
 
 
@@ -125,7 +139,7 @@ class ScriptedChatServer:
         with self._lock:
             return len(self.requests)
 
-    def start(self) -> "ScriptedChatServer":
+    def start(self) -> ScriptedChatServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -145,7 +159,12 @@ class ScriptedChatServer:
                     return self._send(400, b'{"error": {"message": "body is not JSON"}}')
                 with server._lock:
                     server.requests.append(
-                        {"path": self.path, "headers": dict(self.headers), "body": body, "t": time.monotonic()}
+                        {
+                            "path": self.path,
+                            "headers": dict(self.headers),
+                            "body": body,
+                            "t": time.monotonic(),
+                        }
                     )
                     action = server._script.popleft() if server._script else None
                     server._in_flight += 1
@@ -201,7 +220,9 @@ class ScriptedChatServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="scripted-chat-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="scripted-chat-server", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -217,7 +238,7 @@ class ScriptedChatServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "ScriptedChatServer":
+    def __enter__(self) -> ScriptedChatServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -38,18 +38,25 @@ def test_quantile_thresholds_reproduce_the_human_score_distribution():
     th = quantile_thresholds(words, human, [1, 2, 3, 4])
     assert np.all(np.diff(th) > 0)
     pred = 1 + np.searchsorted(th, words, side="right")
-    np.testing.assert_allclose(np.bincount(pred, minlength=5)[1:] / 1000,
-                               np.bincount(human.astype(int), minlength=5)[1:] / 1000, atol=0.002)
+    np.testing.assert_allclose(
+        np.bincount(pred, minlength=5)[1:] / 1000,
+        np.bincount(human.astype(int), minlength=5)[1:] / 1000,
+        atol=0.002,
+    )
 
 
 def test_unused_level_gets_an_empty_interval():
-    th = quantile_thresholds(np.arange(10.0), np.array([1, 1, 1, 1, 1, 4, 4, 4, 4, 4.]), [1, 2, 3, 4])
+    th = quantile_thresholds(
+        np.arange(10.0), np.array([1, 1, 1, 1, 1, 4, 4, 4, 4, 4.0]), [1, 2, 3, 4]
+    )
     assert np.all(np.diff(th) > 0) and th[1] - th[0] < 1e-6
 
 
 @settings(max_examples=50, deadline=None)
-@given(words=st.lists(st.integers(0, 2000), min_size=5, max_size=60),
-       human=st.lists(st.integers(1, 4), min_size=5, max_size=60))
+@given(
+    words=st.lists(st.integers(0, 2000), min_size=5, max_size=60),
+    human=st.lists(st.integers(1, 4), min_size=5, max_size=60),
+)
 def test_baseline_score_is_monotone_in_word_count(words, human):
     th = quantile_thresholds(np.array(words, float), np.array(human, float), [1, 2, 3, 4])
     grid = np.arange(0, 2100, 7)
@@ -87,8 +94,8 @@ def test_length_grader_identity_and_config_errors(rubric):
 
 
 def test_fit_and_cross_fitting(rubric):
-    from calib.simulate import SimulationConfig, simulate_dataset
     from calib.graders.validate import human_consensus
+    from calib.simulate import SimulationConfig, simulate_dataset
 
     ds = simulate_dataset(SimulationConfig(n_transcripts=60, seed=3))  # SYNTHETIC
     cons = human_consensus(ds.ratings)

@@ -65,8 +65,10 @@ def test_qwk_thresholds_reach_the_brute_force_optimum():
     h = np.clip(np.floor(x / 3 + rng.normal(0, 0.9, 60) + 0.5), 1, 4)
     xs = np.unique(x)
     cand = np.concatenate([[xs[0] - 1], (xs[:-1] + xs[1:]) / 2, [xs[-1] + 1]])
-    best = max(_qwk(h, 1 + np.searchsorted(np.array(c), x, side="right"))
-               for c in itertools.combinations(cand, 3))
+    best = max(
+        _qwk(h, 1 + np.searchsorted(np.array(c), x, side="right"))
+        for c in itertools.combinations(cand, 3)
+    )
     th = fit_qwk_thresholds(x, h, [1, 2, 3, 4])
     got = _qwk(h, 1 + np.searchsorted(th, x, side="right"))
     iso = _qwk(h, 1 + np.searchsorted(fit_isotonic_thresholds(x, h, [1, 2, 3, 4]), x, side="right"))
@@ -91,14 +93,25 @@ def sim():
 def test_calibrate_rule_grader_writes_a_loadable_config(sim, method):
     rubric = load_rubric(ROOT / "rubrics" / "ml_interview_v1.yaml")
     g = RuleGrader.from_rubric(rubric)
-    res = calibrate_rule_grader(g, sim.transcripts, sim.ratings, rubric, method=method, folds=3, seed=2)
-    assert set(res.cv.columns) == {"dimension", "N", "wtkappa_before", "wtkappa_after", "exact_agr_before", "exact_agr_after"}
+    res = calibrate_rule_grader(
+        g, sim.transcripts, sim.ratings, rubric, method=method, folds=3, seed=2
+    )
+    assert set(res.cv.columns) == {
+        "dimension",
+        "N",
+        "wtkappa_before",
+        "wtkappa_after",
+        "exact_agr_before",
+        "exact_agr_after",
+    }
     assert len(res.cv) >= 7
     for th in res.config["thresholds"].values():
         assert len(th) == 3 and np.all(np.diff(th) > 0)
     fitted = RuleGrader.from_rubric(rubric, res.config)
     assert fitted.rater_id != g.rater_id
-    again = calibrate_rule_grader(g, sim.transcripts, sim.ratings, rubric, method=method, folds=3, seed=2)
+    again = calibrate_rule_grader(
+        g, sim.transcripts, sim.ratings, rubric, method=method, folds=3, seed=2
+    )
     assert again.config == res.config
     out = fitted.grade(sim.transcripts, rubric).ratings
     assert set(out.score.dropna().unique()) <= {1.0, 2.0, 3.0, 4.0}

@@ -39,7 +39,12 @@ def store(tmp_path):
     ratings = pd.read_csv(SAMPLE / "ratings.csv", dtype=str)
     ratings[ratings["transcript_id"].isin(ids)].to_csv(tmp_path / "r.csv", index=False)
     out = tmp_path / "store"
-    io.ingest([tmp_path / "t.jsonl"], [tmp_path / "r.csv"], rubric=REPO / "rubrics" / "ml_interview_v1.yaml", store=out)
+    io.ingest(
+        [tmp_path / "t.jsonl"],
+        [tmp_path / "r.csv"],
+        rubric=REPO / "rubrics" / "ml_interview_v1.yaml",
+        store=out,
+    )
     return out
 
 
@@ -93,20 +98,33 @@ def test_cli_grade_llm_errors(server, store, tmp_path, monkeypatch, capsys):
     base = ["grade", "--store", str(store), "--grader", "llm", "--no-progress"]
     assert main(base + ["--base-url", server.base_url]) == 2  # no --model: usage error
     assert "--model" in capsys.readouterr().err
-    assert main(base + ["--base-url", server.base_url, "--model", "m", "--api-key-env", "CALIB_ABSENT_KEY"]) == 1
+    assert (
+        main(
+            base
+            + ["--base-url", server.base_url, "--model", "m", "--api-key-env", "CALIB_ABSENT_KEY"]
+        )
+        == 1
+    )
     assert "CALIB_ABSENT_KEY" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text("llm:\n  api_key: sk-should-not-be-here\n")
     assert main(base + ["--config", str(bad), "--base-url", server.base_url, "--model", "m"]) == 1
     assert "api_key" in capsys.readouterr().err
     server.script(*[Action(status=500)] * 100)
-    assert main(base + ["--base-url", server.base_url, "--model", "m", "--config", str(_fast(tmp_path))]) == 0
+    assert (
+        main(
+            base + ["--base-url", server.base_url, "--model", "m", "--config", str(_fast(tmp_path))]
+        )
+        == 0
+    )
     assert f"{N * 8} failed" in capsys.readouterr().out  # failures are recorded, not a crash
 
 
 def _fast(tmp_path):
     f = tmp_path / "fast.yaml"
-    f.write_text("llm:\n  response_format: json_object\n  retry: {max_attempts: 2, base_delay_s: 0.01, max_delay_s: 0.02}\n")
+    f.write_text(
+        "llm:\n  response_format: json_object\n  retry: {max_attempts: 2, base_delay_s: 0.01, max_delay_s: 0.02}\n"
+    )
     return f
 
 
@@ -117,12 +135,16 @@ def test_judge_biases_from_the_store(server, store, tmp_path, capsys):
     ids = []
     for template in ("v1", "v2"):
         cfg = tmp_path / f"{template}.yaml"
-        cfg.write_text(f"llm:\n  template: {template}\n  samples: 3\n  temperature: 0.7\n  seed: 3\n  logprobs: true\n")
+        cfg.write_text(
+            f"llm:\n  template: {template}\n  samples: 3\n  temperature: 0.7\n  seed: 3\n  logprobs: true\n"
+        )
         assert main(["grade", "--store", str(store), "--grader", "llm", "--base-url", server.base_url, "--model",
                      "judge-m", "--config", str(cfg), "--no-progress", "--format", "json"]) == 0  # fmt: skip
         ids.append(json.loads(capsys.readouterr().out)["grader"])
     assert ids[0] != ids[1]
-    res = judge_biases(read_table(store, "llm_outputs"), read_ratings(store), ids[0], other_rater_id=ids[1])
+    res = judge_biases(
+        read_table(store, "llm_outputs"), read_ratings(store), ids[0], other_rater_id=ids[1]
+    )
     assert (res.self_consistency["n_units"] == N).all()
     assert (res.prompt_sensitivity["n"] == N).all()
     # the scripted judge scores the transcript block, which both templates render identically

@@ -22,7 +22,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_smollm2_grades_sample_transcripts_end_to_end(tmp_path):
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (opt-in, compiles ~28 min)")
+    pytest.importorskip(
+        "llama_cpp", reason="llama-cpp-python is not installed (opt-in, compiles ~28 min)"
+    )
     from calib.errors import GraderError
     from calib.graders.llm import LLMGrader
     from calib.graders.llm.smollm2 import LlamaCppProvider, smollm2_gguf_path

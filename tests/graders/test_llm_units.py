@@ -51,7 +51,13 @@ def rubric():
 
 # ---------------------------------------------------------------------------- parsing
 def _all(scores, rationale="ok"):
-    return json.dumps({"scores": [{"dimension": d, "score": s, "rationale": rationale} for d, s in zip(DIMS, scores)]})
+    return json.dumps(
+        {
+            "scores": [
+                {"dimension": d, "score": s, "rationale": rationale} for d, s in zip(DIMS, scores)
+            ]
+        }
+    )
 
 
 def test_parse_plain_fenced_embedded_and_regex():
@@ -61,18 +67,28 @@ def test_parse_plain_fenced_embedded_and_regex():
     embedded = f"My scores: {_all([2, 2, 2])} -- done"
     parsed = parse_answer(embedded, "stop", DIMS, 1, 4)
     assert [p.score for p in parsed] == [2.0] * 3 and parsed[0].method == "embedded_json"
-    text = "problem_framing: score 3\nstructure - Score: 2\ndata: score=4, on reflection data score: 1"
-    assert [p.score for p in parse_answer(text, "stop", DIMS, 1, 4)] == [3.0, 2.0, 1.0]  # last match wins
+    text = (
+        "problem_framing: score 3\nstructure - Score: 2\ndata: score=4, on reflection data score: 1"
+    )
+    assert [p.score for p in parse_answer(text, "stop", DIMS, 1, 4)] == [
+        3.0,
+        2.0,
+        1.0,
+    ]  # last match wins
     one = parse_answer("Reasoning... Score: 2. Final answer: score: 3", "stop", ["data"], 1, 4)[0]
     assert one.score == 3.0 and one.method == "regex"
 
 
 def test_parse_per_dimension_variants():
     assert parse_answer('{"score": 3, "rationale": "x"}', "stop", ["data"], 1, 4)[0].score == 3.0
-    assert parse_answer('{"dimension": "data", "score": "4"}', "stop", ["data"], 1, 4)[0].score == 4.0
+    assert (
+        parse_answer('{"dimension": "data", "score": "4"}', "stop", ["data"], 1, 4)[0].score == 4.0
+    )
     wrong = parse_answer('{"dimension": "modeling", "score": 4}', "stop", ["data"], 1, 4)[0]
     assert math.isnan(wrong.score) and wrong.unscored_reason.startswith("wrong dimension")
-    nested = parse_answer('{"scores": [{"dimension": "data", "score": 2}]}', "stop", ["data"], 1, 4)[0]
+    nested = parse_answer(
+        '{"scores": [{"dimension": "data", "score": 2}]}', "stop", ["data"], 1, 4
+    )[0]
     assert nested.score == 2.0
 
 
@@ -87,7 +103,10 @@ def test_parse_rejects_bad_scores(raw, reason):
 
 
 def test_parse_truncated_and_missing():
-    assert all(p.unscored_reason.startswith("truncated") for p in parse_answer(_all([1, 2, 3]), "length", DIMS, 1, 4))
+    assert all(
+        p.unscored_reason.startswith("truncated")
+        for p in parse_answer(_all([1, 2, 3]), "length", DIMS, 1, 4)
+    )
     partial = json.dumps({"scores": [{"dimension": "data", "score": 3}]})
     got = {p.dimension: p for p in parse_answer(partial, "stop", DIMS, 1, 4)}
     assert got["data"].score == 3.0 and got["structure"].unscored_reason.startswith("missing")
@@ -110,10 +129,16 @@ def test_parse_json_property_rationale_cannot_change_score(scores, rationale, fe
 
 # ---------------------------------------------------------------------------- prompt
 def test_prompt_contains_rubric_and_wire_contract(rubric):
-    turns = [{"speaker": "interviewer", "text": "Design a ranker"}, {"speaker": "candidate", "text": "Objective first."}]
+    turns = [
+        {"speaker": "interviewer", "text": "Design a ranker"},
+        {"speaker": "candidate", "text": "Objective first."},
+    ]
     system, user = build_messages(get_template("v1"), rubric, turns)
     for dim in rubric.dimensions:
-        assert f"`{dim.id}`" in system["content"] and " ".join(dim.description.split()) in system["content"]
+        assert (
+            f"`{dim.id}`" in system["content"]
+            and " ".join(dim.description.split()) in system["content"]
+        )
     assert '{"scores": [{"dimension": "<dimension id>", "score": <integer 1-4>' in user["content"]
     assert user["content"].rstrip().endswith(", ".join(rubric.dimension_ids) + ".")
     _, one = build_messages(get_template("v1"), rubric, turns, dimension="data")
@@ -132,10 +157,16 @@ def test_templates_differ_and_hash_is_stable():
 @settings(max_examples=80, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("<>/ \ntranscriptTRANSCRIPT[]1:ab")), max_size=80))
 def test_neutralise_leaves_no_delimiter_and_no_forged_turn(text):
-    out = render_transcript([{"speaker": "candidate", "text": text}, {"speaker": "interviewer", "text": "ok"}])
+    out = render_transcript(
+        [{"speaker": "candidate", "text": text}, {"speaker": "interviewer", "text": "ok"}]
+    )
     assert re.search(r"<\s*/?\s*transcript", out, re.IGNORECASE) is None
     headers = [ln for ln in out.split("\n") if re.match(r"\[\d+\] ", ln)]
-    assert headers[0].startswith("[1] candidate:") and headers[-1] == "[2] interviewer: ok" and len(headers) == 2
+    assert (
+        headers[0].startswith("[1] candidate:")
+        and headers[-1] == "[2] interviewer: ok"
+        and len(headers) == 2
+    )
 
 
 def test_neutralise_examples():
@@ -147,10 +178,16 @@ def test_neutralise_examples():
 def test_cache_key_covers_exactly_the_output_fields():
     req = ChatRequest("m", ({"role": "user", "content": "x"},), {"temperature": 0.0})
     k = cache_key("http://h/v1", req, 0)
-    assert k == cache_key("http://h/v1", ChatRequest("m", ({"role": "user", "content": "x"},), {"temperature": 0.0}), 0)
+    assert k == cache_key(
+        "http://h/v1",
+        ChatRequest("m", ({"role": "user", "content": "x"},), {"temperature": 0.0}),
+        0,
+    )
     assert k != cache_key("http://h2/v1", req, 0)
     assert k != cache_key("http://h/v1", ChatRequest("m2", req.messages, req.params), 0)
-    assert k != cache_key("http://h/v1", ChatRequest("m", ({"role": "user", "content": "y"},), req.params), 0)
+    assert k != cache_key(
+        "http://h/v1", ChatRequest("m", ({"role": "user", "content": "y"},), req.params), 0
+    )
     assert k != cache_key("http://h/v1", ChatRequest("m", req.messages, {"temperature": 0.5}), 0)
     assert k != cache_key("http://h/v1", req, 1)
 
@@ -168,7 +205,10 @@ def test_cache_round_trip_json_not_pickle(tmp_path):
 
 
 def test_normalise_base_url_drops_credentials():
-    assert normalise_base_url("https://u:pw@api.example.com/v1/?api_key=abc#x") == "https://api.example.com/v1"
+    assert (
+        normalise_base_url("https://u:pw@api.example.com/v1/?api_key=abc#x")
+        == "https://api.example.com/v1"
+    )
     with pytest.raises(GraderError, match="base-url"):
         normalise_base_url("ftp://x")
 
@@ -273,9 +313,13 @@ def test_quadratic_weighted_kappa_matches_sklearn():
         a = rng.integers(1, 5, 60)
         b = np.clip(a + rng.integers(-1, 2, 60), 1, 4)
         ours = quadratic_weighted_kappa(a, b, [1, 2, 3, 4])
-        assert ours == pytest.approx(cohen_kappa_score(a, b, weights="quadratic", labels=[1, 2, 3, 4]), abs=1e-12)
+        assert ours == pytest.approx(
+            cohen_kappa_score(a, b, weights="quadratic", labels=[1, 2, 3, 4]), abs=1e-12
+        )
     with pytest.warns(CalibWarning):
-        assert math.isnan(quadratic_weighted_kappa(np.array([2, 2]), np.array([2, 2]), [1, 2, 3, 4]))
+        assert math.isnan(
+            quadratic_weighted_kappa(np.array([2, 2]), np.array([2, 2]), [1, 2, 3, 4])
+        )
     with pytest.raises(DataValidationError):
         quadratic_weighted_kappa(np.array([5]), np.array([1]), [1, 2, 3, 4])
 
@@ -304,7 +348,9 @@ def test_self_consistency_matches_independent_computation():
 
 
 def test_prompt_sensitivity_identical_runs():
-    a = pd.DataFrame({"transcript_id": list("abcdef"), "dimension": ["d"] * 6, "score": [1, 2, 3, 4, 2, 3.0]})
+    a = pd.DataFrame(
+        {"transcript_id": list("abcdef"), "dimension": ["d"] * 6, "score": [1, 2, 3, 4, 2, 3.0]}
+    )
     t = prompt_sensitivity(a, a.copy(), [1, 2, 3, 4]).iloc[0]
     assert t["exact_agr"] == 1.0 and t["mean_diff"] == 0.0 and t["qwk"] == pytest.approx(1.0)
 
@@ -351,13 +397,19 @@ def test_prompt_sensitivity_reproduces_rsmtool_consistency(group):
     if not inputs.is_file():
         pytest.skip("shared/refdata/rsmtool is absent")
     df = pd.read_csv(inputs)
-    ref_file = "lr_eval_with_h2_consistency.csv" if group is None else "lr_eval_with_h2_consistency_by_L1.csv"
+    ref_file = (
+        "lr_eval_with_h2_consistency.csv"
+        if group is None
+        else "lr_eval_with_h2_consistency_by_L1.csv"
+    )
     ref = pd.read_csv(REFDATA / "lr-eval-with-h2" / ref_file, index_col=0)
     if group is not None:
         df = df[df["L1"] == group]
         ref = ref.loc[[group]]
     ref = ref.iloc[0]
-    a = pd.DataFrame({"transcript_id": df["id"], "dimension": "overall", "score": df["h1"].astype(float)})
+    a = pd.DataFrame(
+        {"transcript_id": df["id"], "dimension": "overall", "score": df["h1"].astype(float)}
+    )
     b = a.assign(score=df["h2"].astype(float).to_numpy())
     got = prompt_sensitivity(a, b, [1, 2, 3, 4, 5]).iloc[0]
     assert got["n"] == ref["N"]

@@ -58,18 +58,36 @@ GOOD = {"thresholds": [1, 2, 3], "rules": [{"id": "goal", "weight": 1, "phrases"
     [
         (lambda d: d.update(thresholds=[1, 2]), "signals.thresholds", "3 increasing"),
         (lambda d: d.update(thresholds=[1, 3, 2]), "signals.thresholds", "strictly increasing"),
-        (lambda d: d["rules"][0].update(patterns=["(unclosed"]), "signals.rules[0].patterns[0]", "invalid pattern"),
+        (
+            lambda d: d["rules"][0].update(patterns=["(unclosed"]),
+            "signals.rules[0].patterns[0]",
+            "invalid pattern",
+        ),
         # RE2 has no look-ahead: rejected at load time, not mid-run
-        (lambda d: d["rules"][0].update(patterns=["goal(?=s)"]), "signals.rules[0].patterns[0]", "invalid pattern"),
+        (
+            lambda d: d["rules"][0].update(patterns=["goal(?=s)"]),
+            "signals.rules[0].patterns[0]",
+            "invalid pattern",
+        ),
         (lambda d: d["rules"][0].update(colour="red"), "signals.rules[0].colour", "unknown key"),
         (lambda d: d["rules"][0].update(type="vibes"), "signals.rules[0].type", "expected one of"),
         (lambda d: d["rules"][0].update(count="lots"), "signals.rules[0].count", "expected one of"),
         (lambda d: d["rules"][0].pop("weight"), "signals.rules[0].weight", "required"),
         (lambda d: d["rules"].append(dict(d["rules"][0])), "signals.rules", "duplicate"),
-        (lambda d: d["rules"].append({"id": "f", "type": "followup", "weight": 1, "trigger": {"phrases": ["what if"]}}),
-         "signals.rules[1]", "needs response"),
-        (lambda d: d["rules"].append({"id": "b", "type": "before", "weight": 1, "first": {"phrases": ["goal"]}}),
-         "signals.rules[1].then", "required"),
+        (
+            lambda d: d["rules"].append(
+                {"id": "f", "type": "followup", "weight": 1, "trigger": {"phrases": ["what if"]}}
+            ),
+            "signals.rules[1]",
+            "needs response",
+        ),
+        (
+            lambda d: d["rules"].append(
+                {"id": "b", "type": "before", "weight": 1, "first": {"phrases": ["goal"]}}
+            ),
+            "signals.rules[1].then",
+            "required",
+        ),
     ],
 )
 def test_schema_errors_name_file_and_key_path(mutate, key_path, message):
@@ -84,16 +102,25 @@ def test_rubric_error_names_dimension_index(rubric):
     doc = copy.deepcopy(rubric_to_dict(rubric))  # rubric_to_dict shares the signals mappings
     doc["dimensions"][3]["signals"]["rules"][0]["weight"] = "heavy"
     bad = rubric_from_dict(doc, path="bad.yaml")
-    with pytest.raises(RubricError, match=r"bad.yaml: dimensions\[3\]\.signals\.rules\[0\]\.weight"):
+    with pytest.raises(
+        RubricError, match=r"bad.yaml: dimensions\[3\]\.signals\.rules\[0\]\.weight"
+    ):
         RuleGrader.from_rubric(bad)
 
 
 def test_phrase_wildcards_and_word_boundaries():
-    s = parse_signals({"thresholds": [0.5], "rules": [
-        {"id": "clar", "weight": 1, "phrases": ["clarif*", "metric"]}]}, "d", 2)
+    s = parse_signals(
+        {
+            "thresholds": [0.5],
+            "rules": [{"id": "clar", "weight": 1, "phrases": ["clarif*", "metric"]}],
+        },
+        "d",
+        2,
+    )
     m = s.rules[0].match.py
-    assert [x.group(0) for x in m.finditer("Let me CLARIFY; clarification; biometrics; the metric")] == [
-        "CLARIFY", "clarification", "metric"]
+    assert [
+        x.group(0) for x in m.finditer("Let me CLARIFY; clarification; biometrics; the metric")
+    ] == ["CLARIFY", "clarification", "metric"]
 
 
 def test_every_rubric_dimension_has_valid_signals(rubric):
@@ -102,6 +129,7 @@ def test_every_rubric_dimension_has_valid_signals(rubric):
 
 
 # --- behaviour on hand-written transcripts -------------------------------------------------
+
 
 def test_framing_strong_vs_weak(scores):
     # strong: clarifying questions, objective, metric, constraints before the first model;
@@ -117,8 +145,19 @@ def test_objective_before_model_is_positional(rubric, transcripts):
     assert before["hw_framing_strong"] > 0
     assert before["hw_framing_weak"] == 0
     # the same words in the opposite order do not fire the positional rule
-    flipped = pd.DataFrame({"transcript_id": ["x"], "turns": [[{"speaker": "candidate",
-        "text": "I would train XGBoost on everything, and the business goal is fewer chargebacks."}]]})
+    flipped = pd.DataFrame(
+        {
+            "transcript_id": ["x"],
+            "turns": [
+                [
+                    {
+                        "speaker": "candidate",
+                        "text": "I would train XGBoost on everything, and the business goal is fewer chargebacks.",
+                    }
+                ]
+            ],
+        }
+    )
     _, _, c2, _ = g.raw_scores(flipped)
     assert c2["problem_framing"].loc["x", "objective_before_model"] == 0
 
@@ -179,11 +218,23 @@ NOT_FOLLOW_UPS = [
 
 def _detected(grader, lines):
     opener = {"speaker": "interviewer", "text": "Design a recommender for a music app."}
-    answer = {"speaker": "candidate", "text": "I'd start from listening logs and a two-tower retrieval model, "
-              "then rank with gradient boosted trees on user and track features."}
-    reply = {"speaker": "candidate", "text": "Okay, in that case I'd cache the embeddings and use a smaller ranker."}
-    t = pd.DataFrame({"transcript_id": [f"x{i:02d}" for i in range(len(lines))],
-                      "turns": [[opener, answer, {"speaker": "interviewer", "text": x}, reply] for x in lines]})
+    answer = {
+        "speaker": "candidate",
+        "text": "I'd start from listening logs and a two-tower retrieval model, "
+        "then rank with gradient boosted trees on user and track features.",
+    }
+    reply = {
+        "speaker": "candidate",
+        "text": "Okay, in that case I'd cache the embeddings and use a smaller ranker.",
+    }
+    t = pd.DataFrame(
+        {
+            "transcript_id": [f"x{i:02d}" for i in range(len(lines))],
+            "turns": [
+                [opener, answer, {"speaker": "interviewer", "text": x}, reply] for x in lines
+            ],
+        }
+    )
     raw, reasons, _, _ = grader.raw_scores(t, ["adaptability"])
     return raw["adaptability"].notna().to_numpy()
 
@@ -218,23 +269,43 @@ def test_followup_fixtures_recall_and_quotes(result, transcripts):
 
 def test_followup_response_quality_orders_scores(scores, result):
     a = scores["adaptability"]
-    handled = [t for t in a.index if t.startswith("hw_fu_") and t not in
-               ("hw_fu_if_labels_late", "hw_fu_spike_deflected", "hw_fu_two_followups")]
+    handled = [
+        t
+        for t in a.index
+        if t.startswith("hw_fu_")
+        and t not in ("hw_fu_if_labels_late", "hw_fu_spike_deflected", "hw_fu_two_followups")
+    ]
     assert (a[handled] >= 3).all(), a[handled]
-    assert a["hw_fu_if_labels_late"] == 2  # hedged "tweak the schedule, mostly the same": partial credit
+    assert (
+        a["hw_fu_if_labels_late"] == 2
+    )  # hedged "tweak the schedule, mostly the same": partial credit
     assert a["hw_fu_spike_deflected"] == 1  # "the model would be fine, I'd keep everything"
     assert a["hw_fu_two_followups"] == 2  # one handled, one deflected: half credit
     ev = result.evidence
     sig = set(ev.loc[ev.transcript_id == "hw_fu_if_labels_late", "signal"])
     assert "handles_followup.partial" in sig
     r = result.ratings.set_index(["transcript_id", "dimension"])
-    assert r.loc[("hw_no_followup_probes", "adaptability"), "unscored_reason"].startswith("no_followup")
+    assert r.loc[("hw_no_followup_probes", "adaptability"), "unscored_reason"].startswith(
+        "no_followup"
+    )
 
 
 def test_followup_schema_keys(rubric):
-    doc = {"thresholds": [1.0], "rules": [{"id": "f", "type": "followup", "weight": 1, "min_overlap": 2,
-           "trigger": {"phrases": ["what if"]}, "unless": {"phrases": ["wrap up"]},
-           "partial": {"phrases": ["tweak*"]}, "deflection": {"phrases": ["nothing changes"]}}]}
+    doc = {
+        "thresholds": [1.0],
+        "rules": [
+            {
+                "id": "f",
+                "type": "followup",
+                "weight": 1,
+                "min_overlap": 2,
+                "trigger": {"phrases": ["what if"]},
+                "unless": {"phrases": ["wrap up"]},
+                "partial": {"phrases": ["tweak*"]},
+                "deflection": {"phrases": ["nothing changes"]},
+            }
+        ],
+    }
     s = parse_signals(doc, "adapt", 2)
     assert s.rules[0].spec()["unless"] == {"phrases": ["wrap up"], "patterns": []}
     doc["rules"][0]["deflection"] = {"phrases": [""]}
@@ -262,14 +333,20 @@ def test_evaluation_and_communication(scores):
     assert scores.loc["hw_evaluation_weak", "evaluation"] == 1
     assert scores.loc["hw_clear_communicator", "communication"] == 4
     assert scores.loc["hw_rambling_communicator", "communication"] == 1
-    assert scores.loc["hw_clear_communicator", "structure"] > scores.loc["hw_rambling_communicator", "structure"]
+    assert (
+        scores.loc["hw_clear_communicator", "structure"]
+        > scores.loc["hw_rambling_communicator", "structure"]
+    )
 
 
 def test_data_modeling_tradeoffs(scores):
     # data: label definition, sources, GPS noise/outliers, time-based split vs "take the table"
     assert scores.loc["hw_data_strong", "data"] == 4 and scores.loc["hw_data_weak", "data"] == 1
     # modeling: baseline first, justified, alternative, failure mode vs "state of the art"
-    assert scores.loc["hw_modeling_strong", "modeling"] == 4 and scores.loc["hw_modeling_hype", "modeling"] == 1
+    assert (
+        scores.loc["hw_modeling_strong", "modeling"] == 4
+        and scores.loc["hw_modeling_hype", "modeling"] == 1
+    )
     # trade-offs: 50 ms p99 at 3,000 QPS, accepts a smaller model, caching, freshness cost
     assert scores.loc["hw_tradeoffs_strong", "tradeoffs"] == 4
     assert scores.loc["hw_modeling_hype", "tradeoffs"] == 1
@@ -286,8 +363,13 @@ def test_dismissed_constraints_scattered_answers_and_hype_score_low(scores, resu
     assert scores.loc["hw_modeling_popular", "modeling"] == 1
     assert scores.loc["hw_modeling_strong", "modeling"] == 4
     ev = result.evidence
-    quoted = set(ev.loc[(ev.transcript_id == "hw_tradeoffs_dismissive") & (ev.signal == "dismisses_constraints"),
-                        "span_text"].str.lower())
+    quoted = set(
+        ev.loc[
+            (ev.transcript_id == "hw_tradeoffs_dismissive")
+            & (ev.signal == "dismisses_constraints"),
+            "span_text",
+        ].str.lower()
+    )
     assert quoted & {"won't matter", "maximum accuracy", "not a concern"}
 
 
@@ -299,11 +381,15 @@ def test_generic_hype_is_penalised(result):
 
 # --- evidence and contract -----------------------------------------------------------------
 
+
 def test_evidence_spans_quote_the_turn_text(result, transcripts):
     turns = explode_turns(transcripts).set_index(["transcript_id", "turn_index"])["text"]
     ev = result.evidence[result.evidence.start >= 0]
     assert len(ev) > 50
-    quoted = [turns.loc[(t, i)][s:e] for t, i, s, e in zip(ev.transcript_id, ev.turn_index, ev.start, ev.end)]
+    quoted = [
+        turns.loc[(t, i)][s:e]
+        for t, i, s, e in zip(ev.transcript_id, ev.turn_index, ev.start, ev.end)
+    ]
     assert quoted == ev.span_text.tolist()
 
 
@@ -348,6 +434,7 @@ def test_re2_counts_match_python_re_oracle(rubric, transcripts):
     cand = turns[turns.speaker == "candidate"]
     import pyarrow as pa
     import pyarrow.compute as pc
+
     arr = pa.array(cand.text.tolist())
     for sig in g.signals.values():
         for rule in sig.rules:
@@ -374,14 +461,19 @@ def test_scores_do_not_depend_on_row_order(perm, grader, rubric, transcripts, sc
 
 def test_missing_columns_raise(rubric):
     from calib.errors import DataValidationError
+
     with pytest.raises(DataValidationError, match="turns"):
         RuleGrader.from_rubric(rubric).grade(pd.DataFrame({"transcript_id": ["a"]}), rubric)
 
 
 def test_empty_inputs(grader, rubric):
-    empty = pd.DataFrame({"transcript_id": pd.Series([], dtype=object), "turns": pd.Series([], dtype=object)})
+    empty = pd.DataFrame(
+        {"transcript_id": pd.Series([], dtype=object), "turns": pd.Series([], dtype=object)}
+    )
     res = grader.grade(empty, rubric)
     assert res.ratings.empty and list(res.ratings.columns) == list(RATING_COLUMNS)
-    silent = pd.DataFrame({"transcript_id": ["a"], "turns": [[{"speaker": "interviewer", "text": "Hello?"}]]})
+    silent = pd.DataFrame(
+        {"transcript_id": ["a"], "turns": [[{"speaker": "interviewer", "text": "Hello?"}]]}
+    )
     r = grader.grade(silent, rubric).ratings
     assert r.score.isna().all() and r.unscored_reason.str.startswith("no_candidate_turns").all()

@@ -14,7 +14,12 @@ import pandas as pd
 import pytest
 
 from calib.errors import ConfigError, DataValidationError
-from calib.graders._hmstats import multinomial_weights, ols, weighted_hh_metrics, weighted_hm_metrics
+from calib.graders._hmstats import (
+    multinomial_weights,
+    ols,
+    weighted_hh_metrics,
+    weighted_hm_metrics,
+)
 from calib.graders.validate import (
     Criteria,
     fairness_metrics,
@@ -68,17 +73,25 @@ def test_fairness_reproduces_rsmtool_osa_osd_csd(rsm):
     # lr_eval_with_h2_fairness_metrics_by_L1.csv (Loukina, Madnani & Zechner 2019)
     ref = pd.read_csv(EVAL / "lr_eval_with_h2_fairness_metrics_by_L1.csv", index_col=0)
     got = fairness_metrics(rsm["sys"].to_numpy(), rsm["h1"].to_numpy(), rsm["L1"].to_numpy())
-    names = {"OSA": "Overall score accuracy", "OSD": "Overall score difference", "CSD": "Conditional score difference"}
+    names = {
+        "OSA": "Overall score accuracy",
+        "OSD": "Overall score difference",
+        "CSD": "Conditional score difference",
+    }
     for short, long_ in names.items():
         assert got.loc[short, "R2"] == pytest.approx(float(ref.loc["R2", long_]), abs=1e-6), short
-        assert got.loc[short, "p_value"] == pytest.approx(float(ref.loc["sig", long_]), abs=1e-6), short
+        assert got.loc[short, "p_value"] == pytest.approx(float(ref.loc["sig", long_]), abs=1e-6), (
+            short
+        )
         assert got.loc[short, "base_group"] == ref.loc["R2", "base_category"] == "Vulcan"
 
 
 def test_subgroup_dsm_reproduces_rsmtool(rsm):
     # lr_eval_with_h2_eval_by_L1.csv, column DSM.scale_trim
     ref = pd.read_csv(EVAL / "lr_eval_with_h2_eval_by_L1.csv", index_col=0)
-    got = subgroup_dsm(rsm["sys"].to_numpy(), rsm["h1"].to_numpy(), rsm["L1"].to_numpy()).set_index("group")
+    got = subgroup_dsm(rsm["sys"].to_numpy(), rsm["h1"].to_numpy(), rsm["L1"].to_numpy()).set_index(
+        "group"
+    )
     for g in ["Esperanto", "Klingon", "Navi", "Vulcan"]:
         assert got.loc[g, "DSM"] == pytest.approx(ref.loc[g, "DSM.scale_trim"], abs=1e-6), g
         assert got.loc[g, "N"] == ref.loc[g, "N"]
@@ -133,8 +146,14 @@ def test_bootstrap_weights_are_deterministic_and_resample_units():
 
 
 def test_human_consensus_rounds_half_up():
-    r = pd.DataFrame({"transcript_id": ["a", "a", "b", "b", "c"], "rater_type": "human",
-                      "dimension": "d", "score": [2.0, 3.0, 3.0, 4.0, np.nan]})
+    r = pd.DataFrame(
+        {
+            "transcript_id": ["a", "a", "b", "b", "c"],
+            "rater_type": "human",
+            "dimension": "d",
+            "score": [2.0, 3.0, 3.0, 4.0, np.nan],
+        }
+    )
     assert human_consensus(r)["d"].tolist() == [3.0, 4.0]
     assert human_consensus(r, rounded=False)["d"].tolist() == [2.5, 3.5]
     with pytest.raises(DataValidationError):
@@ -142,7 +161,10 @@ def test_human_consensus_rounds_half_up():
 
 
 def test_criteria_from_mapping_names_bad_keys():
-    assert Criteria.from_mapping({"min_wtkappa": 0.8, "require_beats_length": False}).min_wtkappa == 0.8
+    assert (
+        Criteria.from_mapping({"min_wtkappa": 0.8, "require_beats_length": False}).min_wtkappa
+        == 0.8
+    )
     with pytest.raises(ConfigError, match="crit.yaml.min_qwk"):
         Criteria.from_mapping({"min_qwk": 0.7}, source="crit.yaml")
     with pytest.raises(ConfigError, match="expected a number"):
@@ -150,8 +172,12 @@ def test_criteria_from_mapping_names_bad_keys():
 
 
 def test_resolve_grader_id():
-    r = pd.DataFrame({"rater_id": ["rules-aaaa1111", "rules-bbbb2222", "length-cccc3333", "r01"],
-                      "rater_type": ["rule", "rule", "rule", "human"]})
+    r = pd.DataFrame(
+        {
+            "rater_id": ["rules-aaaa1111", "rules-bbbb2222", "length-cccc3333", "r01"],
+            "rater_type": ["rule", "rule", "rule", "human"],
+        }
+    )
     assert resolve_grader_id(r, "length") == "length-cccc3333"
     with pytest.raises(DataValidationError, match="ambiguous"):
         resolve_grader_id(r, "rules")
@@ -160,6 +186,7 @@ def test_resolve_grader_id():
 
 
 # --- end to end on SYNTHETIC data with planted graders --------------------------------------
+
 
 @pytest.fixture(scope="module")
 def synthetic():
@@ -173,11 +200,21 @@ def synthetic():
 
 def _machine(ds, rubric, name, scores, reasons=None):
     t = ds.true_scores
-    return pd.DataFrame({
-        "transcript_id": t["transcript_id"], "rater_id": name, "rater_type": "rule", "dimension": t["dimension"],
-        "score": scores, "rubric_id": rubric.id, "rubric_version": rubric.version,
-        "rated_at": pd.Timestamp("2026-07-01", tz="UTC"), "rationale": None, "run_id": "synthetic",
-        "unscored_reason": reasons})
+    return pd.DataFrame(
+        {
+            "transcript_id": t["transcript_id"],
+            "rater_id": name,
+            "rater_type": "rule",
+            "dimension": t["dimension"],
+            "score": scores,
+            "rubric_id": rubric.id,
+            "rubric_version": rubric.version,
+            "rated_at": pd.Timestamp("2026-07-01", tz="UTC"),
+            "rationale": None,
+            "run_id": "synthetic",
+            "unscored_reason": reasons,
+        }
+    )
 
 
 def test_validate_grader_passes_a_good_grader_and_fails_a_bad_one(synthetic):
@@ -186,11 +223,19 @@ def test_validate_grader_passes_a_good_grader_and_fails_a_bad_one(synthetic):
     good = np.clip(np.floor(true + 0.5), 1, 4)
     rng = np.random.default_rng(0)
     noisy = rng.integers(1, 5, len(true)).astype(float)
-    ratings = pd.concat([ds.ratings, _machine(ds, rubric, "good-00000001", good),
-                         _machine(ds, rubric, "noise-00000002", noisy)], ignore_index=True)
+    ratings = pd.concat(
+        [
+            ds.ratings,
+            _machine(ds, rubric, "good-00000001", good),
+            _machine(ds, rubric, "noise-00000002", noisy),
+        ],
+        ignore_index=True,
+    )
     crit = Criteria(min_degradation=-1, max_abs_subgroup_smd=1, min_n=30)
     res = validate_grader(ratings, "good", rubric, ds.transcripts, criteria=crit, n_boot=50, seed=1)
-    bad = validate_grader(ratings, "noise", rubric, ds.transcripts, criteria=crit, n_boot=50, seed=1)
+    bad = validate_grader(
+        ratings, "noise", rubric, ds.transcripts, criteria=crit, n_boot=50, seed=1
+    )
     assert len(res.decision) == len(bad.decision) == 8
     # the true-score grader agrees with the consensus better than any human does with another
     assert (res.decision["wtkappa"] > bad.decision["wtkappa"] + 0.3).all()
@@ -198,12 +243,20 @@ def test_validate_grader_passes_a_good_grader_and_fails_a_bad_one(synthetic):
     assert bad.decision["reason"].str.contains("wtkappa").all()
     d = res.decision
     assert ((d["wtkappa_low"] <= d["wtkappa"]) & (d["wtkappa"] <= d["wtkappa_high"])).all()
-    assert set(res.metrics["comparison"]) >= {"consensus", "h1", "human_human", "degradation", "length_baseline"}
+    assert set(res.metrics["comparison"]) >= {
+        "consensus",
+        "h1",
+        "human_human",
+        "degradation",
+        "length_baseline",
+    }
     assert set(res.fairness["metric"]) == {"OSA", "OSD", "CSD"}
     assert {"seniority"} <= set(res.subgroups["variable"])
     assert len(res.per_rater) > 0
     # deterministic given the seed
-    again = validate_grader(ratings, "good", rubric, ds.transcripts, criteria=crit, n_boot=50, seed=1)
+    again = validate_grader(
+        ratings, "good", rubric, ds.transcripts, criteria=crit, n_boot=50, seed=1
+    )
     pd.testing.assert_frame_equal(res.decision, again.decision)
 
 
@@ -213,10 +266,14 @@ def test_unscored_rows_never_pass(synthetic):
     score = np.clip(np.floor(true + 0.5), 1, 4)
     dim = ds.true_scores["dimension"].to_numpy()
     # unscore half of one dimension's transcripts
-    drop = (dim == "adaptability") & (ds.true_scores.groupby("dimension").cumcount().to_numpy() % 2 == 0)
+    drop = (dim == "adaptability") & (
+        ds.true_scores.groupby("dimension").cumcount().to_numpy() % 2 == 0
+    )
     score = np.where(drop, np.nan, score)
     reasons = np.where(drop, "no_followup: synthetic", None)
-    ratings = pd.concat([ds.ratings, _machine(ds, rubric, "half-00000003", score, reasons)], ignore_index=True)
+    ratings = pd.concat(
+        [ds.ratings, _machine(ds, rubric, "half-00000003", score, reasons)], ignore_index=True
+    )
     res = validate_grader(ratings, "half", rubric, ds.transcripts, n_boot=0)
     row = res.decision.set_index("dimension").loc["adaptability"]
     assert not row["passed"] and "unscored 50%" in row["reason"]
@@ -229,7 +286,10 @@ def test_validate_rejects_bad_arguments(synthetic):
     with pytest.raises(DataValidationError, match="no machine ratings"):
         validate_grader(ds.ratings, "rules", rubric)
     with pytest.raises(ConfigError, match="subgroups"):
-        r = pd.concat([ds.ratings, _machine(ds, rubric, "g-1", np.ones(len(ds.true_scores)))], ignore_index=True)
+        r = pd.concat(
+            [ds.ratings, _machine(ds, rubric, "g-1", np.ones(len(ds.true_scores)))],
+            ignore_index=True,
+        )
         validate_grader(r, "g", rubric, ds.transcripts, subgroups=["shoe_size"], n_boot=0)
 
 
@@ -245,7 +305,18 @@ def test_vectorised_bootstrap_twin_equals_calib_agreement_point_estimates():
         h2 = np.clip(h + rng.integers(-1, 2, n), 1, 4).astype(float)
         ref = human_machine_metrics(h, s, second_human=h2, trim_min=1, trim_max=4)
         got = weighted_hm_metrics(h, s).iloc[0]
-        for m in ["N", "h_mean", "h_sd", "sys_mean", "sys_sd", "corr", "wtkappa", "R2", "SMD", "RMSE"]:
+        for m in [
+            "N",
+            "h_mean",
+            "h_sd",
+            "sys_mean",
+            "sys_sd",
+            "corr",
+            "wtkappa",
+            "R2",
+            "SMD",
+            "RMSE",
+        ]:
             assert got[m] == pytest.approx(ref.eval.loc["raw_trim", m], abs=1e-12), m
         for m in ["kappa", "exact_agr", "adj_agr"]:
             assert got[m] == pytest.approx(ref.eval.loc["raw_trim_round", m], abs=1e-12), m
@@ -257,8 +328,10 @@ def test_vectorised_bootstrap_twin_equals_calib_agreement_point_estimates():
 def test_prmse_is_reported_from_calib_agreement(synthetic):
     rubric, ds = synthetic
     true = ds.true_scores["true_score"].to_numpy(float)
-    ratings = pd.concat([ds.ratings, _machine(ds, rubric, "true-00000004", np.clip(np.floor(true + 0.5), 1, 4))],
-                        ignore_index=True)
+    ratings = pd.concat(
+        [ds.ratings, _machine(ds, rubric, "true-00000004", np.clip(np.floor(true + 0.5), 1, 4))],
+        ignore_index=True,
+    )
     res = validate_grader(ratings, "true", rubric, ds.transcripts, n_boot=0)
     # a grader reading the (synthetic) true score predicts it better than one human does
     assert (res.decision["prmse"] > 0.5).all()
@@ -268,8 +341,10 @@ def test_constant_grader_gives_nan_corr_with_warning_and_a_reason(synthetic):
     from calib.errors import CalibWarning
 
     rubric, ds = synthetic
-    ratings = pd.concat([ds.ratings, _machine(ds, rubric, "const-00000005", np.full(len(ds.true_scores), 3.0))],
-                        ignore_index=True)
+    ratings = pd.concat(
+        [ds.ratings, _machine(ds, rubric, "const-00000005", np.full(len(ds.true_scores), 3.0))],
+        ignore_index=True,
+    )
     with pytest.warns(CalibWarning, match="do not vary"):
         res = validate_grader(ratings, "const", rubric, ds.transcripts, n_boot=10)
     d = res.decision

@@ -23,8 +23,12 @@ def store(tmp_path_factory):
     base = tmp_path_factory.mktemp("graders_cli")
     ds = simulate_dataset(SimulationConfig(n_transcripts=60, seed=17))  # SYNTHETIC
     write_dataset(ds, base / "synthetic")
-    ingest([base / "synthetic" / "transcripts.jsonl"], [base / "synthetic" / "ratings.csv"],
-           rubric=ROOT / "rubrics" / "ml_interview_v1.yaml", store=base / "store")
+    ingest(
+        [base / "synthetic" / "transcripts.jsonl"],
+        [base / "synthetic" / "ratings.csv"],
+        rubric=ROOT / "rubrics" / "ml_interview_v1.yaml",
+        store=base / "store",
+    )
     return base / "store"
 
 
@@ -43,8 +47,14 @@ def test_grade_rules_is_idempotent_and_keeps_evidence(store):
     assert first.exit_code == 0, first.output
     out = json.loads(first.output)
     assert out["accepted"] == 60 * 8 and out["scored"] + out["unscored"] == 480
-    again = json.loads(run("grade", "--store", store, "--grader", "rules", "--format", "json").output)
-    assert again["accepted"] == 0 and again["duplicates_skipped"] == 480 and again["evidence_rows_written"] == 0
+    again = json.loads(
+        run("grade", "--store", store, "--grader", "rules", "--format", "json").output
+    )
+    assert (
+        again["accepted"] == 0
+        and again["duplicates_skipped"] == 480
+        and again["evidence_rows_written"] == 0
+    )
     r = read_ratings(store)
     rules = r[r.rater_id == out["grader"]]
     assert len(rules) == 480 and (rules.rater_type == "rule").all()
@@ -55,6 +65,7 @@ def test_grade_rules_is_idempotent_and_keeps_evidence(store):
     assert runs.rater_id.tolist() == [out["grader"]] and runs.run_id.tolist() == [out["run_id"]]
     cfg = json.loads(runs.config_json.iloc[0])
     from calib.graders.base import config_hash
+
     assert config_hash(cfg) == out["grader"].split("-")[1]
 
 
@@ -82,7 +93,17 @@ def test_validate_grader_table_json_out_and_strict(store, tmp_path):
     assert res.exit_code == 1 and "ambiguous" in res.output
     ids = sorted(read_ratings(store).query("rater_type == 'rule'").rater_id.unique())
     gid = [i for i in ids if i.startswith("rules-")][0]
-    res = run("validate-grader", "--store", store, "--grader", gid, "--n-boot", "50", "--out", tmp_path / "val")
+    res = run(
+        "validate-grader",
+        "--store",
+        store,
+        "--grader",
+        gid,
+        "--n-boot",
+        "50",
+        "--out",
+        tmp_path / "val",
+    )
     assert res.exit_code == 0, res.output
     assert "PASS" in res.output or "FAIL" in res.output
     for name in ("decision", "metrics", "per_rater", "length_bias", "subgroups", "fairness"):
@@ -91,7 +112,18 @@ def test_validate_grader_table_json_out_and_strict(store, tmp_path):
     assert len(dec) == 8 and {"passed", "reason", "wtkappa_low", "wtkappa_high"} <= set(dec.columns)
     js = json.loads((tmp_path / "val" / "validation.json").read_text())
     assert js["config"]["grader_id"] == gid and js["config"]["n_boot"] == 50
-    strict = run("validate-grader", "--store", store, "--grader", gid, "--n-boot", "0", "--strict", "--format", "json")
+    strict = run(
+        "validate-grader",
+        "--store",
+        store,
+        "--grader",
+        gid,
+        "--n-boot",
+        "0",
+        "--strict",
+        "--format",
+        "json",
+    )
     assert strict.exit_code == (0 if dec["passed"].all() else 1)
     assert json.loads(strict.output)["config"]["n_boot"] == 0
 
@@ -100,7 +132,17 @@ def test_cli_errors_exit_1_or_2(store, tmp_path):
     assert run("validate-grader", "--store", store, "--grader", "nope").exit_code == 1
     bad = tmp_path / "crit.yaml"
     bad.write_text("min_qwk: 0.7\n")
-    res = run("validate-grader", "--store", store, "--grader", "length", "--criteria", bad, "--n-boot", "0")
+    res = run(
+        "validate-grader",
+        "--store",
+        store,
+        "--grader",
+        "length",
+        "--criteria",
+        bad,
+        "--n-boot",
+        "0",
+    )
     assert res.exit_code == 1
     assert run("grade", "--store", store, "--grader", "vibes").exit_code == 2
     cfg = tmp_path / "x.yaml"
@@ -108,7 +150,9 @@ def test_cli_errors_exit_1_or_2(store, tmp_path):
     assert run("grade", "--store", store, "--grader", "rules", "--config", cfg).exit_code == 1
 
 
-@pytest.mark.filterwarnings("ignore:prmse is undefined:calib.errors.CalibWarning")  # 5 transcripts only
+@pytest.mark.filterwarnings(
+    "ignore:prmse is undefined:calib.errors.CalibWarning"
+)  # 5 transcripts only
 def test_validate_llm_grader_reports_judge_biases(tmp_path, capsys):
     """LLM grader through the scripted local chat server (tests/graders/llm_server.py):
     self-consistency, prompt sensitivity (two templates) and confidence calibration."""
@@ -124,24 +168,64 @@ def test_validate_llm_grader_reports_judge_biases(tmp_path, capsys):
     ds = simulate_dataset(SimulationConfig(n_transcripts=5, seed=29))  # SYNTHETIC
     write_dataset(ds, tmp_path / "synthetic")
     store = tmp_path / "store"
-    ingest([tmp_path / "synthetic" / "transcripts.jsonl"], [tmp_path / "synthetic" / "ratings.csv"],
-           rubric=ROOT / "rubrics" / "ml_interview_v1.yaml", store=store)
+    ingest(
+        [tmp_path / "synthetic" / "transcripts.jsonl"],
+        [tmp_path / "synthetic" / "ratings.csv"],
+        rubric=ROOT / "rubrics" / "ml_interview_v1.yaml",
+        store=store,
+    )
     srv = ScriptedChatServer().start()
     try:
         ids = []
         for template in ("v1", "v2"):
             cfg = tmp_path / f"{template}.yaml"
-            cfg.write_text(f"llm:\n  template: {template}\n  samples: 2\n  temperature: 0.7\n  seed: 3\n"
-                           "  logprobs: true\n  response_format: json_object\n")
-            assert main(["grade", "--store", str(store), "--grader", "llm", "--base-url", srv.base_url, "--model",
-                         "judge-m", "--config", str(cfg), "--no-progress", "--format", "json"]) == 0
+            cfg.write_text(
+                f"llm:\n  template: {template}\n  samples: 2\n  temperature: 0.7\n  seed: 3\n"
+                "  logprobs: true\n  response_format: json_object\n"
+            )
+            assert (
+                main(
+                    [
+                        "grade",
+                        "--store",
+                        str(store),
+                        "--grader",
+                        "llm",
+                        "--base-url",
+                        srv.base_url,
+                        "--model",
+                        "judge-m",
+                        "--config",
+                        str(cfg),
+                        "--no-progress",
+                        "--format",
+                        "json",
+                    ]
+                )
+                == 0
+            )
             ids.append(json.loads(capsys.readouterr().out)["grader"])
     finally:
         srv.stop()
-    res = run("validate-grader", "--store", store, "--grader", ids[0], "--other-grader", ids[1], "--n-boot", "0",
-              "--out", tmp_path / "val")
+    res = run(
+        "validate-grader",
+        "--store",
+        store,
+        "--grader",
+        ids[0],
+        "--other-grader",
+        ids[1],
+        "--n-boot",
+        "0",
+        "--out",
+        tmp_path / "val",
+    )
     assert res.exit_code == 0, res.output
-    assert "self consistency" in res.output and "prompt sensitivity" in res.output and "ECE" in res.output
+    assert (
+        "self consistency" in res.output
+        and "prompt sensitivity" in res.output
+        and "ECE" in res.output
+    )
     sc = pd.read_csv(tmp_path / "val" / "self_consistency.csv")
     assert len(sc) == 8 and (sc["n_units"] == 5).all()
     ps = pd.read_csv(tmp_path / "val" / "prompt_sensitivity.csv")
@@ -149,5 +233,15 @@ def test_validate_llm_grader_reports_judge_biases(tmp_path, capsys):
     assert (tmp_path / "val" / "judge_calibration.csv").exists()
     # prompt sensitivity is an LLM-judge check: asking for it on the length baseline is an error
     assert run("grade", "--store", store, "--grader", "length").exit_code == 0
-    bad = run("validate-grader", "--store", store, "--grader", "length", "--other-grader", ids[1], "--n-boot", "0")
+    bad = run(
+        "validate-grader",
+        "--store",
+        store,
+        "--grader",
+        "length",
+        "--other-grader",
+        ids[1],
+        "--n-boot",
+        "0",
+    )
     assert bad.exit_code == 1 and "other_grader_id" in bad.output

@@ -8,10 +8,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from io_helpers import DIMS, HEADER, rating_line, transcript, write_jsonl
 
 from calib.cli.main import cli
 from calib.errors import DataValidationError, StoreError
 from calib.io import (
+    _store,
     append_ratings,
     ingest,
     metadata_frame,
@@ -24,9 +26,6 @@ from calib.io import (
     write_hf_dataset,
     write_table,
 )
-from calib.io import _store
-
-from io_helpers import DIMS, HEADER, rating_line, transcript, write_jsonl
 
 
 def _ingest(tmp_path, transcripts=(), ratings=(), rubric=None, **kw):
@@ -41,15 +40,28 @@ def test_canonical_files_ingest_cleanly(tmp_path, good_files):
     assert s.ok and s.written
     tr = read_transcripts(tmp_path / "store")
     assert tr["transcript_id"].tolist() == ["t1", "t2", "t3"]
-    assert tr.loc[0, "turns"][0] == {"speaker": "interviewer",
-                                     "text": "Design a recommendation system for an e-commerce platform.",
-                                     "start_s": None}
+    assert tr.loc[0, "turns"][0] == {
+        "speaker": "interviewer",
+        "text": "Design a recommendation system for an e-commerce platform.",
+        "start_s": None,
+    }
     assert tr.loc[0, "metadata"] == {"seniority": "senior", "cohort": "2026-Q1"}
     assert str(tr["interviewed_at"].dt.tz) == "UTC"
     ra = read_ratings(tmp_path / "store")
     assert len(ra) == 3 * 2 * 8
-    assert list(ra.columns) == ["transcript_id", "rater_id", "rater_type", "dimension", "score", "rubric_id",
-                                "rubric_version", "rated_at", "rationale", "run_id", "unscored_reason"]
+    assert list(ra.columns) == [
+        "transcript_id",
+        "rater_id",
+        "rater_type",
+        "dimension",
+        "score",
+        "rubric_id",
+        "rubric_version",
+        "rated_at",
+        "rationale",
+        "run_id",
+        "unscored_reason",
+    ]
     assert ra["score"].dtype == "float64" and set(ra["rater_type"]) == {"human"}
     assert read_quarantine(tmp_path / "store").empty
     assert read_store_rubric(tmp_path / "store").id == "ml_interview"
@@ -57,9 +69,11 @@ def test_canonical_files_ingest_cleanly(tmp_path, good_files):
 
 
 def test_canonical_jsonl_line_from_issue_is_accepted(tmp_path):
-    line = ('{"transcript_id": "t1", "question_id": "q-recsys", "question_type": "ml_system_design", '
-            '"interviewed_at": "2026-03-02T10:00:00Z", "turns": [{"speaker": "interviewer", "text": "..."}, '
-            '{"speaker": "candidate", "text": "..."}], "metadata": {"seniority": "senior"}}\n')
+    line = (
+        '{"transcript_id": "t1", "question_id": "q-recsys", "question_type": "ml_system_design", '
+        '"interviewed_at": "2026-03-02T10:00:00Z", "turns": [{"speaker": "interviewer", "text": "..."}, '
+        '{"speaker": "candidate", "text": "..."}], "metadata": {"seniority": "senior"}}\n'
+    )
     p = tmp_path / "t.jsonl"
     p.write_text(line)
     assert _ingest(tmp_path, [p]).ok
@@ -67,36 +81,53 @@ def test_canonical_jsonl_line_from_issue_is_accepted(tmp_path):
 
 def _reasons(store):
     q = read_quarantine(store)
-    return {(row.source.rsplit("/", 1)[-1], row.row, row.field): row.reason for row in q.itertuples()}
+    return {
+        (row.source.rsplit("/", 1)[-1], row.row, row.field): row.reason for row in q.itertuples()
+    }
 
 
 def test_every_validation_error_class_is_quarantined_with_file_row_field(tmp_path):
     t = tmp_path / "t.jsonl"
     good = json.dumps(transcript("t1"))
     lines = [
-        good,                                                                           # 1 ok
-        json.dumps(transcript("t2", turns=[{"speaker": "interviewer", "text": "Q?"},
-                                           {"speaker": "candidate", "text": "   "}])),  # 2 empty text
-        '{"transcript_id": "t3", "turns": [oops]}',                                      # 3 malformed JSON
-        json.dumps({k: v for k, v in transcript("t4").items() if k != "question_id"}),   # 4 missing field
-        json.dumps(transcript("t5", turns=[{"speaker": "coach", "text": "hi"}])),        # 5 bad speaker
+        good,  # 1 ok
+        json.dumps(
+            transcript(
+                "t2",
+                turns=[
+                    {"speaker": "interviewer", "text": "Q?"},
+                    {"speaker": "candidate", "text": "   "},
+                ],
+            )
+        ),  # 2 empty text
+        '{"transcript_id": "t3", "turns": [oops]}',  # 3 malformed JSON
+        json.dumps(
+            {k: v for k, v in transcript("t4").items() if k != "question_id"}
+        ),  # 4 missing field
+        json.dumps(transcript("t5", turns=[{"speaker": "coach", "text": "hi"}])),  # 5 bad speaker
     ]
-    t.write_bytes(("\n".join(lines) + "\n").encode() + b'{"transcript_id": "t6", "text": "caf\xe9"}\n')  # 6 latin-1
+    t.write_bytes(
+        ("\n".join(lines) + "\n").encode() + b'{"transcript_id": "t6", "text": "caf\xe9"}\n'
+    )  # 6 latin-1
     r = tmp_path / "r.csv"
-    body = (HEADER
-            + rating_line("t1", "r1", "structure", 3)        # 2 ok
-            + rating_line("t1", "r1", "charisma", 3)         # 3 unknown dimension
-            + rating_line("t1", "r2", "structure", 5)        # 4 off scale
-            + rating_line("t1", "r2", "data", "abc")         # 5 not a number
-            + rating_line("t1", "r2", "modeling", 2.5)       # 6 not a scale level
-            + rating_line("t99", "r2", "data", 2)            # 7 unknown transcript
-            + rating_line("t1", "r3", "data", 2)             # 8 conflicting duplicate
-            + rating_line("t1", "r3", "data", 3)             # 9 conflicting duplicate
-            + rating_line("t1", "r4", "data", 2, version="2.0")  # 10 rubric version mismatch
-            + rating_line("t1", "r4", "structure", "")       # 11 missing score
-            + ",r4,human,data,2,ml_interview,1.0,\n"          # 12 missing transcript_id
-            + rating_line("t1", "r4", "evaluation", 2, rated_at="yesterday"))  # 13 bad timestamp
-    r.write_bytes(body.encode() + b"t1,r5,human,data,2,ml_interview,1.0,caf\xe9\n")  # 14 bad encoding
+    body = (
+        HEADER
+        + rating_line("t1", "r1", "structure", 3)  # 2 ok
+        + rating_line("t1", "r1", "charisma", 3)  # 3 unknown dimension
+        + rating_line("t1", "r2", "structure", 5)  # 4 off scale
+        + rating_line("t1", "r2", "data", "abc")  # 5 not a number
+        + rating_line("t1", "r2", "modeling", 2.5)  # 6 not a scale level
+        + rating_line("t99", "r2", "data", 2)  # 7 unknown transcript
+        + rating_line("t1", "r3", "data", 2)  # 8 conflicting duplicate
+        + rating_line("t1", "r3", "data", 3)  # 9 conflicting duplicate
+        + rating_line("t1", "r4", "data", 2, version="2.0")  # 10 rubric version mismatch
+        + rating_line("t1", "r4", "structure", "")  # 11 missing score
+        + ",r4,human,data,2,ml_interview,1.0,\n"  # 12 missing transcript_id
+        + rating_line("t1", "r4", "evaluation", 2, rated_at="yesterday")
+    )  # 13 bad timestamp
+    r.write_bytes(
+        body.encode() + b"t1,r5,human,data,2,ml_interview,1.0,caf\xe9\n"
+    )  # 14 bad encoding
     s = _ingest(tmp_path, [t], [r])
     assert not s.ok and s.written
     q = _reasons(tmp_path / "store")
@@ -122,7 +153,12 @@ def test_every_validation_error_class_is_quarantined_with_file_row_field(tmp_pat
     assert len(read_ratings(tmp_path / "store")) + sum(1 for k in q if k[0] == "r.csv") == 13
     quarantine = read_quarantine(tmp_path / "store")
     assert {"source", "row", "field", "reason"} <= set(quarantine.columns)
-    assert json.loads(quarantine.set_index("row").loc[3].query("table == 'ratings'")["record"].iloc[0])["score"] == "5"
+    assert (
+        json.loads(
+            quarantine.set_index("row").loc[3].query("table == 'ratings'")["record"].iloc[0]
+        )["score"]
+        == "5"
+    )
 
 
 def test_strict_writes_nothing_and_cli_exits_1(tmp_path, good_files, rubric_path):
@@ -132,17 +168,44 @@ def test_strict_writes_nothing_and_cli_exits_1(tmp_path, good_files, rubric_path
     s = _ingest(tmp_path, [t], [r], strict=True)
     assert not s.ok and not s.written
     assert not (tmp_path / "store" / "calib-store.json").exists()
-    res = CliRunner().invoke(cli, ["ingest", "--transcripts", str(t), "--ratings", str(r), "--rubric",
-                                   str(rubric_path), "--store", str(tmp_path / "s2"), "--strict"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "ingest",
+            "--transcripts",
+            str(t),
+            "--ratings",
+            str(r),
+            "--rubric",
+            str(rubric_path),
+            "--store",
+            str(tmp_path / "s2"),
+            "--strict",
+        ],
+    )
     assert res.exit_code == 1, res.output
     assert "charisma" in res.output and "nothing was written" in res.output
-    res = CliRunner().invoke(cli, ["ingest", "--transcripts", str(t), "--ratings", str(r), "--rubric",
-                                   str(rubric_path), "--store", str(tmp_path / "s3")])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "ingest",
+            "--transcripts",
+            str(t),
+            "--ratings",
+            str(r),
+            "--rubric",
+            str(rubric_path),
+            "--store",
+            str(tmp_path / "s3"),
+        ],
+    )
     assert res.exit_code == 0 and "quarantined 1 row" in res.output
 
 
 def test_cli_usage_error_exits_2(tmp_path, rubric_path):
-    res = CliRunner().invoke(cli, ["ingest", "--rubric", str(rubric_path), "--store", str(tmp_path)])
+    res = CliRunner().invoke(
+        cli, ["ingest", "--rubric", str(rubric_path), "--store", str(tmp_path)]
+    )
     assert res.exit_code == 2
     res = CliRunner().invoke(cli, ["ingest", "--store", str(tmp_path)])
     assert res.exit_code == 2 and "--rubric" in res.output
@@ -151,7 +214,9 @@ def test_cli_usage_error_exits_2(tmp_path, rubric_path):
 def test_reingest_is_idempotent_and_new_batch_appends(tmp_path, good_files):
     t, r = good_files
     with open(r, "a") as fh:
-        fh.write(rating_line("t1", "r9", "charisma", 3))  # one bad row: its quarantine must not duplicate
+        fh.write(
+            rating_line("t1", "r9", "charisma", 3)
+        )  # one bad row: its quarantine must not duplicate
     _ingest(tmp_path, [t], [r])
     store = tmp_path / "store"
     before = (read_transcripts(store), read_ratings(store), read_quarantine(store))
@@ -174,7 +239,10 @@ def test_reingest_is_idempotent_and_new_batch_appends(tmp_path, good_files):
     s = _ingest(tmp_path, [t3], [r3])
     reasons = [i.reason for i in s.issues]
     assert any("already exists with different content" in x for x in reasons)
-    assert any("already accepted (in the store or earlier in this input) with score 4" in x for x in reasons)
+    assert any(
+        "already accepted (in the store or earlier in this input) with score 4" in x
+        for x in reasons
+    )
 
 
 def test_crash_mid_ingest_leaves_previous_store_intact(tmp_path, good_files, monkeypatch):
@@ -200,7 +268,9 @@ def test_crash_mid_ingest_leaves_previous_store_intact(tmp_path, good_files, mon
     assert "t7" not in set(read_transcripts(store)["transcript_id"])
     # the next ingest succeeds and cleans up the orphaned parts
     assert _ingest(tmp_path, [t2], [r2]).ok
-    parts = sum(len(v) for v in json.loads((store / "calib-store.json").read_text())["tables"].values())
+    parts = sum(
+        len(v) for v in json.loads((store / "calib-store.json").read_text())["tables"].values()
+    )
     assert parts == sum(1 for _ in store.glob("*/part-*.parquet"))
 
 
@@ -228,8 +298,14 @@ def _round_trip_check(tmp_path, t_input, r_input, n_t=3, n_r=48):
 
 def test_round_trip_csv_with_turns_json_column(tmp_path, good_files):
     _, r = good_files
-    rows = [{**transcript(f"t{i}"), "turns": json.dumps(transcript(f"t{i}")["turns"]),
-             "metadata": json.dumps(transcript(f"t{i}")["metadata"])} for i in range(1, 4)]
+    rows = [
+        {
+            **transcript(f"t{i}"),
+            "turns": json.dumps(transcript(f"t{i}")["turns"]),
+            "metadata": json.dumps(transcript(f"t{i}")["metadata"]),
+        }
+        for i in range(1, 4)
+    ]
     p = tmp_path / "t.csv"
     pd.DataFrame(rows).to_csv(p, index=False)
     tr = _round_trip_check(tmp_path, p, r)
@@ -241,14 +317,29 @@ def test_round_trip_csv_one_row_per_turn_and_wide_ratings(tmp_path):
     for i in range(1, 4):
         rec = transcript(f"t{i}")
         for k, turn in enumerate(rec["turns"]):
-            rows.append({"transcript_id": rec["transcript_id"], "question_id": rec["question_id"],
-                         "question_type": rec["question_type"], "interviewed_at": rec["interviewed_at"],
-                         "turn_index": k, "speaker": turn["speaker"], "text": turn["text"], "start_s": 10.0 * k,
-                         "seniority": "senior", "cohort": "2026-Q1"})
+            rows.append(
+                {
+                    "transcript_id": rec["transcript_id"],
+                    "question_id": rec["question_id"],
+                    "question_type": rec["question_type"],
+                    "interviewed_at": rec["interviewed_at"],
+                    "turn_index": k,
+                    "speaker": turn["speaker"],
+                    "text": turn["text"],
+                    "start_s": 10.0 * k,
+                    "seniority": "senior",
+                    "cohort": "2026-Q1",
+                }
+            )
     p = tmp_path / "t.csv"
     pd.DataFrame(rows[::-1]).to_csv(p, index=False)  # reversed: turn_index restores the order
-    wide = pd.DataFrame([{"transcript_id": f"t{i}", "rater_id": r, **{d: 1 + (i + j) % 4 for d in DIMS}}
-                         for i in range(1, 4) for j, r in enumerate(["r1", "r2"])])
+    wide = pd.DataFrame(
+        [
+            {"transcript_id": f"t{i}", "rater_id": r, **{d: 1 + (i + j) % 4 for d in DIMS}}
+            for i in range(1, 4)
+            for j, r in enumerate(["r1", "r2"])
+        ]
+    )
     wide.loc[0, "data"] = None  # a blank cell in a wide file is "not rated", not an error
     w = tmp_path / "wide.csv"
     wide.to_csv(w, index=False)
@@ -264,13 +355,21 @@ def test_round_trip_parquet_and_store_export(tmp_path, good_files):
     store = tmp_path / "store"
     tr, ra = read_transcripts(store), read_ratings(store)
     (tmp_path / "out").mkdir()
-    pq.write_table(pa.Table.from_pandas(tr.assign(metadata=tr["metadata"].map(json.dumps))
-                                        .drop(columns="content_hash")), tmp_path / "out" / "t.parquet")
+    pq.write_table(
+        pa.Table.from_pandas(
+            tr.assign(metadata=tr["metadata"].map(json.dumps)).drop(columns="content_hash")
+        ),
+        tmp_path / "out" / "t.parquet",
+    )
     ra.to_parquet(tmp_path / "out" / "r.parquet")
     sub = tmp_path / "again"
     sub.mkdir()
-    s = ingest([tmp_path / "out" / "t.parquet"], [tmp_path / "out" / "r.parquet"],
-               rubric=read_store_rubric(store).source_path, store=sub / "store")
+    s = ingest(
+        [tmp_path / "out" / "t.parquet"],
+        [tmp_path / "out" / "r.parquet"],
+        rubric=read_store_rubric(store).source_path,
+        store=sub / "store",
+    )
     assert s.ok, s.format()
     pd.testing.assert_frame_equal(read_transcripts(sub / "store"), tr)
     pd.testing.assert_frame_equal(read_ratings(sub / "store"), ra)
@@ -286,7 +385,9 @@ def test_round_trip_hugging_face_datasets(tmp_path, good_files):
     write_hf_dataset(ra, tmp_path / "hf_r")
     from io_helpers import RUBRIC
 
-    s = ingest([str(tmp_path / "hf_t")], [str(tmp_path / "hf_r")], rubric=RUBRIC, store=tmp_path / "s_dir")
+    s = ingest(
+        [str(tmp_path / "hf_t")], [str(tmp_path / "hf_r")], rubric=RUBRIC, store=tmp_path / "s_dir"
+    )
     assert s.ok, s.format()
     pd.testing.assert_frame_equal(read_transcripts(tmp_path / "s_dir"), tr)
     pd.testing.assert_frame_equal(read_ratings(tmp_path / "s_dir"), ra)
@@ -303,11 +404,17 @@ def test_append_ratings_keeps_unscored_machine_rows(tmp_path, good_files):
     t, r = good_files
     _ingest(tmp_path, [t], [r])
     store = tmp_path / "store"
-    rows = pd.DataFrame({
-        "transcript_id": ["t1", "t1", "t2"], "rater_id": ["rules-abc"] * 3, "rater_type": ["rule"] * 3,
-        "dimension": ["data", "structure", "data"], "score": [3.0, None, None],
-        "unscored_reason": [None, "no candidate text about structure", None], "run_id": ["run1"] * 3,
-    })
+    rows = pd.DataFrame(
+        {
+            "transcript_id": ["t1", "t1", "t2"],
+            "rater_id": ["rules-abc"] * 3,
+            "rater_type": ["rule"] * 3,
+            "dimension": ["data", "structure", "data"],
+            "score": [3.0, None, None],
+            "unscored_reason": [None, "no candidate text about structure", None],
+            "run_id": ["run1"] * 3,
+        }
+    )
     s = append_ratings(store, rows, source="grader:rules-abc")
     assert len(s.issues) == 1 and s.issues[0].row == 3  # NaN without a reason is rejected
     got = read_ratings(store, rater_type="rule")
@@ -321,10 +428,21 @@ def test_write_table_and_read_table(tmp_path, good_files):
     t, r = good_files
     _ingest(tmp_path, [t], [r])
     store = tmp_path / "store"
-    write_table(store, "grader_evidence", pd.DataFrame({"transcript_id": ["t1"], "signal": ["asks_goal"]}))
-    write_table(store, "grader_evidence", pd.DataFrame({"transcript_id": ["t2"], "signal": ["names_metric"]}))
+    write_table(
+        store, "grader_evidence", pd.DataFrame({"transcript_id": ["t1"], "signal": ["asks_goal"]})
+    )
+    write_table(
+        store,
+        "grader_evidence",
+        pd.DataFrame({"transcript_id": ["t2"], "signal": ["names_metric"]}),
+    )
     assert read_table(store, "grader_evidence")["transcript_id"].tolist() == ["t1", "t2"]
-    write_table(store, "grader_evidence", pd.DataFrame({"transcript_id": ["t3"], "signal": ["x"]}), mode="replace")
+    write_table(
+        store,
+        "grader_evidence",
+        pd.DataFrame({"transcript_id": ["t3"], "signal": ["x"]}),
+        mode="replace",
+    )
     assert read_table(store, "grader_evidence")["transcript_id"].tolist() == ["t3"]
     with pytest.raises(StoreError):
         write_table(store, "ratings", pd.DataFrame())
@@ -359,20 +477,30 @@ def test_streamed_batches_give_the_same_result(tmp_path, good_files, monkeypatch
         fh.write(rating_line("t3", "r2", "adaptability", 1 + (3 + 1) % 4))  # identical repeat
     whole = _ingest(tmp_path / "a", [t], [r])
     real = _readers.iter_ratings_frames
-    monkeypatch.setattr("calib.io._ingest.iter_ratings_frames", lambda p: real(p, batch_rows=7, block_size=256))
+    monkeypatch.setattr(
+        "calib.io._ingest.iter_ratings_frames", lambda p: real(p, batch_rows=7, block_size=256)
+    )
     calls = []
-    monkeypatch.setattr("calib.io._ingest.validate_ratings",
-                        lambda df, *a, _v=__import__("calib.io._ingest", fromlist=["x"]).validate_ratings, **k:
-                        calls.append(len(df)) or _v(df, *a, **k))
+    monkeypatch.setattr(
+        "calib.io._ingest.validate_ratings",
+        lambda df, *a, _v=__import__("calib.io._ingest", fromlist=["x"]).validate_ratings, **k: (
+            calls.append(len(df)) or _v(df, *a, **k)
+        ),
+    )
     batched = _ingest(tmp_path / "b", [t], [r])
-    assert [(s.read, s.accepted, s.duplicates_skipped, s.quarantined) for s in batched.sources] == \
-        [(s.read, s.accepted, s.duplicates_skipped, s.quarantined) for s in whole.sources]
+    assert [(s.read, s.accepted, s.duplicates_skipped, s.quarantined) for s in batched.sources] == [
+        (s.read, s.accepted, s.duplicates_skipped, s.quarantined) for s in whole.sources
+    ]
     assert len(calls) > 3  # really streamed in several batches
     assert batched.sources[1].duplicates_skipped == 1 and batched.sources[1].quarantined == 2
-    pd.testing.assert_frame_equal(read_ratings(tmp_path / "a" / "store"), read_ratings(tmp_path / "b" / "store"))
+    pd.testing.assert_frame_equal(
+        read_ratings(tmp_path / "a" / "store"), read_ratings(tmp_path / "b" / "store")
+    )
     key = ["table", "source", "row", "field"]
     qa, qb = read_quarantine(tmp_path / "a" / "store"), read_quarantine(tmp_path / "b" / "store")
-    pd.testing.assert_frame_equal(qa[key].sort_values(key, ignore_index=True), qb[key].sort_values(key, ignore_index=True))
+    pd.testing.assert_frame_equal(
+        qa[key].sort_values(key, ignore_index=True), qb[key].sort_values(key, ignore_index=True)
+    )
 
 
 def test_hub_dataset_names_go_through_load_dataset(tmp_path, good_files, monkeypatch):
@@ -385,8 +513,11 @@ def test_hub_dataset_names_go_through_load_dataset(tmp_path, good_files, monkeyp
 
     def fake_hub(name, split=None, **kw):
         calls.append((name, split))
-        return real("json" if name.endswith("transcripts") else "csv",
-                    data_files=str(t if name.endswith("transcripts") else r), split=split or "train")
+        return real(
+            "json" if name.endswith("transcripts") else "csv",
+            data_files=str(t if name.endswith("transcripts") else r),
+            split=split or "train",
+        )
 
     monkeypatch.setattr(datasets, "load_dataset", fake_hub)
     s = _ingest(tmp_path, ["hf:acme/interview-transcripts:train"], ["hf:acme/interview-ratings"])
@@ -419,15 +550,23 @@ def test_unscored_machine_rows_are_superseded_by_a_later_run(tmp_path, good_file
     t, r = good_files
     _ingest(tmp_path, [t], [r])
     store = tmp_path / "store"
-    base = {"transcript_id": ["t1", "t2"], "rater_id": ["llm-x"] * 2, "rater_type": ["llm"] * 2,
-            "dimension": ["data", "data"]}
-    failed = pd.DataFrame({**base, "score": [None, 3.0], "unscored_reason": ["failed: HTTP 500", None]})
+    base = {
+        "transcript_id": ["t1", "t2"],
+        "rater_id": ["llm-x"] * 2,
+        "rater_type": ["llm"] * 2,
+        "dimension": ["data", "data"],
+    }
+    failed = pd.DataFrame(
+        {**base, "score": [None, 3.0], "unscored_reason": ["failed: HTTP 500", None]}
+    )
     assert append_ratings(store, failed).ok
     # same failure again: a plain duplicate
     s = append_ratings(store, failed)
     assert s.sources[0].duplicates_skipped == 2 and s.sources[0].accepted == 0
     # the endpoint recovered for t1, and t2 fails this time
-    rerun = pd.DataFrame({**base, "score": [4.0, None], "unscored_reason": [None, "failed: timeout"]})
+    rerun = pd.DataFrame(
+        {**base, "score": [4.0, None], "unscored_reason": [None, "failed: timeout"]}
+    )
     s = append_ratings(store, rerun)
     assert s.ok and s.sources[0].accepted == 1 and s.sources[0].duplicates_skipped == 1
     assert s.accepted_transcripts == ["t1"]
@@ -442,9 +581,24 @@ def test_cli_accepts_repeated_inputs(tmp_path, good_files, rubric_path):
     t2 = write_jsonl(tmp_path / "t2.jsonl", [transcript("t4"), transcript("t5")])
     r2 = tmp_path / "r2.csv"
     r2.write_text(HEADER + rating_line("t4", "r1", "data", 4) + rating_line("t5", "r2", "data", 1))
-    res = CliRunner().invoke(cli, ["ingest", "--transcripts", str(t), "--transcripts", str(t2),
-                                   "--ratings", str(r), "--ratings", str(r2),
-                                   "--rubric", str(rubric_path), "--store", str(tmp_path / "s")])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "ingest",
+            "--transcripts",
+            str(t),
+            "--transcripts",
+            str(t2),
+            "--ratings",
+            str(r),
+            "--ratings",
+            str(r2),
+            "--rubric",
+            str(rubric_path),
+            "--store",
+            str(tmp_path / "s"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "no validation problems" in res.output
     assert len(read_transcripts(tmp_path / "s")) == 5 and len(read_ratings(tmp_path / "s")) == 50

@@ -13,15 +13,15 @@ from scipy.special import logsumexp
 REFDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "refdata"
 
 
-def simulate_rasch(n_t=60, n_r=4, n_d=3, per_t=2, m=3, seed=0, severities=None,
-                   partial=False):
+def simulate_rasch(n_t=60, n_r=4, n_d=3, per_t=2, m=3, seed=0, severities=None, partial=False):
     """SYNTHETIC ratings drawn from a many-facet Rasch model with known parameters."""
     rng = np.random.default_rng(seed)
     B = rng.normal(0, 1.5, n_t)
     C = np.linspace(-1, 1, n_r) if severities is None else np.asarray(severities, float)
     D = np.linspace(-0.5, 0.5, n_d)
-    taus = (np.tile(np.linspace(-1.5, 1.5, m), (n_d, 1)) + (rng.normal(0, 0.3, (n_d, m))
-                                                           if partial else 0))
+    taus = np.tile(np.linspace(-1.5, 1.5, m), (n_d, 1)) + (
+        rng.normal(0, 0.3, (n_d, m)) if partial else 0
+    )
     t = np.repeat(np.arange(n_t), per_t)
     r = np.concatenate([rng.choice(n_r, per_t, replace=False) for _ in range(n_t)])
     t, r = np.repeat(t, n_d), np.repeat(r, n_d)
@@ -33,9 +33,14 @@ def simulate_rasch(n_t=60, n_r=4, n_d=3, per_t=2, m=3, seed=0, severities=None,
     p = np.exp(z - z.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
     x = (rng.random(len(eta))[:, None] > np.cumsum(p, 1)).sum(1)
-    return pd.DataFrame({"transcript_id": [f"t{i:03d}" for i in t],
-                         "rater_id": [f"r{i}" for i in r],
-                         "dimension": [f"d{i}" for i in d], "score": (x + 1).astype(float)})
+    return pd.DataFrame(
+        {
+            "transcript_id": [f"t{i:03d}" for i in t],
+            "rater_id": [f"r{i}" for i in r],
+            "dimension": [f"d{i}" for i in d],
+            "score": (x + 1).astype(float),
+        }
+    )
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +55,12 @@ def sirt_ratings() -> pd.DataFrame:
     if not path.is_file():
         pytest.skip("reference data sirt-ratings1 not available")
     wide = pd.read_csv(path)
-    long = wide.melt(id_vars=["idstud", "rater"], value_vars=["k1", "k2", "k3", "k4", "k5"],
-                     var_name="dimension", value_name="score")
+    long = wide.melt(
+        id_vars=["idstud", "rater"],
+        value_vars=["k1", "k2", "k3", "k4", "k5"],
+        var_name="dimension",
+        value_name="score",
+    )
     long = long.rename(columns={"idstud": "transcript_id", "rater": "rater_id"})
     long["transcript_id"] = long["transcript_id"].astype(str)
     return long
@@ -90,18 +99,20 @@ def _choice_oracle(used: pd.DataFrame, m: int, partial: bool, with_transcripts: 
 
     def unpack(beta):
         B = beta[:nt]
-        C = np.r_[0.0, beta[nt:nt + nr - 1]]
-        D = np.r_[0.0, beta[nt + nr - 1:nt + nr - 1 + nd - 1]]
-        tf = beta[nt + nr - 1 + nd - 1:]
-        tau = (np.column_stack([np.zeros(nd), tf.reshape(nd, m - 1)]) if partial
-               else np.r_[0.0, tf])
+        C = np.r_[0.0, beta[nt : nt + nr - 1]]
+        D = np.r_[0.0, beta[nt + nr - 1 : nt + nr - 1 + nd - 1]]
+        tf = beta[nt + nr - 1 + nd - 1 :]
+        tau = np.column_stack([np.zeros(nd), tf.reshape(nd, m - 1)]) if partial else np.r_[0.0, tf]
         return B, C, D, tau
 
     def nll(beta):
         B, C, D, tau = unpack(beta)
         eta = B[t_c] - C[r_c] - D[d_c]
-        cum = (np.concatenate([np.zeros((nd, 1)), np.cumsum(tau, 1)], 1)[d_c] if partial
-               else np.r_[0.0, np.cumsum(tau)][None, :])
+        cum = (
+            np.concatenate([np.zeros((nd, 1)), np.cumsum(tau, 1)], 1)[d_c]
+            if partial
+            else np.r_[0.0, np.cumsum(tau)][None, :]
+        )
         z = eta[:, None] * k - cum
         lse = logsumexp(z, axis=1)
         p = np.exp(z - lse[:, None])
@@ -112,8 +123,10 @@ def _choice_oracle(used: pd.DataFrame, m: int, partial: bool, with_transcripts: 
         gC = -np.bincount(r_c, g_eta, minlength=nr)[1:]
         gD = -np.bincount(d_c, g_eta, minlength=nd)[1:]
         # d ll / d tau_j = -(1[x >= j] - P(X >= j))
-        ge = -((x[:, None] >= np.arange(1, K)[None, :]).astype(float)
-               - np.cumsum(p[:, ::-1], 1)[:, ::-1][:, 1:])
+        ge = -(
+            (x[:, None] >= np.arange(1, K)[None, :]).astype(float)
+            - np.cumsum(p[:, ::-1], 1)[:, ::-1][:, 1:]
+        )
         if partial:
             gt = np.zeros((nd, m))
             np.add.at(gt, d_c, ge)
@@ -123,8 +136,13 @@ def _choice_oracle(used: pd.DataFrame, m: int, partial: bool, with_transcripts: 
         return -ll.sum(), -np.r_[gB, gC, gD, gt]
 
     x0 = np.zeros(nt + nr - 1 + nd - 1 + ntau)
-    res = optimize.minimize(nll, x0, jac=True, method="L-BFGS-B",
-                            options={"maxiter": 20000, "gtol": 1e-10, "ftol": 1e-15})
+    res = optimize.minimize(
+        nll,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 20000, "gtol": 1e-10, "ftol": 1e-15},
+    )
     B, C, D, tau = unpack(res.x)
     # Move to calib's identification: thresholds sum to 0 (a per-dimension threshold shift is a
     # dimension-difficulty shift), then raters and dimensions centred.
@@ -155,7 +173,11 @@ def guilford() -> pd.DataFrame:
     """
     path = Path(__file__).resolve().parent / "data" / "guilford_1954.csv"
     raw = pd.read_csv(path)
-    return pd.DataFrame({"transcript_id": "e" + raw["examinee"].astype(str),
-                         "rater_id": "j" + raw["judge"].astype(str),
-                         "dimension": "t" + raw["trait"].astype(str),
-                         "score": raw["rating"].astype(float)})
+    return pd.DataFrame(
+        {
+            "transcript_id": "e" + raw["examinee"].astype(str),
+            "rater_id": "j" + raw["judge"].astype(str),
+            "dimension": "t" + raw["trait"].astype(str),
+            "score": raw["rating"].astype(float),
+        }
+    )

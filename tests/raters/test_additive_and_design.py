@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,8 +36,11 @@ def test_additive_matches_statsmodels_ols_with_sum_contrasts(rasch_data):
 
 
 @settings(max_examples=15, deadline=None)
-@given(shift=st.floats(-2, 2).filter(lambda v: abs(v) > 1e-3),
-       which=st.integers(0, 3), seed=st.integers(0, 10_000))
+@given(
+    shift=st.floats(-2, 2).filter(lambda v: abs(v) > 1e-3),
+    which=st.integers(0, 3),
+    seed=st.integers(0, 10_000),
+)
 def test_adding_a_constant_to_one_rater_moves_only_that_rater(rasch_data, shift, which, seed):
     """Shifting rater j's scores by c moves j's severity by -c relative to every other rater and
     leaves the other raters' relative severities untouched. (With raters centred at 0 every
@@ -58,8 +60,9 @@ def test_adding_a_constant_to_one_rater_moves_only_that_rater(rasch_data, shift,
 def test_mfrm_harsher_rater_gets_higher_measure(rasch_data):
     df = rasch_data(n_t=80, n_r=4, n_d=3, per_t=2, seed=2)
     base = fit_mfrm(df).raters.set_index("rater_id").measure
-    harsher = df.assign(score=np.where((df.rater_id == "r1") & (df.score > 1), df.score - 1,
-                                       df.score))
+    harsher = df.assign(
+        score=np.where((df.rater_id == "r1") & (df.score > 1), df.score - 1, df.score)
+    )
     new = fit_mfrm(harsher).raters.set_index("rater_id").measure
     assert new["r1"] - base["r1"] > 0.5
     # The others keep their order and relative spacing up to estimation noise.
@@ -79,22 +82,36 @@ def test_mfrm_invariant_to_row_order_and_id_spelling(rasch_data, seed):
 
 
 def test_disconnected_design_names_the_subsets():
-    df = pd.DataFrame({"transcript_id": ["t1", "t1", "t2", "t2", "t3", "t3"],
-                       "rater_id": ["a", "b", "a", "b", "c", "d"], "dimension": "x",
-                       "score": [1, 2, 2, 3, 3, 4]})
+    df = pd.DataFrame(
+        {
+            "transcript_id": ["t1", "t1", "t2", "t2", "t3", "t3"],
+            "rater_id": ["a", "b", "a", "b", "c", "d"],
+            "dimension": "x",
+            "score": [1, 2, 2, 3, 3, 4],
+        }
+    )
     sub = connectedness(df)
     assert sub.subset.nunique() == 2
     assert set(sub[(sub.subset == 2)].element) == {"t3", "c", "d"}
     for fit in (fit_mfrm, fit_additive):
-        with pytest.raises(DisconnectedDesignError, match=r"subset 1: raters \[a, b\].*"
-                                                          r"subset 2: raters \[c, d\]") as e:
+        with pytest.raises(
+            DisconnectedDesignError,
+            match=r"subset 1: raters \[a, b\].*"
+            r"subset 2: raters \[c, d\]",
+        ) as e:
             fit(df)
         assert e.value.subsets.subset.nunique() == 2
 
 
 def test_validation_errors_name_row_and_field():
-    df = pd.DataFrame({"transcript_id": ["t1", "t1"], "rater_id": ["a", "a"],
-                       "dimension": ["x", "x"], "score": [1, 2]})
+    df = pd.DataFrame(
+        {
+            "transcript_id": ["t1", "t1"],
+            "rater_id": ["a", "a"],
+            "dimension": ["x", "x"],
+            "score": [1, 2],
+        }
+    )
     with pytest.raises(DataValidationError, match="row 0.*duplicate"):
         fit_mfrm(df)
     with pytest.raises(DataValidationError, match="missing required column"):
@@ -108,8 +125,7 @@ def test_validation_errors_name_row_and_field():
 
 def test_unscored_machine_rows_are_dropped_with_a_warning(rasch_data):
     df = rasch_data(n_t=30, n_r=3, n_d=2, seed=1)
-    with_nan = pd.concat([df, df.iloc[:3].assign(rater_id="llm", score=np.nan)],
-                         ignore_index=True)
+    with_nan = pd.concat([df, df.iloc[:3].assign(rater_id="llm", score=np.nan)], ignore_index=True)
     with pytest.warns(CalibWarning, match="dropped 3 unscored"):
         res = fit_mfrm(with_nan)
     assert "llm" not in set(res.raters.rater_id)
@@ -121,5 +137,9 @@ def test_null_category_is_an_error_not_a_silent_threshold(rasch_data):
     with pytest.raises(DataValidationError, match="score 2 is never used"):
         fit_mfrm(df)
     with pytest.raises(DataValidationError, match="never received score"):
-        fit_mfrm(rasch_data(n_t=30, n_r=3, n_d=2, seed=1).pipe(
-            lambda d: d[~((d.dimension == "d0") & (d.score == 4))]), "partial_credit")
+        fit_mfrm(
+            rasch_data(n_t=30, n_r=3, n_d=2, seed=1).pipe(
+                lambda d: d[~((d.dimension == "d0") & (d.score == 4))]
+            ),
+            "partial_credit",
+        )

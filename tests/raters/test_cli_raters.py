@@ -22,8 +22,9 @@ def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("raters_cli")
     ds = simulate_dataset(SimulationConfig(n_transcripts=90, seed=21))  # SYNTHETIC
     files = write_dataset(ds, root / "synthetic")
-    ingest([files["transcripts.jsonl"]], [files["ratings.csv"]], rubric=RUBRIC,
-           store=root / "store")
+    ingest(
+        [files["transcripts.jsonl"]], [files["ratings.csv"]], rubric=RUBRIC, store=root / "store"
+    )
     return root / "store"
 
 
@@ -32,19 +33,24 @@ def test_table_output_prints_flags_first(store):
     assert res.exit_code == 0, res.output
     out = res.output
     assert out.index("FLAGGED RATER EFFECTS") < out.index("== raters ==")
-    flags_block = out[out.index("FLAGGED"):out.index("== raters ==")]
+    flags_block = out[out.index("FLAGGED") : out.index("== raters ==")]
     assert "r01" in flags_block and "severity" in flags_block
 
 
 def test_json_and_csv_outputs(store):
-    res = CliRunner().invoke(cli, ["raters", "--store", str(store), "--model", "additive",
-                                   "--format", "json", "--no-plan"])
+    res = CliRunner().invoke(
+        cli,
+        ["raters", "--store", str(store), "--model", "additive", "--format", "json", "--no-plan"],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert {"flags", "raters", "dimensions"} <= set(data)
-    assert {"rater_id", "dimension", "severity", "se", "ci_low", "ci_high"} <= set(data["raters"][0])
-    res = CliRunner().invoke(cli, ["raters", "--store", str(store), "--format", "csv",
-                                   "--table", "plan"])
+    assert {"rater_id", "dimension", "severity", "se", "ci_low", "ci_high"} <= set(
+        data["raters"][0]
+    )
+    res = CliRunner().invoke(
+        cli, ["raters", "--store", str(store), "--format", "csv", "--table", "plan"]
+    )
     assert res.exit_code == 0, res.output
     plan = pd.read_csv(io.StringIO(res.output))
     assert set(plan.n_raters) == {1, 2, 3, 4, 5, 6}

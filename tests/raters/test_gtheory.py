@@ -20,26 +20,32 @@ def test_brennan_synthetic_data_set_4_p_x_r_within_t(brennan):
     (ch. 3: sigma2(p)=.4731, sigma2(t)=.3252, sigma2(r:t)=.6475, sigma2(pt)=.5596,
     sigma2(pr:t)=2.3802) and the D-study for n't=3, n'r=4 (ch. 4, ~p. 116 per the refdata
     README: E rho^2 = .55, Phi = .46)."""
-    g = g_study(brennan, object="Person", facets=["Rater", "Task"], nested={"Rater": "Task"},
-                score="Score")
+    g = g_study(
+        brennan, object="Person", facets=["Rater", "Task"], nested={"Rater": "Task"}, score="Score"
+    )
     comp = g.components.set_index("source").variance
-    published = {"Person": 0.4731, "Task": 0.3252, "Rater:Task": 0.6475,
-                 "Person x Task": 0.5596, "Person x Rater:Task,e": 2.3802}
+    published = {
+        "Person": 0.4731,
+        "Task": 0.3252,
+        "Rater:Task": 0.6475,
+        "Person x Task": 0.5596,
+        "Person x Rater:Task,e": 2.3802,
+    }
     for source, value in published.items():
         assert comp[source] == pytest.approx(value, abs=1.5e-4), source
     d = g.d_study({"Rater": 4, "Task": 3}).iloc[0]
     assert d.G == pytest.approx(0.55, abs=0.005)
     assert d.Phi == pytest.approx(0.46, abs=0.005)
     # The D-study error variances follow Brennan's rules: delta = pt/n't + pr:t/(n'r n't).
-    assert d.rel_error_var == pytest.approx(comp["Person x Task"] / 3
-                                            + comp["Person x Rater:Task,e"] / 12, rel=1e-12)
+    assert d.rel_error_var == pytest.approx(
+        comp["Person x Task"] / 3 + comp["Person x Rater:Task,e"] / 12, rel=1e-12
+    )
 
 
 def _balanced_pxr(seed=0, n_p=30, n_r=4):
     rng = np.random.default_rng(seed)  # SYNTHETIC persons x raters scores
     p, r = np.meshgrid(np.arange(n_p), np.arange(n_r), indexing="ij")
-    y = (rng.normal(0, 1.0, n_p)[p] + rng.normal(0, 0.6, n_r)[r]
-         + rng.normal(0, 0.7, p.shape))
+    y = rng.normal(0, 1.0, n_p)[p] + rng.normal(0, 0.6, n_r)[r] + rng.normal(0, 0.7, p.shape)
     return pd.DataFrame({"p": p.ravel(), "r": r.ravel(), "y": y.ravel()})
 
 
@@ -62,8 +68,13 @@ def test_unbalanced_crossed_design_matches_statsmodels_reml():
     df = _balanced_pxr(seed=4, n_p=25, n_r=5)
     df = df.sample(frac=0.75, random_state=1).sort_index()  # SYNTHETIC, incomplete design
     g = g_study(df, object="p", facets=["r"], score="y")
-    md = sm.MixedLM.from_formula("y ~ 1", groups=np.ones(len(df)), re_formula="0",
-                                 vc_formula={"p": "0 + C(p)", "r": "0 + C(r)"}, data=df)
+    md = sm.MixedLM.from_formula(
+        "y ~ 1",
+        groups=np.ones(len(df)),
+        re_formula="0",
+        vc_formula={"p": "0 + C(p)", "r": "0 + C(r)"},
+        data=df,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = md.fit(reml=True, method="lbfgs")
@@ -111,8 +122,7 @@ def test_sparse_and_dense_reml_paths_agree(brennan, monkeypatch):
     """Large designs use a sparse LU of the Schur complement; it must give the same REML fit."""
     import calib.raters._gtheory as gt
 
-    args = dict(object="Person", facets=["Rater", "Task"], nested={"Rater": "Task"},
-                score="Score")
+    args = dict(object="Person", facets=["Rater", "Task"], nested={"Rater": "Task"}, score="Score")
     dense = g_study(brennan, **args).components.variance.to_numpy()
     monkeypatch.setattr(gt, "SPARSE_ABOVE", 0)
     sparse_ = g_study(brennan, **args).components.variance.to_numpy()

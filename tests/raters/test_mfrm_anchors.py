@@ -21,11 +21,20 @@ def data(rasch_data):
 
 def test_anchoring_at_own_estimates_reproduces_the_fit(data):
     free = fit_mfrm(data, bias_correction=False, tol=1e-10)
-    anchored = fit_mfrm(data, bias_correction=False, tol=1e-10, anchors={
-        "rater": dict(zip(free.raters.rater_id, free.raters.measure)),
-        "threshold": free.thresholds.threshold.tolist()})
-    for a, b in ((anchored.raters, free.raters), (anchored.dimensions, free.dimensions),
-                 (anchored.transcripts, free.transcripts)):
+    anchored = fit_mfrm(
+        data,
+        bias_correction=False,
+        tol=1e-10,
+        anchors={
+            "rater": dict(zip(free.raters.rater_id, free.raters.measure)),
+            "threshold": free.thresholds.threshold.tolist(),
+        },
+    )
+    for a, b in (
+        (anchored.raters, free.raters),
+        (anchored.dimensions, free.dimensions),
+        (anchored.transcripts, free.transcripts),
+    ):
         np.testing.assert_allclose(a.measure, b.measure, atol=1e-6)
     np.testing.assert_allclose(anchored.raters.se, free.raters.se, atol=1e-6)  # model S.E.
     assert anchored.thresholds.se.isna().all() and free.thresholds.se.notna().all()
@@ -44,15 +53,24 @@ def test_partial_anchors_fix_the_origin_and_free_the_rest(data):
     np.testing.assert_allclose(res.dimensions.measure, free.dimensions.measure, atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"anchors": {"rater": {"r0": 0.0}}}, "bias_correction=False"),
-    ({"anchors": {"rater": {"nobody": 0.0}}, "bias_correction": False}, "nobody"),
-    ({"anchors": {"rater": {"r0": np.nan}}, "bias_correction": False}, "finite"),
-    ({"anchors": {"threshold": [0.0, 1.0]}, "bias_correction": False}, "expected 3"),
-    ({"anchors": {"judge": {"r0": 0.0}}, "bias_correction": False}, "unknown key"),
-    ({"anchors": {"threshold": [0.0, 0.0, 0.0]}, "bias_correction": False,
-      "model": "partial_credit"}, "rating_scale"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"anchors": {"rater": {"r0": 0.0}}}, "bias_correction=False"),
+        ({"anchors": {"rater": {"nobody": 0.0}}, "bias_correction": False}, "nobody"),
+        ({"anchors": {"rater": {"r0": np.nan}}, "bias_correction": False}, "finite"),
+        ({"anchors": {"threshold": [0.0, 1.0]}, "bias_correction": False}, "expected 3"),
+        ({"anchors": {"judge": {"r0": 0.0}}, "bias_correction": False}, "unknown key"),
+        (
+            {
+                "anchors": {"threshold": [0.0, 0.0, 0.0]},
+                "bias_correction": False,
+                "model": "partial_credit",
+            },
+            "rating_scale",
+        ),
+    ],
+)
 def test_bad_anchors_are_named(data, kwargs, match):
     with pytest.raises(DataValidationError, match=match):
         fit_mfrm(data, **kwargs)

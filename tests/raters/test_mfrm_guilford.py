@@ -41,9 +41,17 @@ from calib.raters import fit_mfrm
 
 # FACETS Anchorfile for Guilford.txt (facetman/anchorfile.htm): Rating scale = RS1,R9 lines
 # 2=..9= (category 1 is the placeholder 0), Labels 1 (Senior scientists) and Labels 2, element 1.
-FACETS_THRESHOLDS = [-.6441868, -2.317694, .8300989, -1.477257, 1.710222, -1.001601, 2.358206,
-                     .5422113]
-FACETS_JUDGES = {"j1": 0.038439, "j2": .2356183, "j3": -0.091576}  # Avogadro, Brahe, Cavendish
+FACETS_THRESHOLDS = [
+    -0.6441868,
+    -2.317694,
+    0.8300989,
+    -1.477257,
+    1.710222,
+    -1.001601,
+    2.358206,
+    0.5422113,
+]
+FACETS_JUDGES = {"j1": 0.038439, "j2": 0.2356183, "j3": -0.091576}  # Avogadro, Brahe, Cavendish
 FACETS_ANNE = -0.0686  # examinee 1, printed -0.06864...
 
 
@@ -76,21 +84,23 @@ def test_guilford_uncorrected_jmle_is_the_likelihood_maximum(facets_like, choice
     assert used.used.all() and len(used) == 105  # no extreme examinee: all ratings estimate
     C, D, tau, B = choice_oracle(used, 8, partial=False, with_transcripts=True)
     np.testing.assert_allclose(res.raters.set_index("rater_id").measure[C.index], C, atol=1e-4)
-    np.testing.assert_allclose(res.dimensions.set_index("dimension").measure[D.index], D,
-                               atol=1e-4)
-    np.testing.assert_allclose(res.transcripts.set_index("transcript_id").measure[B.index], B,
-                               atol=1e-4)
+    np.testing.assert_allclose(res.dimensions.set_index("dimension").measure[D.index], D, atol=1e-4)
+    np.testing.assert_allclose(
+        res.transcripts.set_index("transcript_id").measure[B.index], B, atol=1e-4
+    )
     np.testing.assert_allclose(res.thresholds.threshold, tau, atol=1e-4)
 
 
-def test_guilford_model_se_and_fit_follow_facets_definitions(facets_like, guilford,
-                                                             choice_oracle):
+def test_guilford_model_se_and_fit_follow_facets_definitions(facets_like, guilford, choice_oracle):
     """Model S.E. = 1/sqrt(sum W); infit = sum(y^2)/sum(W); outfit = mean(y^2/W) (FACETS manual,
     Table 7 column definitions; Wright & Masters 1982, ch. 5), from the oracle's parameters."""
     res = facets_like
     C, D, tau, B = choice_oracle(guilford, 8, partial=False, with_transcripts=True)
-    eta = (B[guilford.transcript_id].to_numpy() - C[guilford.rater_id].to_numpy()
-           - D[guilford.dimension].to_numpy())
+    eta = (
+        B[guilford.transcript_id].to_numpy()
+        - C[guilford.rater_id].to_numpy()
+        - D[guilford.dimension].to_numpy()
+    )
     k = np.arange(9)
     z = eta[:, None] * k - np.r_[0.0, np.cumsum(tau)]
     p = np.exp(z - z.max(1, keepdims=True))
@@ -99,13 +109,15 @@ def test_guilford_model_se_and_fit_follow_facets_definitions(facets_like, guilfo
     w = p @ k**2 - expected**2
     y = (guilford.score.to_numpy() - 1) - expected
     frame = guilford.assign(w=w, y2=y**2, z2=y**2 / w)
-    for col, table in (("rater_id", res.raters), ("dimension", res.dimensions),
-                       ("transcript_id", res.transcripts)):
+    for col, table in (
+        ("rater_id", res.raters),
+        ("dimension", res.dimensions),
+        ("transcript_id", res.transcripts),
+    ):
         g = frame.groupby(col)
         ours = table.set_index(col)
         np.testing.assert_allclose(ours.se[g.w.sum().index], 1 / np.sqrt(g.w.sum()), atol=1e-4)
-        np.testing.assert_allclose(ours.infit[g.w.sum().index], g.y2.sum() / g.w.sum(),
-                                   atol=1e-4)
+        np.testing.assert_allclose(ours.infit[g.w.sum().index], g.y2.sum() / g.w.sum(), atol=1e-4)
         np.testing.assert_allclose(ours.outfit[g.w.sum().index], g.z2.mean(), atol=1e-4)
 
 
@@ -115,8 +127,9 @@ def test_guilford_reproduces_facets_published_estimates(facets_like):
     judges = res.raters.set_index("rater_id").measure - shift
     anne = res.transcripts.set_index("transcript_id").measure["e1"] - shift
     # Judges and Anne to about the published 2 decimals (calib: .040, .245, -.096, -.071).
-    np.testing.assert_allclose(judges[list(FACETS_JUDGES)], list(FACETS_JUDGES.values()),
-                               atol=0.015)
+    np.testing.assert_allclose(
+        judges[list(FACETS_JUDGES)], list(FACETS_JUDGES.values()), atol=0.015
+    )
     assert abs(anne - FACETS_ANNE) < 0.015
     # Thresholds within 0.05 (largest gaps: the 4- and 3-rating categories 2 and 9).
     np.testing.assert_allclose(res.thresholds.threshold, FACETS_THRESHOLDS, atol=0.05)
@@ -127,11 +140,19 @@ def test_guilford_reproduces_facets_published_estimates(facets_like):
 
 def test_guilford_facets_values_solve_the_same_equations_within_facets_stopping_rule(guilford):
     """Anchor judges and thresholds at FACETS' published values (FACETS ",A" anchoring)."""
-    res = fit_mfrm(guilford, scale=(1, 9), bias_correction=False, tol=1e-10,
-                   anchors={"rater": FACETS_JUDGES, "threshold": FACETS_THRESHOLDS})
+    res = fit_mfrm(
+        guilford,
+        scale=(1, 9),
+        bias_correction=False,
+        tol=1e-10,
+        anchors={"rater": FACETS_JUDGES, "threshold": FACETS_THRESHOLDS},
+    )
     assert res.converged
-    np.testing.assert_allclose(res.raters.set_index("rater_id").measure[list(FACETS_JUDGES)],
-                               list(FACETS_JUDGES.values()), atol=1e-12)
+    np.testing.assert_allclose(
+        res.raters.set_index("rater_id").measure[list(FACETS_JUDGES)],
+        list(FACETS_JUDGES.values()),
+        atol=1e-12,
+    )
     b = res.transcripts.set_index("transcript_id").measure
     # FACETS centres the examinees: the data, at FACETS' values, put their mean at 0 again.
     assert abs(b.mean()) < 0.005

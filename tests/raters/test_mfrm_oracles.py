@@ -25,14 +25,19 @@ def test_dichotomous_jmle_equals_statsmodels_logit(rasch_data):
     res = fit_mfrm(df, bias_correction=False, tol=1e-10)
     used = res.residuals[res.residuals.used]
     # Design: transcript dummies (no intercept), rater and dimension effect-free reference coding.
-    X = pd.concat([pd.get_dummies(used.transcript_id, dtype=float),
-                   -pd.get_dummies(used.rater_id, dtype=float).iloc[:, 1:],
-                   -pd.get_dummies(used.dimension, dtype=float).iloc[:, 1:]], axis=1)
+    X = pd.concat(
+        [
+            pd.get_dummies(used.transcript_id, dtype=float),
+            -pd.get_dummies(used.rater_id, dtype=float).iloc[:, 1:],
+            -pd.get_dummies(used.dimension, dtype=float).iloc[:, 1:],
+        ],
+        axis=1,
+    )
     y = (used.score - used.score.min()).to_numpy()
     fit = sm.Logit(y, X.to_numpy()).fit(method="newton", disp=0, tol=1e-12, maxiter=200)
     nt = used.transcript_id.nunique()
-    C = np.r_[0.0, fit.params[nt:nt + 4]]
-    D = np.r_[0.0, fit.params[nt + 4:]]
+    C = np.r_[0.0, fit.params[nt : nt + 4]]
+    D = np.r_[0.0, fit.params[nt + 4 :]]
     np.testing.assert_allclose(res.raters.measure, C - C.mean(), atol=1e-6)
     np.testing.assert_allclose(res.dimensions.measure, D - D.mean(), atol=1e-6)
     # The single dichotomous threshold is absorbed by the centring: it must be 0.
@@ -47,8 +52,7 @@ def test_polytomous_jmle_matches_independent_choice_model(rasch_data, model, cho
     used = res.residuals[res.residuals.used]
     C, D, tau = choice_oracle(used, 3, partial)
     np.testing.assert_allclose(res.raters.set_index("rater_id").measure[C.index], C, atol=1e-4)
-    np.testing.assert_allclose(res.dimensions.set_index("dimension").measure[D.index], D,
-                               atol=1e-4)
+    np.testing.assert_allclose(res.dimensions.set_index("dimension").measure[D.index], D, atol=1e-4)
     np.testing.assert_allclose(res.thresholds.threshold.to_numpy(), np.ravel(tau), atol=1e-4)
 
 
@@ -64,13 +68,14 @@ def test_real_incomplete_design_sirt_ratings1(sirt_ratings, choice_oracle):
     used = res.residuals[res.residuals.used]
     C, D, tau = choice_oracle(used, 3, partial=False)
     np.testing.assert_allclose(res.raters.set_index("rater_id").measure[C.index], C, atol=1e-4)
-    np.testing.assert_allclose(res.dimensions.set_index("dimension").measure[D.index], D,
-                               atol=1e-4)
+    np.testing.assert_allclose(res.dimensions.set_index("dimension").measure[D.index], D, atol=1e-4)
     np.testing.assert_allclose(res.thresholds.threshold, tau, atol=1e-4)
     # Students with only extreme ratings are measured FACETS-style (0.3 score adjustment).
     ext = res.transcripts[res.transcripts.extreme]
     assert len(ext) > 0 and np.isfinite(ext.measure).all()
-    assert (ext.measure.abs() > res.transcripts[~res.transcripts.extreme].measure.abs().median()).all()
+    assert (
+        ext.measure.abs() > res.transcripts[~res.transcripts.extreme].measure.abs().median()
+    ).all()
 
 
 def test_sirt_ratings1_agrees_with_raschpy(sirt_ratings):
@@ -82,8 +87,9 @@ def test_sirt_ratings1_agrees_with_raschpy(sirt_ratings):
     raschpy = pytest.importorskip("raschpy")
     import warnings
 
-    wide = (sirt_ratings.pivot_table(index=["rater_id", "transcript_id"], columns="dimension",
-                                     values="score"))
+    wide = sirt_ratings.pivot_table(
+        index=["rater_id", "transcript_id"], columns="dimension", values="score"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = raschpy.MFRM(wide, max_score=3)

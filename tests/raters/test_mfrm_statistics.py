@@ -34,8 +34,7 @@ def test_fit_statistics_match_their_definitions_and_are_near_one_under_the_model
 
 
 def test_random_rater_underfits_and_parameters_are_recovered(rasch_data):
-    df = rasch_data(n_t=300, n_r=5, n_d=4, per_t=3, seed=4,
-                    severities=[-1.0, -0.5, 0.0, 0.5, 1.0])
+    df = rasch_data(n_t=300, n_r=5, n_d=4, per_t=3, seed=4, severities=[-1.0, -0.5, 0.0, 0.5, 1.0])
     rng = np.random.default_rng(0)
     noisy = df.rater_id == "r2"
     df.loc[noisy, "score"] = rng.integers(1, 5, noisy.sum()).astype(float)
@@ -73,8 +72,9 @@ def test_fair_average_is_the_expected_score_from_an_average_rater(rasch_data):
     df = rasch_data(n_t=120, n_r=4, n_d=3, per_t=2, seed=9)
     res = fit_mfrm(df)
     tr = res.transcripts
-    np.testing.assert_allclose(tr.fair_average, res.expected_score(tr.measure.to_numpy()),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        tr.fair_average, res.expected_score(tr.measure.to_numpy()), rtol=1e-12
+    )
     # Monotone in the measure and inside the scale.
     order = np.argsort(tr.measure.to_numpy())
     assert np.all(np.diff(tr.fair_average.to_numpy()[order]) >= -1e-12)
@@ -100,8 +100,12 @@ def test_bias_analysis_finds_a_planted_rater_by_dimension_interaction(rasch_data
     idx = sig.index.to_frame(index=False)
     assert ((idx.rater_id == "r1") | (idx.dimension == "d0")).all()
     assert (sig.bias < 0).all()
-    assert (others[(others.index.get_level_values(0) != "r1")
-                   & (others.index.get_level_values(1) != "d0")].p_holm > 0.05).all()
+    assert (
+        others[
+            (others.index.get_level_values(0) != "r1") & (others.index.get_level_values(1) != "d0")
+        ].p_holm
+        > 0.05
+    ).all()
 
 
 def test_bias_by_subgroup_series(rasch_data):

@@ -32,7 +32,9 @@ def _effective_severity(ds) -> pd.Series:
     mean_days = days.groupby(ds.ratings.rater_id).mean()
     out = {}
     for rid, p in ds.planted["raters"].items():
-        out[rid] = np.mean(list(p["severity"].values())) - p["drift_per_30_days"] * mean_days[rid] / 30
+        out[rid] = (
+            np.mean(list(p["severity"].values())) - p["drift_per_30_days"] * mean_days[rid] / 30
+        )
     return pd.Series(out)
 
 
@@ -55,8 +57,14 @@ def test_planted_effects_are_flagged(planted_ds, model):
     flags = rater_effects(planted_ds.ratings, transcripts=planted_ds.transcripts, model=model)
     hit = flags[flags.flagged]
     got = set(zip(hit.rater_id, hit.effect))
-    for rater, effect in [("r01", "severity"), ("r02", "severity"), ("r03", "halo"),
-                          ("r04", "central_tendency"), ("r05", "drift"), ("r06", "subgroup")]:
+    for rater, effect in [
+        ("r01", "severity"),
+        ("r02", "severity"),
+        ("r03", "halo"),
+        ("r04", "central_tendency"),
+        ("r05", "drift"),
+        ("r06", "subgroup"),
+    ]:
         assert (rater, effect) in got, (rater, effect)
     sub = hit[(hit.effect == "subgroup") & (hit.rater_id == "r06")]
     assert "communication" in set(sub.dimension)

@@ -66,11 +66,21 @@ def planted_report(planted, planted_results, tmp_path_factory):
 # --------------------------------------------------------------------------------------------
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
     # no network at all: every host resolves to nothing and any proxy use goes nowhere
-    "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=127.0.0.1:9",
     "--remote-debugging-pipe",
 ]
 
@@ -88,21 +98,33 @@ class CDP:
 
     def __init__(self, binary: str, window: tuple[int, int] = (1200, 900)):
         self.tmp = tempfile.mkdtemp(prefix="calib-chromium-")
-        r_in, w_in = os.pipe()    # we write -> chromium reads on fd 3
+        r_in, w_in = os.pipe()  # we write -> chromium reads on fd 3
         r_out, w_out = os.pipe()  # chromium writes on fd 4 -> we read
-        args = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.tmp}",
-                f"--window-size={window[0]},{window[1]}", "about:blank"]
+        args = [
+            binary,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={self.tmp}",
+            f"--window-size={window[0]},{window[1]}",
+            "about:blank",
+        ]
 
         def _fds():  # runs in the child: put the pipe ends on fds 3 and 4 (inheritable)
             import fcntl
 
             a, b = fcntl.fcntl(r_in, fcntl.F_DUPFD, 10), fcntl.fcntl(w_out, fcntl.F_DUPFD, 10)
-            os.dup2(a, 3)  # os.dup2 makes the target inheritable; copying via >= 10 avoids clobbering
+            os.dup2(
+                a, 3
+            )  # os.dup2 makes the target inheritable; copying via >= 10 avoids clobbering
             os.dup2(b, 4)
 
         # close_fds=False: subprocess would otherwise close fds 3/4 after preexec_fn ran
-        self.proc = subprocess.Popen(args, close_fds=False, preexec_fn=_fds,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            args,
+            close_fds=False,
+            preexec_fn=_fds,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         os.close(r_in)
         os.close(w_out)
         self.w = os.fdopen(w_in, "wb", buffering=0)
@@ -117,13 +139,25 @@ class CDP:
                 raise TimeoutError("chromium did not answer in time")
             chunk = self.r.read(65536)
             if not chunk:
-                raise RuntimeError("chromium closed the DevTools pipe: " +
-                                   (self.proc.stderr.read(2000).decode(errors="replace") if self.proc.stderr else ""))
+                raise RuntimeError(
+                    "chromium closed the DevTools pipe: "
+                    + (
+                        self.proc.stderr.read(2000).decode(errors="replace")
+                        if self.proc.stderr
+                        else ""
+                    )
+                )
             self.buf += chunk
         msg, self.buf = self.buf.split(b"\0", 1)
         return json.loads(msg)
 
-    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 30) -> dict:
+    def send(
+        self,
+        method: str,
+        params: dict | None = None,
+        session: str | None = None,
+        timeout: float = 30,
+    ) -> dict:
         self.next_id += 1
         msg = {"id": self.next_id, "method": method, "params": params or {}}
         if session:
@@ -179,7 +213,12 @@ def load_page(url: str, screenshot: Path | None = None, width: int = 1200) -> di
             cdp.send(f"{domain}.enable", session=sess)
         cdp.send("Page.navigate", {"url": url}, session=sess)
         cdp.wait_event("Page.loadEventFired")
-        ev = cdp.send("Runtime.evaluate", {"returnByValue": True, "awaitPromise": True, "expression": """
+        ev = cdp.send(
+            "Runtime.evaluate",
+            {
+                "returnByValue": True,
+                "awaitPromise": True,
+                "expression": """
             (async () => {
               await Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)));
               return {title: document.title, text: document.body.innerText,
@@ -188,22 +227,42 @@ def load_page(url: str, screenshot: Path | None = None, width: int = 1200) -> di
                       images: Array.from(document.images).map(i => ({
                           src: i.getAttribute('src').slice(0, 30), alt: i.alt,
                           complete: i.complete, naturalWidth: i.naturalWidth}))};
-            })()"""}, session=sess)["result"]["value"]
+            })()""",
+            },
+            session=sess,
+        )["result"]["value"]
         if screenshot is not None:
-            h = min(int(ev["height"]), 1050)  # the first screen: three answers and the verdict chart
-            cdp.send("Emulation.setDeviceMetricsOverride",
-                     {"width": width, "height": h, "deviceScaleFactor": 1, "mobile": False}, session=sess)
+            h = min(
+                int(ev["height"]), 1050
+            )  # the first screen: three answers and the verdict chart
+            cdp.send(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": h, "deviceScaleFactor": 1, "mobile": False},
+                session=sess,
+            )
             shot = cdp.send("Page.captureScreenshot", {"format": "png"}, session=sess)
             import base64
 
             screenshot.write_bytes(base64.b64decode(shot["data"]))
         console = [e["params"] for e in cdp.events if e.get("method") == "Runtime.consoleAPICalled"]
         logs = [e["params"]["entry"] for e in cdp.events if e.get("method") == "Log.entryAdded"]
-        exceptions = [e["params"] for e in cdp.events if e.get("method") == "Runtime.exceptionThrown"]
-        requests = [e["params"]["request"]["url"] for e in cdp.events if e.get("method") == "Network.requestWillBeSent"]
+        exceptions = [
+            e["params"] for e in cdp.events if e.get("method") == "Runtime.exceptionThrown"
+        ]
+        requests = [
+            e["params"]["request"]["url"]
+            for e in cdp.events
+            if e.get("method") == "Network.requestWillBeSent"
+        ]
         failed = [e["params"] for e in cdp.events if e.get("method") == "Network.loadingFailed"]
-        return {**ev, "console": console, "logs": [l for l in logs if l.get("level") in ("warning", "error")],
-                "exceptions": exceptions, "requests": requests, "failed": failed}
+        return {
+            **ev,
+            "console": console,
+            "logs": [l for l in logs if l.get("level") in ("warning", "error")],
+            "exceptions": exceptions,
+            "requests": requests,
+            "failed": failed,
+        }
     finally:
         cdp.close()
 

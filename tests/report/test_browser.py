@@ -19,7 +19,9 @@ def _check_page(page: dict) -> None:
     assert [c for c in page["console"] if c.get("type") in ("error", "warning", "assert")] == []
     assert page["logs"] == [], page["logs"]
     assert page["failed"] == []
-    external = [u for u in page["requests"] if not (u.startswith("file://") or u.startswith("data:"))]
+    external = [
+        u for u in page["requests"] if not (u.startswith("file://") or u.startswith("data:"))
+    ]
     assert external == []
     assert page["scripts"] == 0
     assert page["images"], "the report should embed figures"
@@ -29,8 +31,15 @@ def _check_page(page: dict) -> None:
         assert len(img["alt"]) > 20
 
 
-SECTIONS = ("Overview", "Agreement per dimension", "Scale use and anchor ambiguity", "Rater effects",
-            "Reliability planning", "Automated graders", "Recommendations")
+SECTIONS = (
+    "Overview",
+    "Agreement per dimension",
+    "Scale use and anchor ambiguity",
+    "Rater effects",
+    "Reliability planning",
+    "Automated graders",
+    "Recommendations",
+)
 
 
 def test_report_renders_offline_without_errors(browser, planted_report):

@@ -14,7 +14,6 @@ from calib.report.compare import compare_inputs
 from calib.report.feedback import build_feedback, excerpt
 
 
-
 def test_feedback_for_planted_severe_rater(planted):
     ds, inputs = planted
     res = build_feedback(inputs, "r01")
@@ -49,8 +48,12 @@ def test_unknown_rater_names_known_ones(planted):
 def test_deviation_ci_matches_scipy_t_interval():
     # oracle: scipy.stats.ttest_1samp(...).confidence_interval (Student t, n-1 df)
     rng = np.random.default_rng(4)  # SYNTHETIC ratings: 3 raters x 30 transcripts
-    rows = [(f"t{t}", f"r{r}", "data", float(rng.integers(1, 5))) for t in range(30) for r in range(3)]
-    df = pd.DataFrame(rows, columns=["transcript_id", "rater_id", "dimension", "score"]).assign(rater_type="human")
+    rows = [
+        (f"t{t}", f"r{r}", "data", float(rng.integers(1, 5))) for t in range(30) for r in range(3)
+    ]
+    df = pd.DataFrame(rows, columns=["transcript_id", "rater_id", "dimension", "score"]).assign(
+        rater_type="human"
+    )
     rvc = rater_vs_consensus(df)
     dev = rater_deviations(rvc).set_index("rater_id")
     for r in ("r0", "r1", "r2"):
@@ -61,17 +64,27 @@ def test_deviation_ci_matches_scipy_t_interval():
     # leave-one-out: each consensus is the mean of the *other* two raters' scores
     w = df.pivot(index="transcript_id", columns="rater_id", values="score")
     loo = (w.sum(axis=1).to_numpy()[:, None] - w.to_numpy()) / 2
-    got = rvc.pivot(index="transcript_id", columns="rater_id", values="consensus").loc[w.index, w.columns]
+    got = rvc.pivot(index="transcript_id", columns="rater_id", values="consensus").loc[
+        w.index, w.columns
+    ]
     np.testing.assert_allclose(got.to_numpy(), loo)
 
 
 def test_excerpt_picks_the_sentence_about_the_dimension():
-    turns = [{"speaker": "interviewer", "text": "Latency?"},
-             {"speaker": "candidate", "text": "I like the weather. We accept lower accuracy to meet a 50 ms latency "
-                                              "budget. Thanks."}]
+    turns = [
+        {"speaker": "interviewer", "text": "Latency?"},
+        {
+            "speaker": "candidate",
+            "text": "I like the weather. We accept lower accuracy to meet a 50 ms latency "
+            "budget. Thanks.",
+        },
+    ]
     assert excerpt(turns, "trade-off latency budget accuracy cost") == (
-        "We accept lower accuracy to meet a 50 ms latency budget.")
-    assert excerpt(None, "x") == "" and excerpt([{"speaker": "interviewer", "text": "hi"}], "x") == ""
+        "We accept lower accuracy to meet a 50 ms latency budget."
+    )
+    assert (
+        excerpt(None, "x") == "" and excerpt([{"speaker": "interviewer", "text": "hi"}], "x") == ""
+    )
 
 
 def test_compare_detects_improvement_and_not_noise(planted, clean, rubric):
@@ -83,7 +96,9 @@ def test_compare_detects_improvement_and_not_noise(planted, clean, rubric):
     assert (t["change"] == 0).all() and not t["beyond_noise"].any()
     from calib.report.compare import _alpha_display
 
-    assert set(_alpha_display(t)["beyond the noise"]) == {"no (within noise)"}  # what the page shows
+    assert set(_alpha_display(t)["beyond the noise"]) == {
+        "no (within noise)"
+    }  # what the page shows
     assert same.section("rubric_changes").facts["changes"] == 0
     better = compare_inputs(planted[1], clean[1], opt)
     t = better.section("reliability").tables["alpha"].set_index("dimension")
@@ -91,10 +106,15 @@ def test_compare_detects_improvement_and_not_noise(planted, clean, rubric):
     assert t.loc["tradeoffs", "change"] > 0 and t.loc["tradeoffs", "beyond_noise"]
     shown = _alpha_display(t.reset_index()).set_index("dimension")
     assert shown.loc["tradeoffs", "beyond the noise"] == "yes"
-    assert shown.loc["tradeoffs", "change"] == (f"+{t.loc['tradeoffs', 'change']:.2f} [{t.loc['tradeoffs', 'change_low']:.2f}, "
-                                                f"{t.loc['tradeoffs', 'change_high']:.2f}]")
+    assert shown.loc["tradeoffs", "change"] == (
+        f"+{t.loc['tradeoffs', 'change']:.2f} [{t.loc['tradeoffs', 'change_low']:.2f}, "
+        f"{t.loc['tradeoffs', 'change_high']:.2f}]"
+    )
     sev = better.section("rater_effects").tables["severity"].set_index("rater_id")
-    assert sev.loc["r01", "severity_b"] < sev.loc["r01", "severity_a"] and sev.loc["r01", "beyond_noise"]
+    assert (
+        sev.loc["r01", "severity_b"] < sev.loc["r01", "severity_a"]
+        and sev.loc["r01", "beyond_noise"]
+    )
     assert summary_dict(better)["kind"] == "comparison"
 
 
@@ -109,7 +129,9 @@ def test_compare_links_reworded_anchors_to_agreement_change(planted, clean, rubr
     d["version"] = "1.1"
     lv = d["dimensions"][5]["levels"]
     assert d["dimensions"][5]["id"] == "tradeoffs"
-    lv[1]["anchor"] = "Names a constraint and one consequence for the design, but makes no decision."
+    lv[1]["anchor"] = (
+        "Names a constraint and one consequence for the design, but makes no decision."
+    )
     lv[2]["anchor"] = "Makes one explicit trade-off decision, saying what is given up and why."
     b = dataclasses.replace(clean[1], rubric=rubric_from_dict(d))
     res = compare_inputs(planted[1], b, ReportOptions(seed=2, n_boot=100))

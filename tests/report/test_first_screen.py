@@ -17,20 +17,28 @@ from calib.report.feedback import build_feedback
 
 def test_three_readers_in_order(planted_results):
     s = summary_dict(planted_results)
-    assert [a["audience"] for a in s["audiences"]] == ["Rubric designer", "Interview-programme lead",
-                                                        "Grader builder"]
+    assert [a["audience"] for a in s["audiences"]] == [
+        "Rubric designer",
+        "Interview-programme lead",
+        "Grader builder",
+    ]
     assert s["headline"] == [f"{a['audience']}: {a['answer']}" for a in s["audiences"]]
     assert all(a["section"] in s["sections"] for a in s["audiences"])
 
 
 def test_rubric_designer_answer_is_the_top_rubric_recommendation(planted_results, clean_results):
-    rubric_recs = [r for r in planted_results.recommendations
-                   if r.rule in ("anchor_ambiguity", "redundant_dims", "unused_level")]
+    rubric_recs = [
+        r
+        for r in planted_results.recommendations
+        if r.rule in ("anchor_ambiguity", "redundant_dims", "unused_level")
+    ]
     ans = planted_results.audiences[0]["answer"]
     assert rubric_recs and ans.startswith(rubric_recs[0].title)
     assert "'tradeoffs'" in ans  # the planted ambiguous dimension
     # clean data: no rubric rule fires, and the answer says so instead of inventing one
-    assert not [r for r in clean_results.recommendations if r.rule in ("anchor_ambiguity", "unused_level")]
+    assert not [
+        r for r in clean_results.recommendations if r.rule in ("anchor_ambiguity", "unused_level")
+    ]
     assert clean_results.audiences[0]["answer"].startswith("No rubric change indicated")
 
 
@@ -40,10 +48,16 @@ def test_programme_lead_answer_quotes_the_sections_numbers(planted_results):
     assert f"reliable on {verdicts.count('reliable')} of {len(verdicts)} dimensions" in ans
     need = planted_results.section("reliability_planning").facts["raters_needed"]
     lo, hi = min(need.values()), max(need.values())
-    assert (f"averaging {lo:.0f}–{hi:.0f} raters" if lo != hi else f"averaging {lo:.0f} rater") in ans
+    assert (
+        f"averaging {lo:.0f}–{hi:.0f} raters" if lo != hi else f"averaging {lo:.0f} rater"
+    ) in ans
     named = set(re.search(r"calibration session \(([^)]*)\)", ans).group(1).split(", "))
-    recs = {r for rec in planted_results.recommendations if rec.rule == "rater_calibration"
-            for r in rec.evidence["raters"]}
+    recs = {
+        r
+        for rec in planted_results.recommendations
+        if rec.rule == "rater_calibration"
+        for r in rec.evidence["raters"]
+    }
     assert named == recs and {"r01", "r02"} <= named  # planted severe and lenient raters
 
 
@@ -120,7 +134,10 @@ def test_every_figure_has_titled_axes_and_numeric_alt_text(planted_results):
     for sec in planted_results.sections:
         for f in sec.figures:
             assert re.search(r"\d", f.alt) and len(f.alt) > 40, f.key
-            texts = ["".join(t.itertext()).strip() for t in ET.fromstring(f.svg.encode()).iter()
-                     if t.tag.endswith("}text")]
+            texts = [
+                "".join(t.itertext()).strip()
+                for t in ET.fromstring(f.svg.encode()).iter()
+                if t.tag.endswith("}text")
+            ]
             phrases = [t for t in texts if " " in t and len(t) >= 8]
             assert len(phrases) >= 2, (f.key, texts)

@@ -16,8 +16,14 @@ import pytest
 
 from calib.report import THRESHOLDS, recommend, verdict
 
-PROBLEM_RULES = {"anchor_ambiguity", "rater_calibration", "grader_unfit", "redundant_dims", "disconnected",
-                 "unused_level"}
+PROBLEM_RULES = {
+    "anchor_ambiguity",
+    "rater_calibration",
+    "grader_unfit",
+    "redundant_dims",
+    "disconnected",
+    "unused_level",
+}
 
 
 def _rules(results, rule):
@@ -57,14 +63,25 @@ def test_clean_data_fires_no_problem_rule(clean_results):
     fired = {r.rule for r in clean_results.recommendations}
     assert fired.isdisjoint(PROBLEM_RULES), [r.title for r in clean_results.recommendations]
     # the only thing clean data may produce is the D-study's "fewer raters suffice"
-    assert all(r.rule == "rater_count" and r.title.startswith("Fewer") for r in clean_results.recommendations)
+    assert all(
+        r.rule == "rater_count" and r.title.startswith("Fewer")
+        for r in clean_results.recommendations
+    )
 
 
-@pytest.mark.parametrize(("alpha", "expected"), [
-    # Krippendorff (2004), Content Analysis 2nd ed., p. 241: alpha >= .800 reliable,
-    # .667 <= alpha < .800 tentative conclusions, below .667 discard.
-    (0.800, "reliable"), (0.7999, "tentative"), (0.667, "tentative"), (0.6669, "unreliable"),
-    (math.nan, "not computed"), (None, "not computed")])
+@pytest.mark.parametrize(
+    ("alpha", "expected"),
+    [
+        # Krippendorff (2004), Content Analysis 2nd ed., p. 241: alpha >= .800 reliable,
+        # .667 <= alpha < .800 tentative conclusions, below .667 discard.
+        (0.800, "reliable"),
+        (0.7999, "tentative"),
+        (0.667, "tentative"),
+        (0.6669, "unreliable"),
+        (math.nan, "not computed"),
+        (None, "not computed"),
+    ],
+)
 def test_verdict_bands_follow_krippendorff(alpha, expected):
     assert verdict(alpha) == expected
 
@@ -79,26 +96,53 @@ def test_rules_are_driven_by_thresholds_only():
 
 
 def test_ranking_is_priority_then_magnitude():
-    ev = {"coverage": {"components": 3},
-          "rare_levels": pd.DataFrame({"dimension": ["data"], "level": [1], "share": [0.0]}),
-          "correlated": pd.DataFrame({"dimension_a": ["a", "c"], "dimension_b": ["b", "d"], "rho": [0.92, 0.97]})}
+    ev = {
+        "coverage": {"components": 3},
+        "rare_levels": pd.DataFrame({"dimension": ["data"], "level": [1], "share": [0.0]}),
+        "correlated": pd.DataFrame(
+            {"dimension_a": ["a", "c"], "dimension_b": ["b", "d"], "rho": [0.92, 0.97]}
+        ),
+    }
     recs = recommend(ev)
-    assert [r.rule for r in recs] == ["disconnected", "redundant_dims", "redundant_dims", "unused_level"]
+    assert [r.rule for r in recs] == [
+        "disconnected",
+        "redundant_dims",
+        "redundant_dims",
+        "unused_level",
+    ]
     assert recs[1].evidence["rho"] == 0.97  # bigger problem first within a priority
 
 
 def test_grader_rule_groups_failed_dimensions():
-    acc = pd.DataFrame({"grader": ["g", "g", "h"], "dimension": ["data", "modeling", "data"],
-                        "passed": [False, True, False], "wtkappa": [0.4, 0.8, 0.5], "reason": ["kappa", "", "kappa"]})
+    acc = pd.DataFrame(
+        {
+            "grader": ["g", "g", "h"],
+            "dimension": ["data", "modeling", "data"],
+            "passed": [False, True, False],
+            "wtkappa": [0.4, 0.8, 0.5],
+            "reason": ["kappa", "", "kappa"],
+        }
+    )
     recs = recommend({"grader_acceptance": acc})
-    assert [(r.rule, r.dimension) for r in recs] == [("grader_unfit", "data"), ("grader_unfit", "data")]
+    assert [(r.rule, r.dimension) for r in recs] == [
+        ("grader_unfit", "data"),
+        ("grader_unfit", "data"),
+    ]
     assert "'h' for any dimension" in recs[0].title or "'h' for any dimension" in recs[1].title
 
 
 def test_anchor_rule_needs_a_standout_dimension():
-    pairs = pd.DataFrame({"dimension": ["x"] * 3, "low": [2.0, 1.0, 3.0], "high": [3.0, 2.0, 4.0],
-                          "count": [6, 3, 1], "share_within": [0.6, 0.3, 0.1], "share_all": [0.3, 0.15, 0.05],
-                          "adjacent": [True, True, True]})
+    pairs = pd.DataFrame(
+        {
+            "dimension": ["x"] * 3,
+            "low": [2.0, 1.0, 3.0],
+            "high": [3.0, 2.0, 4.0],
+            "count": [6, 3, 1],
+            "share_within": [0.6, 0.3, 0.1],
+            "share_all": [0.3, 0.15, 0.05],
+            "adjacent": [True, True, True],
+        }
+    )
     quiet = {"confusions": pairs, "excess": pd.DataFrame({"dimension": ["x"], "ratio": [1.2]})}
     loud = {"confusions": pairs, "excess": pd.DataFrame({"dimension": ["x"], "ratio": [2.0]})}
     assert recommend(quiet) == []

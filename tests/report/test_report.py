@@ -16,13 +16,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calib.report import ReportOptions, build_results, load_inputs, summary_dict, write_report
-from calib.report import _analyses
+from calib.report import (
+    ReportOptions,
+    _analyses,
+    build_results,
+    load_inputs,
+    summary_dict,
+    write_report,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = ReportOptions(seed=3, n_boot=50)
-PAYLOAD = ("<script>alert('xss')</script><img src=x onerror=alert(1)>"
-           "<b onmouseover=\"alert(2)\">objective success metric latency trade-off</b>")
+PAYLOAD = (
+    "<script>alert('xss')</script><img src=x onerror=alert(1)>"
+    '<b onmouseover="alert(2)">objective success metric latency trade-off</b>'
+)
 
 
 class _Tags(html.parser.HTMLParser):
@@ -39,26 +47,38 @@ class _Tags(html.parser.HTMLParser):
 def _live_markup(text: str) -> list:
     p = _Tags()
     p.feed(text)
-    return [(t, a) for t, a in p.tags
-            if t in ("script", "iframe", "object", "embed") or any(k.startswith("on") for k in a)
-            or any(str(v).strip().lower().startswith("javascript:") for v in a.values())]
+    return [
+        (t, a)
+        for t, a in p.tags
+        if t in ("script", "iframe", "object", "embed")
+        or any(k.startswith("on") for k in a)
+        or any(str(v).strip().lower().startswith("javascript:") for v in a.values())
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
 # content: the numbers in summary.json are the analyses' numbers
 # ---------------------------------------------------------------------------------------------
 
+
 def test_summary_alpha_and_verdicts_match_agreement_table(planted, planted_results, rubric):
     from calib.agreement import agreement_table
 
     ratings = planted[0].ratings
-    ref = agreement_table(ratings[ratings["rater_type"] == "human"], categories=rubric.scale.values,
-                          n_boot=100, seed=7, dimension_order=list(rubric.dimension_ids)).set_index("dimension")
+    ref = agreement_table(
+        ratings[ratings["rater_type"] == "human"],
+        categories=rubric.scale.values,
+        n_boot=100,
+        seed=7,
+        dimension_order=list(rubric.dimension_ids),
+    ).set_index("dimension")
     s = summary_dict(planted_results)
     by_dim = s["sections"]["agreement"]["facts"]["by_dimension"]
     for d in rubric.dimension_ids:
         assert by_dim[d]["alpha_ordinal"] == pytest.approx(ref.loc[d, "alpha_ordinal"], abs=1e-6)
-        assert by_dim[d]["alpha_ordinal_low"] == pytest.approx(ref.loc[d, "alpha_ordinal_low"], abs=1e-6)
+        assert by_dim[d]["alpha_ordinal_low"] == pytest.approx(
+            ref.loc[d, "alpha_ordinal_low"], abs=1e-6
+        )
         assert s["sections"]["overview"]["facts"]["verdicts"][d] == ref.loc[d, "band"]
     # planted data is noisy: nothing is reliable, and tradeoffs (ambiguous) is the worst dimension
     alphas = {d: by_dim[d]["alpha_ordinal"] for d in rubric.dimension_ids}
@@ -72,12 +92,15 @@ def test_summary_planning_and_flags_match_raters_stage(planted, planted_results,
     facts = planted_results.section("reliability_planning").facts
     for d in ("tradeoffs", "data"):
         g = g_study(h[h["dimension"] == d], "transcript_id", ["rater_id"])
-        assert facts["raters_needed"][d] == g.n_needed("rater_id", target=0.8, coefficient="Phi", max_n=50)
+        assert facts["raters_needed"][d] == g.n_needed(
+            "rater_id", target=0.8, coefficient="Phi", max_n=50
+        )
     flags = rater_effects(h, model="additive", transcripts=planted[0].transcripts)
     expected = flags[flags["flagged"]]
     got = planted_results.section("rater_effects").facts["flags"]
     assert sorted((f["rater_id"], f["dimension"], f["effect"]) for f in got) == sorted(
-        zip(expected["rater_id"], expected["dimension"], expected["effect"]))
+        zip(expected["rater_id"], expected["dimension"], expected["effect"])
+    )
 
 
 def test_counts_and_confusions_against_independent_computation(planted, planted_results):
@@ -101,8 +124,15 @@ def test_counts_and_confusions_against_independent_computation(planted, planted_
 
 def test_sections_and_takeaways_present(planted_results):
     s = summary_dict(planted_results)
-    assert list(s["sections"]) == ["overview", "agreement", "scale_use", "rater_effects", "reliability_planning",
-                                   "graders", "recommendations"]
+    assert list(s["sections"]) == [
+        "overview",
+        "agreement",
+        "scale_use",
+        "rater_effects",
+        "reliability_planning",
+        "graders",
+        "recommendations",
+    ]
     for key, sec in s["sections"].items():
         assert sec["takeaway"], key
     assert s["synthetic"] is True
@@ -128,7 +158,9 @@ def test_output_files_and_run_json(planted_report, rubric):
     assert (planted_report / "tables" / "agreement__by_dimension.parquet").exists()
     assert (planted_report / "tables" / "agreement__by_dimension.csv").exists()
     html_text = (planted_report / "report.html").read_text()
-    assert "http://" not in html_text.replace("http://www.w3.org", "") and "https://" not in html_text
+    assert (
+        "http://" not in html_text.replace("http://www.w3.org", "") and "https://" not in html_text
+    )
     assert html_text.count('<img src="data:image/svg+xml;base64,') == len(figs)
     for svg in (planted_report / "figures").iterdir():
         assert "<dc:date>" not in svg.read_text()  # dates stripped so figures are reproducible
@@ -137,6 +169,7 @@ def test_output_files_and_run_json(planted_report, rubric):
 # ---------------------------------------------------------------------------------------------
 # untrusted transcript text, through the real ingest path
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def hostile_store(tmp_path_factory):
@@ -158,8 +191,12 @@ def hostile_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     write_dataset(dataclasses.replace(ds, transcripts=t), root / "data")
     store = root / "store"
-    ingest([root / "data" / "transcripts.jsonl"], [root / "data" / "ratings.csv"],
-           rubric=REPO / "rubrics" / "ml_interview_v1.yaml", store=store)
+    ingest(
+        [root / "data" / "transcripts.jsonl"],
+        [root / "data" / "ratings.csv"],
+        rubric=REPO / "rubrics" / "ml_interview_v1.yaml",
+        store=store,
+    )
     return store
 
 
@@ -204,19 +241,30 @@ def test_hostile_feedback_page_runs_no_script(browser, hostile_store, tmp_path):
 # determinism
 # ---------------------------------------------------------------------------------------------
 
-def test_same_input_gives_identical_summary_tables_and_figures(hostile_store, hostile_report, tmp_path):
-    inputs = load_inputs(hostile_store)  # a fresh read of the store and a fresh run of every analysis
+
+def test_same_input_gives_identical_summary_tables_and_figures(
+    hostile_store, hostile_report, tmp_path
+):
+    inputs = load_inputs(
+        hostile_store
+    )  # a fresh read of the store and a fresh run of every analysis
     write_report(build_results(inputs, SMALL), tmp_path / "b", inputs=inputs, options=SMALL)
     shutil.copytree(hostile_report, tmp_path / "a")
-    for rel in ["summary.json", "run.json", "report.md", "report.html",
-                *[f"tables/{p.name}" for p in (tmp_path / "a" / "tables").iterdir()],
-                *[f"figures/{p.name}" for p in (tmp_path / "a" / "figures").iterdir()]]:
+    for rel in [
+        "summary.json",
+        "run.json",
+        "report.md",
+        "report.html",
+        *[f"tables/{p.name}" for p in (tmp_path / "a" / "tables").iterdir()],
+        *[f"figures/{p.name}" for p in (tmp_path / "a" / "figures").iterdir()],
+    ]:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
 
 
 # ---------------------------------------------------------------------------------------------
 # honesty: a missing analysis is reported as not computed, never faked
 # ---------------------------------------------------------------------------------------------
+
 
 def test_missing_analysis_is_reported_not_faked(hostile_store, monkeypatch):
     real_find = _analyses.find
@@ -229,7 +277,10 @@ def test_missing_analysis_is_reported_not_faked(hostile_store, monkeypatch):
     s = summary_dict(res)
     assert s["sections"]["agreement"]["status"] == "not computed"
     assert s["sections"]["agreement"]["facts"] == {}
-    assert "calib.agreement.agreement_table is not available" in s["sections"]["agreement"]["not_computed"][0]
+    assert (
+        "calib.agreement.agreement_table is not available"
+        in s["sections"]["agreement"]["not_computed"][0]
+    )
     assert set(s["sections"]["overview"]["facts"]["verdicts"].values()) == {"not computed"}
     assert s["sections"]["overview"]["status"] == "partial"
 
@@ -237,6 +288,7 @@ def test_missing_analysis_is_reported_not_faked(hostile_store, monkeypatch):
 # ---------------------------------------------------------------------------------------------
 # graders: the section shows calib.graders.validate's decisions, unchanged
 # ---------------------------------------------------------------------------------------------
+
 
 def test_grader_section_matches_validate_grader(hostile_store, tmp_path):
     import shutil as _sh
@@ -249,14 +301,22 @@ def test_grader_section_matches_validate_grader(hostile_store, tmp_path):
     _sh.copytree(hostile_store, store)
     rubric = read_store_rubric(store)
     grader = RuleGrader.from_rubric(rubric, {})
-    append_ratings(store, grader.grade(read_transcripts(store), rubric).ratings, source="grader:test")
+    append_ratings(
+        store, grader.grade(read_transcripts(store), rubric).ratings, source="grader:test"
+    )
     inputs = load_inputs(store)
     opt = ReportOptions(seed=4, n_boot=20)
     res = build_results(inputs, opt)
     sec = res.section("graders")
     assert sec.status in ("computed", "partial") and sec.facts["graders"] == [grader.rater_id]
-    ref = validate_grader(inputs.ratings, grader.rater_id, rubric, inputs.transcripts, n_boot=opt.n_boot,
-                          seed=opt.seed).decision
+    ref = validate_grader(
+        inputs.ratings,
+        grader.rater_id,
+        rubric,
+        inputs.transcripts,
+        n_boot=opt.n_boot,
+        seed=opt.seed,
+    ).decision
     got = sec.tables["acceptance"]
     assert list(got["dimension"]) == list(ref["dimension"])
     assert list(got["passed"]) == list(ref["passed"])
@@ -267,7 +327,10 @@ def test_grader_section_matches_validate_grader(hostile_store, tmp_path):
     assert {f.key for f in sec.figures} >= {"grader_bland_altman", "grader_length"}
     # the grader builder's first-screen answer quotes the same pass counts
     n_pass = int(ref["passed"].sum())
-    assert f"'{grader.rater_id}' is fit for {n_pass} of {len(ref)} dimensions" in res.audiences[2]["answer"]
+    assert (
+        f"'{grader.rater_id}' is fit for {n_pass} of {len(ref)} dimensions"
+        in res.audiences[2]["answer"]
+    )
 
 
 def test_llm_self_consistency_and_tokens_come_from_llm_outputs(hostile_store):
@@ -278,18 +341,29 @@ def test_llm_self_consistency_and_tokens_come_from_llm_outputs(hostile_store):
     humans = inputs.ratings
     llm = humans[humans["rater_id"] == "r01"].assign(rater_id="llm-test", rater_type="llm")
     rng = np.random.default_rng(0)
-    outputs = pd.concat([llm[["transcript_id", "dimension", "score"]].assign(sample=k) for k in (0, 1)],
-                        ignore_index=True).assign(rater_id="llm-test", prompt_tokens=100, completion_tokens=20)
-    outputs["score"] = np.clip(outputs["score"] + rng.integers(-1, 2, len(outputs)) * (outputs["sample"] == 1), 1, 4)
-    inputs2 = dataclasses.replace(inputs, ratings=pd.concat([humans, llm], ignore_index=True),
-                                  extra={"llm_outputs": outputs})
+    outputs = pd.concat(
+        [llm[["transcript_id", "dimension", "score"]].assign(sample=k) for k in (0, 1)],
+        ignore_index=True,
+    ).assign(rater_id="llm-test", prompt_tokens=100, completion_tokens=20)
+    outputs["score"] = np.clip(
+        outputs["score"] + rng.integers(-1, 2, len(outputs)) * (outputs["sample"] == 1), 1, 4
+    )
+    inputs2 = dataclasses.replace(
+        inputs, ratings=pd.concat([humans, llm], ignore_index=True), extra={"llm_outputs": outputs}
+    )
     # only the graders section: the other sections' analyses are tested elsewhere (and are slow)
     from calib.report import _descriptive
     from calib.report._sec_graders import _graders
     from calib.report.recommend import THRESHOLDS
 
-    sec = _graders(inputs2, list(inputs2.rubric.dimension_ids), {}, dict(THRESHOLDS),
-                   _descriptive.transcript_lengths(inputs2.transcripts), ReportOptions(seed=1, n_boot=0))
+    sec = _graders(
+        inputs2,
+        list(inputs2.rubric.dimension_ids),
+        {},
+        dict(THRESHOLDS),
+        _descriptive.transcript_lengths(inputs2.transcripts),
+        ReportOptions(seed=1, n_boot=0),
+    )
     got = sec.tables["self_consistency"].drop(columns="grader").reset_index(drop=True)
     pd.testing.assert_frame_equal(got, self_consistency(outputs).reset_index(drop=True))
     tok = sec.tables["tokens"].set_index("rater_id")
@@ -300,9 +374,17 @@ def test_llm_self_consistency_and_tokens_come_from_llm_outputs(hostile_store):
     # without a price stays "unknown"
     priced = outputs.assign(cost_usd=0.001)
     unpriced = outputs.assign(rater_id="llm-noprice", cost_usd=np.nan)
-    inputs3 = dataclasses.replace(inputs2, extra={"llm_outputs": pd.concat([priced, unpriced], ignore_index=True)})
-    sec = _graders(inputs3, list(inputs3.rubric.dimension_ids), {}, dict(THRESHOLDS),
-                   _descriptive.transcript_lengths(inputs3.transcripts), ReportOptions(seed=1, n_boot=0))
+    inputs3 = dataclasses.replace(
+        inputs2, extra={"llm_outputs": pd.concat([priced, unpriced], ignore_index=True)}
+    )
+    sec = _graders(
+        inputs3,
+        list(inputs3.rubric.dimension_ids),
+        {},
+        dict(THRESHOLDS),
+        _descriptive.transcript_lengths(inputs3.transcripts),
+        ReportOptions(seed=1, n_boot=0),
+    )
     cost = sec.tables["cost"].set_index("rater_id")["cost_usd"]
     assert cost["llm-test"] == pytest.approx(0.001 * len(outputs))
     assert cost["llm-noprice"] == "unknown"

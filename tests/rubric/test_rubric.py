@@ -16,8 +16,16 @@ RUBRIC = Path(__file__).resolve().parents[2] / "rubrics" / "ml_interview_v1.yaml
 def test_shipped_rubric_v1():
     r = load_rubric(RUBRIC)
     assert (r.id, r.version, r.scale.min, r.scale.max) == ("ml_interview", "1.0", 1, 4)
-    assert r.dimension_ids == ("problem_framing", "structure", "data", "modeling", "evaluation", "tradeoffs",
-                               "communication", "adaptability")
+    assert r.dimension_ids == (
+        "problem_framing",
+        "structure",
+        "data",
+        "modeling",
+        "evaluation",
+        "tradeoffs",
+        "communication",
+        "adaptability",
+    )
     assert r.scale.values.tolist() == [1, 2, 3, 4]
     for d in r.dimensions:
         assert [l.score for l in d.levels] == [1, 2, 3, 4]
@@ -41,13 +49,37 @@ def _write(tmp_path, doc, name="r.yaml"):
     [
         (lambda d: d.pop("id"), "id", "required key is missing"),
         (lambda d: d["scale"].update(max=0), "scale.max", "must be greater than scale.min"),
-        (lambda d: d["dimensions"][2]["levels"].pop(1), "dimensions[2].levels", "no anchor for level(s) [2]"),
-        (lambda d: d["dimensions"][1]["levels"][0].update(anchor=""), "dimensions[1].levels[0].anchor", "must not be empty"),
-        (lambda d: d["dimensions"][3]["levels"][3].update(score=7), "dimensions[3].levels[3].score", "outside the scale"),
-        (lambda d: d["dimensions"][4].update(id="structure"), "dimensions[4].id", "duplicate dimension id"),
-        (lambda d: d["dimensions"][0].update(weight="heavy"), "dimensions[0].weight", "non-negative number"),
+        (
+            lambda d: d["dimensions"][2]["levels"].pop(1),
+            "dimensions[2].levels",
+            "no anchor for level(s) [2]",
+        ),
+        (
+            lambda d: d["dimensions"][1]["levels"][0].update(anchor=""),
+            "dimensions[1].levels[0].anchor",
+            "must not be empty",
+        ),
+        (
+            lambda d: d["dimensions"][3]["levels"][3].update(score=7),
+            "dimensions[3].levels[3].score",
+            "outside the scale",
+        ),
+        (
+            lambda d: d["dimensions"][4].update(id="structure"),
+            "dimensions[4].id",
+            "duplicate dimension id",
+        ),
+        (
+            lambda d: d["dimensions"][0].update(weight="heavy"),
+            "dimensions[0].weight",
+            "non-negative number",
+        ),
         (lambda d: d["dimensions"][0].update(colour="red"), "dimensions[0].colour", "unknown key"),
-        (lambda d: d["dimensions"][5].update(signals=["x"]), "dimensions[5].signals", "expected a mapping"),
+        (
+            lambda d: d["dimensions"][5].update(signals=["x"]),
+            "dimensions[5].signals",
+            "expected a mapping",
+        ),
         (lambda d: d.update(dimensions=[]), "dimensions", "non-empty list"),
     ],
 )
@@ -79,7 +111,9 @@ def test_round_trip_through_dict():
 def test_diff_reports_added_removed_reworded_and_scale(tmp_path):
     doc = _doc()
     doc["version"] = "1.1"
-    doc["dimensions"][5]["levels"][1]["anchor"] = "Names a constraint and one way it changes the design."
+    doc["dimensions"][5]["levels"][1]["anchor"] = (
+        "Names a constraint and one way it changes the design."
+    )
     removed = doc["dimensions"].pop(7)
     doc["dimensions"].append({**removed, "id": "follow_ups", "name": "Follow-ups"})
     doc["scale"]["labels"][4] = "Exemplary"
@@ -99,6 +133,10 @@ def test_cli_show_and_diff(tmp_path):
     doc = _doc()
     doc["dimensions"][0]["levels"][0]["anchor"] = "Starts with a model."
     res = runner.invoke(cli, ["rubric", "diff", str(RUBRIC), str(_write(tmp_path, doc))])
-    assert res.exit_code == 0 and "anchor_reworded" in res.output and "Starts with a model." in res.output
+    assert (
+        res.exit_code == 0
+        and "anchor_reworded" in res.output
+        and "Starts with a model." in res.output
+    )
     res = runner.invoke(cli, ["rubric", "show", str(tmp_path / "nope.yaml")])
     assert res.exit_code == 1 and "not found" in res.output

@@ -23,10 +23,16 @@ def test_written_files_ingest_strict_with_no_quarantine(tmp_path, ds):
         pytest.skip("rubric not present")
     out = write_dataset(ds, tmp_path / "files")
     store = tmp_path / "store"
-    summary = io.ingest([out["transcripts.jsonl"]], [out["ratings.csv"]], rubric=RUBRIC, store=store, strict=True)
+    summary = io.ingest(
+        [out["transcripts.jsonl"]], [out["ratings.csv"]], rubric=RUBRIC, store=store, strict=True
+    )
     assert summary.ok
     assert io.read_quarantine(store).empty
-    back = io.read_ratings(store).sort_values(["transcript_id", "rater_id", "dimension"]).reset_index(drop=True)
+    back = (
+        io.read_ratings(store)
+        .sort_values(["transcript_id", "rater_id", "dimension"])
+        .reset_index(drop=True)
+    )
     mine = ds.ratings.sort_values(["transcript_id", "rater_id", "dimension"]).reset_index(drop=True)
     assert back["score"].tolist() == mine["score"].tolist()
     assert (back["rated_at"].astype("datetime64[ns, UTC]") == mine["rated_at"]).all()

@@ -16,15 +16,28 @@ DIMS = ("a", "b", "c")
 def _judge(theta, rater, days=0.0, noise=None, groups=None, seed=0):
     theta = np.atleast_2d(np.asarray(theta, dtype=float))
     n = theta.shape[0]
-    return judge(theta, np.arange(n), np.zeros(n, int), np.full(n, days),
-                 groups or {"g": np.array(["x"] * n, dtype=object)}, [rater], DIMS[: theta.shape[1]],
-                 noise or {}, (1, 4), np.random.default_rng(seed))
+    return judge(
+        theta,
+        np.arange(n),
+        np.zeros(n, int),
+        np.full(n, days),
+        groups or {"g": np.array(["x"] * n, dtype=object)},
+        [rater],
+        DIMS[: theta.shape[1]],
+        noise or {},
+        (1, 4),
+        np.random.default_rng(seed),
+    )
 
 
 def test_severity_drift_and_rounding_by_hand():
     # y = theta - severity + drift * days / 30 = [2.0, 3.0, 3.9] - 0.6 + 0.3 * 45 / 30
     #   = [1.85, 2.85, 3.75] -> round half up -> [2, 3, 4]
-    y, s = _judge([2.0, 3.0, 3.9], RaterProfile("r", severity=0.6, drift_per_30_days=0.3, noise_sd=0.0), days=45)
+    y, s = _judge(
+        [2.0, 3.0, 3.9],
+        RaterProfile("r", severity=0.6, drift_per_30_days=0.3, noise_sd=0.0),
+        days=45,
+    )
     np.testing.assert_allclose(y, [[1.85, 2.85, 3.75]])
     np.testing.assert_array_equal(s, [[2.0, 3.0, 4.0]])
 
@@ -72,8 +85,19 @@ def test_noise_sd_is_rater_plus_dimension_in_central_band():
 def test_base_noise_applies_everywhere_and_adds_to_ambiguity():
     theta = np.tile([1.2, 2.5, 3.8], (20000, 1))
     n = theta.shape[0]
-    y, _ = judge(theta, np.arange(n), np.zeros(n, int), np.zeros(n), {}, [RaterProfile("r", noise_sd=0.2)],
-                 DIMS, {"b": 0.5}, (1, 4), np.random.default_rng(0), base_noise={"a": 0.1, "b": 0.3})
+    y, _ = judge(
+        theta,
+        np.arange(n),
+        np.zeros(n, int),
+        np.zeros(n),
+        {},
+        [RaterProfile("r", noise_sd=0.2)],
+        DIMS,
+        {"b": 0.5},
+        (1, 4),
+        np.random.default_rng(0),
+        base_noise={"a": 0.1, "b": 0.3},
+    )
     sd = (y - theta).std(axis=0)
     # a: 0.2 + 0.1 even outside the central band; b (2.5, central): 0.2 + 0.3 + 0.5; c: rater only.
     np.testing.assert_allclose(sd, [0.3, 1.0, 0.2], rtol=0.03)
@@ -83,13 +107,17 @@ def test_latent_scores_match_documented_distribution(big_ds):
     th = big_ds.true_scores.pivot(index="transcript_id", columns="dimension", values="true_score")
     cfg = big_ds.config
     assert abs(th.to_numpy().mean() - 2.5) < 0.05
-    seniority = big_ds.transcripts.set_index("transcript_id")["metadata"].map(lambda m: m["seniority"])
+    seniority = big_ds.transcripts.set_index("transcript_id")["metadata"].map(
+        lambda m: m["seniority"]
+    )
     means = th.mean(axis=1).groupby(seniority).mean()
     assert means["junior"] < means["mid"] < means["senior"]
     assert abs((means["senior"] - means["junior"]) - 0.5) < 0.08
     centred = th - th.groupby(seniority).transform("mean")
     # per-dimension spread: dimension_latent_sd where given (problem_framing, evaluation), else latent_sd
-    expected = pd.Series({d: cfg.dimension_latent_sd.get(d, cfg.latent_sd) for d in centred.columns})
+    expected = pd.Series(
+        {d: cfg.dimension_latent_sd.get(d, cfg.latent_sd) for d in centred.columns}
+    )
     assert set(cfg.dimension_latent_sd) == {"problem_framing", "evaluation"}
     assert (expected > cfg.latent_sd).sum() == 2
     np.testing.assert_allclose(centred.std(ddof=0), expected, atol=0.03)
@@ -156,7 +184,11 @@ def test_unknown_dimension_in_custom_cast():
 
 
 def test_custom_cast_is_used_and_recorded():
-    raters = [RaterProfile("ann", severity={"data": 0.3}, role="x"), RaterProfile("bob"), RaterProfile("cy")]
+    raters = [
+        RaterProfile("ann", severity={"data": 0.3}, role="x"),
+        RaterProfile("bob"),
+        RaterProfile("cy"),
+    ]
     ds = simulate_dataset(SimulationConfig(n_transcripts=30, raters=raters, dimension_noise={}))
     assert set(ds.ratings["rater_id"]) == {"ann", "bob", "cy"}
     assert ds.planted["raters"]["ann"]["severity"]["data"] == 0.3

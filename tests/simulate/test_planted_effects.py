@@ -55,7 +55,9 @@ def test_severe_and_lenient(big):
 def test_central_tendency_rater_compresses(big):
     sd = big.groupby("rater_id")["score"].std()
     assert sd.idxmin() == "r04"
-    slopes = big.groupby("rater_id").apply(lambda g: _slope(g["true_score"], g["score"]), include_groups=False)
+    slopes = big.groupby("rater_id").apply(
+        lambda g: _slope(g["true_score"], g["score"]), include_groups=False
+    )
     # planted ct = 0.6: judgements keep 40% of their distance from the midpoint; rounding to
     # integer scores near the midpoint inflates the observed ratio a little (about 0.5).
     assert 0.35 < slopes["r04"] / slopes[NEAR_CLEAN].mean() < 0.58
@@ -68,7 +70,9 @@ def test_halo_rater_flattens_profiles(big):
 
 
 def test_drifting_rater(big):
-    slopes = big.groupby("rater_id").apply(lambda g: _slope(g["days"], g["residual"]) * 30, include_groups=False)
+    slopes = big.groupby("rater_id").apply(
+        lambda g: _slope(g["days"], g["residual"]) * 30, include_groups=False
+    )
     assert 0.12 < slopes["r05"] < 0.3  # planted +0.25 per 30 days (clipped at 4 late on)
     assert slopes.drop("r05").abs().max() < 0.05
     # r05 starts harsh (severity +0.7) so its drift is centred on the period: about neutral on
@@ -76,7 +80,9 @@ def test_drifting_rater(big):
     res = big.groupby("rater_id")["residual"].mean()
     assert abs(res["r05"] - res[NEAR_CLEAN].mean()) < 0.15
     month = big[big["rater_id"] == "r05"].groupby(big["rated_at"].dt.month)["residual"].mean()
-    assert month.iloc[0] < res[NEAR_CLEAN].mean() - 0.3 < res[NEAR_CLEAN].mean() + 0.3 < month.iloc[-1]
+    assert (
+        month.iloc[0] < res[NEAR_CLEAN].mean() - 0.3 < res[NEAR_CLEAN].mean() + 0.3 < month.iloc[-1]
+    )
 
 
 def test_subgroup_effect(big):
@@ -104,7 +110,9 @@ def test_clean_has_no_effects(clean, clean_ds):
     assert res.max() - res.min() < 0.1
     sd = clean.groupby("rater_id")["score"].std()
     assert sd.max() - sd.min() < 0.08
-    drift = clean.groupby("rater_id").apply(lambda g: _slope(g["days"], g["residual"]) * 30, include_groups=False)
+    drift = clean.groupby("rater_id").apply(
+        lambda g: _slope(g["days"], g["residual"]) * 30, include_groups=False
+    )
     assert drift.abs().max() < 0.05
     corr = clean.groupby("rater_id").apply(_mean_interdim_corr, include_groups=False)
     assert corr.max() - corr.min() < 0.12

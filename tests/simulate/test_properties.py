@@ -18,7 +18,9 @@ from calib.simulate import SimulationConfig, simulate_dataset
     lo_hi=st.sampled_from([(2, 3), (1, 1), (3, 3), (2, 2)]),
 )
 def test_invariants(seed, n, n_raters, clean, lo_hi):
-    cfg = SimulationConfig(n_transcripts=n, n_raters=n_raters, seed=seed, clean=clean, raters_per_transcript=lo_hi)
+    cfg = SimulationConfig(
+        n_transcripts=n, n_raters=n_raters, seed=seed, clean=clean, raters_per_transcript=lo_hi
+    )
     ds = simulate_dataset(cfg)
     r = ds.ratings
     assert r["score"].between(1, 4).all() and (r["score"] == np.round(r["score"])).all()

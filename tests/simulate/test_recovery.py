@@ -24,14 +24,34 @@ def judged():
     rng = np.random.default_rng(123)
     raters = default_raters()
     D = len(DEFAULT_DIMENSIONS)
-    theta = 2.5 + 0.75 * (np.sqrt(0.5) * rng.standard_normal((N, 1)) + np.sqrt(0.5) * rng.standard_normal((N, D)))
+    theta = 2.5 + 0.75 * (
+        np.sqrt(0.5) * rng.standard_normal((N, 1)) + np.sqrt(0.5) * rng.standard_normal((N, D))
+    )
     t_idx = np.repeat(np.arange(N), len(raters))
     r_idx = np.tile(np.arange(len(raters)), N)
     days = rng.uniform(0, 180, size=len(t_idx))
     tier = np.where(rng.random(N) < 0.6, "non_target", "target").astype(object)
-    y, _ = judge(theta, t_idx, r_idx, days, {"school_tier": tier}, raters, DEFAULT_DIMENSIONS, {},
-                 (1, 4), np.random.default_rng(7))
-    return {"theta": theta, "t": t_idx, "r": r_idx, "days": days, "tier": tier, "y": y, "raters": raters}
+    y, _ = judge(
+        theta,
+        t_idx,
+        r_idx,
+        days,
+        {"school_tier": tier},
+        raters,
+        DEFAULT_DIMENSIONS,
+        {},
+        (1, 4),
+        np.random.default_rng(7),
+    )
+    return {
+        "theta": theta,
+        "t": t_idx,
+        "r": r_idx,
+        "days": days,
+        "tier": tier,
+        "y": y,
+        "raters": raters,
+    }
 
 
 def _within(fit, name_or_idx, planted, k=4.0):
@@ -54,8 +74,18 @@ def test_severity_and_drift(judged):
         fit = sm.OLS(resid, sm.add_constant(j["days"][m] / 30.0)).fit()
         _within(fit, 0, -np.mean([planted.severity_for(d) for d in DEFAULT_DIMENSIONS]))
         _within(fit, 1, drift)
-    assert abs(sm.OLS((j["y"][_rows(j, "r01")] - j["theta"][j["t"][_rows(j, "r01")]]).ravel(),
-                      np.ones(_rows(j, "r01").sum() * 8)).fit().params[0] + 0.6) < 0.02
+    assert (
+        abs(
+            sm.OLS(
+                (j["y"][_rows(j, "r01")] - j["theta"][j["t"][_rows(j, "r01")]]).ravel(),
+                np.ones(_rows(j, "r01").sum() * 8),
+            )
+            .fit()
+            .params[0]
+            + 0.6
+        )
+        < 0.02
+    )
 
 
 def test_per_dimension_severity(judged):

@@ -23,13 +23,16 @@ def _alphas(ds) -> pd.Series:
     out = {}
     for dim, g in ds.ratings.groupby("dimension", sort=False):
         wide = g.pivot(index="transcript_id", columns="rater_id", values="score").to_numpy(float)
-        out[dim] = krippendorff.alpha(reliability_data=wide.T, level_of_measurement="ordinal",
-                                      value_domain=[1, 2, 3, 4])
+        out[dim] = krippendorff.alpha(
+            reliability_data=wide.T, level_of_measurement="ordinal", value_domain=[1, 2, 3, 4]
+        )
     return pd.Series(out)
 
 
 def _band(a: pd.Series) -> pd.Series:
-    return pd.Series(np.select([a >= 0.800, a >= 0.667], ["reliable", "tentative"], "unreliable"), index=a.index)
+    return pd.Series(
+        np.select([a >= 0.800, a >= 0.667], ["reliable", "tentative"], "unreliable"), index=a.index
+    )
 
 
 def test_default_sample_has_a_mix_of_bands(sample_ds):
@@ -54,8 +57,11 @@ def test_ordering_holds_on_a_large_sample(big_ds):
     # tradeoffs (central-band ambiguity) is the worst; the two base-noise dimensions come next
     assert a.idxmin() == "tradeoffs"
     assert set(a.nsmallest(3).index) == {"tradeoffs", "communication", "adaptability"}
-    assert a["tradeoffs"] < 0.667 and a[["problem_framing", "evaluation"]].min() > a.drop(
-        ["problem_framing", "evaluation"]).max() + 0.05
+    assert (
+        a["tradeoffs"] < 0.667
+        and a[["problem_framing", "evaluation"]].min()
+        > a.drop(["problem_framing", "evaluation"]).max() + 0.05
+    )
 
 
 def test_clean_data_has_no_unreliable_dimension(clean_ds):

@@ -11,8 +11,17 @@ from scipy.sparse.csgraph import connected_components
 from calib.simulate import DEFAULT_DIMENSIONS, SimulationConfig, simulate_dataset
 
 RATING_COLUMNS = [
-    "transcript_id", "rater_id", "rater_type", "dimension", "score", "rubric_id",
-    "rubric_version", "rated_at", "rationale", "run_id", "unscored_reason",
+    "transcript_id",
+    "rater_id",
+    "rater_type",
+    "dimension",
+    "score",
+    "rubric_id",
+    "rubric_version",
+    "rated_at",
+    "rationale",
+    "run_id",
+    "unscored_reason",
 ]
 
 
@@ -39,7 +48,14 @@ def test_ratings_sorted_stably(sample_ds):
 
 def test_transcripts_table_contract(sample_ds):
     t = sample_ds.transcripts
-    assert list(t.columns) == ["transcript_id", "question_id", "question_type", "interviewed_at", "turns", "metadata"]
+    assert list(t.columns) == [
+        "transcript_id",
+        "question_id",
+        "question_type",
+        "interviewed_at",
+        "turns",
+        "metadata",
+    ]
     assert t["transcript_id"].is_unique and len(t) == 300
     assert str(t["interviewed_at"].dtype) == "datetime64[ns, UTC]"
     assert t["interviewed_at"].is_monotonic_increasing
@@ -123,7 +139,9 @@ def test_design_connected_without_linked_set():
 
 def test_fixed_three_raters_gives_benchmark_row_count():
     # The ingest benchmark's shape: 3 ratings x 8 dimensions per transcript, no linked set.
-    ds = simulate_dataset(SimulationConfig(n_transcripts=50, raters_per_transcript=(3, 3), linked_fraction=0.0))
+    ds = simulate_dataset(
+        SimulationConfig(n_transcripts=50, raters_per_transcript=(3, 3), linked_fraction=0.0)
+    )
     assert len(ds.ratings) == 50 * 3 * 8
 
 

@@ -16,10 +16,9 @@ def _candidate_text(turns) -> str:
 
 @pytest.fixture(scope="module")
 def frame(big_ds):
-    levels = (
-        big_ds.true_scores.assign(level=np.clip(np.floor(big_ds.true_scores["true_score"] + 0.5), 1, 4).astype(int))
-        .pivot(index="transcript_id", columns="dimension", values="level")
-    )
+    levels = big_ds.true_scores.assign(
+        level=np.clip(np.floor(big_ds.true_scores["true_score"] + 0.5), 1, 4).astype(int)
+    ).pivot(index="transcript_id", columns="dimension", values="level")
     t = big_ds.transcripts.set_index("transcript_id")
     out = levels.join(t[["question_id", "turns"]])
     out["cand"] = out["turns"].map(_candidate_text)
@@ -27,7 +26,9 @@ def frame(big_ds):
 
 
 def test_length_is_not_a_proxy_for_quality(big_ds):
-    mean_true = big_ds.true_scores.groupby("transcript_id", sort=False)["true_score"].mean().to_numpy()
+    mean_true = (
+        big_ds.true_scores.groupby("transcript_id", sort=False)["true_score"].mean().to_numpy()
+    )
     turns = big_ds.transcripts["turns"]
     cand_words = turns.map(lambda ts: len(_candidate_text(ts).split())).to_numpy()
     all_words = turns.map(lambda ts: sum(len(t["text"].split()) for t in ts)).to_numpy()
@@ -58,8 +59,14 @@ def test_each_dimension_uses_its_true_level_bank(frame):
             for level in (1, 2, 3, 4):
                 sents = set()
                 for c in q["constraints"]:
-                    slots = {**q["slots"], **{k: v for k, v in c.items() if k != "ask"}, "constraint_short": c["short"]}
-                    sents |= {_norm(s) for s in _formatted(phrases["dimensions"][dim][level], slots)}
+                    slots = {
+                        **q["slots"],
+                        **{k: v for k, v in c.items() if k != "ask"},
+                        "constraint_short": c["short"],
+                    }
+                    sents |= {
+                        _norm(s) for s in _formatted(phrases["dimensions"][dim][level], slots)
+                    }
                 hits[level] = any(s in text for s in sents)
             assert hits[row[dim]], (dim, row[dim])
             assert sum(hits.values()) == 1, (dim, hits)
@@ -80,7 +87,9 @@ def test_strong_evaluation_mentions_ab_tests_and_leakage(frame):
     online = r"a/b test|interleaving|shadow deployment|holdout-controlled"
     assert strong.str.contains(online).mean() > 0.95
     assert strong.str.contains("leakage").mean() > 0.95
-    assert weak.str.contains(r"accuracy on a test set|training loss|example predictions").mean() > 0.95
+    assert (
+        weak.str.contains(r"accuracy on a test set|training loss|example predictions").mean() > 0.95
+    )
 
 
 def test_followup_constraint_and_adaptability(frame):
@@ -88,7 +97,11 @@ def test_followup_constraint_and_adaptability(frame):
     ok_strong, ok_weak = [], []
     for _, row in frame.iterrows():
         q = phrases["questions"][row["question_id"]]
-        asks = [c for c in q["constraints"] if any(c["ask"] in t["text"] for t in row["turns"] if t["speaker"] == "interviewer")]
+        asks = [
+            c
+            for c in q["constraints"]
+            if any(c["ask"] in t["text"] for t in row["turns"] if t["speaker"] == "interviewer")
+        ]
         assert len(asks) == 1  # exactly one follow-up constraint is asked
         change = asks[0]["change"]
         if row["adaptability"] == 4:

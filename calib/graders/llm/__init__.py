@@ -27,14 +27,37 @@ from calib.graders.llm.calibration import (
     reliability_table,
 )
 from calib.graders.llm.config import llm_grader_from_config, load_llm_config
-from calib.graders.llm.consistency import prompt_sensitivity, quadratic_weighted_kappa, self_consistency
+from calib.graders.llm.consistency import (
+    prompt_sensitivity,
+    quadratic_weighted_kappa,
+    self_consistency,
+)
 from calib.graders.llm.logprobs import expected_score, score_distribution
 from calib.graders.llm.parse import ParsedScore, coerce_score, parse_answer
 from calib.graders.llm.pricing import PriceTable, load_prices
-from calib.graders.llm.prompt import TEMPLATES, PromptTemplate, build_messages, get_template, neutralise, render_transcript
-from calib.graders.llm.provider import ChatRequest, ChatResponse, OpenAICompatibleProvider, Provider, ProviderError
+from calib.graders.llm.prompt import (
+    TEMPLATES,
+    PromptTemplate,
+    build_messages,
+    get_template,
+    neutralise,
+    render_transcript,
+)
+from calib.graders.llm.provider import (
+    ChatRequest,
+    ChatResponse,
+    OpenAICompatibleProvider,
+    Provider,
+    ProviderError,
+)
 from calib.graders.llm.retry import RetryPolicy, complete_with_retries
-from calib.graders.llm.runner import OUTPUT_COLUMNS, LLMGrader, format_summary, ratings_from_outputs, reparse
+from calib.graders.llm.runner import (
+    OUTPUT_COLUMNS,
+    LLMGrader,
+    format_summary,
+    ratings_from_outputs,
+    reparse,
+)
 
 __all__ = [
     "ChatRequest",

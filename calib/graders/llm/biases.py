@@ -23,7 +23,8 @@ __all__ = ["JudgeBiases", "judge_biases"]
 @dataclass(frozen=True)
 class JudgeBiases:
     """``self_consistency`` (per dimension; empty with one sample), ``prompt_sensitivity``
-    (per dimension; None without a second grader) and ``calibration`` (None without logprobs)."""
+    (per dimension; None without a second grader) and ``calibration`` (None without logprobs).
+    """
 
     self_consistency: pd.DataFrame
     prompt_sensitivity: pd.DataFrame | None

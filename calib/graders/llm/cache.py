@@ -107,7 +107,7 @@ class ResponseCache:
             self._con.close()
             self._con = None
 
-    def __enter__(self) -> "ResponseCache":
+    def __enter__(self) -> ResponseCache:
         return self
 
     def __exit__(self, *exc) -> None:

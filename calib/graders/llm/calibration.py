@@ -26,7 +26,13 @@ import pandas as pd
 
 from calib.errors import CalibWarning, DataValidationError
 
-__all__ = ["reliability_table", "expected_calibration_error", "human_consensus", "judge_calibration", "JudgeCalibration"]
+__all__ = [
+    "reliability_table",
+    "expected_calibration_error",
+    "human_consensus",
+    "judge_calibration",
+    "JudgeCalibration",
+]
 
 
 def _bin_edges(confidence: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
@@ -69,7 +75,9 @@ def reliability_table(
     conf = np.asarray(confidence, dtype=float)
     corr = np.asarray(correct, dtype=float)
     if conf.shape != corr.shape or conf.ndim != 1:
-        raise DataValidationError(f"confidence and correct: need equal-length 1-D arrays, got {conf.shape} and {corr.shape}")
+        raise DataValidationError(
+            f"confidence and correct: need equal-length 1-D arrays, got {conf.shape} and {corr.shape}"
+        )
     if np.isnan(conf).any() or np.isnan(corr).any():
         raise DataValidationError("confidence/correct: contain NaN; drop unscored rows first")
     if conf.size and (conf.min() < 0 or conf.max() > 1):
@@ -107,7 +115,9 @@ def expected_calibration_error(table: pd.DataFrame) -> float:
     """
     total = float(table["n"].sum())
     if total == 0:
-        warnings.warn("ECE: no observation with a confidence; returning NaN", CalibWarning, stacklevel=2)
+        warnings.warn(
+            "ECE: no observation with a confidence; returning NaN", CalibWarning, stacklevel=2
+        )
         return float("nan")
     filled = table["n"] > 0
     w = table.loc[filled, "n"] / total
@@ -183,7 +193,9 @@ def judge_calibration(
     if dimension is not None:
         out = out[out["dimension"] == dimension]
     data = out.merge(human_consensus(ratings), on=["transcript_id", "dimension"], how="inner")
-    data = data.sort_values(["dimension", "transcript_id", "sample"], kind="stable").reset_index(drop=True)
+    data = data.sort_values(["dimension", "transcript_id", "sample"], kind="stable").reset_index(
+        drop=True
+    )
     data["correct"] = (data["score"] - data["consensus"]).abs() <= 0.5
     table = reliability_table(data["confidence"], data["correct"], n_bins=n_bins, strategy=strategy)
     ece = expected_calibration_error(table)

@@ -27,8 +27,9 @@ the command line; a top-level ``llm:`` mapping may wrap them)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -81,16 +82,24 @@ def load_llm_config(path: str | Path | None) -> dict:
     prefix = "llm." if "llm" in data else ""
     unknown = sorted(set(section) - LLM_CONFIG_KEYS)
     if unknown:
-        raise ConfigError(f"{path}: {prefix}{unknown[0]}: unknown key; known: {', '.join(sorted(LLM_CONFIG_KEYS))}")
+        raise ConfigError(
+            f"{path}: {prefix}{unknown[0]}: unknown key; known: {', '.join(sorted(LLM_CONFIG_KEYS))}"
+        )
     if "retry" in section:
         if not isinstance(section["retry"], dict) or set(section["retry"]) - _RETRY_KEYS:
-            raise ConfigError(f"{path}: {prefix}retry: expected a mapping with keys {sorted(_RETRY_KEYS)}")
+            raise ConfigError(
+                f"{path}: {prefix}retry: expected a mapping with keys {sorted(_RETRY_KEYS)}"
+            )
     if any(k.lower() in {"api_key", "key", "token"} for k in section):
-        raise ConfigError(f"{path}: put the API key in an environment variable and name it in api_key_env")
+        raise ConfigError(
+            f"{path}: put the API key in an environment variable and name it in api_key_env"
+        )
     return dict(section)
 
 
-def llm_grader_from_config(config: Mapping[str, Any], source: str = "config", **overrides: Any) -> LLMGrader:
+def llm_grader_from_config(
+    config: Mapping[str, Any], source: str = "config", **overrides: Any
+) -> LLMGrader:
     """An :class:`LLMGrader` from config settings; non-None ``overrides`` (CLI options) win.
 
     Examples
@@ -110,7 +119,11 @@ def llm_grader_from_config(config: Mapping[str, Any], source: str = "config", **
         settings["retry"] = RetryPolicy(**retry)
     prices = settings.pop("prices", None)
     if prices is not None:
-        settings["prices"] = prices if isinstance(prices, PriceTable) else PriceTable(prices, source=f"{source}: prices")
+        settings["prices"] = (
+            prices
+            if isinstance(prices, PriceTable)
+            else PriceTable(prices, source=f"{source}: prices")
+        )
     if "cache" in settings:
         settings["cache_path"] = settings.pop("cache")
     try:

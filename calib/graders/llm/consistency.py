@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -65,9 +65,14 @@ def self_consistency(samples: pd.DataFrame) -> pd.DataFrame:
         }
     )
     per_unit = per_unit[per_unit["n"] >= 2]
-    per_unit = per_unit.assign(modal_share=per_unit["mode_n"] / per_unit["n"], all_agree=per_unit["n_levels"] == 1)
+    per_unit = per_unit.assign(
+        modal_share=per_unit["mode_n"] / per_unit["n"], all_agree=per_unit["n_levels"] == 1
+    )
     agg = per_unit.groupby(level="dimension").agg(
-        n_units=("n", "size"), modal_share=("modal_share", "mean"), all_agree=("all_agree", "mean"), mean_sd=("sd", "mean")
+        n_units=("n", "size"),
+        modal_share=("modal_share", "mean"),
+        all_agree=("all_agree", "mean"),
+        mean_sd=("sd", "mean"),
     )
     agg = agg.reindex(dims)
     agg["n_units"] = agg["n_units"].fillna(0).astype(int)
@@ -93,7 +98,13 @@ def quadratic_weighted_kappa(a: np.ndarray, b: np.ndarray, categories: Sequence[
     k = cats.size
     ia = np.searchsorted(cats, a)
     ib = np.searchsorted(cats, b)
-    if a.size == 0 or (ia >= k).any() or (ib >= k).any() or (cats[np.minimum(ia, k - 1)] != a).any() or (cats[np.minimum(ib, k - 1)] != b).any():
+    if (
+        a.size == 0
+        or (ia >= k).any()
+        or (ib >= k).any()
+        or (cats[np.minimum(ia, k - 1)] != a).any()
+        or (cats[np.minimum(ib, k - 1)] != b).any()
+    ):
         if a.size == 0:
             warnings.warn("kappa: no paired ratings; returning NaN", CalibWarning, stacklevel=2)
             return float("nan")
@@ -103,7 +114,11 @@ def quadratic_weighted_kappa(a: np.ndarray, b: np.ndarray, categories: Sequence[
     w = np.subtract.outer(np.arange(k), np.arange(k)) ** 2
     denom = float((w * expected).sum())
     if denom == 0:
-        warnings.warn("kappa: undefined (no variance in either rating); returning NaN", CalibWarning, stacklevel=2)
+        warnings.warn(
+            "kappa: undefined (no variance in either rating); returning NaN",
+            CalibWarning,
+            stacklevel=2,
+        )
         return float("nan")
     return 1.0 - float((w * observed).sum()) / denom
 
@@ -137,7 +152,9 @@ def prompt_sensitivity(
         missing = {"transcript_id", "dimension", "score"} - set(df.columns)
         if missing:
             raise DataValidationError(f"{name}: missing column(s) {sorted(missing)}")
-    pairs = ratings_a[_KEYS + ["score"]].merge(ratings_b[_KEYS + ["score"]], on=_KEYS, suffixes=("_a", "_b"))
+    pairs = ratings_a[_KEYS + ["score"]].merge(
+        ratings_b[_KEYS + ["score"]], on=_KEYS, suffixes=("_a", "_b")
+    )
     pairs = pairs.dropna(subset=["score_a", "score_b"]).sort_values(_KEYS, kind="stable")
     diff = pairs["score_b"] - pairs["score_a"]
     pairs = pairs.assign(exact=diff == 0, adj=diff.abs() <= 1, diff=diff)
@@ -150,7 +167,11 @@ def prompt_sensitivity(
                 "exact_agr": float(g["exact"].mean()),
                 "adj_agr": float(g["adj"].mean()),
                 "mean_diff": float(g["diff"].mean()),
-                "qwk": quadratic_weighted_kappa(g["score_a"].to_numpy(), g["score_b"].to_numpy(), scale_values),
+                "qwk": quadratic_weighted_kappa(
+                    g["score_a"].to_numpy(), g["score_b"].to_numpy(), scale_values
+                ),
             }
         )
-    return pd.DataFrame(rows, columns=["dimension", "n", "exact_agr", "adj_agr", "mean_diff", "qwk"])
+    return pd.DataFrame(
+        rows, columns=["dimension", "n", "exact_agr", "adj_agr", "mean_diff", "qwk"]
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -73,7 +73,9 @@ def score_distribution(
     item = _token_at(logprobs, text, offset)
     if item is None:
         return None
-    alternatives = item.get("top_logprobs") or [{"token": item.get("token"), "logprob": item.get("logprob")}]
+    alternatives = item.get("top_logprobs") or [
+        {"token": item.get("token"), "logprob": item.get("logprob")}
+    ]
     levels = {int(v): i for i, v in enumerate(scale_values)}
     p = np.zeros(len(levels))
     for alt in alternatives:

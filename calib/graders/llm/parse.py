@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 __all__ = ["ParsedScore", "parse_answer", "coerce_score"]
 
@@ -71,7 +72,10 @@ def coerce_score(value: Any, scale_min: int, scale_max: int) -> tuple[float, str
         return math.nan, f"unparseable: score {value!r} is not a number"
     shown = int(value) if float(value).is_integer() else value
     if not float(value).is_integer() or not scale_min <= value <= scale_max:
-        return math.nan, f"off-scale: score {shown} is not a level of the {scale_min}-{scale_max} scale"
+        return (
+            math.nan,
+            f"off-scale: score {shown} is not a level of the {scale_min}-{scale_max} scale",
+        )
     return float(value), None
 
 
@@ -124,7 +128,9 @@ def _canon(key: str) -> str:
     return re.sub(r"[^a-z0-9]", "", key.lower())
 
 
-def _from_object(obj: Any, dimensions: Sequence[str], per_dimension: bool) -> dict[str, tuple[Any, Any]] | None:
+def _from_object(
+    obj: Any, dimensions: Sequence[str], per_dimension: bool
+) -> dict[str, tuple[Any, Any]] | None:
     """Map dimension -> (raw score, rationale) from a decoded JSON value, or None if unusable.
 
     Keys are matched to the requested ids ignoring case and punctuation ("Trade-offs" and
@@ -144,13 +150,17 @@ def _from_object(obj: Any, dimensions: Sequence[str], per_dimension: bool) -> di
     return out
 
 
-def _from_mapping(obj: dict, dimensions: Sequence[str], per_dimension: bool) -> dict[str, tuple[Any, Any]] | None:
+def _from_mapping(
+    obj: dict, dimensions: Sequence[str], per_dimension: bool
+) -> dict[str, tuple[Any, Any]] | None:
     out: dict[str, tuple[Any, Any]] = {}
     scores = obj.get("scores")
     if isinstance(scores, list):
         for item in scores:
             if isinstance(item, dict) and isinstance(item.get("dimension"), str):
-                out.setdefault(item["dimension"].strip(), (item.get("score", None), item.get("rationale")))
+                out.setdefault(
+                    item["dimension"].strip(), (item.get("score", None), item.get("rationale"))
+                )
     elif isinstance(scores, dict):  # {"scores": {"dim": 3}} or {"dim": {"score": 3, ...}}
         for k, v in scores.items():
             if isinstance(v, dict):
@@ -198,7 +208,9 @@ def parse_answer(
     per_dimension = len(dims) == 1
     if finish_reason == "length":
         return [
-            ParsedScore(d, math.nan, None, "truncated: finish_reason=length (raise max_tokens)", "none")
+            ParsedScore(
+                d, math.nan, None, "truncated: finish_reason=length (raise max_tokens)", "none"
+            )
             for d in dims
         ]
     for obj, method, start in _candidates(text):
@@ -249,9 +261,19 @@ def _regex_fallback(text: str, dims: list[str], lo: int, hi: int) -> list[Parsed
             group = 1
         if not matches:
             snippet = " ".join(text.split())[:80]
-            out.append(ParsedScore(d, math.nan, None, f"unparseable: no JSON and no 'score: n' in {snippet!r}", "none"))
+            out.append(
+                ParsedScore(
+                    d,
+                    math.nan,
+                    None,
+                    f"unparseable: no JSON and no 'score: n' in {snippet!r}",
+                    "none",
+                )
+            )
             continue
         m = matches[-1]
         score, reason = coerce_score(m.group(group), lo, hi)
-        out.append(ParsedScore(d, score, None, reason, "regex", m.start(group) if reason is None else None))
+        out.append(
+            ParsedScore(d, score, None, reason, "regex", m.start(group) if reason is None else None)
+        )
     return out

@@ -13,8 +13,8 @@ grader config file.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import yaml
 
@@ -35,11 +35,16 @@ class PriceTable:
     'unknown'
     """
 
-    def __init__(self, prices: Mapping[str, Mapping[str, float]] | None = None, source: str = "prices"):
+    def __init__(
+        self, prices: Mapping[str, Mapping[str, float]] | None = None, source: str = "prices"
+    ):
         self._prices: dict[str, tuple[float, float]] = {}
         for model, entry in (prices or {}).items():
             try:
-                self._prices[str(model)] = (float(entry["input_per_mtok"]), float(entry["output_per_mtok"]))
+                self._prices[str(model)] = (
+                    float(entry["input_per_mtok"]),
+                    float(entry["output_per_mtok"]),
+                )
             except (KeyError, TypeError, ValueError):
                 raise ConfigError(
                     f"{source}: {model}: need numeric input_per_mtok and output_per_mtok"
@@ -48,7 +53,9 @@ class PriceTable:
     def __contains__(self, model: str) -> bool:
         return model in self._prices
 
-    def cost(self, model: str, prompt_tokens: int | None, completion_tokens: int | None) -> float | str:
+    def cost(
+        self, model: str, prompt_tokens: int | None, completion_tokens: int | None
+    ) -> float | str:
         """Cost in USD, or ``"unknown"`` when the model or the token counts are unknown."""
         if model not in self._prices or prompt_tokens is None or completion_tokens is None:
             return "unknown"
@@ -79,5 +86,7 @@ def load_prices(path: str | Path) -> PriceTable:
     if isinstance(data, dict) and "prices" in data:
         data = data["prices"]
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping model -> {{input_per_mtok, output_per_mtok}}")
+        raise ConfigError(
+            f"{path}: expected a mapping model -> {{input_per_mtok, output_per_mtok}}"
+        )
     return PriceTable(data, source=str(path))

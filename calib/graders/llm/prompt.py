@@ -18,14 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from calib.errors import GraderError
 from calib.graders.base import canonical_json
-
 
 if TYPE_CHECKING:  # the rubric stage sits to our left; typing only
     from calib.rubric import Rubric
@@ -210,18 +210,30 @@ def render_transcript(turns: Any) -> str:
     return "\n".join(lines)
 
 
-def _rubric_text(template: PromptTemplate, rubric: "Rubric") -> str:
+def _rubric_text(template: PromptTemplate, rubric: Rubric) -> str:
     blocks = []
     for dim in rubric.dimensions:
-        levels = sorted(dim.levels, key=lambda lv: lv.score, reverse=template.level_order == "descending")
+        levels = sorted(
+            dim.levels, key=lambda lv: lv.score, reverse=template.level_order == "descending"
+        )
         lines = []
         for lv in levels:
-            lines.append(template.level_line.format(score=lv.score, label=lv.label, anchor=" ".join(lv.anchor.split())))
+            lines.append(
+                template.level_line.format(
+                    score=lv.score, label=lv.label, anchor=" ".join(lv.anchor.split())
+                )
+            )
             if template.with_indicators:
-                lines.extend(template.indicator_line.format(indicator=" ".join(ind.split())) for ind in lv.indicators)
+                lines.extend(
+                    template.indicator_line.format(indicator=" ".join(ind.split()))
+                    for ind in lv.indicators
+                )
         blocks.append(
             template.dimension_block.format(
-                id=dim.id, name=dim.name, description=" ".join(dim.description.split()), levels="\n".join(lines)
+                id=dim.id,
+                name=dim.name,
+                description=" ".join(dim.description.split()),
+                levels="\n".join(lines),
             )
         )
     return "\n".join(blocks)
@@ -230,7 +242,7 @@ def _rubric_text(template: PromptTemplate, rubric: "Rubric") -> str:
 _SYSTEM_CACHE: dict[tuple[str, str], str] = {}
 
 
-def _system_text(template: PromptTemplate, rubric: "Rubric") -> str:
+def _system_text(template: PromptTemplate, rubric: Rubric) -> str:
     # Identical for every call of a run: memoised by template hash and rubric content hash.
     key = (template.hash, getattr(rubric, "content_hash", "") or "")
     if key[1] and key in _SYSTEM_CACHE:
@@ -243,7 +255,7 @@ def _system_text(template: PromptTemplate, rubric: "Rubric") -> str:
     return text
 
 
-def _common(rubric: "Rubric") -> dict:
+def _common(rubric: Rubric) -> dict:
     sc = rubric.scale
     labels = ", ".join(f"{v} = {sc.labels.get(int(v), str(v))}" for v in sc.values)
     return {
@@ -290,7 +302,7 @@ def build_messages(
     return {"role": "system", "content": system}, {"role": "user", "content": user}
 
 
-def response_schema(rubric: "Rubric", dimension: str | None = None) -> dict:
+def response_schema(rubric: Rubric, dimension: str | None = None) -> dict:
     """JSON Schema of the wire contract (for ``response_format: json_schema``).
 
     Examples

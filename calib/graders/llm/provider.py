@@ -108,14 +108,14 @@ class ChatResponse:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ChatResponse":
+    def from_dict(cls, d: dict) -> ChatResponse:
         """Inverse of :meth:`to_dict` (unknown keys ignored)."""
         values = {k: d.get(k) for k in cls.__dataclass_fields__}
         values["text"] = values["text"] or ""
         return cls(**values)
 
     @classmethod
-    def from_openai(cls, payload: dict, latency_s: float | None = None) -> "ChatResponse":
+    def from_openai(cls, payload: dict, latency_s: float | None = None) -> ChatResponse:
         """Build from an OpenAI chat-completions JSON body (``choices[0]``).
 
         Raises
@@ -221,7 +221,9 @@ def normalise_base_url(url: str) -> str:
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise GraderError(f"--base-url: expected an http(s) URL such as http://127.0.0.1:8000/v1, got {url!r}")
+        raise GraderError(
+            f"--base-url: expected an http(s) URL such as http://127.0.0.1:8000/v1, got {url!r}"
+        )
     host = parts.hostname
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
@@ -332,14 +334,20 @@ class OpenAICompatibleProvider(Provider):
         try:
             # httpx's timeout bounds each connect/read/write; wait_for bounds the whole call,
             # so a server that trickles bytes cannot hold a worker forever.
-            resp = await asyncio.wait_for(client.post(self._url, json=request.body()), timeout=self.timeout_s * 2)
+            resp = await asyncio.wait_for(
+                client.post(self._url, json=request.body()), timeout=self.timeout_s * 2
+            )
         except asyncio.TimeoutError:
             raise ProviderError(
-                f"timeout: no complete answer within {self.timeout_s * 2:g}s", retryable=True, kind="timeout"
+                f"timeout: no complete answer within {self.timeout_s * 2:g}s",
+                retryable=True,
+                kind="timeout",
             ) from None
         except httpx.TimeoutException as exc:
             raise ProviderError(
-                f"timeout after {self.timeout_s:g}s ({type(exc).__name__})", retryable=True, kind="timeout"
+                f"timeout after {self.timeout_s:g}s ({type(exc).__name__})",
+                retryable=True,
+                kind="timeout",
             ) from None
         except httpx.TransportError as exc:
             raise ProviderError(
@@ -358,8 +366,12 @@ class OpenAICompatibleProvider(Provider):
             if request.response_format is not None and "response_format" in resp.text:
                 # Some servers (llama-cpp-python's) answer an unsupported response_format with a
                 # 500 that names the field: that is a rejection of the format, not a transient fault.
-                raise ProviderError(f"HTTP {resp.status_code} (response_format rejected): {snippet}",
-                                    status=resp.status_code, retryable=False, kind="format_rejected")
+                raise ProviderError(
+                    f"HTTP {resp.status_code} (response_format rejected): {snippet}",
+                    status=resp.status_code,
+                    retryable=False,
+                    kind="format_rejected",
+                )
             retryable = resp.status_code == 429 or resp.status_code >= 500
             raise ProviderError(
                 f"HTTP {resp.status_code}: {snippet}",

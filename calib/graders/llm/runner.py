@@ -16,35 +16,54 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import os
 import math
+import os
 import sys
 import threading
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from calib.errors import CalibWarning, DataValidationError, GraderError
-from calib.graders.base import RATING_COLUMNS, GradeResult, Grader
+from calib.graders.base import RATING_COLUMNS, Grader, GradeResult
 from calib.graders.llm.cache import ResponseCache, cache_key
 from calib.graders.llm.consistency import self_consistency
 from calib.graders.llm.logprobs import expected_score, score_distribution
 from calib.graders.llm.parse import parse_answer
 from calib.graders.llm.pricing import PriceTable
-from calib.graders.llm.prompt import MODES, build_messages, get_template, iter_calls, response_schema
-from calib.graders.llm.provider import ChatRequest, ChatResponse, OpenAICompatibleProvider, Provider, ProviderError
+from calib.graders.llm.prompt import (
+    MODES,
+    build_messages,
+    get_template,
+    iter_calls,
+    response_schema,
+)
+from calib.graders.llm.provider import (
+    ChatRequest,
+    ChatResponse,
+    OpenAICompatibleProvider,
+    Provider,
+    ProviderError,
+)
 from calib.graders.llm.retry import RetryPolicy, complete_with_retries
-
 
 if TYPE_CHECKING:  # the rubric stage sits to our left; typing only
     from calib.rubric import Rubric
 
-__all__ = ["LLMGrader", "reparse", "ratings_from_outputs", "format_summary", "OUTPUT_COLUMNS", "RESPONSE_FORMATS"]
+__all__ = [
+    "LLMGrader",
+    "reparse",
+    "ratings_from_outputs",
+    "format_summary",
+    "OUTPUT_COLUMNS",
+    "RESPONSE_FORMATS",
+]
 
 log = logging.getLogger("calib.graders.llm")
 
@@ -80,10 +99,15 @@ class _Call:
     extra: dict = field(default_factory=dict)
 
 
-def _wire_format(kind: str, rubric: "Rubric", dims: tuple[str, ...]) -> dict | None:
+def _wire_format(kind: str, rubric: Rubric, dims: tuple[str, ...]) -> dict | None:
     if kind == "json_schema":
-        schema = response_schema(rubric, dims[0] if len(dims) == 1 and len(rubric.dimension_ids) > 1 else None)
-        return {"type": "json_schema", "json_schema": {"name": "rubric_scores", "strict": True, "schema": schema}}
+        schema = response_schema(
+            rubric, dims[0] if len(dims) == 1 and len(rubric.dimension_ids) > 1 else None
+        )
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "rubric_scores", "strict": True, "schema": schema},
+        }
     if kind == "json_object":
         return {"type": "json_object"}
     return None
@@ -176,7 +200,9 @@ class LLMGrader(Grader):
         if mode not in MODES:
             raise GraderError(f"--mode: expected one of {', '.join(MODES)}, got {mode!r}")
         if response_format not in RESPONSE_FORMATS:
-            raise GraderError(f"response_format: expected one of {', '.join(RESPONSE_FORMATS)}, got {response_format!r}")
+            raise GraderError(
+                f"response_format: expected one of {', '.join(RESPONSE_FORMATS)}, got {response_format!r}"
+            )
         if int(samples) < 1:
             raise GraderError(f"--samples: must be >= 1, got {samples}")
         if int(concurrency) < 1:
@@ -192,14 +218,20 @@ class LLMGrader(Grader):
             if not base_url:
                 raise GraderError("--base-url: required (or pass provider=)")
             provider = OpenAICompatibleProvider(
-                base_url, api_key_env=api_key_env, timeout_s=timeout_s, max_connections=max(int(concurrency), 1)
+                base_url,
+                api_key_env=api_key_env,
+                timeout_s=timeout_s,
+                max_connections=max(int(concurrency), 1),
             )
         self.provider = provider
         self.model = model
         self.mode = mode
         self.template = get_template(template)
         self.samples = int(samples)
-        self.params: dict[str, Any] = {"temperature": float(temperature), "max_tokens": int(max_tokens)}
+        self.params: dict[str, Any] = {
+            "temperature": float(temperature),
+            "max_tokens": int(max_tokens),
+        }
         if top_p is not None:
             self.params["top_p"] = float(top_p)
         if logprobs:
@@ -234,7 +266,7 @@ class LLMGrader(Grader):
         }
 
     # ------------------------------------------------------------------ planning
-    def _plan(self, transcripts: pd.DataFrame, rubric: "Rubric") -> list[_Call]:
+    def _plan(self, transcripts: pd.DataFrame, rubric: Rubric) -> list[_Call]:
         calls = []
         for tid, turns in zip(transcripts["transcript_id"].astype(str), transcripts["turns"]):
             for dim in iter_calls(self.mode, rubric.dimension_ids):
@@ -246,8 +278,20 @@ class LLMGrader(Grader):
                         params["seed"] = int(self.seed) + s
                     # The cache key holds the response_format *setting*: with "auto" the
                     # resolved format is a function of the endpoint, already in the key.
-                    keyed = ChatRequest(self.model, messages, params, {"setting": self.response_format})
-                    calls.append(_Call(cache_key(self.provider.endpoint, keyed, s), tid, dims, s, turns, dim, params))
+                    keyed = ChatRequest(
+                        self.model, messages, params, {"setting": self.response_format}
+                    )
+                    calls.append(
+                        _Call(
+                            cache_key(self.provider.endpoint, keyed, s),
+                            tid,
+                            dims,
+                            s,
+                            turns,
+                            dim,
+                            params,
+                        )
+                    )
         return calls
 
     # ------------------------------------------------------------------ calling
@@ -269,14 +313,16 @@ class LLMGrader(Grader):
                 self._pause_until = max(self._pause_until, until)
             raise
 
-    async def _send(self, call: _Call, fmt: str, rubric: "Rubric", rng: np.random.Generator) -> ChatResponse:
+    async def _send(
+        self, call: _Call, fmt: str, rubric: Rubric, rng: np.random.Generator
+    ) -> ChatResponse:
         messages = build_messages(self.template, rubric, call.turns, dimension=call.dimension)
         req = ChatRequest(self.model, messages, call.params, _wire_format(fmt, rubric, call.dims))
         response, attempts = await complete_with_retries(self._gated_complete, req, self.retry, rng)
         call.attempts += attempts
         return response
 
-    async def _probe(self, call: _Call, rubric: "Rubric", rng: np.random.Generator) -> None:
+    async def _probe(self, call: _Call, rubric: Rubric, rng: np.random.Generator) -> None:
         """Resolve ``auto`` on one real call: json_schema, then json_object, then text."""
         order = ["json_schema", "json_object", "text"]
         for i, fmt in enumerate(order):
@@ -286,13 +332,20 @@ class LLMGrader(Grader):
                 log.info("response_format resolved to %s for %s", fmt, self.provider.endpoint)
                 return
             except ProviderError as exc:
-                rejected = exc.status in _PROBE_STATUSES or getattr(exc, "kind", None) == "format_rejected"
+                rejected = (
+                    exc.status in _PROBE_STATUSES or getattr(exc, "kind", None) == "format_rejected"
+                )
                 if rejected and i < len(order) - 1:
-                    log.info("endpoint rejected response_format %s (%s); trying %s", fmt, exc.status, order[i + 1])
+                    log.info(
+                        "endpoint rejected response_format %s (%s); trying %s",
+                        fmt,
+                        exc.status,
+                        order[i + 1],
+                    )
                     continue
                 raise
 
-    async def _run_calls(self, calls: list[_Call], rubric: "Rubric", cache: ResponseCache) -> dict:
+    async def _run_calls(self, calls: list[_Call], rubric: Rubric, cache: ResponseCache) -> dict:
         rng = np.random.default_rng(self.jitter_seed)
         self._pause_until = 0.0
         pending = []
@@ -314,7 +367,9 @@ class LLMGrader(Grader):
                 cache.put(call.key, call.response)  # committed now: a kill after this loses nothing
             else:
                 call.attempts = max(call.attempts, getattr(exc, "attempts", 1))
-                call.error = f"failed: {exc} (after {call.attempts} attempt{'s' * (call.attempts != 1)})"
+                call.error = (
+                    f"failed: {exc} (after {call.attempts} attempt{'s' * (call.attempts != 1)})"
+                )
                 log.warning("call for transcript %s failed: %s", call.transcript_id, exc)
             bar.update(1)
 
@@ -342,13 +397,17 @@ class LLMGrader(Grader):
                 while queue:
                     call = queue.popleft()
                     try:
-                        call.response = await self._send(call, self._resolved_format or "text", rubric, rng)
+                        call.response = await self._send(
+                            call, self._resolved_format or "text", rubric, rng
+                        )
                     except ProviderError as exc:
                         finish(call, exc)
                         continue
                     finish(call, None)
 
-            tasks = [asyncio.ensure_future(worker()) for _ in range(min(self.concurrency, len(pending)))]
+            tasks = [
+                asyncio.ensure_future(worker()) for _ in range(min(self.concurrency, len(pending)))
+            ]
             try:
                 await asyncio.gather(*tasks)
             except BaseException:
@@ -362,7 +421,9 @@ class LLMGrader(Grader):
         return stats
 
     # ------------------------------------------------------------------ public
-    async def agrade(self, transcripts: pd.DataFrame, rubric: "Rubric", *, run_id: str | None = None) -> GradeResult:
+    async def agrade(
+        self, transcripts: pd.DataFrame, rubric: Rubric, *, run_id: str | None = None
+    ) -> GradeResult:
         """Async :meth:`grade` (use from inside a running event loop)."""
         _check_transcripts(transcripts)
         run_id = run_id or f"llm-{pd.Timestamp.now(tz='UTC').strftime('%Y%m%dT%H%M%S%fZ')}"
@@ -391,7 +452,9 @@ class LLMGrader(Grader):
                         "response_format_resolved": meta["response_format"]})  # fmt: skip
         return GradeResult(ratings=ratings, evidence=outputs, summary=summary)
 
-    def grade(self, transcripts: pd.DataFrame, rubric: "Rubric", *, run_id: str | None = None) -> GradeResult:
+    def grade(
+        self, transcripts: pd.DataFrame, rubric: Rubric, *, run_id: str | None = None
+    ) -> GradeResult:
         """Grade every transcript on every dimension (see the class docstring).
 
         Returns
@@ -441,7 +504,7 @@ def _check_transcripts(transcripts: pd.DataFrame) -> None:
         )
 
 
-def _rows_for_call(c: dict, rubric: "Rubric", meta: Mapping[str, Any]) -> list[dict]:
+def _rows_for_call(c: dict, rubric: Rubric, meta: Mapping[str, Any]) -> list[dict]:
     """One llm_outputs row per dimension asked in one call (parse + logprobs)."""
     base = {
         **meta,
@@ -466,9 +529,15 @@ def _rows_for_call(c: dict, rubric: "Rubric", meta: Mapping[str, Any]) -> list[d
             for d in c["dims"]
         ]  # fmt: skip
     rows = []
-    for p in parse_answer(c["text"], c["finish_reason"], c["dims"], rubric.scale.min, rubric.scale.max):
+    for p in parse_answer(
+        c["text"], c["finish_reason"], c["dims"], rubric.scale.min, rubric.scale.max
+    ):
         exp = conf = mass = math.nan
-        dist = score_distribution(c["logprobs"], c["text"] or "", p.span, values) if p.unscored_reason is None else None
+        dist = (
+            score_distribution(c["logprobs"], c["text"] or "", p.span, values)
+            if p.unscored_reason is None
+            else None
+        )
         if dist is not None:
             probs, mass = dist
             exp = expected_score(probs, values)
@@ -490,10 +559,14 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     df["sample"] = df["sample"].astype("int64")
     df["attempts"] = df["attempts"].astype("int64")
     df["cache_hit"] = df["cache_hit"].astype(bool)
-    return df.sort_values(["transcript_id", "dimension", "sample"], kind="stable").reset_index(drop=True)
+    return df.sort_values(["transcript_id", "dimension", "sample"], kind="stable").reset_index(
+        drop=True
+    )
 
 
-def _outputs_from_calls(calls: list[_Call], rubric: "Rubric", meta: Mapping[str, Any]) -> pd.DataFrame:
+def _outputs_from_calls(
+    calls: list[_Call], rubric: Rubric, meta: Mapping[str, Any]
+) -> pd.DataFrame:
     rows: list[dict] = []
     for call in calls:
         r = call.response
@@ -512,7 +585,7 @@ def _outputs_from_calls(calls: list[_Call], rubric: "Rubric", meta: Mapping[str,
     return _frame(rows)
 
 
-def ratings_from_outputs(outputs: pd.DataFrame, rubric: "Rubric", *, rater_id: str, run_id: str | None,
+def ratings_from_outputs(outputs: pd.DataFrame, rubric: Rubric, *, rater_id: str, run_id: str | None,
                          rated_at: pd.Timestamp | None = None) -> pd.DataFrame:  # fmt: skip
     """Collapse ``llm_outputs`` samples into one ratings row per (transcript, dimension).
 
@@ -533,15 +606,23 @@ def ratings_from_outputs(outputs: pd.DataFrame, rubric: "Rubric", *, rater_id: s
     o = outputs.sort_values(keys + ["sample"], kind="stable")
     units = o.drop_duplicates(keys)[keys + ["unscored_reason"]].set_index(keys)
     scored = o[o["score"].notna()]
-    med = scored.groupby(keys, sort=True)["score"].quantile(0.5, interpolation="lower").rename("score")
+    med = (
+        scored.groupby(keys, sort=True)["score"]
+        .quantile(0.5, interpolation="lower")
+        .rename("score")
+    )
     first = scored.drop_duplicates(keys).set_index(keys)["rationale"]
     n_scored = scored.groupby(keys).size()
     n_all = o.groupby(keys).size()
     out = units.join(med).join(first)
     out["unscored_reason"] = out["unscored_reason"].where(out["score"].isna(), None)
-    partly = (n_scored.reindex(out.index).fillna(0) < n_all.reindex(out.index)) & out["score"].notna()
+    partly = (n_scored.reindex(out.index).fillna(0) < n_all.reindex(out.index)) & out[
+        "score"
+    ].notna()
     if partly.any():
-        log.info("%d ratings are the median of only some samples (others unscored)", int(partly.sum()))
+        log.info(
+            "%d ratings are the median of only some samples (others unscored)", int(partly.sum())
+        )
     out = out.reset_index()
     out["rater_id"] = rater_id
     out["rater_type"] = "llm"
@@ -551,7 +632,9 @@ def ratings_from_outputs(outputs: pd.DataFrame, rubric: "Rubric", *, rater_id: s
     out["run_id"] = run_id
     out["score"] = out["score"].astype("float64")
     out["rationale"] = out["rationale"].astype(object).where(out["rationale"].notna(), None)
-    out["unscored_reason"] = out["unscored_reason"].astype(object).where(out["unscored_reason"].notna(), None)
+    out["unscored_reason"] = (
+        out["unscored_reason"].astype(object).where(out["unscored_reason"].notna(), None)
+    )
     return out[list(RATING_COLUMNS)].reset_index(drop=True)
 
 
@@ -609,7 +692,13 @@ def _summary(outputs: pd.DataFrame, ratings: pd.DataFrame, stats: dict, prices: 
         "elapsed_s": round(elapsed, 3),
         "calls_per_s": round(stats["calls_made"] / elapsed, 3) if elapsed > 0 else None,
         "unscored_reasons": {
-            k: int(v) for k, v in reasons[reasons != ""].str.split(":").str[0].value_counts().sort_index().items()
+            k: int(v)
+            for k, v in reasons[reasons != ""]
+            .str.split(":")
+            .str[0]
+            .value_counts()
+            .sort_index()
+            .items()
         },
     }
     if len(outputs) and outputs["sample"].max() >= 1:
@@ -618,7 +707,9 @@ def _summary(outputs: pd.DataFrame, ratings: pd.DataFrame, stats: dict, prices: 
     return summary
 
 
-def reparse(llm_outputs: pd.DataFrame, rubric: "Rubric", *, cache_path: str | os.PathLike | None = None) -> GradeResult:
+def reparse(
+    llm_outputs: pd.DataFrame, rubric: Rubric, *, cache_path: str | os.PathLike | None = None
+) -> GradeResult:
     """Re-apply parsing to stored raw answers -- no model call.
 
     Parameters
@@ -645,11 +736,21 @@ def reparse(llm_outputs: pd.DataFrame, rubric: "Rubric", *, cache_path: str | os
     """
     if llm_outputs.empty:
         raise DataValidationError("llm_outputs: empty table, nothing to re-parse")
-    for col in ("rater_id", "call_id", "raw_text", "finish_reason", "status", "dimension", "sample"):
+    for col in (
+        "rater_id",
+        "call_id",
+        "raw_text",
+        "finish_reason",
+        "status",
+        "dimension",
+        "sample",
+    ):
         if col not in llm_outputs.columns:
             raise DataValidationError(f"llm_outputs: missing column {col!r}")
     if llm_outputs["rater_id"].nunique() != 1:
-        raise DataValidationError("llm_outputs: holds several rater_id values; filter to one grader first")
+        raise DataValidationError(
+            "llm_outputs: holds several rater_id values; filter to one grader first"
+        )
     cache = ResponseCache(cache_path) if cache_path is not None else None
     rows: list[dict] = []
     try:
@@ -666,13 +767,26 @@ def reparse(llm_outputs: pd.DataFrame, rubric: "Rubric", *, cache_path: str | os
                 "prompt_tokens": first["prompt_tokens"], "completion_tokens": first["completion_tokens"],
                 "latency_s": first["latency_s"],
             }  # fmt: skip
-            meta = {k: first[k] for k in ("run_id", "rater_id", "mode", "template_version", "model", "endpoint", "response_format")}
+            meta = {
+                k: first[k]
+                for k in (
+                    "run_id",
+                    "rater_id",
+                    "mode",
+                    "template_version",
+                    "model",
+                    "endpoint",
+                    "response_format",
+                )
+            }
             rows.extend(_rows_for_call(rec, rubric, meta))
     finally:
         if cache is not None:
             cache.close()
     outputs = _frame(rows)
-    ratings = ratings_from_outputs(outputs, rubric, rater_id=str(outputs["rater_id"].iloc[0]), run_id=outputs["run_id"].iloc[0])
+    ratings = ratings_from_outputs(
+        outputs, rubric, rater_id=str(outputs["rater_id"].iloc[0]), run_id=outputs["run_id"].iloc[0]
+    )
     summary = {
         "scored": int(ratings["score"].notna().sum()),
         "unscored": int(ratings["score"].isna().sum()),
@@ -704,7 +818,9 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     tok = summary.get("tokens") or {}
     cost = summary.get("cost")
     cost_s = f"${cost:.4f}" if isinstance(cost, (int, float)) else str(cost)
-    lines.append(f"tokens: {tok.get('prompt')} prompt + {tok.get('completion')} completion; cost: {cost_s}")
+    lines.append(
+        f"tokens: {tok.get('prompt')} prompt + {tok.get('completion')} completion; cost: {cost_s}"
+    )
     reasons = summary.get("unscored_reasons") or {}
     if reasons:
         lines.append("unscored: " + ", ".join(f"{k} {v}" for k, v in reasons.items()))

@@ -89,7 +89,14 @@ class LlamaCppProvider(Provider):
     >>> grader = LLMGrader(provider=provider, model="smollm2-135m-instruct")  # doctest: +SKIP
     """
 
-    def __init__(self, model_path, *, n_ctx: int = 8192, n_threads: int | None = None, logits_all: bool = False):
+    def __init__(
+        self,
+        model_path,
+        *,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        logits_all: bool = False,
+    ):
         path = Path(model_path)
         if not path.is_file():
             raise GraderError(f"model_path: {path} does not exist")
@@ -102,7 +109,12 @@ class LlamaCppProvider(Provider):
             ) from None
         # Identity for the cache key and grader id: file name and size, not the local path.
         self.endpoint = f"llama-cpp://{path.name}?bytes={path.stat().st_size}&n_ctx={n_ctx}"
-        kwargs = {"model_path": str(path), "n_ctx": n_ctx, "verbose": False, "logits_all": logits_all}
+        kwargs = {
+            "model_path": str(path),
+            "n_ctx": n_ctx,
+            "verbose": False,
+            "logits_all": logits_all,
+        }
         if n_threads:
             kwargs["n_threads"] = n_threads
         self._llm = llama_cpp.Llama(**kwargs)

@@ -16,7 +16,15 @@ from calib.graders.rules._schema import DimensionSignals, Matcher, Rule
 __all__ = ["evaluate_dimension", "EVIDENCE_COLUMNS"]
 
 EVIDENCE_COLUMNS = [
-    "transcript_id", "dimension", "signal", "weight", "span_text", "turn_index", "start", "end", "count",
+    "transcript_id",
+    "dimension",
+    "signal",
+    "weight",
+    "span_text",
+    "turn_index",
+    "start",
+    "end",
+    "count",
 ]
 
 # Words too common to show that an answer picked up the interviewer's constraint.
@@ -80,8 +88,15 @@ def _spans(texts: _Texts, rows: np.ndarray, m: Matcher) -> pd.DataFrame:
     return pd.DataFrame({"row": rows, "span_text": found, "start": start, "end": start + lengths})
 
 
-def _evidence(texts: _Texts, rows: np.ndarray, counts: np.ndarray, m: Matcher, dim: str,
-              signal: str, weight: float) -> pd.DataFrame:
+def _evidence(
+    texts: _Texts,
+    rows: np.ndarray,
+    counts: np.ndarray,
+    m: Matcher,
+    dim: str,
+    signal: str,
+    weight: float,
+) -> pd.DataFrame:
     spans = _spans(texts, rows, m)
     t = texts.turns
     return pd.DataFrame(
@@ -135,8 +150,24 @@ def _before(rule: Rule, texts: _Texts, n: int, dim: str):
     first_a, rows_a = _first_key(texts, rule.first, n)
     first_b, rows_b = _first_key(texts, rule.then, n)
     value = (np.isfinite(first_a) & (first_a < first_b)).astype(float)
-    ev_a = _evidence(texts, rows_a, np.ones(len(rows_a), np.int64), rule.first, dim, f"{rule.id}.first", rule.weight)
-    ev_b = _evidence(texts, rows_b, np.ones(len(rows_b), np.int64), rule.then, dim, f"{rule.id}.then", rule.weight)
+    ev_a = _evidence(
+        texts,
+        rows_a,
+        np.ones(len(rows_a), np.int64),
+        rule.first,
+        dim,
+        f"{rule.id}.first",
+        rule.weight,
+    )
+    ev_b = _evidence(
+        texts,
+        rows_b,
+        np.ones(len(rows_b), np.int64),
+        rule.then,
+        dim,
+        f"{rule.id}.then",
+        rule.weight,
+    )
     return value, pd.concat([ev_a, ev_b], ignore_index=True)
 
 
@@ -167,7 +198,9 @@ def _followup(rule: Rule, texts: _Texts, n: int, dim: str):
     # the next candidate turn after each interviewer turn, within the same transcript
     nxt_i = np.searchsorted(crow, irows + 1)
     has_next = nxt_i < len(crow)
-    nxt = np.where(has_next, crow[np.minimum(nxt_i, max(len(crow) - 1, 0))] if len(crow) else -1, -1)
+    nxt = np.where(
+        has_next, crow[np.minimum(nxt_i, max(len(crow) - 1, 0))] if len(crow) else -1, -1
+    )
     has_next &= (nxt >= 0) & (pos[np.maximum(nxt, 0)] == pos[irows])
     # a constraint before the candidate has spoken is the question itself, not a follow-up
     first_cand = np.full(n, np.iinfo(np.int64).max)
@@ -193,14 +226,36 @@ def _followup(rule: Rule, texts: _Texts, n: int, dim: str):
     n_trig = np.bincount(pos[trig_rows], minlength=n)
     n_credit = np.bincount(pos[trig_rows], weights=credit, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(n_trig > 0, n_credit / np.maximum(n_trig, 1), np.nan if rule.if_no_trigger == "unscored" else 0.0)
-    ev_t = _evidence(texts, trig_rows, np.ones(len(trig_rows), np.int64), rule.trigger, dim, f"{rule.id}.trigger", rule.weight)
-    ev_r = _evidence(texts, resp_rows, addressed.astype(np.int64), rule.response, dim, f"{rule.id}.response", rule.weight)
+        value = np.where(
+            n_trig > 0,
+            n_credit / np.maximum(n_trig, 1),
+            np.nan if rule.if_no_trigger == "unscored" else 0.0,
+        )
+    ev_t = _evidence(
+        texts,
+        trig_rows,
+        np.ones(len(trig_rows), np.int64),
+        rule.trigger,
+        dim,
+        f"{rule.id}.trigger",
+        rule.weight,
+    )
+    ev_r = _evidence(
+        texts,
+        resp_rows,
+        addressed.astype(np.int64),
+        rule.response,
+        dim,
+        f"{rule.id}.response",
+        rule.weight,
+    )
     # an answer that addressed the constraint only by reusing its words quotes those words
     ow = np.asarray(overlap_words.to_numpy(dtype=object))
     no_span = ev_r["span_text"].isna().to_numpy() | (ev_r["start"].to_numpy() < 0)
     if len(ev_r):
-        ev_r.loc[no_span, "span_text"] = np.where(ow[no_span] != "", "shared words: " + ow[no_span].astype(str), None)
+        ev_r.loc[no_span, "span_text"] = np.where(
+            ow[no_span] != "", "shared words: " + ow[no_span].astype(str), None
+        )
         ev_r.loc[no_span, ["start", "end"]] = -1
     # deflected / partial answers quote the words that made them so
     for mask, matcher in ((deflected, rule.deflection), (partial, rule.partial)):
@@ -210,8 +265,11 @@ def _followup(rule: Rule, texts: _Texts, n: int, dim: str):
             ev_r.loc[mask, "start"] = sp["start"].to_numpy()
             ev_r.loc[mask, "end"] = sp["end"].to_numpy()
             ev_r.loc[mask, "count"] = 1
-    ev_r["signal"] = np.select([deflected, partial, addressed], [f"{rule.id}.deflected", f"{rule.id}.partial",
-                                f"{rule.id}.addressed"], f"{rule.id}.ignored")
+    ev_r["signal"] = np.select(
+        [deflected, partial, addressed],
+        [f"{rule.id}.deflected", f"{rule.id}.partial", f"{rule.id}.addressed"],
+        f"{rule.id}.ignored",
+    )
     return value, pd.concat([ev_t, ev_r], ignore_index=True), n_trig
 
 

@@ -23,8 +23,9 @@ the file and the key path (``dimensions[2].signals.rules[1].patterns[0]``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -193,7 +194,9 @@ def _number(ctx: _Ctx, doc: Mapping, key: str, kp: str, default: float | None) -
     return float(value)
 
 
-def _choice(ctx: _Ctx, doc: Mapping, key: str, kp: str, options: tuple[str, ...], default: str) -> str:
+def _choice(
+    ctx: _Ctx, doc: Mapping, key: str, kp: str, options: tuple[str, ...], default: str
+) -> str:
     value = doc.get(key, default)
     if value not in options:
         ctx.fail(f"{kp}.{key}", f"expected one of {', '.join(options)}, got {value!r}")
@@ -203,8 +206,19 @@ def _choice(ctx: _Ctx, doc: Mapping, key: str, kp: str, options: tuple[str, ...]
 _RULE_KEYS = {
     "phrases": {"id", "type", "weight", "speaker", "phrases", "patterns", "count", "cap", "note"},
     "before": {"id", "type", "weight", "first", "then", "note"},
-    "followup": {"id", "type", "weight", "trigger", "response", "min_overlap", "if_no_trigger", "unless",
-                 "partial", "deflection", "note"},
+    "followup": {
+        "id",
+        "type",
+        "weight",
+        "trigger",
+        "response",
+        "min_overlap",
+        "if_no_trigger",
+        "unless",
+        "partial",
+        "deflection",
+        "note",
+    },
 }
 
 
@@ -217,8 +231,11 @@ def _parse_rule(ctx: _Ctx, doc: Any, kp: str) -> Rule:
     rtype = _choice(ctx, doc, "type", kp, _RULE_TYPES, "phrases")
     for key in doc:
         if key not in _RULE_KEYS[rtype]:
-            ctx.fail(f"{kp}.{key}", f"unknown key for a {rtype!r} rule (expected one of "
-                     f"{', '.join(sorted(_RULE_KEYS[rtype]))})")
+            ctx.fail(
+                f"{kp}.{key}",
+                f"unknown key for a {rtype!r} rule (expected one of "
+                f"{', '.join(sorted(_RULE_KEYS[rtype]))})",
+            )
     weight = _number(ctx, doc, "weight", kp, None)
     if rtype == "phrases":
         count = _choice(ctx, doc, "count", kp, _COUNT_MODES, "presence")
@@ -226,17 +243,24 @@ def _parse_rule(ctx: _Ctx, doc: Any, kp: str) -> Rule:
         if cap <= 0:
             ctx.fail(f"{kp}.cap", f"must be positive, got {cap}")
         return Rule(
-            id=rid, type=rtype, weight=weight,
+            id=rid,
+            type=rtype,
+            weight=weight,
             speaker=_choice(ctx, doc, "speaker", kp, _SPEAKERS, "candidate"),
-            match=compile_matcher({k: doc[k] for k in ("phrases", "patterns") if k in doc}, kp, ctx),
-            count=count, cap=cap,
+            match=compile_matcher(
+                {k: doc[k] for k in ("phrases", "patterns") if k in doc}, kp, ctx
+            ),
+            count=count,
+            cap=cap,
         )
     if rtype == "before":
         for key in ("first", "then"):
             if key not in doc:
                 ctx.fail(f"{kp}.{key}", "required key is missing")
         return Rule(
-            id=rid, type=rtype, weight=weight,
+            id=rid,
+            type=rtype,
+            weight=weight,
             first=compile_matcher(doc["first"], f"{kp}.first", ctx),
             then=compile_matcher(doc["then"], f"{kp}.then", ctx),
         )
@@ -249,12 +273,17 @@ def _parse_rule(ctx: _Ctx, doc: Any, kp: str) -> Rule:
     response = compile_matcher(doc.get("response") or {}, f"{kp}.response", ctx, required=False)
     if not (response.phrases or response.patterns) and min_overlap == 0:
         ctx.fail(kp, "a followup rule needs response phrases/patterns or min_overlap > 0")
-    optional = {key: compile_matcher(doc.get(key) or {}, f"{kp}.{key}", ctx, required=False)
-                for key in ("unless", "partial", "deflection")}
+    optional = {
+        key: compile_matcher(doc.get(key) or {}, f"{kp}.{key}", ctx, required=False)
+        for key in ("unless", "partial", "deflection")
+    }
     return Rule(
-        id=rid, type=rtype, weight=weight,
+        id=rid,
+        type=rtype,
+        weight=weight,
         trigger=compile_matcher(doc["trigger"], f"{kp}.trigger", ctx),
-        response=response, min_overlap=min_overlap,
+        response=response,
+        min_overlap=min_overlap,
         if_no_trigger=_choice(ctx, doc, "if_no_trigger", kp, ("zero", "unscored"), "zero"),
         **optional,
     )
@@ -293,7 +322,9 @@ def parse_signals(
         ctx.fail(key_path, "expected a mapping with 'rules' and 'thresholds'")
     for key in doc:
         if key not in ("rules", "thresholds", "min_words", "note"):
-            ctx.fail(f"{key_path}.{key}", "unknown key (expected rules, thresholds, min_words, note)")
+            ctx.fail(
+                f"{key_path}.{key}", "unknown key (expected rules, thresholds, min_words, note)"
+            )
     rules_doc = doc.get("rules")
     if not isinstance(rules_doc, list) or not rules_doc:
         ctx.fail(f"{key_path}.rules", "expected a non-empty list of rules")
@@ -309,12 +340,17 @@ def parse_signals(
     return DimensionSignals(dimension, rules, thresholds, min_words)
 
 
-def check_thresholds(value: Any, n_levels: int, key_path: str, path: str | None = None) -> tuple[float, ...]:
+def check_thresholds(
+    value: Any, n_levels: int, key_path: str, path: str | None = None
+) -> tuple[float, ...]:
     """Validate a threshold list: ``n_levels - 1`` finite, strictly increasing numbers."""
     ctx = _Ctx(path)
     if not isinstance(value, (list, tuple)) or len(value) != n_levels - 1:
-        ctx.fail(key_path, f"expected a list of {n_levels - 1} increasing numbers "
-                 f"(one per step of the scale), got {value!r}")
+        ctx.fail(
+            key_path,
+            f"expected a list of {n_levels - 1} increasing numbers "
+            f"(one per step of the scale), got {value!r}",
+        )
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) or v != v for v in value):
         ctx.fail(key_path, f"expected numbers, got {value!r}")
     if any(b <= a for a, b in zip(value, value[1:])):

@@ -39,25 +39,37 @@ def explode_turns(transcripts: pd.DataFrame) -> pd.DataFrame:
         {"pos": np.arange(len(transcripts)), "turns": transcripts["turns"].to_numpy()}
     ).explode("turns", ignore_index=True)
     frame = frame[frame["turns"].notna()]
-    records = (pd.DataFrame.from_records(frame["turns"].tolist(), index=frame.index) if len(frame)
-               else pd.DataFrame({"speaker": pd.Series(dtype=object), "text": pd.Series(dtype=object)}))
+    records = (
+        pd.DataFrame.from_records(frame["turns"].tolist(), index=frame.index)
+        if len(frame)
+        else pd.DataFrame({"speaker": pd.Series(dtype=object), "text": pd.Series(dtype=object)})
+    )
     if len(frame) and "speaker" not in records.columns:
         raise DataValidationError("transcripts table: turns have no 'speaker' field")
     out = pd.DataFrame(
         {
             "pos": frame["pos"].to_numpy(dtype=np.int64),
-            "transcript_id": transcripts["transcript_id"].astype(str).to_numpy()[frame["pos"].to_numpy(dtype=np.int64)],
-            "speaker": records.get("speaker", pd.Series(dtype=object)).astype(str).str.lower().to_numpy(),
+            "transcript_id": transcripts["transcript_id"]
+            .astype(str)
+            .to_numpy()[frame["pos"].to_numpy(dtype=np.int64)],
+            "speaker": records.get("speaker", pd.Series(dtype=object))
+            .astype(str)
+            .str.lower()
+            .to_numpy(),
             "text": records.get("text", pd.Series(dtype=object)).fillna("").astype(str).to_numpy(),
         }
     )
     out.insert(2, "turn_index", out.groupby("pos").cumcount().to_numpy())
     texts = pa.array(out["text"].to_numpy(dtype=object), pa.string())
-    out["n_words"] = pc.count_substring_regex(texts, WORD_RE).to_numpy(zero_copy_only=False).astype(np.int64)
+    out["n_words"] = (
+        pc.count_substring_regex(texts, WORD_RE).to_numpy(zero_copy_only=False).astype(np.int64)
+    )
     return out.reset_index(drop=True)
 
 
-def candidate_word_counts(transcripts: pd.DataFrame, turns: pd.DataFrame | None = None) -> pd.Series:
+def candidate_word_counts(
+    transcripts: pd.DataFrame, turns: pd.DataFrame | None = None
+) -> pd.Series:
     """Words spoken by the candidate per transcript (index ``transcript_id``, input order).
 
     Example
@@ -69,5 +81,11 @@ def candidate_word_counts(transcripts: pd.DataFrame, turns: pd.DataFrame | None 
     """
     turns = explode_turns(transcripts) if turns is None else turns
     cand = turns[turns["speaker"] == "candidate"]
-    counts = np.bincount(cand["pos"].to_numpy(), weights=cand["n_words"].to_numpy(), minlength=len(transcripts))
-    return pd.Series(counts.astype(np.int64), index=pd.Index(transcripts["transcript_id"].astype(str), name="transcript_id"), name="candidate_words")
+    counts = np.bincount(
+        cand["pos"].to_numpy(), weights=cand["n_words"].to_numpy(), minlength=len(transcripts)
+    )
+    return pd.Series(
+        counts.astype(np.int64),
+        index=pd.Index(transcripts["transcript_id"].astype(str), name="transcript_id"),
+        name="candidate_words",
+    )
