@@ -69,7 +69,7 @@ def _join(key_path: str, key: str | int) -> str:
     return f"{key_path}.{key}" if key_path else key
 
 
-_KNOWN_TOP = {"id", "version", "title", "scale", "dimensions", "description"}
+_KNOWN_TOP = {"id", "version", "title", "scale", "dimensions", "description", "labels"}
 _KNOWN_DIM = {"id", "name", "description", "weight", "levels", "signals"}
 _KNOWN_LEVEL = {"score", "label", "anchor", "indicators"}
 
@@ -128,6 +128,15 @@ def rubric_from_dict(data: Any, path: str | None = None) -> Rubric:
     for level in range(smin, smax + 1):
         labels.setdefault(level, str(level))
     scale = Scale(smin, smax, dict(sorted(labels.items())))
+
+    # optional extra score labels used by scorecard exports, e.g. {"Strong Hire": 4, "Hire": 3}
+    raw_extra = doc.get("labels") or {}
+    c.mapping(raw_extra, "labels")
+    score_labels: dict[str, int] = {}
+    for k, v in raw_extra.items():
+        if isinstance(v, bool) or not isinstance(v, int) or not smin <= v <= smax:
+            c.fail(f"labels.{k}", f"must be a level of the scale ({smin}..{smax}), got {v!r}")
+        score_labels[str(k)] = v
 
     dims_doc = c.required(doc, "dimensions", "")
     if not isinstance(dims_doc, list) or not dims_doc:
@@ -197,6 +206,7 @@ def rubric_from_dict(data: Any, path: str | None = None) -> Rubric:
         title=title,
         scale=scale,
         dimensions=tuple(dimensions),
+        score_labels=score_labels,
         content_hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         source_path=path,
     )
@@ -274,4 +284,5 @@ def rubric_to_dict(rubric: Rubric) -> dict:
             }
             for d in rubric.dimensions
         ],
+        **({"labels": dict(rubric.score_labels)} if rubric.score_labels else {}),
     }

@@ -91,6 +91,8 @@ class Rubric:
     title: str
     scale: Scale
     dimensions: tuple[Dimension, ...]
+    #: extra labels that stand for scale levels in scorecard exports (YAML ``labels:``)
+    score_labels: Mapping[str, int] = field(default_factory=dict)
     content_hash: str = ""
     source_path: str | None = None
 
