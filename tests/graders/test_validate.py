@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from refdata_paths import RSMTOOL
 
 from calib.errors import ConfigError, DataValidationError
 from calib.graders._hmstats import (
@@ -30,14 +31,12 @@ from calib.graders.validate import (
     validate_grader,
 )
 
-REF = Path(__file__).resolve().parents[2] / ".." / "shared" / "refdata" / "rsmtool"
+REF = RSMTOOL
 EVAL = REF / "lr-eval-with-h2"
 
 
 @pytest.fixture(scope="module")
 def rsm():
-    if not (REF / "inputs" / "predictions_scaled_with_subgroups.csv").exists():
-        pytest.skip("RSMTool reference data not available")
     df = pd.read_csv(REF / "inputs" / "predictions_scaled_with_subgroups.csv")
     # rsmeval config: scale_with asis, trim_min 1, trim_max 6 -> clip to [0.5002, 6.4998]
     df["sys"] = df["score"].clip(1 - 0.4998, 6 + 0.4998)
