@@ -52,6 +52,18 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "calib.cli.compare",
         "Compare two stores: reliability and rater effects before vs after.",
     ),
+    "reference-set": (
+        "calib.cli.reference_set",
+        "Training: pick reference transcripts and scores for a calibration round.",
+    ),
+    "packet": (
+        "calib.cli.packet",
+        "Training: write the offline HTML scoring packet for a round (blind).",
+    ),
+    "training-report": (
+        "calib.cli.training_report",
+        "Training: accuracy against the reference, certification and progress.",
+    ),
 }
 
 _EPILOG = """\b
