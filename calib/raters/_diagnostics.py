@@ -97,29 +97,60 @@ def central_tendency(
     # Centre on each rater x dimension mean so severity does not masquerade as spread.
     df["dev"] = df.score - df.groupby(["rater_id", "dimension"]).score.transform("mean")
     df["ext"] = ((df.score <= lo) | (df.score >= hi)).astype(float)
-    cell = df.groupby(["transcript_id", "dimension"])
-    df["cell_n"] = cell.score.transform("size")
-    df = df[df.cell_n >= 2]
-    out = []
-    for rid, own in df.groupby("rater_id", sort=True):  # loop over raters, not rows
-        cells = own[["transcript_id", "dimension"]]
-        others = df[df.rater_id != rid].merge(cells, on=["transcript_id", "dimension"])
-        for dim, o_own, o_oth in [("all", own, others)] + [
-            (d, own[own.dimension == d], others[others.dimension == d])
-            for d in sorted(own.dimension.unique())
-        ]:
-            sd_own, sd_oth = o_own.dev.std(ddof=1), o_oth.dev.std(ddof=1)
-            ext_oth = o_oth.ext.mean()
-            out.append(
-                {
-                    "rater_id": rid,
-                    "dimension": dim,
-                    "n": len(o_own),
-                    "spread_ratio": sd_own / sd_oth if sd_oth > 0 else np.nan,
-                    "extreme_ratio": o_own.ext.mean() / ext_oth if ext_oth > 0 else np.nan,
-                }
-            )
-    return pd.DataFrame(out)
+    cell = pd.factorize(pd.MultiIndex.from_arrays([df.transcript_id, df.dimension]))[0]
+    n_cell = np.bincount(cell)
+    keep = n_cell[cell] >= 2
+    df, cell = df[keep], cell[keep]
+    cols = ["rater_id", "dimension", "n", "spread_ratio", "extreme_ratio"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    # "Others on the same cells" in O(N): for each of the rater's rows, the cell's totals minus
+    # the rater's own totals in that cell (sums of 1, dev, dev^2 and ext), then summed per rater
+    # (and per rater x dimension). A rater with k rows in a cell counts the others k times, as a
+    # merge of the others' rows onto the rater's cells would.
+    rater = pd.factorize(df.rater_id)[0]
+    rc = pd.factorize(pd.MultiIndex.from_arrays([rater, cell]))[0]
+    dev, ext = df.dev.to_numpy(float), df.ext.to_numpy(float)
+    stats = np.column_stack([np.ones(len(df)), dev, dev * dev, ext])
+
+    def totals(codes: np.ndarray) -> np.ndarray:
+        return np.column_stack(
+            [np.bincount(codes, stats[:, j], minlength=codes.max() + 1) for j in range(4)]
+        )
+
+    oth = totals(cell)[cell] - totals(rc)[rc]  # per row: the others' sums on this row's cell
+    work = pd.DataFrame(
+        np.column_stack([stats, oth]),
+        columns=["n", "s1", "s2", "e", "on", "os1", "os2", "oe"],
+    )
+    work["rater_id"], work["dimension"] = df.rater_id.to_numpy(), df.dimension.to_numpy()
+    per_dim = work.groupby(["rater_id", "dimension"], sort=True).sum().reset_index()
+    all_dims = work.drop(columns="dimension").groupby("rater_id", sort=True).sum().reset_index()
+    all_dims["dimension"] = "all"
+    agg = pd.concat([all_dims, per_dim], ignore_index=True)
+    agg["_order"] = (agg["dimension"] != "all").astype(int)
+    agg = agg.sort_values(["rater_id", "_order", "dimension"], kind="stable")
+
+    def sd(n: pd.Series, s1: pd.Series, s2: pd.Series) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = (s2 - s1 * s1 / n) / (n - 1)
+        return np.sqrt(np.where(n > 1, np.maximum(var, 0.0), np.nan))
+
+    sd_own, sd_oth = sd(agg.n, agg.s1, agg.s2), sd(agg.on, agg.os1, agg.os2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ext_own, ext_oth = agg.e / agg.n, (agg.oe / agg.on).to_numpy()
+        spread = np.where(sd_oth > 0, sd_own / sd_oth, np.nan)
+        extreme = np.where(ext_oth > 0, ext_own / ext_oth, np.nan)
+    return pd.DataFrame(
+        {
+            "rater_id": agg.rater_id.to_numpy(),
+            "dimension": agg.dimension.to_numpy(),
+            "n": agg.n.to_numpy().astype(int),
+            "spread_ratio": spread,
+            "extreme_ratio": extreme,
+        },
+        columns=cols,
+    )
 
 
 def halo(ratings: pd.DataFrame) -> pd.DataFrame:

@@ -56,8 +56,9 @@ def _moments(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = np.arange(p.shape[1], dtype=float)
     e = p @ k
     dev = k[None, :] - e[:, None]
-    w = np.einsum("nk,nk->n", p, dev**2)
-    c4 = np.einsum("nk,nk->n", p, dev**4)
+    pd2 = p * (dev * dev)  # squaring by multiplication: einsum with ** was ~15x slower here
+    w = pd2.sum(axis=1)
+    c4 = (pd2 * (dev * dev)).sum(axis=1)
     return e, w, c4
 
 
@@ -134,6 +135,10 @@ class _Problem:
             [k, -(k[:, None] >= np.arange(1, m + 1)[None, :]).astype(float)]
         ).astype(float)
         self.tx = self.T[dd.x]
+        # Products reused by every Newton step: T_a T_b per category and J kron J.
+        q = self.T.shape[1]
+        self.TT = (self.T[:, :, None] * self.T[:, None, :]).reshape(m + 1, q * q)
+        self.JJ = np.kron(self.J, self.J)
 
     def unpack(self, other_full: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dd = self.data
@@ -165,10 +170,15 @@ class _Problem:
         p, _ = self.probs(b, other_full)
         et = p @ self.T  # N x q expected sufficient statistics
         g_nat = self.tx - et
-        cov = np.einsum("nk,ka,kb->nab", p, self.T, self.T) - et[:, :, None] * et[:, None, :]
+        n_obs, q = et.shape
+        # E[T T'] per rating as one matrix product over the (a, b) pairs, then minus E[T]E[T]'
+        cov = (p @ self.TT).reshape(n_obs, q, q) - et[:, :, None] * et[:, None, :]
         # Local (per-rating) gradient / information in the touched parameters.
         g_loc = g_nat @ self.J
-        h_loc = np.einsum("ap,nab,bq->npq", self.J, cov, self.J)
+        # J' cov_n J for every rating n: vec(J' C J) = vec(C) (J kron J) -- one BLAS product
+        # instead of einsum("ap,nab,bq->npq") (~50x slower at 48k ratings)
+        n_loc = self.J.shape[1]
+        h_loc = (cov.reshape(n_obs, q * q) @ self.JJ).reshape(n_obs, n_loc, n_loc)
         cross_loc = cov[:, 0, :] @ self.J  # B_n row: d eta / d B_n = 1
         pf = self.p_full
         g_b = np.bincount(dd.t, g_nat[:, 0], minlength=dd.n_t)
