@@ -68,8 +68,7 @@ def check_rubric(reference_set: ReferenceSet, rubric: Rubric) -> None:
 
 def _transcript_view(row: pd.Series) -> dict:
     turns = [
-        {"speaker": str(t.get("speaker", "")), "text": str(t.get("text", ""))}
-        for t in row["turns"]
+        {"speaker": str(t.get("speaker", "")), "text": str(t.get("text", ""))} for t in row["turns"]
     ]
     return {
         "transcript_id": str(row["transcript_id"]),
@@ -84,9 +83,7 @@ def render_packet(reference_set: ReferenceSet, rubric: Rubric) -> str:
     check_rubric(reference_set, rubric)
     # only these two fields of the set are used: ids/order and the transcripts (blind by design)
     ids = reference_set.transcript_ids
-    tr = reference_set.transcripts.set_index(
-        reference_set.transcripts["transcript_id"].astype(str)
-    )
+    tr = reference_set.transcripts.set_index(reference_set.transcripts["transcript_id"].astype(str))
     transcripts = [_transcript_view(tr.loc[t]) for t in ids]
     synthetic = any(
         isinstance(m, dict) and m.get("synthetic") for m in tr.get("metadata", pd.Series([]))
@@ -134,9 +131,7 @@ def template_frame(reference_set: ReferenceSet, rubric: Rubric) -> pd.DataFrame:
     return df
 
 
-def write_packet(
-    reference_set: ReferenceSet, rubric: Rubric, out: str | os.PathLike
-) -> Path:
+def write_packet(reference_set: ReferenceSet, rubric: Rubric, out: str | os.PathLike) -> Path:
     """Write the scoring packet of a round into folder ``out``; return the page's path.
 
     Writes ``packet.html`` (the page), ``scores_template.csv`` (fallback: wide layout, one row

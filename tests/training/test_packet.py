@@ -110,13 +110,30 @@ def test_packet_cli(expert_set, tmp_path):
     write_reference_set(expert_set, tmp_path / "set")
     res = CliRunner().invoke(
         cli,
-        ["packet", "--set", str(tmp_path / "set"), "--rubric", str(RUBRIC), "--out", str(tmp_path / "p")],
+        [
+            "packet",
+            "--set",
+            str(tmp_path / "set"),
+            "--rubric",
+            str(RUBRIC),
+            "--out",
+            str(tmp_path / "p"),
+        ],
     )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "p" / "packet.html").is_file()
     assert (tmp_path / "p" / "scores_template.csv").is_file()
     res = CliRunner().invoke(
-        cli, ["packet", "--set", str(tmp_path / "nope"), "--rubric", str(RUBRIC), "--out", str(tmp_path / "q")]
+        cli,
+        [
+            "packet",
+            "--set",
+            str(tmp_path / "nope"),
+            "--rubric",
+            str(RUBRIC),
+            "--out",
+            str(tmp_path / "q"),
+        ],
     )
     assert res.exit_code == 1 and "no set.json" in res.output
     res = CliRunner().invoke(cli, ["packet", "--help"])

@@ -50,9 +50,7 @@ def _binaries() -> tuple[str, str]:
         import selenium  # noqa: F401
     except ImportError:
         pytest.skip("selenium is not installed (pip install -e '.[dev]')")
-    chromium = next(
-        (p for n in ("chromium", "chromium-browser") if (p := shutil.which(n))), None
-    )
+    chromium = next((p for n in ("chromium", "chromium-browser") if (p := shutil.which(n))), None)
     driver = shutil.which("chromedriver")
     if chromium is None or driver is None:
         pytest.skip(
@@ -150,15 +148,18 @@ def test_packet_in_a_real_browser(chrome, evil_set, tmp_path):
         for d in range(len(dims)):
             level = (t + d) % 4 + 1
             want[(t, d)] = level
-            radio = chrome.find_element(By.CSS_SELECTOR, f'input[name="s-{t}-{d}"][value="{level}"]')
+            radio = chrome.find_element(
+                By.CSS_SELECTOR, f'input[name="s-{t}-{d}"][value="{level}"]'
+            )
             chrome.execute_script("arguments[0].scrollIntoView({block:'center'})", radio)
             radio.click()
     chrome.find_element(By.NAME, "r-0-0").send_keys(EVIL_NOTE)
     chrome.find_element(By.NAME, "r-1-2").send_keys("clear objective, no metric")
     chrome.find_element(By.ID, "save").click()
-    assert f"{n_t * len(dims)} of {n_t * len(dims)} scores entered" in chrome.find_element(
-        By.ID, "progress"
-    ).text
+    assert (
+        f"{n_t * len(dims)} of {n_t * len(dims)} scores entered"
+        in chrome.find_element(By.ID, "progress").text
+    )
 
     # reload: progress kept (localStorage)
     chrome.refresh()
@@ -166,7 +167,7 @@ def test_packet_in_a_real_browser(chrome, evil_set, tmp_path):
     assert chrome.find_element(By.ID, "rater-id").get_attribute("value") == "ann.lee"
     for (t, d), level in want.items():
         checked = chrome.execute_script(
-            f'return document.querySelector(\'input[name="s-{t}-{d}"]:checked\').value'
+            f"return document.querySelector('input[name=\"s-{t}-{d}\"]:checked').value"
         )
         assert int(checked) == level
     assert chrome.find_element(By.NAME, "r-0-0").get_attribute("value") == EVIL_NOTE
@@ -215,7 +216,9 @@ def test_packet_in_a_real_browser(chrome, evil_set, tmp_path):
     assert page.as_uri() in ours, "the performance log did not record the page's own request"
     assert [u for u in ours if not u.startswith(("file://", "data:"))] == []
     # and nothing anywhere in the browser went to the network
-    assert [u for _, u in requests if u.split(":", 1)[0] in ("http", "https", "ws", "wss", "ftp")] == []
+    assert [
+        u for _, u in requests if u.split(":", 1)[0] in ("http", "https", "ws", "wss", "ftp")
+    ] == []
     # no console errors (CSP violations, script errors)
     severe = [e for e in chrome.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
