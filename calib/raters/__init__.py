@@ -17,12 +17,20 @@ from calib.raters._diagnostics import (
     rater_effects,
     subgroup_differences,
 )
+from calib.raters._fairness import (
+    DRF_COLUMNS,
+    detectable_difference,
+    differential_rater_functioning,
+)
 from calib.raters._gtheory import GStudyResult, g_study, reliability_plan
 from calib.raters._mfrm import MFRMResult, fit_mfrm, separation_stats
 from calib.raters._summary import rater_tables
 from calib.raters._thresholds import THRESHOLDS
 
 __all__ = [
+    "DRF_COLUMNS",
+    "detectable_difference",
+    "differential_rater_functioning",
     "EFFECT_COLUMNS",
     "THRESHOLDS",
     "AdditiveResult",
