@@ -8,6 +8,7 @@ import math
 import click
 import pandas as pd
 
+from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
 from calib.agreement import agreement_table
 from calib.errors import DataValidationError
 from calib.io import (
@@ -98,12 +99,12 @@ def _render(tab: pd.DataFrame, groups: list[str]) -> str:
 )
 @click.option(
     "--n-boot",
-    default=1000,
+    default=DEFAULT_N_BOOT,
     show_default=True,
     type=click.IntRange(min=0),
     help="Bootstrap resamples for the CIs (0 = none).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Bootstrap seed.")
 def command(store: str, by: str, fmt: str, rater_type: str, n_boot: int, seed: int) -> None:
     """Inter-rater agreement per rubric dimension, with 95% confidence intervals.
 
