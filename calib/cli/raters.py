@@ -9,7 +9,7 @@ import pandas as pd
 
 from calib.errors import DataValidationError
 from calib.io import read_ratings, read_store_rubric, read_transcripts
-from calib.raters import rater_tables, reliability_plan
+from calib.raters import NOT_IDENTIFIED, anonymous_rows, rater_tables, reliability_plan
 
 _HELP = """Who disagrees, how, and what to do about it: rater effects and reliability planning.
 
@@ -28,19 +28,31 @@ Examples:
   calib raters --store store/ --format json > raters.json
 
 \b
+Designs: elements (raters, transcripts, dimensions) that gave or received only
+the lowest or only the highest score are set aside and measured afterwards with
+FACETS' 0.3-point extreme-score adjustment (column 'extreme'); unused score
+levels are skipped; a scale with more than 21 used levels (e.g. 0-100) is fitted
+with the additive model instead, and disordered Rasch-Andrich thresholds are
+flagged. Each such decision is printed as a 'note:' line first. Ratings without
+a rater_id (anonymous annotation slots) have no rater effects.
+
+\b
 Reading the output:
+  notes       what the fit did that you must know (see Designs above).
   flags       one row per flagged effect: severity (|measure| >= 0.5 logit or 0.2 point
               and Holm p < .05), dimension_bias, misfit (infit/outfit outside 0.5-1.5),
               central_tendency (spread ratio < 0.8), halo (inter-dimension r exceeds the
               others' by >= 0.15), drift (>= 0.1 point per 30 days), subgroup (>= 0.2 point).
   raters      measure, model S.E., infit/outfit mean-squares (ZSTD), fair average.
   separation  separation, strata and reliability per facet.
-  drift       each rater's severity (points) per 30-day window.
+  drift       each rater's severity (points) per 30-day period with a 95% CI, for
+              raters whose ratings span >= 14 days with >= 2 periods of >= 10.
   plan        expected G (relative) and Phi (absolute) reliability for 1-6 raters per
               dimension and the number of raters needed for 0.80.
 """
 
 _TABLES = [
+    "notes",
     "flags",
     "design",
     "raters",
@@ -118,9 +130,26 @@ def _fmt_table(df: pd.DataFrame) -> str:
 )
 def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
     rubric = read_store_rubric(store)
-    ratings = read_ratings(store, rater_type=None if rater_type == "all" else rater_type)
+    ratings = read_ratings(
+        store,
+        rater_type=None if rater_type == "all" else rater_type,
+        columns=["transcript_id", "rater_id", "rater_type", "dimension", "score", "rated_at"],
+    )
     if ratings.empty:
         raise DataValidationError(f"{store}: no ratings with rater_type={rater_type!r}")
+    anon = anonymous_rows(ratings)
+    if anon.all():
+        # Annotation slots, not people: no rater effect is defined (agreement still is).
+        click.echo(f"Rater analysis of {rater_type} ratings: {NOT_IDENTIFIED}.")
+        click.echo("Agreement between the ratings of each transcript: calib agree --store ...")
+        return
+    if anon.any():
+        click.echo(
+            f"note: {int(anon.sum())} ratings without a rater_id (anonymous) are left out of "
+            "the rater analysis",
+            err=True,
+        )
+        ratings = ratings[~anon]
     if only == "plan":  # the plan needs no rater model
         tables = {"plan": reliability_plan(ratings)}
     else:
@@ -161,6 +190,10 @@ def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
         f"v{rubric.version}, model {model}" + (f" ({rasch_model})" if model == "mfrm" else "")
     )
     for name, tab in tables.items():
+        if name == "notes":
+            for note in tab["note"]:
+                click.echo(f"note: {note}")
+            continue
         title = {"flags": "FLAGGED RATER EFFECTS (thresholds: docs/raters.md)"}.get(name, name)
         click.echo(f"\n== {title} ==")
         if name == "flags" and tab.empty:

@@ -279,6 +279,8 @@ def _rater_effects(
             )
         )
         s.notes += [f"MFRM warning: {w}" for w in mfrm.warnings]
+        # What the fit did (extreme elements set aside, unused levels, disordered thresholds).
+        s.notes += [f"MFRM: {n}" for n in getattr(mfrm.value, "notes", [])]
     else:
         s.not_computed("many-facet Rasch fit statistics", mfrm.reason)
     by_rater = (
