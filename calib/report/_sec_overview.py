@@ -143,7 +143,18 @@ def _overview(
     s.notes.append(f"Rating design is {conn}; {spread}.")
     s.show += [
         ("Human raters: transcripts rated and design component", "coverage", 30),
-        ("Share of expected ratings missing, by rater type", "missingness", 20),
+        (
+            "Share of expected ratings missing, by rater type",
+            "missingness",
+            None,
+            lambda t: t.rename(
+                columns={
+                    "human": "human raters",
+                    "rule": "rule-based graders",
+                    "llm": "LLM graders",
+                }
+            ),
+        ),
     ]
     return s
 

@@ -68,7 +68,7 @@ def _flags_display(t: pd.DataFrame) -> pd.DataFrame:
                 for e, v in zip(t["effect"], t["size"], strict=True)
             ],
             "where (per dimension)": t["where"],
-            "rule": t["rule"],
+            "flag rule": t["rule"],
         }
     )
     return out
