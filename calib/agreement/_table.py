@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from calib.agreement._alpha import _alpha_from_coincidences, alpha_sums
-from calib.agreement._bootstrap import interval
+from calib.agreement._bootstrap import DEFAULT_N_BOOT, DEFAULT_SEED, interval
 from calib.agreement._core import UnitSums, resample_sums
 from calib.agreement._icc import icc_table
 from calib.agreement._kappa import multirater_sums, pairwise_sums
 from calib.errors import CalibWarning, DataValidationError
+from calib.rubric import Scale
 
 __all__ = ["agreement_table", "interpretation_band", "BANDS"]
 
@@ -30,6 +31,19 @@ _BOOTSTRAPPED = (
     "exact_agreement",
     "adjacent_agreement",
 )
+
+
+def _scale_of(scales: Any, dim: str) -> Scale | None:
+    if scales is None or isinstance(scales, Scale):
+        return scales
+    return scales.get(dim)
+
+
+def _kind(scale: Scale | None) -> str:
+    """ "few" (or no scale given), "wide" or "continuous": which statistics fit."""
+    if scale is None or scale.few_levels:
+        return "few"
+    return "continuous" if scale.continuous else "wide"
 
 
 def interpretation_band(alpha: float) -> str:
@@ -68,13 +82,22 @@ def _describe(wide: np.ndarray, ci: float) -> dict[str, Any]:
     return row
 
 
-def _sums(wide: np.ndarray, cats: np.ndarray) -> dict[str, UnitSums]:
-    """Per-unit sums of every bootstrapped statistic of one group."""
+def _sums(wide: np.ndarray, cats: np.ndarray, kind: str = "few") -> dict[str, UnitSums]:
+    """Per-unit sums of the bootstrapped statistics of one group that fit its scale.
+
+    ``kind``: ``"few"`` (ordinal, at most ``FEW_LEVELS`` levels: every statistic), ``"wide"``
+    (ordinal with more levels: ordinal and interval alpha), ``"continuous"`` (interval alpha).
+    """
     alpha_ord = alpha_sums(wide, "ordinal", cats, allow_wide=True)
     # interval alpha reuses the ordinal coincidence features; only the metric differs
+    interval = UnitSums(alpha_ord.features, _interval_finish(cats))
+    if kind == "continuous":
+        return {"alpha_interval": interval}
+    if kind == "wide":
+        return {"alpha_ordinal": alpha_ord, "alpha_interval": interval}
     return {
         "alpha_ordinal": alpha_ord,
-        "alpha_interval": UnitSums(alpha_ord.features, _interval_finish(cats)),
+        "alpha_interval": interval,
         "qwk_mean": pairwise_sums(wide, "quadratic", cats, allow_wide=True),
         "exact_agreement": multirater_sums(wide, "none", None, cats, tolerance=0, allow_wide=True),
         "adjacent_agreement": multirater_sums(
@@ -93,11 +116,12 @@ def agreement_table(
     by: str | Sequence[str] = "dimension",
     rater_type: str | None = "human",
     categories: Any = None,
-    n_boot: int = 1000,
-    seed: int = 0,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_SEED,
     ci: float = 0.95,
     unit_info: pd.DataFrame | None = None,
     dimension_order: Sequence[str] | None = None,
+    scales: Scale | Mapping[str, Scale] | None = None,
 ) -> pd.DataFrame:
     """Agreement per rubric dimension (optionally within subgroups) from the long ratings table.
 
@@ -127,6 +151,16 @@ def agreement_table(
         and metadata keys from :func:`calib.io.metadata_frame`).
     dimension_order : sequence of str, optional
         Row order of the dimensions (the rubric order); default alphabetical.
+    scales : Scale or mapping of dimension -> Scale, optional
+        The rubric's scale(s) (``rubric.scales``; the CLI and the report pass them). They set
+        each dimension's category set (overriding ``categories``) and which statistics fit:
+        on a few-level ordinal scale (at most :data:`calib.rubric.FEW_LEVELS` levels) all of
+        them, with ordinal alpha as the headline; on a wider ordinal scale (e.g. 0-100)
+        ordinal and interval alpha, interval alpha the headline, and no QWK, exact or
+        adjacent agreement (NaN: "within one point" and level-by-level kappa weights are
+        meaningless on a slider); on a continuous scale interval alpha only (categories =
+        the observed values). Without ``scales`` every statistic is computed and ordinal
+        alpha is the headline (the behaviour before scales existed).
 
     Returns
     -------
@@ -135,9 +169,12 @@ def agreement_table(
         or more), ``n_raters``, ``ratings_per_unit``; ``alpha_ordinal``, ``alpha_interval``,
         ``qwk_mean`` (mean pairwise quadratic-weighted kappa), ``exact_agreement``,
         ``adjacent_agreement``, each with ``_low``/``_high`` percentile bootstrap bounds;
+        ``alpha`` (with bounds) and ``alpha_metric``: the headline alpha for the dimension's
+        scale (``"ordinal"`` or ``"interval"``, see ``scales``) and ``scale`` (e.g.
+        ``"0-100 (101 levels)"``, empty without ``scales``);
         ``icc2``, ``icc2k`` with analytic F-based bounds computed on the ``icc_n_units``
         transcripts rated by every rater of the group (ICC needs a complete design); and
-        ``band``, Krippendorff's interpretation of ``alpha_ordinal``.
+        ``band``, Krippendorff's interpretation of the headline ``alpha``.
 
     Notes
     -----
@@ -217,7 +254,12 @@ def agreement_table(
             label = ", ".join(f"{g}={k}" for g, k in key.items())
             wide = part.pivot(index="transcript_id", columns="rater_id", values="score")
             x = wide.reindex(index=units).sort_index(axis=1).to_numpy(dtype=float)
-            group_cats = cats if cats is not None else np.unique(x[~np.isnan(x)])
+            dim_scale = _scale_of(scales, dim)
+            kind = _kind(dim_scale)
+            if dim_scale is not None:
+                group_cats = dim_scale.categories(x)
+            else:
+                group_cats = cats if cats is not None else np.unique(x[~np.isnan(x)])
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", CalibWarning)
                 row = _describe(x, ci)
@@ -225,7 +267,7 @@ def agreement_table(
                     warnings.warn("only one rater", CalibWarning)
                     sums = {}
                 else:
-                    sums = _sums(x, group_cats)
+                    sums = _sums(x, group_cats, kind)
                     for name, st in sums.items():
                         row[name] = st.estimate()
             members.append((key, label, row, sums, caught))
@@ -256,6 +298,11 @@ def agreement_table(
                 warnings.warn(
                     f"agreement_table[{label}]: {'; '.join(causes)}", CalibWarning, stacklevel=2
                 )
+            metric = "ordinal" if kind == "few" else "interval"
+            row["alpha_metric"] = metric
+            row["scale"] = dim_scale.describe() if dim_scale is not None else ""
+            for suffix in ("", "_low", "_high"):
+                row[f"alpha{suffix}"] = row.get(f"alpha_{metric}{suffix}", np.nan)
             rows.append({**key, **row})
     out = pd.DataFrame(rows)
     metric_cols = ["n_units", "n_pairable", "n_raters", "ratings_per_unit"]
@@ -270,8 +317,9 @@ def agreement_table(
         "icc2k_high",
         "icc_n_units",
     ]
+    metric_cols += ["alpha", "alpha_low", "alpha_high", "alpha_metric", "scale"]
     out = out.reindex(columns=[*groups, *metric_cols])
-    out["band"] = [interpretation_band(a) for a in out["alpha_ordinal"]]
+    out["band"] = [interpretation_band(a) for a in out["alpha"]]
     if dimension_order is not None:
         order = {d: i for i, d in enumerate(dimension_order)}
         out = (

@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["weighted_hm_metrics", "weighted_hh_metrics", "multinomial_weights", "ols", "HM_METRICS"]
+__all__ = [
+    "weighted_hm_metrics",
+    "weighted_hh_metrics",
+    "multinomial_weights",
+    "bootstrap_stats",
+    "ols",
+    "HM_METRICS",
+]
 
 HM_METRICS = (
     "N",
@@ -36,6 +43,61 @@ HM_METRICS = (
 def multinomial_weights(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     """``(n_boot, n)`` resampling counts: row b says how often each unit is drawn in replicate b."""
     return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
+
+
+#: Largest bootstrap weight block held in memory at once (bytes); replicates are processed in
+#: chunks of rows so memory does not grow with replicates x units.
+_CHUNK_BYTES = 32 * 2**20
+
+
+def bootstrap_stats(columns, n_boot, rng, *stats):
+    """Bootstrap replicates of statistics of paired unit values, in memory ~ distinct rows.
+
+    Every statistic here is a function of the weighted empirical distribution of the unit rows
+    ``(columns[0][i], columns[1][i], ...)``. Resampling ``n`` units with equal probabilities
+    and counting how often each *distinct row* is drawn is a multinomial draw of ``n`` over the
+    distinct rows with probabilities ``count_j / n`` -- the same bootstrap law as drawing unit
+    counts, but over at most ``L^2`` cells for two ordinal score vectors on ``L`` levels instead of
+    ``n`` units. When the rows are mostly distinct (continuous machine scores) the weight matrix
+    is built and used in chunks of replicates of at most ``_CHUNK_BYTES``.
+
+    Parameters
+    ----------
+    columns : tuple of array, each shape (n,)
+        The unit values (no NaN).
+    n_boot : int
+        Number of replicates.
+    rng : numpy.random.Generator
+        Source of randomness.
+    *stats : callable
+        Each called as ``stat(*distinct_columns, W)`` with ``W`` of shape ``(chunk, n_distinct)``
+        and returning a DataFrame with one row per weight row.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        One frame per statistic, ``n_boot`` rows each.
+
+    Example
+    -------
+    >>> rng = np.random.default_rng(0)
+    >>> h = np.array([1, 2, 3, 4, 4, 2.]); s = np.array([1, 2, 3, 3, 4, 2.])
+    >>> (b,) = bootstrap_stats((h, s), 200, rng, weighted_hm_metrics)
+    >>> b.shape[0], bool((b["N"] == 6).all())
+    (200, True)
+    """
+    cols = [np.asarray(c, float) for c in columns]
+    n = len(cols[0])
+    uniq, counts = np.unique(np.column_stack(cols), axis=0, return_counts=True)
+    distinct = [uniq[:, j] for j in range(uniq.shape[1])]
+    p = counts / n
+    rows = max(1, _CHUNK_BYTES // (8 * max(1, len(p))))
+    parts: list[list[pd.DataFrame]] = [[] for _ in stats]
+    for start in range(0, n_boot, rows):
+        W = rng.multinomial(n, p, size=min(rows, n_boot - start)).astype(np.float64)
+        for k, stat in enumerate(stats):
+            parts[k].append(stat(*distinct, W))
+    return [pd.concat(pk, ignore_index=True) if pk else pd.DataFrame() for pk in parts]
 
 
 def _moments(W: np.ndarray, x: np.ndarray, y: np.ndarray):

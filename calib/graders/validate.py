@@ -30,10 +30,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from calib._blas import with_single_threaded_blas
+from calib.agreement import DEFAULT_N_BOOT, DEFAULT_SEED
 from calib.errors import CalibWarning, ConfigError, DataValidationError
 from calib.graders._hmstats import (
     HM_METRICS,
-    multinomial_weights,
+    bootstrap_stats,
     ols,
     weighted_hh_metrics,
     weighted_hm_metrics,
@@ -426,6 +428,7 @@ def _subgroup_frame(
     return meta[list(subgroups)].astype("string")
 
 
+@with_single_threaded_blas  # many small products: threads only thrash (see calib._blas)
 def validate_grader(
     ratings: pd.DataFrame,
     grader_id: str,
@@ -434,9 +437,9 @@ def validate_grader(
     *,
     criteria: Criteria | None = None,
     subgroups: Sequence[str] | None = None,
-    n_boot: int = 1000,
+    n_boot: int = DEFAULT_N_BOOT,
     ci: float = 0.95,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     length_folds: int = 5,
     llm_outputs: pd.DataFrame | None = None,
     other_grader_id: str | None = None,
@@ -513,8 +516,11 @@ def validate_grader(
             if n >= 2
             else pd.DataFrame(np.nan, index=[0], columns=list(HM_METRICS))
         )
-        W = multinomial_weights(n, n_boot, rng) if n and n_boot else np.empty((0, n))
-        boot = weighted_hm_metrics(h, s, W) if len(W) else pd.DataFrame(columns=list(HM_METRICS))
+        boot = (
+            bootstrap_stats((h, s), n_boot, rng, weighted_hm_metrics)[0]
+            if n and n_boot
+            else pd.DataFrame(columns=list(HM_METRICS))
+        )
         metric_rows.append(_boot_table(dim, "consensus", point, boot, ci))
 
         # RSMTool degradation: grader vs h1 minus h1 vs h2 on the double-scored transcripts
@@ -524,17 +530,24 @@ def validate_grader(
             else pd.DataFrame(columns=["h1", "h2"])
         )
         p = p.dropna(subset=[col for col in ("h1", "h2") if col in p.columns])
-        p = p[p.index.isin(s_all.dropna().index)] if "h2" in p.columns else p.iloc[0:0]
+        # reindex, not Index.isin: isin on Arrow-backed string ids is a Python loop in pandas 3
+        graded_p = s_all.reindex(p.index).notna().to_numpy() if len(p) else np.zeros(0, bool)
+        p = p[graded_p] if "h2" in p.columns else p.iloc[0:0]
         hh_w = np.nan
         degr = np.nan
         if len(p) >= 2:
             h1, h2 = p["h1"].to_numpy(float), p["h2"].to_numpy(float)
             s1 = s_all.loc[p.index].to_numpy(float)
-            W2 = multinomial_weights(len(p), n_boot, rng) if n_boot else None
             hm1, hh, deg = _point_hm(h1, s1, scale_values, h2)
             cols = list(deg.columns)
-            if W2 is not None:
-                hm1b, hhb = weighted_hm_metrics(h1, s1, W2), weighted_hh_metrics(h1, h2, W2)
+            if n_boot:
+                hm1b, hhb = bootstrap_stats(
+                    (h1, s1, h2),
+                    n_boot,
+                    rng,
+                    lambda a, b, _c, W: weighted_hm_metrics(a, b, W),
+                    lambda a, _b, c, W: weighted_hh_metrics(a, c, W),
+                )
                 degb = hm1b[cols] - hhb[cols]
             else:
                 hm1b = hhb = degb = pd.DataFrame(columns=cols)
@@ -579,10 +592,14 @@ def validate_grader(
         if words is not None and len(c) >= 2 * max(2, length_folds):
             base = cross_fitted_length_scores(words, c, scale_values, folds=length_folds, seed=seed)
             bl = weighted_hm_metrics(c.loc[base.index].to_numpy(float), base.to_numpy(float))
-            Wl = multinomial_weights(len(base), n_boot, rng) if n_boot else None
             blb = (
-                weighted_hm_metrics(c.loc[base.index].to_numpy(float), base.to_numpy(float), Wl)
-                if Wl is not None
+                bootstrap_stats(
+                    (c.loc[base.index].to_numpy(float), base.to_numpy(float)),
+                    n_boot,
+                    rng,
+                    weighted_hm_metrics,
+                )[0]
+                if n_boot
                 else pd.DataFrame(columns=list(HM_METRICS))
             )
             metric_rows.append(_boot_table(dim, "length_baseline", bl, blb, ci))

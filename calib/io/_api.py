@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from calib.errors import StoreError
 from calib.io._schema import QUARANTINE_SCHEMA, RATINGS_SCHEMA, TRANSCRIPTS_SCHEMA
@@ -52,23 +53,56 @@ def _plain(turn: dict) -> dict:
     return {k: v for k, v in turn.items() if k not in ("name", "end_s")}
 
 
-def read_ratings(store: str | os.PathLike, rater_type: str | None = None) -> pd.DataFrame:
+def read_ratings(
+    store: str | os.PathLike,
+    rater_type: str | None = None,
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
     """The long ratings table (humans and graders), optionally one ``rater_type`` only.
+
+    Parameters
+    ----------
+    store : path
+        The store folder.
+    rater_type : str, optional
+        Keep only rows of this rater type (``"human"``, ``"machine"``); filtered in Arrow before
+        any conversion to pandas.
+    columns : list of str, optional
+        Read only these columns (default: all). Analyses that need only ids and scores should
+        pass them: rationales and metadata of machine rows are the bulk of a large store.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rating; when an unscored machine row was superseded by a later run, only the
+        last row of each ``(transcript_id, rater_id, dimension)`` is kept.
 
     Examples
     --------
     >>> read_ratings("store/", rater_type="human").columns[:5].tolist()  # doctest: +SKIP
     ['transcript_id', 'rater_id', 'rater_type', 'dimension', 'score']
     """
-    df = read_arrow_table(store, "ratings", RATINGS_SCHEMA).to_pandas()
-    if df["score"].isna().any():
+    key = ["transcript_id", "rater_id", "dimension"]
+    if columns is not None:
+        unknown = sorted(set(columns) - set(RATINGS_SCHEMA.names))
+        if unknown:
+            raise ValueError(f"columns: unknown ratings column(s) {unknown}")
+    need = (
+        None
+        if columns is None
+        else [c for c in RATINGS_SCHEMA.names if c in {*columns, *key, "score", "rater_type"}]
+    )
+    table = read_arrow_table(store, "ratings", RATINGS_SCHEMA, columns=need)
+    if rater_type is not None:
+        table = table.filter(pc.equal(table["rater_type"], rater_type))
+    superseded = table.num_rows and pc.any(pc.is_null(table["score"], nan_is_null=True)).as_py()
+    df = table.to_pandas()
+    if superseded:
         # an unscored machine row may have been superseded by a later run (append_ratings):
         # the last row of each key is the current one
-        df = df.drop_duplicates(
-            ["transcript_id", "rater_id", "dimension"], keep="last"
-        ).reset_index(drop=True)
-    if rater_type is not None:
-        df = df[df["rater_type"] == rater_type].reset_index(drop=True)
+        df = df.drop_duplicates(key, keep="last").reset_index(drop=True)
+    if columns is not None:
+        df = df[list(columns)]
     return df
 
 

@@ -290,6 +290,14 @@ def _one_date(value: str, kw: dict, dtype: str) -> Any:
         return pd.NaT
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_blank(value: Any) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
@@ -315,21 +323,26 @@ class _ScoreReader:
 
     def __init__(self, rubric: Rubric, options: RatingOptions):
         self.na = {_label_key(v) for v in options.na_values}
-        base: dict[str, float] = {}
-        for level, label in rubric.scale.labels.items():
-            base[_label_key(label)] = float(level)
+        extra: dict[str, float] = {}
         for label, level in rubric.score_labels.items():
-            base[_label_key(label)] = float(level)
+            extra[_label_key(label)] = float(level)
         for label, score in options.labels.items():
-            base[_label_key(label)] = float(score)
-        self.labels = base
+            extra[_label_key(label)] = float(score)
+        # a cell of a known dimension: that dimension's scale labels and level labels first
+        self.labels = {
+            **{_label_key(lab): float(lv) for lv, lab in rubric.scale.labels.items()},
+            **extra,
+        }
         self.per_dim: dict[str, dict[str, float]] = {}
+        names = {str(v) for v in rubric.scale.labels.values()}
         for d in rubric.dimensions:
-            own = {_label_key(lvl.label): float(lvl.score) for lvl in d.levels}
-            self.per_dim[d.id] = {**own, **base}
-        self.known_labels = sorted(
-            {*(str(v) for v in rubric.scale.labels.values()), *rubric.score_labels, *options.labels}
-        )
+            scale = rubric.scale_for(d.id)
+            own = {_label_key(lab): float(lv) for lv, lab in scale.labels.items()}
+            own.update({_label_key(lvl.label): float(lvl.score) for lvl in d.levels if lvl.label})
+            names |= {str(v) for v in scale.labels.values()}
+            self.per_dim[d.id] = {**own, **extra}
+        names = {n for n in names if not _is_number(n)}
+        self.known_labels = sorted(names | set(rubric.score_labels) | set(options.labels))
 
     def convert(self, values: pd.Series, dimension: str | pd.Series | None = None):
         """Return (converted values, not-rated mask, unreadable mask); numbers pass through."""
@@ -473,7 +486,8 @@ def prepare_ratings(
     columns = [c for c in df.columns if c != "_row"]
     fields, dims, problems = _match_columns(columns, rubric, options, source)
     reader = _ScoreReader(rubric, options)
-    lo, hi = rubric.scale.min, rubric.scale.max
+    lo = min(sc.min for sc in rubric.scales.values())
+    hi = max(sc.max for sc in rubric.scales.values())
     long_layout = "dimension" in fields or ("score" in fields and not dims)
     if not long_layout:
         fields.pop("score", None)  # a "Score"/"Rating" column beside dimension columns: kept as is

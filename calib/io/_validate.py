@@ -210,6 +210,12 @@ def _blank_series(series: pd.Series) -> pd.Series:
     return _as_text(series).isna()
 
 
+def _valid_text(scale) -> str:
+    """How a score error describes the valid values: '1-4 integers', '1-7, any number'."""
+    rng = f"{scale.min:g}-{scale.max:g}"
+    return f"{rng}, any number" if scale.continuous else f"{rng} integers"
+
+
 def validate_ratings(
     df: pd.DataFrame,
     rubric: Rubric,
@@ -303,15 +309,28 @@ def validate_ratings(
             "score",
             lambda m: "score is not a number: " + raw_score[m].astype(str).map(repr),
         )
-        lo, hi = rubric.scale.min, rubric.scale.max
-        off = score.notna() & ((score < lo) | (score > hi) | (score != np.round(score)))
+        # each dimension's own scale (or the rubric's): range, and integers unless continuous
+        scales = rubric.scales
+        dim_text = cols["dimension"].astype(object)
+
+        def pick(get):
+            default = get(rubric.scale)
+            return dim_text.map({d: get(sc) for d, sc in scales.items()}).fillna(default)
+
+        lo = pick(lambda sc: sc.min).astype("float64")
+        hi = pick(lambda sc: sc.max).astype("float64")
+        cont = pick(lambda sc: sc.continuous).astype(bool)
+        desc = pick(_valid_text)
+        off = score.notna() & ((score < lo) | (score > hi) | (~cont & (score != np.round(score))))
         flag(
             off,
             "score",
             lambda m: (
                 "score "
                 + score[m].map("{:g}".format)
-                + f" is off the rubric scale ({lo}-{hi} integers)"
+                + " is off the rubric scale ("
+                + desc[m].astype(str)
+                + ")"
             ),
         )
     cols["score"] = score

@@ -16,9 +16,29 @@ from scipy.sparse.csgraph import connected_components
 
 from calib.errors import CalibWarning, DataValidationError
 
-__all__ = ["connectedness", "DisconnectedDesignError"]
+__all__ = ["connectedness", "DisconnectedDesignError", "RatersNotIdentifiedError", "NOT_IDENTIFIED"]
 
 REQUIRED = ("transcript_id", "rater_id", "dimension", "score")
+
+#: What every rater-effect function says when the ratings carry no rater identities.
+NOT_IDENTIFIED = "not computed: raters are not identified"
+
+
+class RatersNotIdentifiedError(DataValidationError):
+    """The ratings are anonymous (annotation slots): rater effects cannot be computed.
+
+    A rating is anonymous when its ``rater_id`` is missing (see docs/data-model.md):
+    agreement is still computed over the ratings of each transcript, but severity, fit,
+    halo, drift and the other rater effects need to know who gave which rating.
+    """
+
+
+def anonymous_rows(ratings: pd.DataFrame) -> pd.Series:
+    """True for ratings without a rater identity (missing ``rater_id``)."""
+    if "rater_id" not in ratings.columns:
+        return pd.Series(True, index=ratings.index)
+    rid = ratings["rater_id"]
+    return rid.isna() | rid.astype(str).str.strip().eq("")
 
 
 class DisconnectedDesignError(DataValidationError):
@@ -64,6 +84,12 @@ def validate_ratings(
     if not isinstance(ratings, pd.DataFrame):
         raise DataValidationError(
             f"{arg}: expected a pandas DataFrame, got {type(ratings).__name__}"
+        )
+    anon = anonymous_rows(ratings)
+    if anon.any():
+        raise RatersNotIdentifiedError(
+            f"{arg}: {NOT_IDENTIFIED} ({int(anon.sum())} of {len(ratings)} ratings have no "
+            "rater_id); agreement statistics still apply"
         )
     missing = [c for c in (*REQUIRED, *extra) if c not in ratings.columns]
     if missing:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from refdata_paths import RSMTOOL
 
 from calib.agreement import human_machine_metrics, prmse
 from calib.errors import CalibWarning, DataValidationError
 
-REF = Path(__file__).resolve().parents[2] / ".." / "shared" / "refdata" / "rsmtool"
+REF = RSMTOOL
 EXP = REF / "lr-eval-with-h2"
 
 
 @pytest.fixture(scope="module")
 def rsm():
-    if not (REF / "inputs" / "predictions_scaled_with_subgroups.csv").exists():
-        pytest.skip("RSMTool reference data absent")
     data = pd.read_csv(REF / "inputs" / "predictions_scaled_with_subgroups.csv")
     # lr_eval_with_h2.json: human h1, second human h2, system "score", scale_with asis, trim 1-6
     return data, human_machine_metrics(
@@ -93,8 +90,6 @@ def test_prmse_true_score_eval(rsm):
 
 def test_prmse_sparse_human_matrix():
     path = REF / "inputs" / "prmse_data_sparse_matrix.csv"
-    if not path.exists():
-        pytest.skip("RSMTool reference data absent")
     sparse = pd.read_csv(path)
     full = pd.read_csv(REF / "inputs" / "prmse_data.csv")
     hcols = [c for c in sparse.columns if c.startswith("h")]
@@ -148,8 +143,6 @@ def test_errors():
 )
 def test_prmse_reproduces_published_johnson_benchmarks(name, expected):
     path = REF / "inputs" / name
-    if not path.exists():
-        pytest.skip("RSMTool reference data absent")
     data = pd.read_csv(path)
     got = prmse(data["system"], data[["h1", "h2", "h3", "h4"]], details=True)
     for key, value in expected.items():

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from refdata_paths import RSMTOOL
 
 from calib.errors import CalibWarning, ConfigError, DataValidationError, GraderError
 from calib.graders.llm import (
@@ -384,7 +385,7 @@ def test_grade_empty_transcripts_returns_empty_tables(rubric):
     assert res.summary["calls"] == 0 and res.summary["scored"] == 0
 
 
-REFDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "refdata" / "rsmtool"
+REFDATA = RSMTOOL
 
 
 @pytest.mark.parametrize("group", [None, "Esperanto", "Klingon", "Navi"])
@@ -394,8 +395,6 @@ def test_prompt_sensitivity_reproduces_rsmtool_consistency(group):
     # vs h2 on 200 responses scored 1-5: wtkappa, exact_agr, adj_agr. Two template versions of
     # a judge are two "raters" of the same responses, so the same numbers must come out.
     inputs = REFDATA / "inputs" / "predictions_scaled_with_subgroups.csv"
-    if not inputs.is_file():
-        pytest.skip("shared/refdata/rsmtool is absent")
     df = pd.read_csv(inputs)
     ref_file = (
         "lr_eval_with_h2_consistency.csv"

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from refdata_paths import RSMTOOL
 
 from calib.errors import ConfigError, DataValidationError
 from calib.graders._hmstats import (
@@ -30,14 +31,12 @@ from calib.graders.validate import (
     validate_grader,
 )
 
-REF = Path(__file__).resolve().parents[2] / ".." / "shared" / "refdata" / "rsmtool"
+REF = RSMTOOL
 EVAL = REF / "lr-eval-with-h2"
 
 
 @pytest.fixture(scope="module")
 def rsm():
-    if not (REF / "inputs" / "predictions_scaled_with_subgroups.csv").exists():
-        pytest.skip("RSMTool reference data not available")
     df = pd.read_csv(REF / "inputs" / "predictions_scaled_with_subgroups.csv")
     # rsmeval config: scale_with asis, trim_min 1, trim_max 6 -> clip to [0.5002, 6.4998]
     df["sys"] = df["score"].clip(1 - 0.4998, 6 + 0.4998)
@@ -400,3 +399,41 @@ def test_length_bias_ignores_level_specific_offsets(shift):
     a = length_bias(e, w, c)["slope_per_100_words"]
     b = length_bias(e + shift[(c - 1).astype(int)], w, c)["slope_per_100_words"]
     assert a == pytest.approx(b, abs=1e-9)
+
+
+def test_bootstrap_over_distinct_pairs_has_the_unit_bootstrap_law(monkeypatch):
+    """``bootstrap_stats`` resamples counts of distinct (human, grader) rows.
+
+    Exactness: a unit-level count vector aggregated onto the distinct rows gives the same weighted
+    statistics (the statistics are functions of the weighted empirical distribution). Law: a
+    multinomial draw of n over distinct rows with p_j = count_j / n is the distribution of those
+    aggregated counts, so the bootstrap mean and SD of wtkappa match the unit-level bootstrap's
+    within Monte Carlo error (4,000 replicates each).
+    """
+    import calib.graders._hmstats as hm
+
+    rng = np.random.default_rng(7)
+    h = rng.integers(1, 5, 300).astype(float)
+    s = np.clip(h + rng.integers(-1, 2, 300), 1, 4).astype(float)
+    # exactness of the aggregation for one unit-level replicate
+    a = multinomial_weights(300, 1, np.random.default_rng(8))[0]
+    uniq, inv = np.unique(np.column_stack([h, s]), axis=0, return_inverse=True)
+    agg = np.bincount(inv.ravel(), weights=a, minlength=len(uniq))
+    pd.testing.assert_frame_equal(
+        weighted_hm_metrics(uniq[:, 0], uniq[:, 1], agg[None, :]),
+        weighted_hm_metrics(h, s, a[None, :]),
+        atol=1e-12,
+    )
+    # same law as the unit bootstrap
+    (fast,) = hm.bootstrap_stats((h, s), 4000, np.random.default_rng(9), weighted_hm_metrics)
+    slow = weighted_hm_metrics(h, s, multinomial_weights(300, 4000, np.random.default_rng(9)))
+    assert len(uniq) <= 16 and len(fast) == 4000
+    se = slow["wtkappa"].std()
+    assert fast["wtkappa"].mean() == pytest.approx(
+        slow["wtkappa"].mean(), abs=4 * se / np.sqrt(2000)
+    )
+    assert fast["wtkappa"].std() == pytest.approx(se, rel=0.1)
+    # chunking over replicates does not change the draws
+    monkeypatch.setattr(hm, "_CHUNK_BYTES", 8 * 16 * 7)  # 7 replicates per chunk
+    (chunked,) = hm.bootstrap_stats((h, s), 50, np.random.default_rng(9), weighted_hm_metrics)
+    pd.testing.assert_frame_equal(chunked, fast.iloc[:50].reset_index(drop=True))

@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from refdata_paths import BRENNAN, SHARED
 from scipy import optimize
 from scipy.special import logsumexp
-
-REFDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "refdata"
 
 
 def simulate_rasch(n_t=60, n_r=4, n_d=3, per_t=2, m=3, seed=0, severities=None, partial=False):
@@ -51,9 +50,12 @@ def rasch_data():
 
 @pytest.fixture(scope="session")
 def sirt_ratings() -> pd.DataFrame:
-    path = REFDATA / "sirt-ratings1" / "data_ratings1.csv"
+    path = SHARED / "sirt-ratings1" / "data_ratings1.csv"
     if not path.is_file():
-        pytest.skip("reference data sirt-ratings1 not available")
+        pytest.skip(
+            "sirt data.ratings1 is GPL-licensed, so it is read from ../shared/refdata by path and "
+            "not vendored; it is absent here"
+        )
     wide = pd.read_csv(path)
     long = wide.melt(
         id_vars=["idstud", "rater"],
@@ -68,9 +70,7 @@ def sirt_ratings() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def brennan() -> pd.DataFrame:
-    path = REFDATA / "brennan-synthetic4" / "brennan_3_2.csv"
-    if not path.is_file():
-        pytest.skip("reference data brennan-synthetic4 not available")
+    path = BRENNAN / "brennan_3_2.csv"
     return pd.read_csv(path)
 
 
