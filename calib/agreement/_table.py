@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from calib.agreement._alpha import _alpha_from_coincidences, alpha_sums
-from calib.agreement._bootstrap import interval
+from calib.agreement._bootstrap import DEFAULT_N_BOOT, DEFAULT_SEED, interval
 from calib.agreement._core import UnitSums, resample_sums
 from calib.agreement._counts import unit_pairs
 from calib.agreement._icc_design import design_icc
@@ -121,8 +121,8 @@ def agreement_table(
     by: str | Sequence[str] = "dimension",
     rater_type: str | None = "human",
     categories: Any = None,
-    n_boot: int = 1000,
-    seed: int = 0,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_SEED,
     ci: float = 0.95,
     unit_info: pd.DataFrame | None = None,
     dimension_order: Sequence[str] | None = None,

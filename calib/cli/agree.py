@@ -8,9 +8,16 @@ import math
 import click
 import pandas as pd
 
+from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
 from calib.agreement import ICC_FORMS, agreement_table
 from calib.errors import DataValidationError
-from calib.io import metadata_frame, read_ratings, read_store_rubric, read_transcripts
+from calib.io import (
+    RATINGS_SCHEMA,
+    metadata_frame,
+    read_ratings,
+    read_store_rubric,
+    read_transcripts,
+)
 
 _EPILOG = """\b
 Examples:
@@ -102,12 +109,12 @@ def _render(tab: pd.DataFrame, groups: list[str]) -> str:
 )
 @click.option(
     "--n-boot",
-    default=1000,
+    default=DEFAULT_N_BOOT,
     show_default=True,
     type=click.IntRange(min=0),
     help="Bootstrap resamples for the CIs (0 = none).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Bootstrap seed.")
 def command(store: str, by: str, fmt: str, rater_type: str, n_boot: int, seed: int) -> None:
     """Inter-rater agreement per rubric dimension, with 95% confidence intervals.
 
@@ -117,7 +124,13 @@ def command(store: str, by: str, fmt: str, rater_type: str, n_boot: int, seed: i
     (more than 10 levels) and continuous scales only interval alpha and the ICC are shown.
     """
     rubric = read_store_rubric(store)
-    ratings = read_ratings(store, rater_type=None if rater_type == "all" else rater_type)
+    # only the columns agreement needs: rationales and metadata are the bulk of a large store
+    cols = ["transcript_id", "rater_id", "rater_type", "dimension", "score"]
+    if by in RATINGS_SCHEMA.names and by not in cols:
+        cols.append(by)
+    ratings = read_ratings(
+        store, rater_type=None if rater_type == "all" else rater_type, columns=cols
+    )
     if ratings.empty:
         raise DataValidationError(f"{store}: no ratings with rater_type={rater_type!r}")
     unit_info = None

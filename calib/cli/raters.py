@@ -130,7 +130,11 @@ def _fmt_table(df: pd.DataFrame) -> str:
 )
 def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
     rubric = read_store_rubric(store)
-    ratings = read_ratings(store, rater_type=None if rater_type == "all" else rater_type)
+    ratings = read_ratings(
+        store,
+        rater_type=None if rater_type == "all" else rater_type,
+        columns=["transcript_id", "rater_id", "rater_type", "dimension", "score", "rated_at"],
+    )
     if ratings.empty:
         raise DataValidationError(f"{store}: no ratings with rater_type={rater_type!r}")
     anon = anonymous_rows(ratings)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
 from calib.cli.grade import load_config
 from calib.graders.validate import Criteria, validate_grader
 from calib.io import read_ratings, read_store_rubric, read_table, read_transcripts
@@ -101,14 +102,14 @@ def render_decision(d: pd.DataFrame) -> str:
 @click.option(
     "--n-boot",
     type=click.IntRange(min=0),
-    default=1000,
+    default=DEFAULT_N_BOOT,
     show_default=True,
     help="Bootstrap resamples (0 = no CIs).",
 )
 @click.option(
     "--seed",
     type=int,
-    default=0,
+    default=DEFAULT_SEED,
     show_default=True,
     help="Seed for bootstrap, h1/h2 order and baseline folds.",
 )

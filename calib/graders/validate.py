@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from calib.agreement import DEFAULT_N_BOOT, DEFAULT_SEED
 from calib.errors import CalibWarning, ConfigError, DataValidationError
 from calib.graders._hmstats import (
     HM_METRICS,
@@ -434,9 +435,9 @@ def validate_grader(
     *,
     criteria: Criteria | None = None,
     subgroups: Sequence[str] | None = None,
-    n_boot: int = 1000,
+    n_boot: int = DEFAULT_N_BOOT,
     ci: float = 0.95,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     length_folds: int = 5,
     llm_outputs: pd.DataFrame | None = None,
     other_grader_id: str | None = None,

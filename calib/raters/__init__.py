@@ -24,6 +24,11 @@ from calib.raters._diagnostics import (
     rater_effects,
     subgroup_differences,
 )
+from calib.raters._fairness import (
+    DRF_COLUMNS,
+    detectable_difference,
+    differential_rater_functioning,
+)
 from calib.raters._gtheory import GStudyResult, g_study, reliability_plan
 from calib.raters._mfrm import (
     MAX_RASCH_CATEGORIES,
@@ -36,6 +41,9 @@ from calib.raters._summary import rater_tables
 from calib.raters._thresholds import THRESHOLDS
 
 __all__ = [
+    "DRF_COLUMNS",
+    "detectable_difference",
+    "differential_rater_functioning",
     "DRIFT_WINDOW",
     "MAX_RASCH_CATEGORIES",
     "NOT_IDENTIFIED",

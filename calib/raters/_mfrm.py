@@ -25,10 +25,11 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg, sparse, stats
 
 from calib.errors import CalibWarning, DataValidationError
 from calib.raters._design import Encoded, encode, require_connected, validate_ratings
+from calib.raters._gtheory import _threadpool_limits
 
 __all__ = ["fit_mfrm", "MFRMResult"]
 
@@ -139,6 +140,20 @@ class _Problem:
         q = self.T.shape[1]
         self.TT = (self.T[:, :, None] * self.T[:, None, :]).reshape(m + 1, q * q)
         self.JJ = np.kron(self.J, self.J)
+        # The parameters a rating touches depend only on its (rater, dimension) cell, so the
+        # per-rating gradient and information pieces are first summed per cell (one sparse
+        # product over the ratings), then scattered into the parameter blocks (few entries).
+        cell, first, cell_of = np.unique(
+            dd.r * dd.n_d + dd.d, return_index=True, return_inverse=True
+        )
+        cell_of = cell_of.ravel()
+        self.cell_sum = sparse.csr_matrix(
+            (np.ones(dd.t.size), (cell_of, np.arange(dd.t.size))), shape=(cell.size, dd.t.size)
+        )
+        idx_c = self.idx[first]
+        self.idx_c = idx_c.ravel()
+        self.pair_c = (idx_c[:, :, None] * self.p_full + idx_c[:, None, :]).ravel()
+        self.cross = (dd.t[:, None] * self.p_full + self.idx).ravel()
 
     def unpack(self, other_full: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dd = self.data
@@ -182,12 +197,12 @@ class _Problem:
         cross_loc = cov[:, 0, :] @ self.J  # B_n row: d eta / d B_n = 1
         pf = self.p_full
         g_b = np.bincount(dd.t, g_nat[:, 0], minlength=dd.n_t)
-        g_o = np.bincount(self.idx.ravel(), g_loc.ravel(), minlength=pf)
+        g_o = np.bincount(self.idx_c, (self.cell_sum @ g_loc).ravel(), minlength=pf)
         h_bb = np.bincount(dd.t, cov[:, 0, 0], minlength=dd.n_t)
-        pair = (self.idx[:, :, None] * pf + self.idx[:, None, :]).ravel()
-        h_oo = np.bincount(pair, h_loc.ravel(), minlength=pf * pf).reshape(pf, pf)
-        cross = (dd.t[:, None] * pf + self.idx).ravel()
-        h_bo = np.bincount(cross, cross_loc.ravel(), minlength=dd.n_t * pf).reshape(dd.n_t, pf)
+        h_cell = self.cell_sum @ h_loc.reshape(n_obs, n_loc * n_loc)
+        h_oo = np.bincount(self.pair_c, h_cell.ravel(), minlength=pf * pf).reshape(pf, pf)
+        h_bo = np.bincount(self.cross, cross_loc.ravel(), minlength=dd.n_t * pf)
+        h_bo = h_bo.reshape(dd.n_t, pf)
         return g_b, g_o, h_bb, h_bo, h_oo, p
 
 
@@ -893,7 +908,11 @@ def fit_mfrm(
     cnt_t = np.bincount(data.t, minlength=data.n_t)
     prop = (np.bincount(data.t, xs, minlength=data.n_t) + 0.5) / (m * cnt_t + 1)
     b0 = np.log(prop / (1 - prop))
-    b, other, cov_k, n_iter, converged = _newton(prob, b0, other0, tol=tol, max_iter=max_iter)
+    # The Newton pieces are tall-skinny products (ratings x 4): multi-threaded BLAS gains nothing
+    # there and thrashes on a busy machine (p @ T at 240k ratings: 3 ms on one thread, 130 ms on
+    # two threads next to other work), so the fit runs BLAS on one thread.
+    with _threadpool_limits(1):
+        b, other, cov_k, n_iter, converged = _newton(prob, b0, other0, tol=tol, max_iter=max_iter)
     if not converged:
         warnings.warn(
             f"fit_mfrm: did not converge in {max_iter} iterations", CalibWarning, stacklevel=2
@@ -904,7 +923,8 @@ def fit_mfrm(
         factor = (L - 1) / L if L > 1 else 1.0
         other = other * factor
         raw_t = np.bincount(data.t, xs, minlength=data.n_t).astype(float)
-        b = _solve_b(prob, other, raw_t, b)
+        with _threadpool_limits(1):
+            b = _solve_b(prob, other, raw_t, b)
         cov_k = cov_k * factor**2
     loglik = prob.loglik(b, other)
     # Back to all elements; then measure the set-aside (extreme) ones.
@@ -1158,7 +1178,7 @@ def _assemble(
     out_res["used"] = used
     for extra in ("rated_at",):
         if extra in enc.frame.columns:
-            out_res[extra] = enc.frame[extra].to_numpy()
+            out_res[extra] = enc.frame[extra]  # same index; to_numpy() would box timestamps
     rpt = enc.frame.groupby("transcript_id").rater_id.nunique()
     design = {
         "n_ratings": int(x.size),

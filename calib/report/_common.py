@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calib.agreement import DEFAULT_N_BOOT, DEFAULT_SEED
 from calib.report._analyses import Analysis, call_analysis, frame
 from calib.report._inputs import ReportInputs
 from calib.report.recommend import THRESHOLDS
@@ -42,8 +43,8 @@ class ReportOptions:
         Largest number of raters in the D-study chart.
     """
 
-    seed: int = 20260101
-    n_boot: int = 500
+    seed: int = DEFAULT_SEED
+    n_boot: int = DEFAULT_N_BOOT
     thresholds: dict[str, float] = field(default_factory=dict)
     max_raters_dstudy: int = 6
 
