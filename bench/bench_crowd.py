@@ -82,7 +82,9 @@ def build_store(root: Path, n_items: int = 1400, n_raters: int = 283, per_item: 
                 s = 3 + quality[i] + severity[r] + rng.normal(0, 0.8)
                 if r < 9:  # a few crowd workers who only ever give the top score
                     s = 5
-                rows.append((f"item{i:04d}", f"w{r:03d}", "human", d, int(np.clip(round(s), 1, 5)), when))
+                rows.append(
+                    (f"item{i:04d}", f"w{r:03d}", "human", d, int(np.clip(round(s), 1, 5)), when)
+                )
     pd.DataFrame(
         rows, columns=["transcript_id", "rater_id", "rater_type", "dimension", "score", "rated_at"]
     ).to_csv(root / "ratings.csv", index=False)
@@ -163,8 +165,19 @@ def main() -> None:
         for name, cmd, t_max, mb_max in cases:
             res = [run(cmd) for _ in range(args.repeat)]
             walls, peaks, codes = zip(*res, strict=True)
-            out.append((name, statistics.median(walls), statistics.median(peaks), set(codes), t_max, mb_max))
-            print(f"{name}: {statistics.median(walls):.2f} s, {statistics.median(peaks):.0f} MB, exit {set(codes)}")
+            out.append(
+                (
+                    name,
+                    statistics.median(walls),
+                    statistics.median(peaks),
+                    set(codes),
+                    t_max,
+                    mb_max,
+                )
+            )
+            print(
+                f"{name}: {statistics.median(walls):.2f} s, {statistics.median(peaks):.0f} MB, exit {set(codes)}"
+            )
     lines = [
         "# Crowd design: calib agree / calib report",
         "",
@@ -178,7 +191,9 @@ def main() -> None:
     ]
     for name, wall, peak, codes, t_max, mb_max in out:
         target = ", ".join(
-            t for t in ((f"<= {t_max} s" if t_max else ""), (f"<= {mb_max} MB" if mb_max else "")) if t
+            t
+            for t in ((f"<= {t_max} s" if t_max else ""), (f"<= {mb_max} MB" if mb_max else ""))
+            if t
         )
         lines.append(f"| {name} | {wall:.2f} | {peak:.0f} | {sorted(codes)} | {target} |")
     (REPO / "bench" / "results" / "crowd.md").write_text("\n".join(lines) + "\n")

@@ -136,9 +136,7 @@ def alpha_sums(
             (np.r_[val, val], (np.r_[unit, unit], np.r_[ci * k + cj, cj * k + ci])),
             shape=(len(x), k * k),
         )
-        return UnitSums(
-            feats, lambda s: _alpha_from_coincidences(s.reshape(-1, k, k), dom, level)
-        )
+        return UnitSums(feats, lambda s: _alpha_from_coincidences(s.reshape(-1, k, k), dom, level))
     with np.errstate(invalid="ignore", divide="ignore"):
         inv = np.where(m >= 2, 1.0 / (m - 1.0), 0.0)
     # unit u adds (n_uc n_uk - [c == k] n_uc) / (m_u - 1) to o_ck

@@ -502,9 +502,7 @@ def pairwise_sums(
         a, b = x[unit, g] - mid, x[unit, h] - mid
         vals = np.column_stack([np.ones_like(a), a, b, a * a, b * b, (a - b) ** 2]).ravel()
         cols = (pair[:, None] * 6 + np.arange(6)[None, :]).ravel()
-        feats = sparse.csr_matrix(
-            (vals, (np.repeat(unit, 6), cols)), shape=(n_units, n_pairs * 6)
-        )
+        feats = sparse.csr_matrix((vals, (np.repeat(unit, 6), cols)), shape=(n_units, n_pairs * 6))
 
         def finish(s: np.ndarray) -> np.ndarray:
             t = s.reshape(-1, n_pairs, 6)

@@ -289,17 +289,22 @@ def agreement_table(
                     sums = {}
                 else:
                     sums = _sums(x, group_cats, kind)
-                    overlap = _pair_overlap(x)
-                    if "qwk_mean" in sums and overlap < MIN_PAIR_UNITS:
-                        sums.pop("qwk_mean")
-                        warnings.warn(
-                            "qwk_mean not computed: rater pairs share a median of "
-                            f"{overlap:g} transcripts (needs {MIN_PAIR_UNITS}); pairwise kappas "
-                            "on so few transcripts are noise -- read alpha and the ICC",
-                            CalibWarning,
-                        )
                     if anon.any() and part["_anonymous"].any():
                         sums.pop("qwk_mean", None)  # pairs of slots are not pairs of raters
+                    overlap = _pair_overlap(x) if "qwk_mean" in sums else np.inf
+                    if "qwk_mean" in sums and overlap < MIN_PAIR_UNITS:
+                        sums.pop("qwk_mean")
+                        shared = (
+                            f"share a median of {overlap:g} transcripts"
+                            if overlap
+                            else "never share two transcripts"
+                        )
+                        warnings.warn(
+                            f"qwk_mean not computed: rater pairs {shared} (needs "
+                            f"{MIN_PAIR_UNITS}); pairwise kappas on so few transcripts are "
+                            "noise -- read alpha and the ICC",
+                            CalibWarning,
+                        )
                     for name, st in sums.items():
                         row[name] = st.estimate()
             members.append((key, label, row, sums, caught))

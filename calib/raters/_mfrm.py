@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, sparse, stats
 
+from calib._varcomp import _threadpool_limits
 from calib.errors import CalibWarning, DataValidationError
 from calib.raters._design import Encoded, encode, require_connected, validate_ratings
-from calib.raters._gtheory import _threadpool_limits
 
 __all__ = ["fit_mfrm", "MFRMResult"]
 

@@ -12,9 +12,8 @@ from _agreement_data import random_ratings
 from calib.agreement import (
     ICC_FORMS,
     agreement_table,
-    crossed_icc,
     bootstrap_ci,
-    icc_table,
+    crossed_icc,
     interpretation_band,
     krippendorff_alpha,
     mean_pairwise_kappa,
