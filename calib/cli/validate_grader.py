@@ -155,7 +155,9 @@ def command(
     reason for every dimension.
     """
     rubric = read_store_rubric(store)
-    ratings = read_ratings(store)
+    ratings = read_ratings(
+        store, columns=["transcript_id", "rater_id", "rater_type", "dimension", "score"]
+    )
     transcripts = read_transcripts(store)
     criteria = Criteria.from_mapping(load_config(criteria_path), source=criteria_path or "criteria")
     groups = [s.strip() for s in subgroups.split(",") if s.strip()] if subgroups else None

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, sparse, stats
 
-from calib._varcomp import _threadpool_limits
+from calib._blas import single_threaded_blas
 from calib.errors import CalibWarning, DataValidationError
 from calib.raters._design import Encoded, encode, require_connected, validate_ratings
 
@@ -911,7 +911,7 @@ def fit_mfrm(
     # The Newton pieces are tall-skinny products (ratings x 4): multi-threaded BLAS gains nothing
     # there and thrashes on a busy machine (p @ T at 240k ratings: 3 ms on one thread, 130 ms on
     # two threads next to other work), so the fit runs BLAS on one thread.
-    with _threadpool_limits(1):
+    with single_threaded_blas():
         b, other, cov_k, n_iter, converged = _newton(prob, b0, other0, tol=tol, max_iter=max_iter)
     if not converged:
         warnings.warn(
@@ -923,7 +923,7 @@ def fit_mfrm(
         factor = (L - 1) / L if L > 1 else 1.0
         other = other * factor
         raw_t = np.bincount(data.t, xs, minlength=data.n_t).astype(float)
-        with _threadpool_limits(1):
+        with single_threaded_blas():
             b = _solve_b(prob, other, raw_t, b)
         cov_k = cov_k * factor**2
     loglik = prob.loglik(b, other)
