@@ -22,11 +22,13 @@ from calib.training._accuracy import (
     deviation_cells,
 )
 from calib.training._cronbach import CronbachComponents, cronbach_components
+from calib.training._packet import PACKET_CSV_COLUMNS, render_packet, write_packet
 from calib.training._reference import ReferenceSet, build_reference_set
 from calib.training._set_io import read_reference_set, write_reference_set
 from calib.training._simulate import simulate_round
 
 __all__ = [
+    "PACKET_CSV_COLUMNS",
     "AccuracyResult",
     "CronbachComponents",
     "ReferenceSet",
@@ -36,6 +38,8 @@ __all__ = [
     "cronbach_components",
     "deviation_cells",
     "read_reference_set",
+    "render_packet",
     "simulate_round",
+    "write_packet",
     "write_reference_set",
 ]
