@@ -7,6 +7,7 @@ See ``docs/raters.md`` for every statistic and rule of thumb.
 """
 
 from calib.raters._additive import AdditiveResult, fit_additive
+from calib.raters._answer import DEFAULT_FLAG_MODEL, EFFECT_LABELS, flag_sentence, flag_summary
 from calib.raters._design import (
     NOT_IDENTIFIED,
     DisconnectedDesignError,
@@ -41,6 +42,10 @@ from calib.raters._summary import rater_tables
 from calib.raters._thresholds import THRESHOLDS
 
 __all__ = [
+    "DEFAULT_FLAG_MODEL",
+    "EFFECT_LABELS",
+    "flag_sentence",
+    "flag_summary",
     "DRF_COLUMNS",
     "detectable_difference",
     "differential_rater_functioning",

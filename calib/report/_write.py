@@ -11,6 +11,7 @@ from calib.report._model import ReportResults
 from calib.report.render import (
     display_table,
     environment,
+    humanize,
     markdown_table,
     write_figures,
     write_json,
@@ -69,7 +70,7 @@ def _view(results: ReportResults) -> list[dict[str, Any]]:
                     t = cols[0](t)
                 elif cols and cols[0]:  # keep only requested columns the analysis actually returned
                     t = t[[c for c in cols[0] if c in t.columns]]
-                shown.append({"caption": cap, **display_table(t, n)})
+                shown.append({"caption": cap, **display_table(humanize(t), n)})
         out.append({"s": s, "tables": shown})
     return out
 

@@ -93,14 +93,71 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def display_table(df: pd.DataFrame, max_rows: int) -> dict[str, Any]:
-    """Formatted view of a table for a template: column names, string cells, truncation count."""
-    shown = df.head(max_rows)
+#: Column labels for the page (the table files keep the raw names).
+COLUMN_LABELS = {
+    "rater_id": "rater",
+    "transcript_id": "transcript",
+    "question_type": "question type",
+    "alpha_low": "alpha 95% CI low",
+    "alpha_high": "alpha 95% CI high",
+    "component": "design group",
+    "transcripts": "transcripts rated",
+    "low": "lower level",
+    "high": "higher level",
+    "count": "pairs",
+    "pairs_disagreeing": "disagreeing pairs",
+    "pairs_total": "all pairs",
+    "share_within": "share of the dimension's disagreements",
+    "share_all": "share of all disagreements",
+    "adjacent": "adjacent levels",
+    "pairs": "rating pairs",
+    "residual_ms": "dimension-specific disagreement (mean square)",
+    "ratio": "vs other dimensions (ratio)",
+    "disagreement_rate": "share of pairs that differ",
+    "raters_needed": "raters needed",
+    "current_raters": "raters now (median per transcript)",
+    "reliability_now": "reliability of today's averaged scores (Phi)",
+    "n_levels": "levels",
+    "level": "level",
+    "share": "share of ratings",
+    "dimension_a": "dimension A",
+    "dimension_b": "dimension B",
+    "rho": "Spearman rho",
+    "n_n": "ratings",
+}
+
+_FACETS = (("transcript_id", "transcript"), ("rater_id", "rater"), (",e", " + residual"))
+
+
+def humanize(df: pd.DataFrame) -> pd.DataFrame:
+    """Page view of a table: human column labels; G-study source names in words.
+
+    Example
+    -------
+    >>> humanize(pd.DataFrame({"rater_id": ["r1"], "n_units": [3]})).columns.tolist()
+    ['rater', 'n units']
+    """
+    out = df.copy()
+    if "source" in out.columns:
+        src = out["source"].astype(str)
+        for raw, word in _FACETS:
+            src = src.str.replace(raw, word, regex=False)
+        out["source"] = src.str.replace(" x ", " × ", regex=False)
+    out.columns = [COLUMN_LABELS.get(str(c), str(c).replace("_", " ")) for c in out.columns]
+    return out
+
+
+def display_table(df: pd.DataFrame, max_rows: int | None) -> dict[str, Any]:
+    """Formatted view of a table for a template: column names, string cells, truncation count.
+
+    ``max_rows=None`` shows every row (flags and other tables that must never be cut).
+    """
+    shown = df if max_rows is None else df.head(max_rows)
     rows = [[_fmt(v) for v in row] for row in shown.itertuples(index=False, name=None)]
     return {
         "columns": [str(c) for c in df.columns],
         "rows": rows,
-        "hidden": max(0, len(df) - max_rows),
+        "hidden": 0 if max_rows is None else max(0, len(df) - max_rows),
     }
 
 

@@ -63,7 +63,7 @@ class SubgroupEffect:
     Examples
     --------
     >>> SubgroupEffect("school_tier", "non_target", "communication", -0.7).shift
-    -0.4
+    -0.7
     """
 
     attribute: str
