@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from calib.errors import DataValidationError, StoreError
-from calib.io._readers import Issue, _source_name, iter_transcript_records
+from calib.io._readers import Issue, _source_name, iter_ratings_frames, iter_transcript_records
 from calib.io._schema import (
     QUARANTINE_SCHEMA,
     RATING_KEY,
@@ -523,7 +523,7 @@ def ingest(
                 leave=False,
             )
             roles_noted = False
-            for raw, parse_issues in iter_rating_inputs(path):
+            for raw, parse_issues in iter_rating_inputs(path, iter_ratings_frames):
                 prepared = prepare_ratings(raw, rubric_obj, r_opts, src.source)
                 if not roles_noted:
                     summary.notes.extend(prepared.notes)

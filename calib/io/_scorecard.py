@@ -310,7 +310,7 @@ def _is_blank(value: Any) -> bool:
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
 
-def iter_rating_inputs(path: Any):
+def iter_rating_inputs(path: Any, reader: Any = None):
     """Yield ``(frame, parse issues)`` batches of a ratings input, Excel workbooks included.
 
     An Excel workbook (``.xlsx``/``.xlsm``, via openpyxl) is read from its first sheet, cells as
@@ -321,7 +321,7 @@ def iter_rating_inputs(path: Any):
     if isinstance(path, (str, os.PathLike)) and str(path).lower().endswith(EXCEL_SUFFIXES):
         yield read_excel_frame(Path(path)), []
         return
-    yield from iter_ratings_frames(path)
+    yield from (reader or iter_ratings_frames)(path)
 
 
 def read_excel_frame(path: Path) -> pd.DataFrame:
