@@ -674,3 +674,21 @@ def test_excel_long_export_with_attribute_names(tmp_path):
     sc = read_table(tmp_path / "s", "scorecards")
     assert len(sc) == 5 and set(sc["overall"]) == {"Yes", "No"}
     assert "not-rated" in res.output.splitlines()[1]
+
+
+def test_lower_case_speaker_labels_that_repeat_are_speakers(tmp_path):
+    p = tmp_path / "chat.txt"
+    p.write_text(
+        "priya: how would you split the data?\n"
+        "sam: by time, to avoid leakage from the future.\n"
+        "priya: why not random?\n"
+        "sam: random splits leak behaviour across the boundary. note: offline metrics inflate.\n"
+    )
+    s = ingest([p], rubric=RUB, store=tmp_path / "s")
+    assert s.ok, s.format()
+    turns = turns_of(tmp_path / "s", "chat")
+    assert [(u["name"], u["speaker"]) for u in turns] == [
+        ("priya", "interviewer"),
+        ("sam", "candidate"),
+    ] * 2
+    assert turns[3]["text"].endswith("note: offline metrics inflate.")
