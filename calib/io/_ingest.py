@@ -25,7 +25,7 @@ from calib.io._schema import (
     SCORECARDS_SCHEMA,
     TRANSCRIPTS_SCHEMA,
 )
-from calib.io._scorecard import RatingOptions, parse_dates, prepare_ratings
+from calib.io._scorecard import RatingOptions, iter_rating_inputs, parse_dates, prepare_ratings
 from calib.io._store import (
     cleanup_orphans,
     commit_parts,
@@ -523,7 +523,7 @@ def ingest(
                 leave=False,
             )
             roles_noted = False
-            for raw, parse_issues in iter_ratings_frames(path):
+            for raw, parse_issues in iter_rating_inputs(path, iter_ratings_frames):
                 prepared = prepare_ratings(raw, rubric_obj, r_opts, src.source)
                 if not roles_noted:
                     summary.notes.extend(prepared.notes)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import warnings
 from collections.abc import Mapping
@@ -306,6 +307,48 @@ def _is_blank(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def iter_rating_inputs(path: Any, reader: Any = None):
+    """Yield ``(frame, parse issues)`` batches of a ratings input, Excel workbooks included.
+
+    An Excel workbook (``.xlsx``/``.xlsm``, via openpyxl) is read from its first sheet, cells as
+    written (numbers, text, dates); other inputs go to the CSV/JSONL/Parquet/HF readers.
+    """
+    from calib.io._readers import iter_ratings_frames
+
+    if isinstance(path, (str, os.PathLike)) and str(path).lower().endswith(EXCEL_SUFFIXES):
+        yield read_excel_frame(Path(path)), []
+        return
+    yield from (reader or iter_ratings_frames)(path)
+
+
+def read_excel_frame(path: Path) -> pd.DataFrame:
+    """The first sheet of an Excel workbook as a DataFrame with a 1-based ``_row``."""
+    if not path.is_file():
+        raise DataValidationError(f"{path}: file not found")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles it does not read
+            df = pd.read_excel(path, sheet_name=0, dtype=object, keep_default_na=False)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is this file's problem
+        raise DataValidationError(
+            f"{path}: cannot read Excel workbook ({type(exc).__name__}: {exc})"
+        ) from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    df = df.loc[
+        :,
+        [
+            not c.startswith("Unnamed:") or df[c].astype(str).str.strip().ne("").any()
+            for c in df.columns
+        ],
+    ]
+    blank = df.map(_is_blank).all(axis=1) if len(df.columns) else pd.Series(dtype=bool)
+    df["_row"] = range(1, len(df) + 1)
+    return df[~blank.to_numpy(dtype=bool)].reset_index(drop=True) if len(df) else df
+
+
 def read_table_file(path: Path) -> pd.DataFrame:
     """Read a CSV (delimiter sniffed), JSONL or Parquet file as a DataFrame of its rows."""
     from calib.io._readers import read_ratings_frame
@@ -398,6 +441,7 @@ def _match_columns(
     fields: dict[str, str] = {}
     dims: dict[str, str] = {}  # column -> dimension id
     problems: list[str] = []
+    value_aliases: dict[str, str] = {}  # normalised dimension value -> dimension id
     used: set[str] = set()
     for target, column in options.columns.items():
         col = column if column in columns else by_key.get(norm_key(column))
@@ -417,6 +461,9 @@ def _match_columns(
                 )
                 continue
         if col is None:
+            if tkey in dim_ids:  # in a long file: the name its dimension column uses
+                value_aliases[norm_key(column)] = tkey
+                continue
             problems.append(
                 f"--columns maps {target} to column {column!r}, which the file does not have"
             )
@@ -445,7 +492,7 @@ def _match_columns(
                 dims[c] = d.id
                 used.add(c)
                 break
-    return fields, dims, problems
+    return fields, dims, problems, value_aliases
 
 
 def _dimension_list(rubric: Rubric) -> str:
@@ -484,7 +531,13 @@ def prepare_ratings(
         column and the rubric's dimension ids and names.
     """
     columns = [c for c in df.columns if c != "_row"]
-    fields, dims, problems = _match_columns(columns, rubric, options, source)
+    fields, dims, problems, value_aliases = _match_columns(columns, rubric, options, source)
+    if value_aliases and "dimension" not in fields:
+        problems += [
+            f"--columns maps {dim} to column {col!r}, which the file does not have"
+            for dim, col in options.columns.items()
+            if norm_key(col) in value_aliases
+        ]
     reader = _ScoreReader(rubric, options)
     lo = min(sc.min for sc in rubric.scales.values())
     hi = max(sc.max for sc in rubric.scales.values())
@@ -568,6 +621,7 @@ def prepare_ratings(
         for d in rubric.dimensions:
             lookup[norm_key(d.id)] = d.id
             lookup[norm_key(d.name)] = d.id
+        lookup.update(value_aliases)  # --columns "problem_framing=Problem Solving"
         base["dimension"] = dim_text.map(
             lambda v: v if _is_blank(v) or not isinstance(v, str) else lookup.get(norm_key(v), v)
         )

@@ -58,7 +58,7 @@ __all__ = [
 DOCUMENT_SUFFIXES = {".vtt", ".srt", ".txt", ".docx", ".json"}
 TABLE_SUFFIXES = {".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".pq"}
 
-_TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_TS = r"(?:\d{1,2}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?"
 _TS_RE = re.compile(rf"^{_TS}$")
 _NAME_PARTICLES = {"de", "da", "di", "del", "van", "von", "der", "den", "la", "le", "bin", "al"}
 _LABEL_CHARS = r"[^\W_][\w .'’()\-&/]{0,70}?"
@@ -69,11 +69,14 @@ _LINE_RE = re.compile(
 )
 # "[Name] text" (caption style)
 _BRACKET_RE = re.compile(rf"^\s*\[(?P<label>{_LABEL_CHARS})\]\s*:?\s+(?P<text>\S.*)$")
-# header line: "Priya Shah  0:02", "Priya Shah (00:00:05):", "Priya Shah:", "[00:01] Priya Shah:"
+# header line: "Priya Shah  0:02", "Priya Shah (00:00:05):", "Priya Shah:", "[00:01] Priya Shah:",
+# "[Priya Shah] 10:01:12" (Zoom text), "Priya Shah [00:00:05]" (Descript/Trint)
 _HEADER_RE = re.compile(
-    rf"^\s*(?:[\[(]?(?P<ts>{_TS})[\])]?\s*[-–|]?\s*)?(?P<label>{_LABEL_CHARS})"
-    rf"(?:\s*[\[(]?(?P<ts2>{_TS})[\])]?)?\s*:?\s*$"
+    rf"^\s*(?:[\[(]?(?P<ts>{_TS})[\])]?\s*[-–|]?\s*)?\[?(?P<label>{_LABEL_CHARS})\]?"
+    rf"(?:\s*[-–|]?\s*[\[(]?(?P<ts2>{_TS})[\])]?)?\s*:?\s*$"
 )
+# a caption timing line inside text ("0:0:0.0 --> 0:0:5.0", Teams .docx; "00:00:01,000 --> ...")
+_TIMING_RE = re.compile(rf"^\s*(?P<ts>{_TS})\s*-->\s*(?P<end>{_TS})\b.*$")
 _VOICE_RE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[^>]+>")
 
@@ -145,7 +148,12 @@ def _split_line(line: str, roles: SpeakerRoles) -> tuple[str | None, str, float 
     """(label, text, start seconds) of one line; label None when the line has no speaker."""
     for rx in (_LINE_RE, _BRACKET_RE):
         m = rx.match(line)
-        if m and _label_ok(m.group("label"), roles) and not _TS_RE.match(m.group("label")):
+        if (
+            m
+            and _label_ok(m.group("label"), roles)
+            and not _TS_RE.match(m.group("label"))
+            and not _TS_RE.match(m.group("text").strip(" []()"))  # "[Name] 10:01:12": a header
+        ):
             ts = m.groupdict().get("ts") or m.groupdict().get("ts2")
             return m.group("label").strip(), m.group("text").strip(), _seconds(ts)
     return None, line.strip(), None
@@ -170,9 +178,28 @@ def _text_segments(lines: list[str], roles: SpeakerRoles) -> tuple[list[_Segment
     """Segments of a text transcript, plus the lines before the first speaker label."""
     segments: list[_Segment] = []
     preamble: list[str] = []
-    for raw in lines:
-        line = raw.strip()
-        if not line:
+    timing: tuple[float | None, float | None] | None = None  # from a "a --> b" line
+    stripped = [ln.strip() for ln in lines]
+    stripped = [ln for ln in stripped if ln]
+    for i, line in enumerate(stripped):
+        t = _TIMING_RE.match(line)
+        if t:
+            timing = (_seconds(t.group("ts")), _seconds(t.group("end")))
+            continue
+        if line.isdigit() and i + 1 < len(stripped) and _TIMING_RE.match(stripped[i + 1]):
+            continue  # a cue number before a timing line
+        if timing is not None:
+            # after a timing line: "Name" alone on a line (Teams) or "Name: text"
+            label, text, start = _split_line(line, roles)
+            if label is None and _label_ok(line, roles) and len(line.split()) <= 4:
+                segments.append(_Segment(line, "", timing[0], timing[1]))
+            elif label is not None:
+                segments.append(_Segment(label, text, timing[0], timing[1]))
+            elif segments:
+                segments.append(_Segment(segments[-1].label, line, timing[0], timing[1]))
+            else:
+                preamble.append(line)
+            timing = None
             continue
         label, text, start = _split_line(line, roles)
         if label is not None:
@@ -233,6 +260,8 @@ def _decode(path: Path, source: str) -> tuple[str | None, Issue | None]:
 def _vtt_cues(text: str) -> list[tuple[float | None, float | None, str]]:
     import webvtt
 
+    if not text.lstrip("\ufeff").lstrip().startswith("WEBVTT"):
+        text = "WEBVTT\n\n" + text  # some tools omit the header; the cues are still WebVTT
     doc = webvtt.from_string(text)
     return [(_seconds(c.start), _seconds(c.end), c.raw_text) for c in doc.captions]
 
@@ -276,7 +305,16 @@ def _docx_lines(path: Path) -> list[str]:
 
 
 _SEGMENT_KEYS = ("segments", "utterances", "monologues", "results", "transcript", "captions")
-_SPEAKER_KEYS = ("speaker", "speaker_label", "speaker_name", "name", "role", "participant", "user")
+_SPEAKER_KEYS = (
+    "speaker",
+    "speaker_label",
+    "speaker_name",
+    "speaker_id",
+    "name",
+    "role",
+    "participant",
+    "user",
+)
 _TEXT_KEYS = ("text", "transcript", "content", "utterance", "sentence")
 _START_KEYS = ("start", "start_s", "start_time", "startTime", "begin", "offset", "start_seconds")
 _END_KEYS = ("end", "end_s", "end_time", "endTime", "stop", "end_seconds")
@@ -303,13 +341,31 @@ def _json_segments(doc: Any) -> list[dict] | None:
                 break
     if not isinstance(items, list) or not items or not all(isinstance(v, dict) for v in items):
         return None
-    if not any(_pick(v, _TEXT_KEYS) is not None or "words" in v for v in items):
+    if not any(_pick(v, _TEXT_KEYS) is not None or "words" in v or "elements" in v for v in items):
         return None
     return items
 
 
+def _milliseconds(items: list[dict]) -> bool:
+    """Whether times are integer milliseconds (AssemblyAI style): every start/end an integer
+    and the last one beyond 10 hours if read as seconds.
+    """
+    values = [
+        v
+        for item in items
+        for v in (_pick(item, _START_KEYS), _pick(item, _END_KEYS))
+        if v is not None
+    ]
+    return (
+        bool(values)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+        and max(values) > 36_000
+    )
+
+
 def _segments_from_json(items: list[dict]) -> list[_Segment]:
     segments = []
+    scale = 0.001 if _milliseconds(items) else 1.0
     for item in items:
         text = _pick(item, _TEXT_KEYS)
         if text is None and isinstance(item.get("words"), list):
@@ -317,6 +373,13 @@ def _segments_from_json(items: list[dict]) -> list[_Segment]:
                 str(w.get("text", w.get("word", ""))) if isinstance(w, dict) else str(w)
                 for w in item["words"]
             )
+        if text is None and isinstance(item.get("elements"), list):  # Rev.ai monologues
+            els = [e for e in item["elements"] if isinstance(e, dict)]
+            text = "".join(str(e.get("value", "")) for e in els)
+            if _pick(item, _START_KEYS) is None:
+                ts = [e["ts"] for e in els if isinstance(e.get("ts"), (int, float))]
+                if ts:
+                    item = {**item, "start": ts[0]}
         speaker = _pick(item, _SPEAKER_KEYS)
         if isinstance(speaker, dict):
             speaker = _pick(speaker, ("name", "label", "id"))
@@ -326,11 +389,17 @@ def _segments_from_json(items: list[dict]) -> list[_Segment]:
             _Segment(
                 None if speaker is None or not str(speaker).strip() else str(speaker).strip(),
                 "" if text is None else str(text).strip(),
-                _seconds(_pick(item, _START_KEYS)),
-                _seconds(_pick(item, _END_KEYS)),
+                _scaled(_seconds(_pick(item, _START_KEYS)), item, "start_ms", scale),
+                _scaled(_seconds(_pick(item, _END_KEYS)), item, "end_ms", scale),
             )
         )
     return [s for s in segments if s.text]
+
+
+def _scaled(value: float | None, item: dict, ms_key: str, scale: float) -> float | None:
+    if value is None and isinstance(item.get(ms_key), (int, float)):
+        return float(item[ms_key]) / 1000
+    return None if value is None else value * scale
 
 
 def _is_record(obj: Any) -> bool:

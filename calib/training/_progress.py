@@ -109,8 +109,8 @@ def bootstrap_change(
     n1, n2 = first.x.shape[0], last.x.shape[0]
     draws = {k: np.empty(n_boot) for k in METRICS}
     for b in range(n_boot):
-        r1 = first.metrics(rng.integers(0, n1, n1))
-        r2 = last.metrics(rng.integers(0, n2, n2))
+        r1 = first.metrics(np.asarray(rng.integers(0, n1, n1)))
+        r2 = last.metrics(np.asarray(rng.integers(0, n2, n2)))
         for k in METRICS:
             draws[k][b] = r2[k] - r1[k]
     alpha = 1 - confidence
@@ -127,7 +127,7 @@ def _words(rater: str, row: dict, confidence: float) -> str:
     w1, w2 = row["within_one_first"], row["within_one_last"]
     ch, lo, hi = row["within_one_change"], row["within_one_ci_low"], row["within_one_ci_high"]
     parts = [
-        f"{rater}: within one level of the reference {100 * w1:.0f}% -> {100 * w2:.0f}% "
+        f"{rater}: within one level of the reference {100 * w1:.0f}% → {100 * w2:.0f}% "
         f"({100 * ch:+.0f} points, {pct} CI {100 * lo:+.0f} to {100 * hi:+.0f})"
     ]
     d1, d2 = row["differential_accuracy_first"], row["differential_accuracy_last"]
@@ -135,7 +135,7 @@ def _words(rater: str, row: dict, confidence: float) -> str:
         dlo, dhi = row["differential_accuracy_ci_low"], row["differential_accuracy_ci_high"]
         verdict = "more accurate" if dhi < 0 else "less accurate" if dlo > 0 else "no clear change"
         parts.append(
-            f"differential accuracy {d1:.2f} -> {d2:.2f} ({d2 - d1:+.2f}, CI {dlo:+.2f} to "
+            f"differential accuracy {d1:.2f} → {d2:.2f} ({d2 - d1:+.2f}, CI {dlo:+.2f} to "
             f"{dhi:+.2f}: {verdict})"
         )
     if row["moved_inside"]:

@@ -296,6 +296,8 @@ def _report_md(report: TrainingReport) -> str:
                     "change [CI]",
                     "differential accuracy",
                     "change [CI]",
+                    "mean abs deviation",
+                    "change [CI]",
                     "moved inside tolerance",
                 ],
                 [
@@ -309,6 +311,9 @@ def _report_md(report: TrainingReport) -> str:
                         f"{_sgn(p.differential_accuracy_change)} "
                         f"[{_sgn(p.differential_accuracy_ci_low)}, "
                         f"{_sgn(p.differential_accuracy_ci_high)}]",
+                        f"{_num(p.mean_abs_deviation_first)} → {_num(p.mean_abs_deviation_last)}",
+                        f"{_sgn(p.mean_abs_deviation_change)} [{_sgn(p.mean_abs_deviation_ci_low)}, "
+                        f"{_sgn(p.mean_abs_deviation_ci_high)}]",
                         "yes" if p.moved_inside else "no",
                     ]
                     for p in report.progress.itertuples(index=False)

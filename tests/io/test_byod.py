@@ -615,3 +615,62 @@ def test_doc_commands_run(tmp_path, monkeypatch):
         assert res.exit_code == 0, (line, res.output)
         if args[0] == "report" and "store-ratings" in line:
             assert "no transcript text" in res.output
+
+
+def test_more_tool_shapes(tmp_path):
+    """Teams text (timing line, name line, text), Zoom text ('[Name] 10:01:12'), a WebVTT
+    file without its header, AssemblyAI (integer milliseconds) and Rev.ai (elements) JSON.
+    """
+    s = ingest([BYOD / "tools"], rubric=RUB, store=tmp_path / "s")
+    assert s.ok and s.sources[0].accepted == 5, s.format()
+    omar = turns_of(tmp_path / "s", "omar-haddad")
+    assert [(u["name"], u["start_s"], u["end_s"]) for u in omar[:2]] == [
+        ("Priya Shah", 0.0, 4.52),
+        ("Omar Haddad", 5.1, 12.0),
+    ]
+    assert omar[1]["text"] == "With NDCG on judged queries, and an interleaving test online."
+    lena = turns_of(tmp_path / "s", "lena-berg")
+    assert [u["name"] for u in lena] == ["Priya Shah", "Lena Berg"] * 2
+    assert lena[0]["text"] == "How do you pick a loss function?"  # the time is not text
+    assert lena[1]["start_s"] == 10 * 3600 + 60 + 20
+    assert [u["name"] for u in turns_of(tmp_path / "s", "raj")] == ["Ana", "Raj"]
+    aai = turns_of(tmp_path / "s", "assemblyai")
+    assert (aai[1]["start_s"], aai[1]["end_s"]) == (4.8, 52.0)
+    rev = turns_of(tmp_path / "s", "revai")
+    assert [u["text"] for u in rev] == ["Hi, why?", "Because it works."]
+    assert rev[1]["start_s"] == 2.0
+
+
+def test_excel_long_export_with_attribute_names(tmp_path):
+    """A Greenhouse-style long .xlsx: 'Attribute'/'Rating' columns, thumbs labels, Excel dates;
+    a rubric dimension mapped to the export's attribute name with --columns.
+    """
+    res = run(
+        "ingest",
+        "--ratings",
+        BYOD / "ats" / "greenhouse.xlsx",
+        "--columns",
+        "problem_framing=Problem Solving",
+        "--labels",
+        "Strong Yes=4,Yes=3,No=2,Strong No=1",
+        "--na-values",
+        "No Decision",
+        "--rubric",
+        RUB,
+        "--store",
+        tmp_path / "s",
+    )
+    assert res.exit_code == 0, res.output
+    r = read_ratings(tmp_path / "s").set_index(["rater_id", "dimension"])
+    assert r["score"].to_dict() == {
+        ("Priya Shah", "problem_framing"): 4.0,
+        ("Priya Shah", "communication"): 3.0,
+        ("Marco Rossi", "problem_framing"): 2.0,
+        ("Marco Rossi", "communication"): 3.0,
+    }
+    assert r.loc[("Priya Shah", "communication"), "rated_at"] == pd.Timestamp(
+        "2026-03-02 14:05", tz="UTC"
+    )
+    sc = read_table(tmp_path / "s", "scorecards")
+    assert len(sc) == 5 and set(sc["overall"]) == {"Yes", "No"}
+    assert "not-rated" in res.output.splitlines()[1]
