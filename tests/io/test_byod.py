@@ -708,3 +708,14 @@ def test_dimension_columns_with_suffixes_and_short_names(tmp_path):
     assert "'Modeling'" not in note  # the id itself: an exact match
     # the typo is a column of scores for no dimension: quarantined, not matched
     assert [i.field for i in s.issues] == ["Modelling"]
+
+
+def test_rater_type_words(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text(
+        "transcript_id,rater_id,rater_type,data\nt1,a,Interviewer,3\nt1,b,LLM,2\nt1,c,robot,2\n"
+    )
+    s = ingest(ratings=[p], rubric=RUB, store=tmp_path / "s")
+    r = read_ratings(tmp_path / "s").set_index("rater_id")["rater_type"].to_dict()
+    assert r == {"a": "human", "b": "llm"}
+    assert "rater_type must be one of" in s.issues[0].reason
