@@ -503,17 +503,49 @@ def _match_columns(
                 fields[fld] = col
                 used.add(col)
                 break
-    for d in rubric.dimensions:
-        if d.id in dims.values():
-            continue
-        for c in columns:
-            if c in used:
+    # dimension columns: exact id or name first, then the same without a bracketed part or a
+    # trailing "score"/"rating" ("Problem Framing (1-4)", "Evaluation score"), then a unique
+    # prefix of the name ("Modeling" for "Modeling choices")
+    for stage in (_exact_keys, _loose_keys):
+        for d in rubric.dimensions:
+            if d.id in dims.values():
                 continue
-            if norm_key(c) in (norm_key(d.id), norm_key(d.name)):
-                dims[c] = d.id
-                used.add(c)
-                break
+            targets = {norm_key(d.id), norm_key(d.name)}
+            hits = [c for c in columns if c not in used and stage(c) & targets]
+            if hits:
+                dims[hits[0]] = d.id
+                used.add(hits[0])
+    for c in columns:
+        if c in used:
+            continue
+        keys = _loose_keys(c)
+        free = [d for d in rubric.dimensions if d.id not in dims.values()]
+        match = [
+            d for d in free if any(len(k) >= 4 and norm_key(d.name).startswith(k) for k in keys)
+        ]
+        if len(match) == 1 and not any(
+            len(k) >= 4 and norm_key(o.name).startswith(k)
+            for o in rubric.dimensions
+            if o is not match[0]
+            for k in keys
+        ):
+            dims[c] = match[0].id
+            used.add(c)
     return fields, dims, problems, value_aliases
+
+
+def _exact_keys(column: str) -> set[str]:
+    return {norm_key(column)}
+
+
+def _loose_keys(column: str) -> set[str]:
+    base = re.sub(r"[\(\[].*?[\)\]]", " ", str(column))
+    key = norm_key(base)
+    out = {key}
+    for suffix in ("score", "rating", "level", "grade"):
+        if key.endswith(suffix) and len(key) > len(suffix):
+            out.add(key[: -len(suffix)])
+    return out
 
 
 def _dimension_list(rubric: Rubric) -> str:
@@ -603,8 +635,20 @@ def prepare_ratings(
     result = PreparedRatings(frame=pd.DataFrame())
     for fld, col in fields.items():
         result.column_roles[col] = fld if fld != "overall" else "scorecards.overall"
+    loose = []
     for col, dim in dims.items():
         result.column_roles[col] = f"dimension {dim}"
+        d = rubric.dimension(dim)
+        if (
+            norm_key(col) not in (norm_key(d.id), norm_key(d.name))
+            and col not in options.columns.values()
+        ):
+            loose.append(f"{col!r} -> {dim}")
+    if loose:
+        result.notes.append(
+            f"{source}: columns matched to dimensions by a shortened name (check them; "
+            f"--columns overrides): {', '.join(loose)}"
+        )
     extras = [c for c in rest if c not in score_like]
     for col in extras:
         result.column_roles[col] = "scorecards.metadata"
