@@ -319,6 +319,14 @@ def accuracy_against_reference(
     >>> res.summary[["rater_id", "within_one", "differential_accuracy"]]  # doctest: +SKIP
     """
     cells, excluded = deviation_cells(ratings, reference_set, raters)
+    if cells.empty and len(excluded):
+        who = sorted(excluded["rater_id"].unique())
+        raise DataValidationError(
+            f"all {len(excluded)} ratings of the set's transcripts in this store are by raters who "
+            f"set its reference ({', '.join(who[:10])}{' ...' if len(who) > 10 else ''}); nobody "
+            "is scored against their own reference: have the interviewers score the packet and "
+            "ingest their CSVs into a round store"
+        )
     if cells.empty:
         ids = ", ".join(reference_set.transcript_ids[:10])
         raise DataValidationError(
