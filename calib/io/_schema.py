@@ -104,7 +104,7 @@ RATING_KEY = ["transcript_id", "rater_id", "dimension"]
 ANONYMOUS_PREFIX = "anon:"
 
 
-def anonymous_mask(rater_id) -> "pd.Series":
+def anonymous_mask(rater_id):
     """True where a rating has no rater identity: missing/blank ``rater_id`` or an ``anon:`` slot.
 
     Examples
