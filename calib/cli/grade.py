@@ -11,6 +11,7 @@ import click
 import pandas as pd
 import yaml
 
+from calib._yaml import load_yaml
 from calib.errors import CalibError, ConfigError, GraderError
 from calib.io import append_ratings, read_ratings, read_store_rubric, read_transcripts, write_table
 
@@ -56,7 +57,7 @@ def load_config(path: str | None) -> dict:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from exc
     try:
-        doc = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+        doc = json.loads(text) if p.suffix.lower() == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(
             f"{path}: not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}"

@@ -387,38 +387,59 @@ class _ScoreReader:
         names = {n for n in names if not _is_number(n)}
         self.known_labels = sorted(names | set(rubric.score_labels) | set(options.labels))
 
+    def _one(self, v: Any, dim: Any) -> tuple[Any, int]:
+        """One cell -> (value, state) with state 0 = keep, 1 = not rated, 2 = unreadable."""
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            return v, 1
+        if not isinstance(v, str):
+            return v, 0  # numbers (and anything else) are validated as they are
+        key = _label_key(v)
+        if key in self.na:
+            return v, 1
+        try:
+            float(key)
+            return v, 0  # a number as text: validation checks the scale
+        except ValueError:
+            pass
+        table = self.per_dim.get(dim, self.labels) if isinstance(dim, str) else self.labels
+        if key in table:
+            return f"{table[key]:g}", 0
+        m = self._LEADING.match(v)
+        if m:
+            return m.group(1).replace(",", "."), 0
+        return v, 2
+
     def convert(self, values: pd.Series, dimension: str | pd.Series | None = None):
-        """Return (converted values, not-rated mask, unreadable mask); numbers pass through."""
+        """Return (converted values, not-rated mask, unreadable mask); numbers pass through.
+
+        Each distinct (value, dimension) pair is looked at once, so a column of a few score
+        values costs a few dictionary look-ups, not one Python call per cell.
+        """
         obj = values.astype(object)
-        out = obj.copy()
-        na = pd.Series(False, index=values.index)
-        bad = pd.Series(False, index=values.index)
-        for idx, v in obj.items():
-            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-                na[idx] = True
-                continue
-            if not isinstance(v, str):
-                continue  # numbers (and anything else) are validated as they are
-            key = _label_key(v)
-            if key in self.na:
-                na[idx] = True
-                continue
-            try:
-                float(key)
-                continue  # a number as text: validation checks the scale
-            except ValueError:
-                pass
-            dim = dimension if isinstance(dimension, str) or dimension is None else dimension[idx]
-            table = self.per_dim.get(dim, self.labels) if isinstance(dim, str) else self.labels
-            if key in table:
-                out[idx] = f"{table[key]:g}"
-                continue
-            m = self._LEADING.match(v)
-            if m:
-                out[idx] = m.group(1).replace(",", ".")
-                continue
-            bad[idx] = True
-        return out, na, bad
+        vcodes, vuniq = pd.factorize(obj, use_na_sentinel=True)
+        if isinstance(dimension, pd.Series):
+            dcodes, duniq = pd.factorize(dimension.astype(object), use_na_sentinel=True)
+        else:  # one dimension (or none) for the whole column
+            dcodes = (
+                np.zeros(len(obj), dtype=np.int64)
+                if dimension is not None
+                else -np.ones(len(obj), dtype=np.int64)
+            )
+            duniq = np.array([dimension], dtype=object)
+        pair = (vcodes.astype(np.int64) + 1) * (len(duniq) + 1) + (dcodes + 1)
+        codes, upairs = pd.factorize(pair)
+        results = []
+        for code in upairs:
+            vc, dc = divmod(int(code), len(duniq) + 1)
+            v = None if vc == 0 else vuniq[vc - 1]
+            d = None if dc == 0 else duniq[dc - 1]
+            results.append(self._one(v, d))
+        vals = np.empty(len(results), dtype=object)
+        vals[:] = [r[0] for r in results]
+        states = np.array([r[1] for r in results], dtype=np.int8)
+        out = pd.Series(vals[codes], index=obj.index, dtype=object)
+        st = states[codes]
+        return out, pd.Series(st == 1, index=obj.index), pd.Series(st == 2, index=obj.index)
 
     def looks_like_scores(self, values: pd.Series, lo: float, hi: float) -> bool:
         conv, na, bad = self.convert(values)
@@ -482,17 +503,49 @@ def _match_columns(
                 fields[fld] = col
                 used.add(col)
                 break
-    for d in rubric.dimensions:
-        if d.id in dims.values():
-            continue
-        for c in columns:
-            if c in used:
+    # dimension columns: exact id or name first, then the same without a bracketed part or a
+    # trailing "score"/"rating" ("Problem Framing (1-4)", "Evaluation score"), then a unique
+    # prefix of the name ("Modeling" for "Modeling choices")
+    for stage in (_exact_keys, _loose_keys):
+        for d in rubric.dimensions:
+            if d.id in dims.values():
                 continue
-            if norm_key(c) in (norm_key(d.id), norm_key(d.name)):
-                dims[c] = d.id
-                used.add(c)
-                break
+            targets = {norm_key(d.id), norm_key(d.name)}
+            hits = [c for c in columns if c not in used and stage(c) & targets]
+            if hits:
+                dims[hits[0]] = d.id
+                used.add(hits[0])
+    for c in columns:
+        if c in used:
+            continue
+        keys = _loose_keys(c)
+        free = [d for d in rubric.dimensions if d.id not in dims.values()]
+        match = [
+            d for d in free if any(len(k) >= 4 and norm_key(d.name).startswith(k) for k in keys)
+        ]
+        if len(match) == 1 and not any(
+            len(k) >= 4 and norm_key(o.name).startswith(k)
+            for o in rubric.dimensions
+            if o is not match[0]
+            for k in keys
+        ):
+            dims[c] = match[0].id
+            used.add(c)
     return fields, dims, problems, value_aliases
+
+
+def _exact_keys(column: str) -> set[str]:
+    return {norm_key(column)}
+
+
+def _loose_keys(column: str) -> set[str]:
+    base = re.sub(r"[\(\[].*?[\)\]]", " ", str(column))
+    key = norm_key(base)
+    out = {key}
+    for suffix in ("score", "rating", "level", "grade"):
+        if key.endswith(suffix) and len(key) > len(suffix):
+            out.add(key[: -len(suffix)])
+    return out
 
 
 def _dimension_list(rubric: Rubric) -> str:
@@ -582,8 +635,20 @@ def prepare_ratings(
     result = PreparedRatings(frame=pd.DataFrame())
     for fld, col in fields.items():
         result.column_roles[col] = fld if fld != "overall" else "scorecards.overall"
+    loose = []
     for col, dim in dims.items():
         result.column_roles[col] = f"dimension {dim}"
+        d = rubric.dimension(dim)
+        if (
+            norm_key(col) not in (norm_key(d.id), norm_key(d.name))
+            and col not in options.columns.values()
+        ):
+            loose.append(f"{col!r} -> {dim}")
+    if loose:
+        result.notes.append(
+            f"{source}: columns matched to dimensions by a shortened name (check them; "
+            f"--columns overrides): {', '.join(loose)}"
+        )
     extras = [c for c in rest if c not in score_like]
     for col in extras:
         result.column_roles[col] = "scorecards.metadata"
@@ -622,9 +687,12 @@ def prepare_ratings(
             lookup[norm_key(d.id)] = d.id
             lookup[norm_key(d.name)] = d.id
         lookup.update(value_aliases)  # --columns "problem_framing=Problem Solving"
-        base["dimension"] = dim_text.map(
-            lambda v: v if _is_blank(v) or not isinstance(v, str) else lookup.get(norm_key(v), v)
+        codes, uniq = pd.factorize(dim_text, use_na_sentinel=True)
+        mapped = np.array(
+            [v if not isinstance(v, str) else lookup.get(norm_key(v), v) for v in uniq] + [None],
+            dtype=object,
         )
+        base["dimension"] = mapped[codes]  # code -1 (missing) takes the trailing None
         conv, na, bad = reader.convert(base["score"], base["dimension"])
         base["score"] = conv
         for idx in base.index[bad]:
@@ -688,8 +756,8 @@ def prepare_ratings(
     result.issues = issues
 
     # the scorecard: overall, notes and every other column, one row per input row
-    keep_cols = [c for c in (fields.get("overall"), fields.get("rationale")) if c] + extras
-    if keep_cols and "transcript_id" in fields and "rater_id" in fields:
+    # only when the file has something beyond the ratings (the notes alone are the rationale)
+    if (fields.get("overall") or extras) and "transcript_id" in fields and "rater_id" in fields:
         sc = pd.DataFrame(
             {
                 "transcript_id": df[fields["transcript_id"]].astype(object),

@@ -106,6 +106,8 @@ class SpeakerRoles:
     """Known name -> role assignments (from ``--interviewers`` and ``--speaker-map``)."""
 
     roles: dict[str, str] = field(default_factory=dict)
+    #: speaker names known to be names (normalised) though their role is not known
+    names: set[str] = field(default_factory=set)
 
     @classmethod
     def build(

@@ -136,7 +136,7 @@ def _label_ok(label: str, roles: SpeakerRoles) -> bool:
     label = label.strip()
     if not label or len(label) > 70:
         return False
-    if roles.get(label) or role_from_label(label)[0]:
+    if roles.get(label) or role_from_label(label)[0] or normalise_name(label) in roles.names:
         return True
     words = re.sub(r"[()]", " ", label).split()
     if not 1 <= len(words) <= 6:
@@ -174,8 +174,33 @@ def _header(line: str, roles: SpeakerRoles) -> tuple[str, float | None] | None:
     return label, _seconds(ts)
 
 
+def _relaxed_roles(lines: list[str], roles: SpeakerRoles) -> SpeakerRoles | None:
+    """Known names for a second pass when no line had a label by the strict rule: labels of
+    1-3 words in any case ("priya: ...") that start at least two lines, two speakers or more.
+    """
+    counts: dict[str, int] = {}
+    for line in lines:
+        m = _LINE_RE.match(line.strip()) or _BRACKET_RE.match(line.strip())
+        if m and 1 <= len(m.group("label").split()) <= 3 and not _TS_RE.match(m.group("label")):
+            key = normalise_name(m.group("label"))
+            counts[key] = counts.get(key, 0) + 1
+    names = {k for k, c in counts.items() if c >= 2}
+    if len(names) < 2:
+        return None
+    return SpeakerRoles(dict(roles.roles), names=set(roles.names) | names)
+
+
 def _text_segments(lines: list[str], roles: SpeakerRoles) -> tuple[list[_Segment], list[str]]:
     """Segments of a text transcript, plus the lines before the first speaker label."""
+    segments, preamble = _text_segments_once(lines, roles)
+    if not segments:
+        relaxed = _relaxed_roles(lines, roles)
+        if relaxed is not None:
+            return _text_segments_once(lines, relaxed)
+    return segments, preamble
+
+
+def _text_segments_once(lines: list[str], roles: SpeakerRoles) -> tuple[list[_Segment], list[str]]:
     segments: list[_Segment] = []
     preamble: list[str] = []
     timing: tuple[float | None, float | None] | None = None  # from a "a --> b" line
@@ -501,12 +526,14 @@ def read_document(
             text, issue = _decode(path, source)
             if issue is not None:
                 return DocumentResult(issue=issue)
-            if suffix == ".vtt":
-                segments = _caption_segments(_vtt_cues(text), roles)
-                kind = "WebVTT file"
-            elif suffix == ".srt":
-                segments = _caption_segments(_srt_cues(text), roles)
-                kind = "SubRip file"
+            if suffix in (".vtt", ".srt"):
+                cues = _vtt_cues(text) if suffix == ".vtt" else _srt_cues(text)
+                segments = _caption_segments(cues, roles)
+                if all(sg.label is None for sg in segments):  # labels in lower case?
+                    relaxed = _relaxed_roles([ln for c in cues for ln in c[2].splitlines()], roles)
+                    if relaxed is not None:
+                        segments = _caption_segments(cues, relaxed)
+                kind = "WebVTT file" if suffix == ".vtt" else "SubRip file"
             elif suffix == ".json":
                 items = _json_segments(json.loads(text))
                 if items is None:

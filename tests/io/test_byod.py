@@ -674,3 +674,37 @@ def test_excel_long_export_with_attribute_names(tmp_path):
     sc = read_table(tmp_path / "s", "scorecards")
     assert len(sc) == 5 and set(sc["overall"]) == {"Yes", "No"}
     assert "not-rated" in res.output.splitlines()[1]
+
+
+def test_lower_case_speaker_labels_that_repeat_are_speakers(tmp_path):
+    p = tmp_path / "chat.txt"
+    p.write_text(
+        "priya: how would you split the data?\n"
+        "sam: by time, to avoid leakage from the future.\n"
+        "priya: why not random?\n"
+        "sam: random splits leak behaviour across the boundary. note: offline metrics inflate.\n"
+    )
+    s = ingest([p], rubric=RUB, store=tmp_path / "s")
+    assert s.ok, s.format()
+    turns = turns_of(tmp_path / "s", "chat")
+    assert [(u["name"], u["speaker"]) for u in turns] == [
+        ("priya", "interviewer"),
+        ("sam", "candidate"),
+    ] * 2
+    assert turns[3]["text"].endswith("note: offline metrics inflate.")
+
+
+def test_dimension_columns_with_suffixes_and_short_names(tmp_path):
+    p = tmp_path / "f.csv"
+    p.write_text(
+        "Candidate,Interviewer,Problem Framing (1-4),Data score,Modeling,Eval,Modelling\n"
+        "c1,r1,3,2,4,3,1\n"
+    )
+    s = ingest(ratings=[p], rubric=RUB, store=tmp_path / "s")
+    r = read_ratings(tmp_path / "s").set_index("dimension")["score"].to_dict()
+    assert r == {"problem_framing": 3.0, "data": 2.0, "modeling": 4.0, "evaluation": 3.0}
+    note = next(n for n in s.notes if "shortened name" in n)
+    assert "'Eval' -> evaluation" in note and "'Data score' -> data" in note
+    assert "'Modeling'" not in note  # the id itself: an exact match
+    # the typo is a column of scores for no dimension: quarantined, not matched
+    assert [i.field for i in s.issues] == ["Modelling"]
