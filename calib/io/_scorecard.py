@@ -599,7 +599,8 @@ def prepare_ratings(
         fields.pop("score", None)  # a "Score"/"Rating" column beside dimension columns: kept as is
     rest = [c for c in columns if c not in fields.values() and c not in dims]
     score_like = [] if long_layout else [c for c in rest if reader.looks_like_scores(df[c], lo, hi)]
-    missing = [f for f in ("transcript_id", "rater_id") if f not in fields]
+    # No rater column at all: anonymous annotation slots (calib.io.ANONYMOUS_PREFIX), said below.
+    missing = [f for f in ("transcript_id",) if f not in fields]
     if long_layout:
         missing += [f for f in ("dimension", "score") if f not in fields]
     elif not dims:
@@ -648,6 +649,13 @@ def prepare_ratings(
         result.notes.append(
             f"{source}: columns matched to dimensions by a shortened name (check them; "
             f"--columns overrides): {', '.join(loose)}"
+        )
+    if "rater_id" not in fields:
+        result.notes.append(
+            f"{source}: no rater column (looked for: {', '.join(ALIASES['rater_id'][:6])}): the "
+            "ratings are stored as anonymous annotation slots (rater_id anon:1, anon:2, ... per "
+            "transcript and dimension); agreement is computed, rater effects are not. If the "
+            "file has a rater column, map it with --columns rater_id=COLUMN"
         )
     extras = [c for c in rest if c not in score_like]
     for col in extras:

@@ -225,14 +225,20 @@ def _newton(
         if S.shape[0] == 0:  # everything but the transcripts is anchored
             step_o = np.zeros(0)
         else:
+            rhs = gf - E.T @ (g_b * inv_d)
             try:
                 cf = linalg.cho_factor(S, lower=True)
+                step_o = linalg.cho_solve(cf, rhs)
             except linalg.LinAlgError as exc:
-                raise DataValidationError(
-                    "ratings: the information matrix is singular: raters and dimensions are "
-                    "confounded in this design (e.g. each rater scored different dimensions)"
-                ) from exc
-            step_o = linalg.cho_solve(cf, gf - E.T @ (g_b * inv_d))
+                if it == 1:  # singular from the start: a structural confounding
+                    raise DataValidationError(
+                        "ratings: the information matrix is singular: raters and dimensions are "
+                        "confounded in this design (e.g. each rater scored different dimensions)"
+                    ) from exc
+                # Singular only after some steps: a few elements drift towards infinity
+                # (quasi-separation in a sparse design, e.g. crowd raters with two items).
+                # Step along the identified directions only (minimum-norm solution).
+                step_o = linalg.lstsq(S, rhs, cond=1e-10)[0]
         step_b = (g_b - E @ step_o) * inv_d
         full_o = A @ step_o
         biggest = max(np.abs(step_b).max(initial=0.0), np.abs(full_o).max(initial=0.0))
@@ -588,6 +594,9 @@ class MFRMResult:
 #: ratings (Linacre 2002 asks for >= 10 observations per category); they are refused with a
 #: :class:`ScaleTooWideError` so callers can route them to the additive (score-point) model.
 MAX_RASCH_CATEGORIES = 21
+#: A non-extreme element further than this from its facet's median has no finite JMLE measure
+#: (quasi-separation); 15 logits is far beyond any estimable rater or transcript difference.
+DIVERGED_LOGITS = 15.0
 #: Linacre (2002): a category with fewer observations gives an unstable threshold.
 MIN_CATEGORY_COUNT = 10
 
@@ -1094,6 +1103,24 @@ def _assemble(
     tr = facet_table(enc.t, n_t, enc.transcripts, b, "transcript_id", ext_t)
     ra = facet_table(enc.r, n_r, enc.raters, c, "rater_id", ext["rater"])
     di = facet_table(enc.d, n_d, enc.dimensions, dim, "dimension", ext["dimension"])
+    # Quasi-separation: in sparse designs an element can be extreme except against another
+    # element that is itself extreme except against it (a crowd rater who gave the lowest score
+    # everywhere but on one transcript that everyone else scored highest). The likelihood then
+    # keeps rising as both drift apart; no finite measure exists. They are reported, not used.
+    n_div = 0
+    for tab, name in ((tr, "transcript"), (ra, "rater"), (di, "dimension")):
+        centre = tab.loc[~tab.extreme, "measure"].median()
+        div = (~tab.extreme) & ((tab["measure"] - centre).abs() > DIVERGED_LOGITS)
+        tab["not_estimable"] = div
+        tab.loc[div, ["measure", "se", "infit", "infit_zstd", "outfit", "outfit_zstd"]] = np.nan
+        n_div += int(div.sum())
+        if div.any():
+            notes.append(
+                f"{int(div.sum())} {name}(s) ({_list(tab.loc[div].iloc[:, 0], 5)}) have no finite "
+                "measure: their ratings are perfectly ordered against the rest of a sparse design "
+                "(quasi-separation; the estimate drifts without bound); column 'not_estimable', "
+                "measure NaN"
+            )
     z95 = stats.norm.ppf(0.975)
     for tab in (ra, di):  # Wald 95% intervals from the model S.E.
         tab.insert(tab.columns.get_loc("se") + 1, "ci_low", tab["measure"] - z95 * tab["se"])
@@ -1196,6 +1223,7 @@ def _assemble(
         "extreme_dimensions": int(ext["dimension"].sum()),
         "categories": int(values.size),
         "disordered_thresholds": int(thr["disordered"].sum()),
+        "not_estimable": n_div,
     }
     return MFRMResult(
         model=model,
