@@ -27,14 +27,17 @@ Speaker names become roles by --interviewers / --speaker-map, a role in the labe
 printed; an ambiguous file is quarantined with its speakers listed).
 
 \b
-Ratings: long (transcript_id, rater_id, dimension, score, ...) or wide (one column per
-dimension, matched by id or by the rubric's dimension name), e.g. an ATS scorecard export.
+Ratings: CSV/TSV (delimiter sniffed), Excel (.xlsx, first sheet), JSONL or Parquet; long
+(transcript_id, rater_id, dimension, score, ...) or wide (one column per dimension, matched
+by id or by the rubric's dimension name), e.g. an ATS scorecard export.
 Common column names are recognised (Candidate, Interviewer, Interview Date, Notes,
 Overall/Recommendation); --columns maps others. Score cells may be numbers, the rubric's
 level labels or --labels labels; N/A, NA, n/a, -, none and blank mean "not rated". The
 overall column, notes and every other column are kept in the store's scorecards table.
 Ratings without any transcripts make a ratings-only store; transcripts ingested later
-attach to the same ids. The CSV delimiter (comma, semicolon, tab) is sniffed.
+attach to the same ids. Dates: ISO 8601, --date-format, or common formats (month first
+unless --dayfirst); an unreadable optional date is dropped with a warning, the score kept.
+Full guide: docs/bring-your-own-data.md.
 
 \b
 Every row that fails validation is kept in the store's quarantine table with the file, row,

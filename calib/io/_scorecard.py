@@ -132,6 +132,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "unscored_reason": ("unscoredreason",),
 }
 _FIELDS = tuple(ALIASES)
+_RATER_TYPE_WORDS = {
+    "interviewer": "human",
+    "person": "human",
+    "manual": "human",
+    "expert": "human",
+    "rater": "human",
+    "rules": "rule",
+    "rule-based": "rule",
+    "model": "llm",
+    "ai": "llm",
+}
 
 
 def norm_key(text: Any) -> str:
@@ -664,6 +675,10 @@ def prepare_ratings(
         result.column_roles[col] = "quarantined: scores for no rubric dimension"
 
     base = pd.DataFrame({fld: df[col] for fld, col in fields.items() if fld != "overall"})
+    if "rater_type" in base.columns:  # common words for a person or a model
+        base["rater_type"] = base["rater_type"].map(
+            lambda v: _RATER_TYPE_WORDS.get(str(v).strip().lower(), v) if isinstance(v, str) else v
+        )
     base["_row"] = df["_row"].to_numpy()
 
     # rated_at: unreadable values are dropped with one warning per file; the score is kept

@@ -162,8 +162,10 @@ def load_speaker_map(path: str | os.PathLike) -> dict[str, str]:
     if p.suffix.lower() in {".yaml", ".yml"}:
         import yaml
 
+        from calib._yaml import load_yaml  # safe loader with an alias-expansion limit
+
         try:
-            doc = yaml.safe_load(text) or {}
+            doc = load_yaml(text) or {}
         except yaml.YAMLError as exc:
             raise ConfigError(f"{p}: not valid YAML ({exc})") from exc
         if not isinstance(doc, dict):

@@ -506,14 +506,17 @@ def test_ratings_only_store_flows_through_agree_raters_report(tmp_path):
     assert res.exit_code == 0, res.output
     res = run("report", "--store", store, "--out", tmp_path / "rep", "--n-boot", 50)
     assert res.exit_code == 0, res.output
-    md = (tmp_path / "rep" / "report.md").read_text()
+    summary = (tmp_path / "rep" / "summary.json").read_text()
+    assert "Not computed: grader comparison (no transcript text" in summary
+    md = (tmp_path / "rep" / "report.md").read_text().replace("\\", "")  # Markdown escapes
     assert "Not computed: grader comparison (no transcript text" in md
     assert "Grader builder" in md and "no transcript text" in res.output
     res = run(
         "report", "--store", store, "--out", tmp_path / "fb", "--rater", "r-bo", "--n-boot", 50
     )
     assert res.exit_code == 0, res.output
-    assert "not computed: no transcript text" in (tmp_path / "fb" / "report.md").read_text()
+    fb = (tmp_path / "fb" / "report.md").read_text().replace("\\", "")
+    assert "not computed: no transcript text" in fb
     res = run("grade", "--store", store, "--grader", "length")
     assert res.exit_code != 0 and "no transcript text" in res.output
 
@@ -708,3 +711,14 @@ def test_dimension_columns_with_suffixes_and_short_names(tmp_path):
     assert "'Modeling'" not in note  # the id itself: an exact match
     # the typo is a column of scores for no dimension: quarantined, not matched
     assert [i.field for i in s.issues] == ["Modelling"]
+
+
+def test_rater_type_words(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text(
+        "transcript_id,rater_id,rater_type,data\nt1,a,Interviewer,3\nt1,b,LLM,2\nt1,c,robot,2\n"
+    )
+    s = ingest(ratings=[p], rubric=RUB, store=tmp_path / "s")
+    r = read_ratings(tmp_path / "s").set_index("rater_id")["rater_type"].to_dict()
+    assert r == {"a": "human", "b": "llm"}
+    assert "rater_type must be one of" in s.issues[0].reason
