@@ -230,6 +230,8 @@ class RatingOptions:
         strftime format of ``rated_at`` (e.g. ``%d/%m/%Y``).
     dayfirst : bool
         Read ambiguous dates such as ``03/02/2026`` as day first (3 February).
+    allow_missing_transcripts : bool
+        Accept ratings for transcript ids the store does not hold (when it holds some).
     """
 
     columns: dict[str, str] = field(default_factory=dict)
@@ -237,6 +239,9 @@ class RatingOptions:
     na_values: tuple[str, ...] = DEFAULT_NA_VALUES
     date_format: str | None = None
     dayfirst: bool = False
+    #: accept ratings whose transcript is not in the store or the batch (counted, listed);
+    #: a store with no transcripts at all always does (ratings only)
+    allow_missing_transcripts: bool = False
 
 
 @dataclass
