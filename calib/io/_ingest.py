@@ -198,7 +198,14 @@ class IngestSummary:
             shown = 0
             for (table, fld, why), members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
                 lines.append(f"  {len(members):>7,}  {table} {fld}: {why}")
-                for ex in members[: min(2, max(0, max_examples - shown))]:
+                picked, rows_seen = [], set()
+                for ex in members:  # examples from different rows
+                    if (ex.source, ex.row) not in rows_seen:
+                        rows_seen.add((ex.source, ex.row))
+                        picked.append(ex)
+                    if len(picked) == 2:
+                        break
+                for ex in picked[: max(0, max_examples - shown)]:
                     where = f"{ex.source}:{ex.row}" if ex.row is not None else ex.source
                     lines.append(f"             e.g. {where}  {ex.reason[:300]}")
                     shown += 1
@@ -506,7 +513,12 @@ def ingest(
         # A store with no transcript text at all takes ratings for any id (ratings only);
         # otherwise a rating must name a transcript, or a unit the store already has ratings for.
         summary.ratings_only = not known_hash and bool(ratings)
-        known_ids = None if not known_hash else pd.Index(list(known_hash) + sorted(rated_ids))
+        known_ids = (
+            None
+            if not known_hash or r_opts.allow_missing_transcripts
+            else pd.Index(list(known_hash) + sorted(rated_ids))
+        )
+        textless: set[str] = set()  # accepted rating ids with no transcript text
         scorecards: list[pd.DataFrame] = []
         r_issues: list[Issue] = []
         # Keys accepted earlier in *this* ingest: a later row with another score makes the
@@ -553,6 +565,8 @@ def ingest(
                     if late.any():
                         late_conflicts.append(h[late])
                 keep, dup_issues, skipped = split_duplicates(good, seen, src.source)
+                if known_ids is None and len(keep):
+                    textless.update(set(keep["transcript_id"].unique()) - known_hash.keys())
                 issues = parse_issues + issues + dup_issues
                 src.read += len(raw) + len(parse_issues)
                 src.rows_quarantined += len({(i.source, i.row) for i in issues})
@@ -624,6 +638,12 @@ def ingest(
                     ),
                 )
 
+        if textless and known_hash:
+            shown = ", ".join(repr(t) for t in sorted(textless)[:5])
+            summary.notes.append(
+                f"{len(textless)} transcript id(s) have ratings but no transcript text "
+                f"(--allow-missing-transcripts): {shown}" + (" ..." if len(textless) > 5 else "")
+            )
         summary.issues = t_issues + r_issues
         if strict and summary.issues:
             for name, parts in staged.items():

@@ -722,3 +722,15 @@ def test_rater_type_words(tmp_path):
     r = read_ratings(tmp_path / "s").set_index("rater_id")["rater_type"].to_dict()
     assert r == {"a": "human", "b": "llm"}
     assert "rater_type must be one of" in s.issues[0].reason
+
+
+def test_allow_missing_transcripts_accepts_and_lists_textless_ids(tmp_path):
+    r = tmp_path / "r.csv"
+    r.write_text("Candidate,Interviewer,Data\nalice-chen,r1,3\nzoe,r1,2\n")
+    args = ["ingest", "--transcripts", BYOD / "zoom", "--ratings", r, "--rubric", RUB]
+    res = run(*args, "--store", tmp_path / "a")
+    assert res.exit_code == 0 and "'zoe' that does not exist" in res.output
+    res = run(*args, "--allow-missing-transcripts", "--store", tmp_path / "b")
+    assert res.exit_code == 0, res.output
+    assert "1 transcript id(s) have ratings but no transcript text" in res.output
+    assert sorted(read_ratings(tmp_path / "b")["transcript_id"]) == ["alice-chen", "zoe"]

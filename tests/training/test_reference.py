@@ -115,3 +115,15 @@ def test_read_errors(tmp_path):
     (tmp_path / "set.json").write_text('{"kind": "other"}')
     with pytest.raises(ConfigError, match="not a calib reference set"):
         read_reference_set(tmp_path)
+
+
+def test_read_malformed_set(expert_set, tmp_path):
+    write_reference_set(expert_set, tmp_path)
+    doc = json.loads((tmp_path / "set.json").read_text())
+    del doc["reference"][3]["reference_score"]
+    (tmp_path / "set.json").write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match=r"set.json: reference\[3\] is missing reference_score"):
+        read_reference_set(tmp_path)
+    (tmp_path / "set.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        read_reference_set(tmp_path)
