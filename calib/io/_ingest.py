@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -700,7 +700,11 @@ def ingest(
 
 
 def append_ratings(
-    store: str | os.PathLike, ratings: pd.DataFrame, *, source: str = "api"
+    store: str | os.PathLike,
+    ratings: pd.DataFrame,
+    *,
+    source: str = "api",
+    with_tables: Callable[[IngestSummary], Mapping[str, pd.DataFrame]] | None = None,
 ) -> IngestSummary:
     """Validate long rating rows (e.g. a grader's output) and append them to the store.
 
@@ -716,6 +720,11 @@ def append_ratings(
         Columns as in the ratings table; ``rubric_id``/``rubric_version`` default to the store's.
     source : str
         Name recorded in the quarantine for rejected rows.
+    with_tables : callable, optional
+        Called under the store lock with the summary (``accepted_transcripts`` known); the
+        tables it returns (name -> DataFrame, appended; e.g. grader evidence and the run
+        record) are published in the SAME manifest update as the ratings, so a kill at any
+        point leaves all of them or none.
 
     Examples
     --------
@@ -780,7 +789,13 @@ def append_ratings(
             ],
             "quarantine": [_issues_table(issues, "ratings", batch_id)],
         }
-        if len(keep) or issues:
+        extra = dict(with_tables(summary) or {}) if with_tables is not None else {}
+        for name, frame in extra.items():
+            if name in tables or name == "transcripts":
+                raise StoreError(f"with_tables: table {name!r} is written by calib.io itself")
+            if frame is not None and len(frame):
+                tables[name] = [pa.Table.from_pandas(frame, preserve_index=False)]
+        if len(keep) or issues or any(n not in ("ratings", "quarantine") for n in tables):
             commit_parts(
                 store, tables, batch={"batch_id": batch_id, "inputs": [{"source": source}]}
             )
