@@ -199,6 +199,17 @@ def test_packet_in_a_real_browser(chrome, evil_set, tmp_path):
     note = got.loc[(got["transcript_id"] == EVIL_ID) & (got["dimension"] == dims[0]), "rationale"]
     assert note.iloc[0].startswith("'=HYPERLINK")  # formula neutralised
 
+    # start over (two clicks): scores and rationales gone, also after a reload
+    chrome.find_element(By.ID, "clear").click()
+    assert chrome.execute_script("return document.querySelectorAll('input:checked').length") > 0
+    chrome.find_element(By.ID, "clear").click()
+    assert chrome.execute_script("return document.querySelectorAll('input:checked').length") == 0
+    chrome.refresh()
+    _wait(lambda: chrome.execute_script("return document.documentElement.dataset.ready"))
+    assert chrome.execute_script("return document.querySelectorAll('input:checked').length") == 0
+    assert chrome.find_element(By.NAME, "r-0-0").get_attribute("value") == ""
+    assert chrome.find_element(By.ID, "progress").text.startswith("0 of ")
+
     # calib ingest reads the downloaded file as is
     store = tmp_path / "round1"
     summary = ingest(

@@ -122,7 +122,28 @@
     messageEl.className = done < total ? "message warn" : "message good";
   }
 
+  var clearBtn = document.getElementById("clear");
+  var clearArmed = false;
+  function startOver() {
+    if (!clearArmed) {  // two clicks, no dialog: the first one asks for confirmation
+      clearArmed = true;
+      clearBtn.textContent = "Click again to erase all your scores";
+      return;
+    }
+    clearArmed = false;
+    clearBtn.textContent = "Start over";
+    try { window.localStorage.removeItem(KEY); } catch (e) { /* nothing saved */ }
+    var inputs = form.querySelectorAll("input[type=radio]");
+    for (var i = 0; i < inputs.length; i++) { inputs[i].checked = false; }
+    var notes = form.querySelectorAll("textarea");
+    for (var j = 0; j < notes.length; j++) { notes[j].value = ""; }
+    statusEl.textContent = "Cleared: nothing is saved in this browser.";
+    messageEl.textContent = "";
+    showProgress(collect());
+  }
+
   form.addEventListener("submit", function (e) { e.preventDefault(); });
+  clearBtn.addEventListener("click", startOver);
   form.addEventListener("change", save);
   form.addEventListener("input", function (e) { if (e.target.tagName === "TEXTAREA" || e.target === raterInput) { save(); } });
   document.getElementById("save").addEventListener("click", save);
