@@ -33,6 +33,7 @@ from calib.agreement._bootstrap import (
 )
 from calib.agreement._human_machine import HumanMachineResult, human_machine_metrics, prmse
 from calib.agreement._icc import icc, icc_table
+from calib.agreement._icc_design import ICC_FORMS, crossed_icc, design_icc, one_way_icc
 from calib.agreement._kappa import (
     ConfidenceInterval,
     brennan_prediger,
@@ -55,6 +56,10 @@ __all__ = [
     "krippendorff_alpha",
     "icc",
     "icc_table",
+    "design_icc",
+    "one_way_icc",
+    "crossed_icc",
+    "ICC_FORMS",
     "cohen_kappa",
     "cohen_kappa_ci",
     "chance_corrected_ci",

@@ -9,7 +9,7 @@ import click
 import pandas as pd
 
 from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
-from calib.agreement import agreement_table
+from calib.agreement import ICC_FORMS, agreement_table
 from calib.errors import DataValidationError
 from calib.io import (
     RATINGS_SCHEMA,
@@ -32,10 +32,16 @@ dimension's scale (metric: ordinal on scales of at most 10 levels, interval on
 wider scales such as 0-100 and on continuous scales), QWK = mean pairwise
 quadratic-weighted Cohen's kappa, exact / adj = share of rating pairs that agree
 exactly / within one level (QWK, exact and adj only on scales of at most 10
-levels), ICC2 = two-way random single-rater ICC, each with its 95% CI in
-brackets (transcript-level bootstrap). band = Krippendorff's reading of alpha:
->= .800 reliable, .667-.800 tentative, below .667 unreliable. --format csv/json
-add ordinal and interval alpha, ICC2k, n_pairable and every bound.
+levels), each with its 95% CI in brackets (transcript-level bootstrap).
+ICC = single-rating intraclass correlation in the form the design supports
+(ICC form): ICC(A,1) two-way when every transcript was rated by the same raters,
+ICC(1) one-way when each transcript has its own raters (or raters are
+anonymous), ICC(A,1) from REML variance components for incomplete crossed
+designs (e.g. crowds, 3-of-4 panels); see docs/agreement.md. band =
+Krippendorff's reading of alpha: >= .800 reliable, .667-.800 tentative, below
+.667 unreliable. --format csv/json add ordinal and interval alpha, ICC(k) of the
+mean of k ratings, n_pairable and every bound. Ratings without a rater_id are
+anonymous annotation slots: agreement is computed, raters shows '-'.
 """
 
 
@@ -55,17 +61,21 @@ def _scales_text(rubric) -> str:
 
 def _render(tab: pd.DataFrame, groups: list[str]) -> str:
     cols = [("alpha", "alpha")]
-    if tab["qwk_mean"].notna().any():  # level-by-level statistics: few-level scales only
-        cols += [("QWK", "qwk_mean"), ("exact", "exact_agreement"), ("adj", "adjacent_agreement")]
-    cols += [("ICC2", "icc2")]
+    if tab["qwk_mean"].notna().any():  # pairwise: few-level scales, pairs that share units
+        cols += [("QWK", "qwk_mean")]
+    if tab["exact_agreement"].notna().any():  # level-by-level statistics: few-level scales only
+        cols += [("exact", "exact_agreement"), ("adj", "adjacent_agreement")]
+    cols += [("ICC", "icc")]
     show = pd.DataFrame({g: tab[g].astype(str) for g in groups})
     show["units"] = tab["n_units"].astype("Int64").astype(str)
-    show["raters"] = tab["n_raters"].astype("Int64").astype(str)
+    show["raters"] = tab["n_raters"].astype("Int64").astype(str).replace("<NA>", "-")
     show["metric"] = tab["alpha_metric"].fillna("").astype(str)
     for title, c in cols:
         show[title] = [
             _fmt(v, lo, hi) for v, lo, hi in zip(tab[c], tab[f"{c}_low"], tab[f"{c}_high"])
         ]
+    short = {v: s for v, s in zip(ICC_FORMS.values(), ("two-way", "one-way", "REML"))}
+    show["ICC form"] = tab["icc_form"].map(short).fillna("")
     show["band"] = tab["band"]
     return show.to_string(index=False)
 

@@ -11,7 +11,7 @@ import click
 import pandas as pd
 import yaml
 
-from calib.errors import ConfigError, GraderError
+from calib.errors import CalibError, ConfigError, GraderError
 from calib.io import append_ratings, read_ratings, read_store_rubric, read_transcripts, write_table
 
 _EPILOG = """\b
@@ -270,6 +270,12 @@ def command(store: str, kind: str, config_path: str | None, run_id: str | None, 
     config = load_config(config_path)
     rubric = read_store_rubric(store)
     transcripts = read_transcripts(store)
+    if transcripts.empty:
+        raise CalibError(
+            f"{store}: no transcript text (a ratings-only store): graders read transcripts; "
+            "ingest them with the same ids (calib ingest --transcripts ... --store "
+            f"{store}) and grade again"
+        )
     if kind == "llm":
         grader = _build_llm(config, config_path, store, llm_options, dry_run=dry_run)
     else:

@@ -28,6 +28,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "calib.cli.ingest",
         "Validate transcripts and ratings against a rubric; add them to a store.",
     ),
+    "quarantine": (
+        "calib.cli.quarantine",
+        "List the rows a store rejected, with file, row, field and reason.",
+    ),
     "rubric": ("calib.cli.rubric", "Show a rubric, or diff two rubric versions."),
     "simulate": (
         "calib.cli.simulate",

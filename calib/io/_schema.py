@@ -12,6 +12,7 @@ __all__ = [
     "TRANSCRIPTS_SCHEMA",
     "RATINGS_SCHEMA",
     "QUARANTINE_SCHEMA",
+    "SCORECARDS_SCHEMA",
     "RATING_KEY",
     "RATER_TYPES",
     "SPEAKERS",
@@ -27,6 +28,9 @@ TURN_TYPE = pa.struct(
         pa.field("speaker", pa.string(), nullable=False),
         pa.field("text", pa.string(), nullable=False),
         pa.field("start_s", pa.float64()),
+        # the speaker's name as the source wrote it ("Priya Shah"), when it gave one
+        pa.field("name", pa.string()),
+        pa.field("end_s", pa.float64()),
     ]
 )
 
@@ -71,6 +75,22 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("field", pa.string()),  # offending field, e.g. "score" or "turns[2].text"
         pa.field("reason", pa.string(), nullable=False),
         pa.field("record", pa.string()),  # the raw row as JSON (or raw text when unparseable)
+        pa.field("batch_id", pa.string(), nullable=False),
+    ]
+)
+
+#: one row per scorecard (input row of a ratings file): the fields that are not dimension
+#: scores, so no column of an export vanishes (written by ingest)
+SCORECARDS_SCHEMA = pa.schema(
+    [
+        pa.field("transcript_id", pa.string(), nullable=False),
+        pa.field("rater_id", pa.string(), nullable=False),
+        pa.field("overall", pa.string()),  # the overall / recommendation cell as written
+        pa.field("overall_score", pa.float64()),  # that cell as a number when it reads as one
+        pa.field("notes", pa.string()),
+        pa.field("metadata", pa.string()),  # every other column, as a JSON object
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("row", pa.int64()),
         pa.field("batch_id", pa.string(), nullable=False),
     ]
 )

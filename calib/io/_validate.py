@@ -103,6 +103,8 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
                 f"expected an object with speaker and text, got {type(turn).__name__}",
             )
         speaker = turn.get("speaker")
+        if isinstance(speaker, str) and speaker.strip().lower() in SPEAKERS:
+            speaker = speaker.strip().lower()  # roles are case-insensitive
         if speaker not in SPEAKERS:
             return bad(
                 f"turns[{i}].speaker",
@@ -130,7 +132,20 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
                 return bad(
                     f"turns[{i}].start_s", f"start_s must be a non-negative number, got {start!r}"
                 )
-        clean_turns.append({"speaker": speaker, "text": text, "start_s": start})
+        clean = {"speaker": speaker, "text": text, "start_s": start}
+        # optional: the speaker's name as the source wrote it, and the end time (seconds)
+        name = turn.get("name")
+        if not _blank(name) and not isinstance(name, (dict, list)):
+            clean["name"] = str(name).strip()
+        end = turn.get("end_s")
+        if not _blank(end):
+            try:
+                end = float(end)
+            except (TypeError, ValueError):
+                end = None
+            if end is not None and math.isfinite(end) and end >= 0:
+                clean["end_s"] = end
+        clean_turns.append(clean)
     if not any(t["speaker"] == "candidate" for t in clean_turns):
         return bad("turns", "no candidate turn: nothing to rate")
     out["turns"] = clean_turns
@@ -158,7 +173,12 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
         out["interviewed_at"].isoformat() if out["interviewed_at"] else "",
         out["metadata"],
     ]
-    parts += [f"{t['speaker']}\x1f{t['text']}\x1f{t['start_s']}" for t in clean_turns]
+    parts += [
+        f"{t['speaker']}\x1f{t['text']}\x1f{t['start_s']}"
+        # name/end only when given, so hashes of transcripts without them are unchanged
+        + "".join(f"\x1f{k}={t[k]}" for k in ("name", "end_s") if k in t)
+        for t in clean_turns
+    ]
     out["content_hash"] = hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
     return out, []
 
@@ -200,7 +220,7 @@ def validate_ratings(
     df: pd.DataFrame,
     rubric: Rubric,
     source: str,
-    known_transcripts: set[str] | pd.Index,
+    known_transcripts: set[str] | pd.Index | None,
     *,
     allow_unscored: bool = False,
 ) -> tuple[pd.DataFrame, list[Issue]]:
@@ -208,6 +228,7 @@ def validate_ratings(
 
     Returns the valid rows in the store's column layout and one issue per rejected row
     (the first failing check wins). Duplicates are handled by the caller (store-aware).
+    ``known_transcripts=None`` accepts any transcript id (a ratings-only store).
     """
     n = len(df)
     if "dimension" not in df.columns and any(d in df.columns for d in rubric.dimension_ids):
@@ -356,20 +377,24 @@ def validate_ratings(
             else pd.Series([None] * n, index=df.index, dtype="object")
         )
 
-    known = (
-        known_transcripts
-        if isinstance(known_transcripts, pd.Index)
-        else pd.Index(list(known_transcripts))
-    )
-    flag(
-        cols["transcript_id"].notna() & ~cols["transcript_id"].isin(known),
-        "transcript_id",
-        lambda m: (
-            "rating for transcript "
-            + cols["transcript_id"][m].astype(str).map(repr)
-            + " that does not exist (not in this batch or the store)"
-        ),
-    )
+    if known_transcripts is None:  # ratings-only store: any transcript id is accepted
+        known = None
+    else:
+        known = (
+            known_transcripts
+            if isinstance(known_transcripts, pd.Index)
+            else pd.Index(list(known_transcripts))
+        )
+    if known is not None:
+        flag(
+            cols["transcript_id"].notna() & ~cols["transcript_id"].isin(known),
+            "transcript_id",
+            lambda m: (
+                "rating for transcript "
+                + cols["transcript_id"][m].astype(str).map(repr)
+                + " that does not exist (not in this batch or the store)"
+            ),
+        )
 
     out = pd.DataFrame(cols)
     bad = reason.notna()

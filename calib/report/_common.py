@@ -104,7 +104,7 @@ _AGREEMENT_COLUMNS = {  # our short name -> column of calib.agreement.agreement_
 #: (label, column prefix) of the agreement statistics shown with their 95% CIs.
 _AGREEMENT_CI = [
     ("alpha", "alpha"),
-    ("ICC(2,1)", "icc2"),
+    ("ICC", "icc"),  # the form the design supports: agreement_table's icc_form
     ("QWK", "qwk_mean"),
     ("exact", "exact_agreement"),
     ("adjacent", "adjacent_agreement"),

@@ -165,6 +165,11 @@ def _programme_lead(recs: list[Recommendation], sec: dict[str, Section], th: dic
 
 def _grader_builder(sec: dict[str, Section]) -> str:
     g = sec.get("graders")
+    if g is not None and not g.facts.get("graders") and "no transcript text" in (g.takeaway or ""):
+        return (
+            "Not computed: no transcript text (the store holds ratings only); ingest the "
+            "transcripts with the same ids to grade them."
+        )
     if g is None or not g.facts.get("graders"):
         return (
             "No automated grader has scored these transcripts: run 'calib grade' to validate one."

@@ -23,6 +23,14 @@ def _graders(
 ) -> Section:
     s = Section("graders", SECTION_TITLES["graders"])
     machine = inp.ratings[inp.ratings["rater_type"].ne("human")]
+    if machine.empty and inp.transcripts is None:
+        s.not_computed(
+            "grader comparison",
+            "no transcript text: the store holds ratings only; ingest the transcripts with the "
+            "same ids, then run 'calib grade'",
+        )
+        s.takeaway = "Not computed: no transcript text (a ratings-only store), so no grader ran."
+        return s
     if machine.empty:
         s.not_computed(
             "grader comparison", "the store has no rule or LLM grader ratings (run 'calib grade')"

@@ -288,7 +288,11 @@ def build_feedback(
                 "your_score": int(r.score),
                 "others_mean": round(float(r.consensus), 3),
                 "others_n": int(r.n_others),
-                "excerpt": excerpt(turns.get(r.transcript_id), _dim_keywords(dim)),
+                "excerpt": (
+                    excerpt(turns.get(r.transcript_id), _dim_keywords(dim))
+                    if inputs.transcripts is not None
+                    else "not computed: no transcript text"
+                ),
                 "your_anchor": rubric.anchor(r.dimension, int(r.score)),
                 "consensus_level": cons_level,
                 "consensus_anchor": rubric.anchor(r.dimension, cons_level),

@@ -118,7 +118,7 @@ def test_agreement_table_shows_each_statistic_with_its_ci(planted_report, plante
     t = planted_results.section("agreement").tables["by_dimension"]
     page = (planted_report / "report.html").read_text()
     for r in t.itertuples():
-        for c in ("alpha_ordinal", "icc2", "qwk_mean", "exact_agreement", "adjacent_agreement"):
+        for c in ("alpha_ordinal", "icc", "qwk_mean", "exact_agreement", "adjacent_agreement"):
             est, lo, hi = getattr(r, c), getattr(r, f"{c}_low"), getattr(r, f"{c}_high")
             assert f"<td>{est:.2f} [{lo:.2f}, {hi:.2f}]</td>" in page, (r.dimension, c)
 

@@ -227,3 +227,28 @@ def test_packet_in_a_real_browser(chrome, evil_set, tmp_path):
         assert word not in html
     for reason in evil_set.chosen["reason"]:
         assert reason not in html
+
+
+def test_training_report_pages_render_offline(chrome, expert_set, sample_tables, tmp_path):
+    """report.html and session.html: no script, no console error, no request but the file."""
+    from selenium.webdriver.common.by import By
+
+    from calib.training import build_training_report, simulate_round, write_training_report
+
+    rubric = sample_tables[2]
+    sim = simulate_round(expert_set, rubric, {"<i>x</i>": {"elevation": 1.0}, "b": {}}, seed=1)
+    write_training_report(build_training_report([("s", sim, expert_set)], rubric), tmp_path)
+    for name in ("report.html", "session.html"):
+        chrome.get("about:blank")
+        chrome.get_log("performance")
+        chrome.get((tmp_path / name).as_uri())
+        assert chrome.find_elements(By.TAG_NAME, "script") == []
+        assert chrome.find_elements(By.TAG_NAME, "i") == []
+        assert "<i>x</i>" in chrome.find_element(By.TAG_NAME, "body").text
+        assert [e for e in chrome.get_log("browser") if e["level"] == "SEVERE"] == []
+        urls = [
+            json.loads(e["message"])["message"]["params"]["request"]["url"]
+            for e in chrome.get_log("performance")
+            if json.loads(e["message"])["message"].get("method") == "Network.requestWillBeSent"
+        ]
+        assert [u for u in urls if not u.startswith(("file://", "data:"))] == []
