@@ -16,6 +16,7 @@ from calib.agreement._counts import unit_pairs
 from calib.agreement._icc_design import design_icc
 from calib.agreement._kappa import multirater_sums, pairwise_sums
 from calib.errors import CalibWarning, DataValidationError
+from calib.io import ANONYMOUS_PREFIX, anonymous_mask
 from calib.rubric import Scale
 
 __all__ = ["agreement_table", "interpretation_band", "BANDS"]
@@ -239,12 +240,14 @@ def agreement_table(
         )
     # Anonymous ratings (no rater_id: annotation slots) are numbered within each transcript x
     # dimension; their groups get the one-way ICC and no rater count (docs/data-model.md).
-    anon = df["rater_id"].isna() | df["rater_id"].astype(str).str.strip().eq("")
+    anon = anonymous_mask(df["rater_id"]).to_numpy()
     if anon.any():
         df = df.copy()
-        slot = df[anon].groupby(["transcript_id", "dimension"], sort=False).cumcount() + 1
-        df["rater_id"] = df["rater_id"].astype(object)
-        df.loc[anon, "rater_id"] = "~slot-" + slot.astype(str)
+        blank = anon & ~df["rater_id"].astype(str).str.startswith(ANONYMOUS_PREFIX).to_numpy()
+        if blank.any():  # missing rater_id in a DataFrame: number the slots here
+            slot = df[blank].groupby(["transcript_id", "dimension"], sort=False).cumcount() + 1
+            df["rater_id"] = df["rater_id"].astype(object)
+            df.loc[blank, "rater_id"] = ANONYMOUS_PREFIX + slot.astype(str)
         df["_anonymous"] = anon
     dup = df.duplicated(["transcript_id", "rater_id", "dimension"], keep=False)
     if dup.any():

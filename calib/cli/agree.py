@@ -9,6 +9,7 @@ import click
 import pandas as pd
 
 from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
+from calib._escape import csv_text
 from calib.agreement import ICC_FORMS, agreement_table
 from calib.errors import DataValidationError
 from calib.io import (
@@ -152,7 +153,7 @@ def command(store: str, by: str, fmt: str, rater_type: str, n_boot: int, seed: i
     )
     groups = [by, "dimension"] if by != "dimension" else ["dimension"]
     if fmt == "csv":
-        click.echo(tab.to_csv(index=False), nl=False)
+        click.echo(csv_text(tab), nl=False)
     elif fmt == "json":
         click.echo(json.dumps(json.loads(tab.to_json(orient="records")), indent=2))
     else:

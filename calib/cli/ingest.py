@@ -27,14 +27,17 @@ Speaker names become roles by --interviewers / --speaker-map, a role in the labe
 printed; an ambiguous file is quarantined with its speakers listed).
 
 \b
-Ratings: long (transcript_id, rater_id, dimension, score, ...) or wide (one column per
-dimension, matched by id or by the rubric's dimension name), e.g. an ATS scorecard export.
+Ratings: CSV/TSV (delimiter sniffed), Excel (.xlsx, first sheet), JSONL or Parquet; long
+(transcript_id, rater_id, dimension, score, ...) or wide (one column per dimension, matched
+by id or by the rubric's dimension name), e.g. an ATS scorecard export.
 Common column names are recognised (Candidate, Interviewer, Interview Date, Notes,
 Overall/Recommendation); --columns maps others. Score cells may be numbers, the rubric's
 level labels or --labels labels; N/A, NA, n/a, -, none and blank mean "not rated". The
 overall column, notes and every other column are kept in the store's scorecards table.
 Ratings without any transcripts make a ratings-only store; transcripts ingested later
-attach to the same ids. The CSV delimiter (comma, semicolon, tab) is sniffed.
+attach to the same ids. Dates: ISO 8601, --date-format, or common formats (month first
+unless --dayfirst); an unreadable optional date is dropped with a warning, the score kept.
+Full guide: docs/bring-your-own-data.md.
 
 \b
 Every row that fails validation is kept in the store's quarantine table with the file, row,
@@ -143,6 +146,13 @@ validation (then nothing is written); 2 on usage errors.
     help="Read ambiguous dates such as 03/02/2026 day first (3 February); default month first.",
 )
 @click.option(
+    "--allow-missing-transcripts",
+    is_flag=True,
+    help="Accept ratings whose transcript is not in the store or this ingest (the ids are "
+    "listed); without it such ratings are quarantined as likely id typos, unless the store "
+    "holds no transcripts at all (ratings only).",
+)
+@click.option(
     "--strict", is_flag=True, help="Fail (exit 1) and write nothing if any row fails validation."
 )
 @click.option(
@@ -166,6 +176,7 @@ def command(
     na_values,
     date_format,
     dayfirst,
+    allow_missing_transcripts,
     strict,
     max_examples,
 ) -> None:
@@ -187,6 +198,7 @@ def command(
         ),
         date_format=date_format,
         dayfirst=dayfirst,
+        allow_missing_transcripts=allow_missing_transcripts,
     )
     summary = ingest(
         transcripts,

@@ -9,6 +9,7 @@ import json
 import click
 import pandas as pd
 
+from calib._escape import csv_cell as _csv_safe  # the one CSV formula-neutraliser
 from calib.io import read_quarantine
 
 _HELP = """List the rows that ingest (or a grader) rejected, with file, row, field and reason.
@@ -29,12 +30,6 @@ Exit status: 0 (also when the quarantine is empty), 1 when STORE is not a calib 
 """
 
 _COLUMNS = ["table", "source", "row", "field", "reason"]
-
-
-def _csv_safe(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _text(value: object) -> str:

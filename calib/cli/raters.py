@@ -7,6 +7,7 @@ import json
 import click
 import pandas as pd
 
+from calib._escape import csv_text
 from calib.errors import DataValidationError
 from calib.io import read_ratings, read_store_rubric, read_transcripts
 from calib.raters import (
@@ -212,7 +213,7 @@ def command(store, model, rasch_model, rater_type, plan, fmt, only, details) -> 
         for name, tab in tables.items():
             if len(tables) > 1:
                 click.echo(f"# {name}")
-            click.echo(tab.to_csv(index=False), nl=False)
+            click.echo(csv_text(tab), nl=False)
         return
     n = ratings["score"].notna().sum()
     click.echo(

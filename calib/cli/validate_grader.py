@@ -10,6 +10,7 @@ import click
 import pandas as pd
 
 from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
+from calib._escape import csv_text, write_csv
 from calib.cli.grade import load_config
 from calib.graders.validate import Criteria, validate_grader
 from calib.io import read_ratings, read_store_rubric, read_table, read_transcripts
@@ -183,9 +184,9 @@ def command(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for name in ("decision", "metrics", "per_rater", "length_bias", "subgroups", "fairness"):
-            getattr(res, name).to_csv(out / f"{name}.csv", index=False)
+            write_csv(getattr(res, name), out / f"{name}.csv")
         for name, table in judge.items():
-            table.to_csv(out / f"{name}.csv", index=False)
+            write_csv(table, out / f"{name}.csv")
         (out / "validation.json").write_text(
             json.dumps(
                 {"config": res.config, "decision": res.decision.to_dict("records")},
@@ -203,7 +204,7 @@ def command(
             )
         )
     elif fmt == "csv":
-        click.echo(res.decision.to_csv(index=False), nl=False)
+        click.echo(csv_text(res.decision), nl=False)
     else:
         n_pass = int(res.decision["passed"].sum())
         click.echo(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from calib.io._schema import (
     SCORECARDS_SCHEMA,
     TRANSCRIPTS_SCHEMA,
 )
-from calib.io._scorecard import RatingOptions, parse_dates, prepare_ratings
+from calib.io._scorecard import RatingOptions, iter_rating_inputs, parse_dates, prepare_ratings
 from calib.io._store import (
     cleanup_orphans,
     commit_parts,
@@ -198,7 +198,14 @@ class IngestSummary:
             shown = 0
             for (table, fld, why), members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
                 lines.append(f"  {len(members):>7,}  {table} {fld}: {why}")
-                for ex in members[: min(2, max(0, max_examples - shown))]:
+                picked, rows_seen = [], set()
+                for ex in members:  # examples from different rows
+                    if (ex.source, ex.row) not in rows_seen:
+                        rows_seen.add((ex.source, ex.row))
+                        picked.append(ex)
+                    if len(picked) == 2:
+                        break
+                for ex in picked[: max(0, max_examples - shown)]:
                     where = f"{ex.source}:{ex.row}" if ex.row is not None else ex.source
                     lines.append(f"             e.g. {where}  {ex.reason[:300]}")
                     shown += 1
@@ -506,7 +513,12 @@ def ingest(
         # A store with no transcript text at all takes ratings for any id (ratings only);
         # otherwise a rating must name a transcript, or a unit the store already has ratings for.
         summary.ratings_only = not known_hash and bool(ratings)
-        known_ids = None if not known_hash else pd.Index(list(known_hash) + sorted(rated_ids))
+        known_ids = (
+            None
+            if not known_hash or r_opts.allow_missing_transcripts
+            else pd.Index(list(known_hash) + sorted(rated_ids))
+        )
+        textless: set[str] = set()  # accepted rating ids with no transcript text
         scorecards: list[pd.DataFrame] = []
         r_issues: list[Issue] = []
         # Keys accepted earlier in *this* ingest: a later row with another score makes the
@@ -523,7 +535,7 @@ def ingest(
                 leave=False,
             )
             roles_noted = False
-            for raw, parse_issues in iter_ratings_frames(path):
+            for raw, parse_issues in iter_rating_inputs(path, iter_ratings_frames):
                 prepared = prepare_ratings(raw, rubric_obj, r_opts, src.source)
                 if not roles_noted:
                     summary.notes.extend(prepared.notes)
@@ -553,6 +565,8 @@ def ingest(
                     if late.any():
                         late_conflicts.append(h[late])
                 keep, dup_issues, skipped = split_duplicates(good, seen, src.source)
+                if known_ids is None and len(keep):
+                    textless.update(set(keep["transcript_id"].unique()) - known_hash.keys())
                 issues = parse_issues + issues + dup_issues
                 src.read += len(raw) + len(parse_issues)
                 src.rows_quarantined += len({(i.source, i.row) for i in issues})
@@ -624,6 +638,12 @@ def ingest(
                     ),
                 )
 
+        if textless and known_hash:
+            shown = ", ".join(repr(t) for t in sorted(textless)[:5])
+            summary.notes.append(
+                f"{len(textless)} transcript id(s) have ratings but no transcript text "
+                f"(--allow-missing-transcripts): {shown}" + (" ..." if len(textless) > 5 else "")
+            )
         summary.issues = t_issues + r_issues
         if strict and summary.issues:
             for name, parts in staged.items():
@@ -680,7 +700,11 @@ def ingest(
 
 
 def append_ratings(
-    store: str | os.PathLike, ratings: pd.DataFrame, *, source: str = "api"
+    store: str | os.PathLike,
+    ratings: pd.DataFrame,
+    *,
+    source: str = "api",
+    with_tables: Callable[[IngestSummary], Mapping[str, pd.DataFrame]] | None = None,
 ) -> IngestSummary:
     """Validate long rating rows (e.g. a grader's output) and append them to the store.
 
@@ -696,6 +720,11 @@ def append_ratings(
         Columns as in the ratings table; ``rubric_id``/``rubric_version`` default to the store's.
     source : str
         Name recorded in the quarantine for rejected rows.
+    with_tables : callable, optional
+        Called under the store lock with the summary (``accepted_transcripts`` known); the
+        tables it returns (name -> DataFrame, appended; e.g. grader evidence and the run
+        record) are published in the SAME manifest update as the ratings, so a kill at any
+        point leaves all of them or none.
 
     Examples
     --------
@@ -760,7 +789,13 @@ def append_ratings(
             ],
             "quarantine": [_issues_table(issues, "ratings", batch_id)],
         }
-        if len(keep) or issues:
+        extra = dict(with_tables(summary) or {}) if with_tables is not None else {}
+        for name, frame in extra.items():
+            if name in tables or name == "transcripts":
+                raise StoreError(f"with_tables: table {name!r} is written by calib.io itself")
+            if frame is not None and len(frame):
+                tables[name] = [pa.Table.from_pandas(frame, preserve_index=False)]
+        if len(keep) or issues or any(n not in ("ratings", "quarantine") for n in tables):
             commit_parts(
                 store, tables, batch={"batch_id": batch_id, "inputs": [{"source": source}]}
             )

@@ -96,5 +96,29 @@ SCORECARDS_SCHEMA = pa.schema(
 )
 
 RATING_KEY = ["transcript_id", "rater_id", "dimension"]
+
+#: Anonymous ratings (annotation slots, no rater identity): a ratings file without a
+#: ``rater_id`` column gets ``rater_id = "anon:1"``, ``"anon:2"``, ... numbering the ratings of
+#: each transcript x dimension in file order (docs/data-model.md). Agreement treats them as
+#: interchangeable slots; rater-effect analyses say "not computed: raters are not identified".
+ANONYMOUS_PREFIX = "anon:"
+
+
+def anonymous_mask(rater_id):
+    """True where a rating has no rater identity: missing/blank ``rater_id`` or an ``anon:`` slot.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> anonymous_mask(pd.Series(["r1", "anon:2", None, ""])).tolist()
+    [False, True, True, True]
+    """
+    import pandas as pd
+
+    rid = pd.Series(rater_id)
+    text = rid.astype(object).where(rid.notna(), "").astype(str).str.strip()
+    return text.eq("") | text.str.startswith(ANONYMOUS_PREFIX)
+
+
 TRANSCRIPT_REQUIRED = ("transcript_id", "question_id", "question_type", "turns")
 RATING_REQUIRED = ("transcript_id", "rater_id", "dimension", "score")

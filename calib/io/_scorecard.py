@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import warnings
 from collections.abc import Mapping
@@ -131,6 +132,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "unscored_reason": ("unscoredreason",),
 }
 _FIELDS = tuple(ALIASES)
+_RATER_TYPE_WORDS = {
+    "interviewer": "human",
+    "person": "human",
+    "manual": "human",
+    "expert": "human",
+    "rater": "human",
+    "rules": "rule",
+    "rule-based": "rule",
+    "model": "llm",
+    "ai": "llm",
+}
 
 
 def norm_key(text: Any) -> str:
@@ -218,6 +230,8 @@ class RatingOptions:
         strftime format of ``rated_at`` (e.g. ``%d/%m/%Y``).
     dayfirst : bool
         Read ambiguous dates such as ``03/02/2026`` as day first (3 February).
+    allow_missing_transcripts : bool
+        Accept ratings for transcript ids the store does not hold (when it holds some).
     """
 
     columns: dict[str, str] = field(default_factory=dict)
@@ -225,6 +239,9 @@ class RatingOptions:
     na_values: tuple[str, ...] = DEFAULT_NA_VALUES
     date_format: str | None = None
     dayfirst: bool = False
+    #: accept ratings whose transcript is not in the store or the batch (counted, listed);
+    #: a store with no transcripts at all always does (ratings only)
+    allow_missing_transcripts: bool = False
 
 
 @dataclass
@@ -255,8 +272,18 @@ def parse_dates(
     >>> ts.dt.strftime("%Y-%m-%d").tolist(), bad.tolist()
     (['2026-02-03', '2026-03-04', nan], [False, False, True])
     """
-    text = values.astype(object).map(lambda v: None if _is_blank(v) else str(v).strip())
+    ts, bad, _ = _parse_dates(values, date_format, dayfirst)
+    return ts, bad
+
+
+def _parse_dates(
+    values: pd.Series, date_format: str | None, dayfirst: bool
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`parse_dates` plus the mask of values read as ISO 8601 (kept as written)."""
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "").astype(object).where(text.notna() & (text != ""), None)
     present = text.notna()
+    iso = pd.Series(False, index=values.index)
     dtype = "datetime64[us, UTC]"  # the store's resolution: years 1-9999
     out = pd.Series(pd.NaT, index=values.index, dtype=dtype)
     with warnings.catch_warnings():
@@ -280,7 +307,9 @@ def parse_dates(
             ok = got.notna()
             out.loc[ok[ok].index] = got[ok]
             todo.loc[ok[ok].index] = False
-    return out, present & out.isna()
+            if kw["format"] == "ISO8601":
+                iso.loc[ok[ok].index] = True
+    return out, present & out.isna(), iso
 
 
 def _one_date(value: str, kw: dict, dtype: str) -> Any:
@@ -304,6 +333,48 @@ def _is_blank(value: Any) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
+
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def iter_rating_inputs(path: Any, reader: Any = None):
+    """Yield ``(frame, parse issues)`` batches of a ratings input, Excel workbooks included.
+
+    An Excel workbook (``.xlsx``/``.xlsm``, via openpyxl) is read from its first sheet, cells as
+    written (numbers, text, dates); other inputs go to the CSV/JSONL/Parquet/HF readers.
+    """
+    from calib.io._readers import iter_ratings_frames
+
+    if isinstance(path, (str, os.PathLike)) and str(path).lower().endswith(EXCEL_SUFFIXES):
+        yield read_excel_frame(Path(path)), []
+        return
+    yield from (reader or iter_ratings_frames)(path)
+
+
+def read_excel_frame(path: Path) -> pd.DataFrame:
+    """The first sheet of an Excel workbook as a DataFrame with a 1-based ``_row``."""
+    if not path.is_file():
+        raise DataValidationError(f"{path}: file not found")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles it does not read
+            df = pd.read_excel(path, sheet_name=0, dtype=object, keep_default_na=False)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is this file's problem
+        raise DataValidationError(
+            f"{path}: cannot read Excel workbook ({type(exc).__name__}: {exc})"
+        ) from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    df = df.loc[
+        :,
+        [
+            not c.startswith("Unnamed:") or df[c].astype(str).str.strip().ne("").any()
+            for c in df.columns
+        ],
+    ]
+    blank = df.map(_is_blank).all(axis=1) if len(df.columns) else pd.Series(dtype=bool)
+    df["_row"] = range(1, len(df) + 1)
+    return df[~blank.to_numpy(dtype=bool)].reset_index(drop=True) if len(df) else df
 
 
 def read_table_file(path: Path) -> pd.DataFrame:
@@ -344,38 +415,59 @@ class _ScoreReader:
         names = {n for n in names if not _is_number(n)}
         self.known_labels = sorted(names | set(rubric.score_labels) | set(options.labels))
 
+    def _one(self, v: Any, dim: Any) -> tuple[Any, int]:
+        """One cell -> (value, state) with state 0 = keep, 1 = not rated, 2 = unreadable."""
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            return v, 1
+        if not isinstance(v, str):
+            return v, 0  # numbers (and anything else) are validated as they are
+        key = _label_key(v)
+        if key in self.na:
+            return v, 1
+        try:
+            float(key)
+            return v, 0  # a number as text: validation checks the scale
+        except ValueError:
+            pass
+        table = self.per_dim.get(dim, self.labels) if isinstance(dim, str) else self.labels
+        if key in table:
+            return f"{table[key]:g}", 0
+        m = self._LEADING.match(v)
+        if m:
+            return m.group(1).replace(",", "."), 0
+        return v, 2
+
     def convert(self, values: pd.Series, dimension: str | pd.Series | None = None):
-        """Return (converted values, not-rated mask, unreadable mask); numbers pass through."""
+        """Return (converted values, not-rated mask, unreadable mask); numbers pass through.
+
+        Each distinct (value, dimension) pair is looked at once, so a column of a few score
+        values costs a few dictionary look-ups, not one Python call per cell.
+        """
         obj = values.astype(object)
-        out = obj.copy()
-        na = pd.Series(False, index=values.index)
-        bad = pd.Series(False, index=values.index)
-        for idx, v in obj.items():
-            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-                na[idx] = True
-                continue
-            if not isinstance(v, str):
-                continue  # numbers (and anything else) are validated as they are
-            key = _label_key(v)
-            if key in self.na:
-                na[idx] = True
-                continue
-            try:
-                float(key)
-                continue  # a number as text: validation checks the scale
-            except ValueError:
-                pass
-            dim = dimension if isinstance(dimension, str) or dimension is None else dimension[idx]
-            table = self.per_dim.get(dim, self.labels) if isinstance(dim, str) else self.labels
-            if key in table:
-                out[idx] = f"{table[key]:g}"
-                continue
-            m = self._LEADING.match(v)
-            if m:
-                out[idx] = m.group(1).replace(",", ".")
-                continue
-            bad[idx] = True
-        return out, na, bad
+        vcodes, vuniq = pd.factorize(obj, use_na_sentinel=True)
+        if isinstance(dimension, pd.Series):
+            dcodes, duniq = pd.factorize(dimension.astype(object), use_na_sentinel=True)
+        else:  # one dimension (or none) for the whole column
+            dcodes = (
+                np.zeros(len(obj), dtype=np.int64)
+                if dimension is not None
+                else -np.ones(len(obj), dtype=np.int64)
+            )
+            duniq = np.array([dimension], dtype=object)
+        pair = (vcodes.astype(np.int64) + 1) * (len(duniq) + 1) + (dcodes + 1)
+        codes, upairs = pd.factorize(pair)
+        results = []
+        for code in upairs:
+            vc, dc = divmod(int(code), len(duniq) + 1)
+            v = None if vc == 0 else vuniq[vc - 1]
+            d = None if dc == 0 else duniq[dc - 1]
+            results.append(self._one(v, d))
+        vals = np.empty(len(results), dtype=object)
+        vals[:] = [r[0] for r in results]
+        states = np.array([r[1] for r in results], dtype=np.int8)
+        out = pd.Series(vals[codes], index=obj.index, dtype=object)
+        st = states[codes]
+        return out, pd.Series(st == 1, index=obj.index), pd.Series(st == 2, index=obj.index)
 
     def looks_like_scores(self, values: pd.Series, lo: float, hi: float) -> bool:
         conv, na, bad = self.convert(values)
@@ -398,6 +490,7 @@ def _match_columns(
     fields: dict[str, str] = {}
     dims: dict[str, str] = {}  # column -> dimension id
     problems: list[str] = []
+    value_aliases: dict[str, str] = {}  # normalised dimension value -> dimension id
     used: set[str] = set()
     for target, column in options.columns.items():
         col = column if column in columns else by_key.get(norm_key(column))
@@ -417,6 +510,9 @@ def _match_columns(
                 )
                 continue
         if col is None:
+            if tkey in dim_ids:  # in a long file: the name its dimension column uses
+                value_aliases[norm_key(column)] = tkey
+                continue
             problems.append(
                 f"--columns maps {target} to column {column!r}, which the file does not have"
             )
@@ -435,17 +531,49 @@ def _match_columns(
                 fields[fld] = col
                 used.add(col)
                 break
-    for d in rubric.dimensions:
-        if d.id in dims.values():
-            continue
-        for c in columns:
-            if c in used:
+    # dimension columns: exact id or name first, then the same without a bracketed part or a
+    # trailing "score"/"rating" ("Problem Framing (1-4)", "Evaluation score"), then a unique
+    # prefix of the name ("Modeling" for "Modeling choices")
+    for stage in (_exact_keys, _loose_keys):
+        for d in rubric.dimensions:
+            if d.id in dims.values():
                 continue
-            if norm_key(c) in (norm_key(d.id), norm_key(d.name)):
-                dims[c] = d.id
-                used.add(c)
-                break
-    return fields, dims, problems
+            targets = {norm_key(d.id), norm_key(d.name)}
+            hits = [c for c in columns if c not in used and stage(c) & targets]
+            if hits:
+                dims[hits[0]] = d.id
+                used.add(hits[0])
+    for c in columns:
+        if c in used:
+            continue
+        keys = _loose_keys(c)
+        free = [d for d in rubric.dimensions if d.id not in dims.values()]
+        match = [
+            d for d in free if any(len(k) >= 4 and norm_key(d.name).startswith(k) for k in keys)
+        ]
+        if len(match) == 1 and not any(
+            len(k) >= 4 and norm_key(o.name).startswith(k)
+            for o in rubric.dimensions
+            if o is not match[0]
+            for k in keys
+        ):
+            dims[c] = match[0].id
+            used.add(c)
+    return fields, dims, problems, value_aliases
+
+
+def _exact_keys(column: str) -> set[str]:
+    return {norm_key(column)}
+
+
+def _loose_keys(column: str) -> set[str]:
+    base = re.sub(r"[\(\[].*?[\)\]]", " ", str(column))
+    key = norm_key(base)
+    out = {key}
+    for suffix in ("score", "rating", "level", "grade"):
+        if key.endswith(suffix) and len(key) > len(suffix):
+            out.add(key[: -len(suffix)])
+    return out
 
 
 def _dimension_list(rubric: Rubric) -> str:
@@ -484,7 +612,13 @@ def prepare_ratings(
         column and the rubric's dimension ids and names.
     """
     columns = [c for c in df.columns if c != "_row"]
-    fields, dims, problems = _match_columns(columns, rubric, options, source)
+    fields, dims, problems, value_aliases = _match_columns(columns, rubric, options, source)
+    if value_aliases and "dimension" not in fields:
+        problems += [
+            f"--columns maps {dim} to column {col!r}, which the file does not have"
+            for dim, col in options.columns.items()
+            if norm_key(col) in value_aliases
+        ]
     reader = _ScoreReader(rubric, options)
     lo = min(sc.min for sc in rubric.scales.values())
     hi = max(sc.max for sc in rubric.scales.values())
@@ -493,7 +627,8 @@ def prepare_ratings(
         fields.pop("score", None)  # a "Score"/"Rating" column beside dimension columns: kept as is
     rest = [c for c in columns if c not in fields.values() and c not in dims]
     score_like = [] if long_layout else [c for c in rest if reader.looks_like_scores(df[c], lo, hi)]
-    missing = [f for f in ("transcript_id", "rater_id") if f not in fields]
+    # No rater column at all: anonymous annotation slots (calib.io.ANONYMOUS_PREFIX), said below.
+    missing = [f for f in ("transcript_id",) if f not in fields]
     if long_layout:
         missing += [f for f in ("dimension", "score") if f not in fields]
     elif not dims:
@@ -529,8 +664,27 @@ def prepare_ratings(
     result = PreparedRatings(frame=pd.DataFrame())
     for fld, col in fields.items():
         result.column_roles[col] = fld if fld != "overall" else "scorecards.overall"
+    loose = []
     for col, dim in dims.items():
         result.column_roles[col] = f"dimension {dim}"
+        d = rubric.dimension(dim)
+        if (
+            norm_key(col) not in (norm_key(d.id), norm_key(d.name))
+            and col not in options.columns.values()
+        ):
+            loose.append(f"{col!r} -> {dim}")
+    if loose:
+        result.notes.append(
+            f"{source}: columns matched to dimensions by a shortened name (check them; "
+            f"--columns overrides): {', '.join(loose)}"
+        )
+    if "rater_id" not in fields:
+        result.notes.append(
+            f"{source}: no rater column (looked for: {', '.join(ALIASES['rater_id'][:6])}): the "
+            "ratings are stored as anonymous annotation slots (rater_id anon:1, anon:2, ... per "
+            "transcript and dimension); agreement is computed, rater effects are not. If the "
+            "file has a rater column, map it with --columns rater_id=COLUMN"
+        )
     extras = [c for c in rest if c not in score_like]
     for col in extras:
         result.column_roles[col] = "scorecards.metadata"
@@ -538,11 +692,15 @@ def prepare_ratings(
         result.column_roles[col] = "quarantined: scores for no rubric dimension"
 
     base = pd.DataFrame({fld: df[col] for fld, col in fields.items() if fld != "overall"})
+    if "rater_type" in base.columns:  # common words for a person or a model
+        base["rater_type"] = base["rater_type"].map(
+            lambda v: _RATER_TYPE_WORDS.get(str(v).strip().lower(), v) if isinstance(v, str) else v
+        )
     base["_row"] = df["_row"].to_numpy()
 
     # rated_at: unreadable values are dropped with one warning per file; the score is kept
     if "rated_at" in base.columns:
-        stamps, bad = parse_dates(base["rated_at"], options.date_format, options.dayfirst)
+        stamps, bad, iso = _parse_dates(base["rated_at"], options.date_format, options.dayfirst)
         if bad.any():
             examples = ", ".join(repr(str(v)) for v in base.loc[bad, "rated_at"].unique()[:3])
             result.notes.append(
@@ -550,9 +708,12 @@ def prepare_ratings(
                 f"(e.g. {examples}); the dates were dropped and the scores kept "
                 "(use --date-format, e.g. '%d.%m.%Y', or --dayfirst)"
             )
-        base["rated_at"] = stamps.map(lambda t: None if pd.isna(t) else t.isoformat()).astype(
-            object
-        )
+        # ISO values stay as written (validation reads them); others become ISO text
+        rated = base["rated_at"].astype(object).where(iso, None)
+        other = stamps.notna() & ~iso
+        if other.any():
+            rated[other] = stamps[other].map(lambda t: t.isoformat())
+        base["rated_at"] = rated
 
     issues: list[Issue] = []
 
@@ -568,9 +729,13 @@ def prepare_ratings(
         for d in rubric.dimensions:
             lookup[norm_key(d.id)] = d.id
             lookup[norm_key(d.name)] = d.id
-        base["dimension"] = dim_text.map(
-            lambda v: v if _is_blank(v) or not isinstance(v, str) else lookup.get(norm_key(v), v)
+        lookup.update(value_aliases)  # --columns "problem_framing=Problem Solving"
+        codes, uniq = pd.factorize(dim_text, use_na_sentinel=True)
+        mapped = np.array(
+            [v if not isinstance(v, str) else lookup.get(norm_key(v), v) for v in uniq] + [None],
+            dtype=object,
         )
+        base["dimension"] = mapped[codes]  # code -1 (missing) takes the trailing None
         conv, na, bad = reader.convert(base["score"], base["dimension"])
         base["score"] = conv
         for idx in base.index[bad]:
@@ -634,8 +799,8 @@ def prepare_ratings(
     result.issues = issues
 
     # the scorecard: overall, notes and every other column, one row per input row
-    keep_cols = [c for c in (fields.get("overall"), fields.get("rationale")) if c] + extras
-    if keep_cols and "transcript_id" in fields and "rater_id" in fields:
+    # only when the file has something beyond the ratings (the notes alone are the rationale)
+    if (fields.get("overall") or extras) and "transcript_id" in fields and "rater_id" in fields:
         sc = pd.DataFrame(
             {
                 "transcript_id": df[fields["transcript_id"]].astype(object),

@@ -106,6 +106,8 @@ class SpeakerRoles:
     """Known name -> role assignments (from ``--interviewers`` and ``--speaker-map``)."""
 
     roles: dict[str, str] = field(default_factory=dict)
+    #: speaker names known to be names (normalised) though their role is not known
+    names: set[str] = field(default_factory=set)
 
     @classmethod
     def build(
@@ -160,8 +162,10 @@ def load_speaker_map(path: str | os.PathLike) -> dict[str, str]:
     if p.suffix.lower() in {".yaml", ".yml"}:
         import yaml
 
+        from calib._yaml import load_yaml  # safe loader with an alias-expansion limit
+
         try:
-            doc = yaml.safe_load(text) or {}
+            doc = load_yaml(text) or {}
         except yaml.YAMLError as exc:
             raise ConfigError(f"{p}: not valid YAML ({exc})") from exc
         if not isinstance(doc, dict):

@@ -58,7 +58,7 @@ __all__ = [
 DOCUMENT_SUFFIXES = {".vtt", ".srt", ".txt", ".docx", ".json"}
 TABLE_SUFFIXES = {".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".pq"}
 
-_TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_TS = r"(?:\d{1,2}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?"
 _TS_RE = re.compile(rf"^{_TS}$")
 _NAME_PARTICLES = {"de", "da", "di", "del", "van", "von", "der", "den", "la", "le", "bin", "al"}
 _LABEL_CHARS = r"[^\W_][\w .'’()\-&/]{0,70}?"
@@ -69,11 +69,14 @@ _LINE_RE = re.compile(
 )
 # "[Name] text" (caption style)
 _BRACKET_RE = re.compile(rf"^\s*\[(?P<label>{_LABEL_CHARS})\]\s*:?\s+(?P<text>\S.*)$")
-# header line: "Priya Shah  0:02", "Priya Shah (00:00:05):", "Priya Shah:", "[00:01] Priya Shah:"
+# header line: "Priya Shah  0:02", "Priya Shah (00:00:05):", "Priya Shah:", "[00:01] Priya Shah:",
+# "[Priya Shah] 10:01:12" (Zoom text), "Priya Shah [00:00:05]" (Descript/Trint)
 _HEADER_RE = re.compile(
-    rf"^\s*(?:[\[(]?(?P<ts>{_TS})[\])]?\s*[-–|]?\s*)?(?P<label>{_LABEL_CHARS})"
-    rf"(?:\s*[\[(]?(?P<ts2>{_TS})[\])]?)?\s*:?\s*$"
+    rf"^\s*(?:[\[(]?(?P<ts>{_TS})[\])]?\s*[-–|]?\s*)?\[?(?P<label>{_LABEL_CHARS})\]?"
+    rf"(?:\s*[-–|]?\s*[\[(]?(?P<ts2>{_TS})[\])]?)?\s*:?\s*$"
 )
+# a caption timing line inside text ("0:0:0.0 --> 0:0:5.0", Teams .docx; "00:00:01,000 --> ...")
+_TIMING_RE = re.compile(rf"^\s*(?P<ts>{_TS})\s*-->\s*(?P<end>{_TS})\b.*$")
 _VOICE_RE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[^>]+>")
 
@@ -133,7 +136,7 @@ def _label_ok(label: str, roles: SpeakerRoles) -> bool:
     label = label.strip()
     if not label or len(label) > 70:
         return False
-    if roles.get(label) or role_from_label(label)[0]:
+    if roles.get(label) or role_from_label(label)[0] or normalise_name(label) in roles.names:
         return True
     words = re.sub(r"[()]", " ", label).split()
     if not 1 <= len(words) <= 6:
@@ -145,7 +148,12 @@ def _split_line(line: str, roles: SpeakerRoles) -> tuple[str | None, str, float 
     """(label, text, start seconds) of one line; label None when the line has no speaker."""
     for rx in (_LINE_RE, _BRACKET_RE):
         m = rx.match(line)
-        if m and _label_ok(m.group("label"), roles) and not _TS_RE.match(m.group("label")):
+        if (
+            m
+            and _label_ok(m.group("label"), roles)
+            and not _TS_RE.match(m.group("label"))
+            and not _TS_RE.match(m.group("text").strip(" []()"))  # "[Name] 10:01:12": a header
+        ):
             ts = m.groupdict().get("ts") or m.groupdict().get("ts2")
             return m.group("label").strip(), m.group("text").strip(), _seconds(ts)
     return None, line.strip(), None
@@ -166,13 +174,57 @@ def _header(line: str, roles: SpeakerRoles) -> tuple[str, float | None] | None:
     return label, _seconds(ts)
 
 
+def _relaxed_roles(lines: list[str], roles: SpeakerRoles) -> SpeakerRoles | None:
+    """Known names for a second pass when no line had a label by the strict rule: labels of
+    1-3 words in any case ("priya: ...") that start at least two lines, two speakers or more.
+    """
+    counts: dict[str, int] = {}
+    for line in lines:
+        m = _LINE_RE.match(line.strip()) or _BRACKET_RE.match(line.strip())
+        if m and 1 <= len(m.group("label").split()) <= 3 and not _TS_RE.match(m.group("label")):
+            key = normalise_name(m.group("label"))
+            counts[key] = counts.get(key, 0) + 1
+    names = {k for k, c in counts.items() if c >= 2}
+    if len(names) < 2:
+        return None
+    return SpeakerRoles(dict(roles.roles), names=set(roles.names) | names)
+
+
 def _text_segments(lines: list[str], roles: SpeakerRoles) -> tuple[list[_Segment], list[str]]:
     """Segments of a text transcript, plus the lines before the first speaker label."""
+    segments, preamble = _text_segments_once(lines, roles)
+    if not segments:
+        relaxed = _relaxed_roles(lines, roles)
+        if relaxed is not None:
+            return _text_segments_once(lines, relaxed)
+    return segments, preamble
+
+
+def _text_segments_once(lines: list[str], roles: SpeakerRoles) -> tuple[list[_Segment], list[str]]:
     segments: list[_Segment] = []
     preamble: list[str] = []
-    for raw in lines:
-        line = raw.strip()
-        if not line:
+    timing: tuple[float | None, float | None] | None = None  # from a "a --> b" line
+    stripped = [ln.strip() for ln in lines]
+    stripped = [ln for ln in stripped if ln]
+    for i, line in enumerate(stripped):
+        t = _TIMING_RE.match(line)
+        if t:
+            timing = (_seconds(t.group("ts")), _seconds(t.group("end")))
+            continue
+        if line.isdigit() and i + 1 < len(stripped) and _TIMING_RE.match(stripped[i + 1]):
+            continue  # a cue number before a timing line
+        if timing is not None:
+            # after a timing line: "Name" alone on a line (Teams) or "Name: text"
+            label, text, start = _split_line(line, roles)
+            if label is None and _label_ok(line, roles) and len(line.split()) <= 4:
+                segments.append(_Segment(line, "", timing[0], timing[1]))
+            elif label is not None:
+                segments.append(_Segment(label, text, timing[0], timing[1]))
+            elif segments:
+                segments.append(_Segment(segments[-1].label, line, timing[0], timing[1]))
+            else:
+                preamble.append(line)
+            timing = None
             continue
         label, text, start = _split_line(line, roles)
         if label is not None:
@@ -233,6 +285,8 @@ def _decode(path: Path, source: str) -> tuple[str | None, Issue | None]:
 def _vtt_cues(text: str) -> list[tuple[float | None, float | None, str]]:
     import webvtt
 
+    if not text.lstrip("\ufeff").lstrip().startswith("WEBVTT"):
+        text = "WEBVTT\n\n" + text  # some tools omit the header; the cues are still WebVTT
     doc = webvtt.from_string(text)
     return [(_seconds(c.start), _seconds(c.end), c.raw_text) for c in doc.captions]
 
@@ -276,7 +330,16 @@ def _docx_lines(path: Path) -> list[str]:
 
 
 _SEGMENT_KEYS = ("segments", "utterances", "monologues", "results", "transcript", "captions")
-_SPEAKER_KEYS = ("speaker", "speaker_label", "speaker_name", "name", "role", "participant", "user")
+_SPEAKER_KEYS = (
+    "speaker",
+    "speaker_label",
+    "speaker_name",
+    "speaker_id",
+    "name",
+    "role",
+    "participant",
+    "user",
+)
 _TEXT_KEYS = ("text", "transcript", "content", "utterance", "sentence")
 _START_KEYS = ("start", "start_s", "start_time", "startTime", "begin", "offset", "start_seconds")
 _END_KEYS = ("end", "end_s", "end_time", "endTime", "stop", "end_seconds")
@@ -303,13 +366,31 @@ def _json_segments(doc: Any) -> list[dict] | None:
                 break
     if not isinstance(items, list) or not items or not all(isinstance(v, dict) for v in items):
         return None
-    if not any(_pick(v, _TEXT_KEYS) is not None or "words" in v for v in items):
+    if not any(_pick(v, _TEXT_KEYS) is not None or "words" in v or "elements" in v for v in items):
         return None
     return items
 
 
+def _milliseconds(items: list[dict]) -> bool:
+    """Whether times are integer milliseconds (AssemblyAI style): every start/end an integer
+    and the last one beyond 10 hours if read as seconds.
+    """
+    values = [
+        v
+        for item in items
+        for v in (_pick(item, _START_KEYS), _pick(item, _END_KEYS))
+        if v is not None
+    ]
+    return (
+        bool(values)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+        and max(values) > 36_000
+    )
+
+
 def _segments_from_json(items: list[dict]) -> list[_Segment]:
     segments = []
+    scale = 0.001 if _milliseconds(items) else 1.0
     for item in items:
         text = _pick(item, _TEXT_KEYS)
         if text is None and isinstance(item.get("words"), list):
@@ -317,6 +398,13 @@ def _segments_from_json(items: list[dict]) -> list[_Segment]:
                 str(w.get("text", w.get("word", ""))) if isinstance(w, dict) else str(w)
                 for w in item["words"]
             )
+        if text is None and isinstance(item.get("elements"), list):  # Rev.ai monologues
+            els = [e for e in item["elements"] if isinstance(e, dict)]
+            text = "".join(str(e.get("value", "")) for e in els)
+            if _pick(item, _START_KEYS) is None:
+                ts = [e["ts"] for e in els if isinstance(e.get("ts"), (int, float))]
+                if ts:
+                    item = {**item, "start": ts[0]}
         speaker = _pick(item, _SPEAKER_KEYS)
         if isinstance(speaker, dict):
             speaker = _pick(speaker, ("name", "label", "id"))
@@ -326,11 +414,17 @@ def _segments_from_json(items: list[dict]) -> list[_Segment]:
             _Segment(
                 None if speaker is None or not str(speaker).strip() else str(speaker).strip(),
                 "" if text is None else str(text).strip(),
-                _seconds(_pick(item, _START_KEYS)),
-                _seconds(_pick(item, _END_KEYS)),
+                _scaled(_seconds(_pick(item, _START_KEYS)), item, "start_ms", scale),
+                _scaled(_seconds(_pick(item, _END_KEYS)), item, "end_ms", scale),
             )
         )
     return [s for s in segments if s.text]
+
+
+def _scaled(value: float | None, item: dict, ms_key: str, scale: float) -> float | None:
+    if value is None and isinstance(item.get(ms_key), (int, float)):
+        return float(item[ms_key]) / 1000
+    return None if value is None else value * scale
 
 
 def _is_record(obj: Any) -> bool:
@@ -432,12 +526,14 @@ def read_document(
             text, issue = _decode(path, source)
             if issue is not None:
                 return DocumentResult(issue=issue)
-            if suffix == ".vtt":
-                segments = _caption_segments(_vtt_cues(text), roles)
-                kind = "WebVTT file"
-            elif suffix == ".srt":
-                segments = _caption_segments(_srt_cues(text), roles)
-                kind = "SubRip file"
+            if suffix in (".vtt", ".srt"):
+                cues = _vtt_cues(text) if suffix == ".vtt" else _srt_cues(text)
+                segments = _caption_segments(cues, roles)
+                if all(sg.label is None for sg in segments):  # labels in lower case?
+                    relaxed = _relaxed_roles([ln for c in cues for ln in c[2].splitlines()], roles)
+                    if relaxed is not None:
+                        segments = _caption_segments(cues, relaxed)
+                kind = "WebVTT file" if suffix == ".vtt" else "SubRip file"
             elif suffix == ".json":
                 items = _json_segments(json.loads(text))
                 if items is None:

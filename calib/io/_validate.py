@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from calib.io._readers import Issue, _Unparsed
-from calib.io._schema import RATER_TYPES, RATING_KEY, SPEAKERS, TRANSCRIPT_REQUIRED
+from calib.io._schema import (
+    ANONYMOUS_PREFIX,
+    RATER_TYPES,
+    RATING_KEY,
+    SPEAKERS,
+    TRANSCRIPT_REQUIRED,
+)
 from calib.rubric import Rubric
 
 __all__ = ["validate_transcript", "validate_ratings", "canonical_json", "melt_wide_ratings"]
@@ -247,6 +253,14 @@ def validate_ratings(
             field[mask] = fld
 
     cols: dict[str, pd.Series] = {}
+    if "rater_id" not in df.columns and "transcript_id" in df.columns:
+        # No rater identities at all: anonymous annotation slots, numbered per transcript x
+        # dimension in file order (ANONYMOUS_PREFIX; docs/data-model.md).
+        keys = [df["transcript_id"].astype(str)]
+        if "dimension" in df.columns:
+            keys.append(df["dimension"].astype(str))
+        slot = df.groupby(keys, sort=False, dropna=False).cumcount() + 1
+        df = df.assign(rater_id=ANONYMOUS_PREFIX + slot.astype(str))
     for key in ("transcript_id", "rater_id", "dimension"):
         if key not in df.columns:
             raise_missing = pd.Series(True, index=df.index)

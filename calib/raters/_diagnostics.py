@@ -185,7 +185,9 @@ def halo(ratings: pd.DataFrame) -> pd.DataFrame:
         k = c.shape[0]
         if k < 2:
             return np.nan
-        return float(np.nanmean(c[~np.eye(k, dtype=bool)]))
+        off = c[~np.eye(k, dtype=bool)]
+        off = off[np.isfinite(off)]  # constant dimensions have no correlation
+        return float(off.mean()) if off.size else np.nan
 
     for rid, own in df.groupby("rater_id", sort=True):
         wide = own.pivot(index="transcript_id", columns="dimension", values="score")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,30 @@ def summary_dict(results: ReportResults) -> dict[str, Any]:
     }
 
 
+def _with_figure_notes(results: ReportResults) -> ReportResults:
+    """A copy where each figure that could not be drawn is a note of its section instead.
+
+    The plot helpers never raise (see :mod:`calib.report.plots`); a figure with ``error`` set
+    becomes "Figure not drawn: <title> (<reason>)." in its section's notes, so one bad figure
+    neither takes down its section nor leaves a broken picture. The input is not modified.
+    """
+    if not any(f.error for s in results.sections for f in s.figures):
+        return results
+    sections = []
+    for s in results.sections:
+        failed = [f for f in s.figures if f.error]
+        if not failed:
+            sections.append(s)
+            continue
+        notes = list(s.notes) + [
+            f"Figure not drawn: {f.title or f.key} ({f.error})." for f in failed
+        ]
+        sections.append(
+            dataclasses.replace(s, figures=[f for f in s.figures if not f.error], notes=notes)
+        )
+    return dataclasses.replace(results, sections=sections)
+
+
 def _view(results: ReportResults) -> list[dict[str, Any]]:
     out = []
     for s in results.sections:
@@ -110,6 +135,7 @@ def write_report(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    results = _with_figure_notes(results)
     tables = {f"{s.key}__{n}": df for s in results.sections for n, df in s.tables.items()}
     write_tables(tables, out / "tables")
     figures = [f for s in results.sections for f in s.figures]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import math
 from pathlib import Path
@@ -20,6 +19,8 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from calib._escape import md_code, write_csv
+from calib._escape import md_escape as _md_escape
 from calib.report.plots import ReportFigure
 
 __all__ = [
@@ -51,6 +52,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["figure_src"] = figure_src
     env.filters["md"] = md_escape
+    env.filters["md_code"] = md_code
     env.filters["pct"] = lambda x: (
         "n/a" if x is None or not math.isfinite(float(x)) else f"{100 * float(x):.0f}%"
     )
@@ -67,8 +69,12 @@ def figure_src(fig: ReportFigure) -> str:
 
 
 def md_escape(text: Any) -> str:
-    """Escape text for a Markdown table cell or paragraph: HTML-escape, then neutralise pipes."""
-    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+    """Escape untrusted text for a Markdown table cell or paragraph (:func:`calib._escape.md_escape`).
+
+    HTML-escaped and every Markdown metacharacter backslash-escaped: no link, image, autolink,
+    emphasis or raw HTML can come out of ids, metadata, rubric text or rationales.
+    """
+    return _md_escape(text)
 
 
 def _fmt(x: Any) -> str:
@@ -207,7 +213,8 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[str]:
     for name in sorted(tables):
         df = _parquet_safe(tables[name])
         df.to_parquet(folder / f"{name}.parquet", index=False, compression="zstd")
-        df.to_csv(folder / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
+        # Parquet keeps raw values; the CSV is for spreadsheets: formula cells neutralised
+        write_csv(df, folder / f"{name}.csv", float_format="%.10g")
         names.append(name)
     return names
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from calib._yaml import load_yaml
 from calib.errors import RubricError
 from calib.rubric._model import Dimension, Level, Rubric, Scale
 
@@ -327,7 +328,7 @@ def load_rubric(path: str | Path) -> Rubric:
     except UnicodeDecodeError as exc:
         raise RubricError(f"not UTF-8 text ({exc})", path=str(p)) from exc
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

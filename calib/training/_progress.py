@@ -109,8 +109,8 @@ def bootstrap_change(
     n1, n2 = first.x.shape[0], last.x.shape[0]
     draws = {k: np.empty(n_boot) for k in METRICS}
     for b in range(n_boot):
-        r1 = first.metrics(rng.integers(0, n1, n1))
-        r2 = last.metrics(rng.integers(0, n2, n2))
+        r1 = first.metrics(np.asarray(rng.integers(0, n1, n1)))
+        r2 = last.metrics(np.asarray(rng.integers(0, n2, n2)))
         for k in METRICS:
             draws[k][b] = r2[k] - r1[k]
     alpha = 1 - confidence

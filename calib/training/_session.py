@@ -151,7 +151,7 @@ def session_sheet(
         ref_score = float(ref.loc[(tid, did), "reference_score"])
         ref_levels = levels_within(ref_score)
         here = cells[(cells["transcript_id"] == tid) & (cells["dimension"] == did)]
-        given = []
+        given: list[dict[str, Any]] = []
         for level, g in here.groupby("score", sort=True):
             lv = dim.level(int(level))
             given.append(
@@ -164,7 +164,7 @@ def session_sheet(
                     "is_reference": int(level) in ref_levels,
                 }
             )
-        in_play = sorted(set(ref_levels) | {g["level"] for g in given})
+        in_play = sorted(set(ref_levels) | {int(g["level"]) for g in given})
         keywords = " ".join(
             [dim.name, dim.description]
             + [dim.level(v).anchor for v in in_play]

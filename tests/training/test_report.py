@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from calib.cli.main import cli
+from calib.errors import CalibWarning
 from calib.io import ingest
 from calib.training import (
     build_training_report,
@@ -174,3 +176,59 @@ def test_training_report_cli_rounds(expert_set, sample_tables, sample_store, tmp
     assert res.exit_code == 0 and "ann: certified" in res.output
     res = CliRunner().invoke(cli, ["training-report", "--help"])
     assert "Examples:" in res.output and "calib training-report" in res.output
+
+
+def test_tagged_rounds_in_one_store(expert_set, sample_tables, tmp_path):
+    """Two rounds on two different sets in ONE store: each rating carries its round's
+    run_id (training:<set id>, as the packet writes it)."""
+    ratings, transcripts, rubric = sample_tables
+    from calib.training import build_reference_set
+
+    other = ratings[~ratings["transcript_id"].isin(expert_set.transcript_ids)]
+    with warnings.catch_warnings():  # a coverage gap in set b does not matter here
+        warnings.simplefilter("ignore", CalibWarning)
+        set_b = build_reference_set(other, transcripts, rubric, n=8, experts=["r07", "r08"])
+    assert not set(set_b.transcript_ids) & set(expert_set.transcript_ids)
+    for rs, name in ((expert_set, "a"), (set_b, "b")):
+        write_reference_set(rs, tmp_path / name)
+    r1 = simulate_round(
+        expert_set,
+        rubric,
+        {"ann": {"elevation": 1.0, "noise": 0.4}},
+        seed=1,
+        run_id=f"training:{expert_set.set_id}",
+    )
+    r2 = simulate_round(
+        set_b, rubric, {"ann": {"noise": 0.2}}, seed=2, run_id=f"training:{set_b.set_id}"
+    )
+    both = pd.concat([r1, r2], ignore_index=True)
+    both.to_csv(tmp_path / "both.csv", index=False)
+    s = ingest(
+        [tmp_path / "a" / "transcripts.jsonl", tmp_path / "b" / "transcripts.jsonl"],
+        [tmp_path / "both.csv"],
+        rubric=RUBRIC,
+        store=tmp_path / "store",
+        strict=True,
+    )
+    assert s.ok
+    out = tmp_path / "rep"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "training-report",
+            "--store",
+            str(tmp_path / "store"),
+            "--set",
+            str(tmp_path / "a"),
+            "--set",
+            str(tmp_path / "b"),
+            "--out",
+            str(out),
+            "--n-boot",
+            "200",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "moved inside tolerance: ann" in res.output
+    prog = pd.read_csv(out / "tables" / "progress.csv")
+    assert prog.loc[0, "mean_abs_deviation_ci_high"] < 0
