@@ -217,7 +217,12 @@ class IngestSummary:
             lines.append("--strict: nothing was written; fix the rows above and re-run")
         elif not self.written and not self.issues:
             lines.append("nothing new to write (already ingested)")
-        return "\n".join(lines)
+        # names, ids and values come from input files: control characters (terminal escape
+        # sequences) are shown as '?'
+        return "\n".join(_CONTROL.sub("?", line) for line in lines)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _issue_table(issue: Issue, summary: IngestSummary) -> str:
