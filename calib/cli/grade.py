@@ -13,7 +13,7 @@ import yaml
 
 from calib._yaml import load_yaml
 from calib.errors import CalibError, ConfigError, GraderError
-from calib.io import append_ratings, read_ratings, read_store_rubric, read_transcripts, write_table
+from calib.io import append_ratings, read_ratings, read_store_rubric, read_transcripts
 
 _EPILOG = """\b
 Examples:
@@ -97,27 +97,38 @@ def build_grader(kind: str, config: dict, rubric: Any, store: str, transcripts: 
 def write_grades(
     store: str, grader: Any, result: Any, *, evidence_table: str = "grader_evidence"
 ) -> dict:
-    """Append ratings (validated, idempotent) and the evidence rows of newly graded transcripts."""
-    summary = append_ratings(store, result.ratings, source=f"grader:{grader.rater_id}")
-    src = summary.sources[0] if summary.sources else None
-    ev = result.evidence
-    if len(ev):
-        # evidence/raw outputs only for transcripts whose ratings are new (re-runs add nothing;
-        # a run that supersedes an unscored row records what produced the new row)
-        ev = ev[ev["transcript_id"].isin(summary.accepted_transcripts)].assign(
-            rater_id=grader.rater_id,
-            run_id=result.ratings["run_id"].iloc[0] if len(result.ratings) else None,
-        )
+    """Append ratings (validated, idempotent), the evidence rows of newly graded transcripts and
+    the run record -- all in ONE store commit, so a kill leaves all three or none (issue 11.4).
+    """
+    written: dict[str, int] = {"evidence": 0}
+
+    def extra(summary) -> dict:
+        tables: dict[str, pd.DataFrame] = {}
+        ev = result.evidence
         if len(ev):
-            write_table(store, evidence_table, ev.reset_index(drop=True))
-    accepted = src.accepted if src else 0
-    if accepted:
-        write_table(store, "grader_runs", _run_record(store, grader, result))
+            # evidence/raw outputs only for transcripts whose ratings are new (re-runs add
+            # nothing; a run that supersedes an unscored row records what produced the new row)
+            ev = ev[ev["transcript_id"].isin(summary.accepted_transcripts)].assign(
+                rater_id=grader.rater_id,
+                run_id=result.ratings["run_id"].iloc[0] if len(result.ratings) else None,
+            )
+            if len(ev):
+                tables[evidence_table] = ev.reset_index(drop=True)
+        written["evidence"] = int(len(ev))
+        src = summary.sources[0] if summary.sources else None
+        if src is not None and src.accepted:
+            tables["grader_runs"] = _run_record(store, grader, result)
+        return tables
+
+    summary = append_ratings(
+        store, result.ratings, source=f"grader:{grader.rater_id}", with_tables=extra
+    )
+    src = summary.sources[0] if summary.sources else None
     return {
-        "accepted": accepted,
+        "accepted": src.accepted if src else 0,
         "duplicates_skipped": src.duplicates_skipped if src else 0,
         "quarantined": src.quarantined if src else 0,
-        "evidence_rows_written": int(len(ev)),
+        "evidence_rows_written": written["evidence"],
     }
 
 
@@ -283,6 +294,10 @@ def command(store: str, kind: str, config_path: str | None, run_id: str | None, 
         grader = build_grader(kind, config, rubric, store, transcripts)
     run_id = run_id or f"{grader.rater_id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
     result = grader.grade(transcripts, rubric, run_id=run_id)
+    if kind == "llm":
+        from calib.graders.llm import require_an_answer
+
+        require_an_answer(result, grader.provider.endpoint)  # else exit 1, nothing written
     evidence_table = "llm_outputs" if kind == "llm" else "grader_evidence"
     written = {} if dry_run else write_grades(store, grader, result, evidence_table=evidence_table)
     out = {

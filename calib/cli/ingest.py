@@ -146,6 +146,13 @@ validation (then nothing is written); 2 on usage errors.
     help="Read ambiguous dates such as 03/02/2026 day first (3 February); default month first.",
 )
 @click.option(
+    "--allow-missing-transcripts",
+    is_flag=True,
+    help="Accept ratings whose transcript is not in the store or this ingest (the ids are "
+    "listed); without it such ratings are quarantined as likely id typos, unless the store "
+    "holds no transcripts at all (ratings only).",
+)
+@click.option(
     "--strict", is_flag=True, help="Fail (exit 1) and write nothing if any row fails validation."
 )
 @click.option(
@@ -169,6 +176,7 @@ def command(
     na_values,
     date_format,
     dayfirst,
+    allow_missing_transcripts,
     strict,
     max_examples,
 ) -> None:
@@ -190,6 +198,7 @@ def command(
         ),
         date_format=date_format,
         dayfirst=dayfirst,
+        allow_missing_transcripts=allow_missing_transcripts,
     )
     summary = ingest(
         transcripts,

@@ -43,6 +43,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "Rater effects: severity, fit, halo, central tendency, drift, subgroups.",
     ),
     "grade": ("calib.cli.grade", "Grade a store's transcripts with a rule, length or LLM grader."),
+    "runs": ("calib.cli.runs", "List the grader runs in a store, or drop one (--drop RUN_ID)."),
     "calibrate-grader": (
         "calib.cli.calibrate_grader",
         "Fit the rule grader's thresholds to the human consensus.",

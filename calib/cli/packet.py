@@ -46,12 +46,13 @@ Examples:
 def command(set_path: str, rubric: str, out: str) -> None:
     from calib.rubric import load_rubric
     from calib.training import read_reference_set, write_packet
+    from calib.training._escape import plain
 
     rs = read_reference_set(set_path)
     page = write_packet(rs, load_rubric(rubric), out)
     size = page.stat().st_size
     click.echo(
-        f"packet for {rs.set_id}: {len(rs.transcript_ids)} transcripts x "
+        f"packet for {plain(rs.set_id)}: {len(rs.transcript_ids)} transcripts x "
         f"{rs.reference['dimension'].nunique()} dimensions ({size / 1024:.0f} KiB, offline)"
     )
     click.echo(f"wrote {page} and {page.parent / 'scores_template.csv'}")

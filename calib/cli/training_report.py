@@ -78,6 +78,7 @@ def command(stores, sets, out, raters, gate_file, n_boot, seed) -> None:
         read_reference_set,
         write_training_report,
     )
+    from calib.training._escape import plain
 
     stores, sets = list(stores), list(sets)
     if len(stores) != len(sets):
@@ -113,9 +114,9 @@ def command(stores, sets, out, raters, gate_file, n_boot, seed) -> None:
     page = write_training_report(report, out)
     click.echo(f"round(s): {len(report.rounds)}; gate: {'; '.join(gate.describe())}")
     for c in report.last.certification.itertuples(index=False):
-        verdict = "certified" if c.certified else f"not certified: {c.failed}"
-        click.echo(f"  {c.rater_id}: {verdict}")
+        verdict = "certified" if c.certified else f"not certified: {plain(c.failed)}"
+        click.echo(f"  {plain(c.rater_id)}: {verdict}")
     if report.progress is not None:
         moved = report.progress.loc[report.progress["moved_inside"], "rater_id"].tolist()
-        click.echo(f"moved inside tolerance: {', '.join(moved) if moved else 'nobody'}")
+        click.echo(f"moved inside tolerance: {plain(', '.join(moved)) if moved else 'nobody'}")
     click.echo(f"wrote {page} and {page.parent / 'session.html'}")

@@ -17,6 +17,7 @@ from calib.io._api import (
 )
 from calib.io._hf import to_hf_dataset, write_hf_dataset
 from calib.io._ingest import IngestSummary, SourceSummary, append_ratings, ingest
+from calib.io._runs import drop_run, list_runs
 from calib.io._schema import (
     ANONYMOUS_PREFIX,
     QUARANTINE_SCHEMA,
@@ -35,6 +36,8 @@ __all__ = [
     "SourceSummary",
     "TRANSCRIPTS_SCHEMA",
     "append_ratings",
+    "drop_run",
+    "list_runs",
     "ingest",
     "metadata_frame",
     "read_quarantine",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,7 +198,14 @@ class IngestSummary:
             shown = 0
             for (table, fld, why), members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
                 lines.append(f"  {len(members):>7,}  {table} {fld}: {why}")
-                for ex in members[: min(2, max(0, max_examples - shown))]:
+                picked, rows_seen = [], set()
+                for ex in members:  # examples from different rows
+                    if (ex.source, ex.row) not in rows_seen:
+                        rows_seen.add((ex.source, ex.row))
+                        picked.append(ex)
+                    if len(picked) == 2:
+                        break
+                for ex in picked[: max(0, max_examples - shown)]:
                     where = f"{ex.source}:{ex.row}" if ex.row is not None else ex.source
                     lines.append(f"             e.g. {where}  {ex.reason[:300]}")
                     shown += 1
@@ -210,7 +217,12 @@ class IngestSummary:
             lines.append("--strict: nothing was written; fix the rows above and re-run")
         elif not self.written and not self.issues:
             lines.append("nothing new to write (already ingested)")
-        return "\n".join(lines)
+        # names, ids and values come from input files: control characters (terminal escape
+        # sequences) are shown as '?'
+        return "\n".join(_CONTROL.sub("?", line) for line in lines)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _issue_table(issue: Issue, summary: IngestSummary) -> str:
@@ -506,7 +518,12 @@ def ingest(
         # A store with no transcript text at all takes ratings for any id (ratings only);
         # otherwise a rating must name a transcript, or a unit the store already has ratings for.
         summary.ratings_only = not known_hash and bool(ratings)
-        known_ids = None if not known_hash else pd.Index(list(known_hash) + sorted(rated_ids))
+        known_ids = (
+            None
+            if not known_hash or r_opts.allow_missing_transcripts
+            else pd.Index(list(known_hash) + sorted(rated_ids))
+        )
+        textless: set[str] = set()  # accepted rating ids with no transcript text
         scorecards: list[pd.DataFrame] = []
         r_issues: list[Issue] = []
         # Keys accepted earlier in *this* ingest: a later row with another score makes the
@@ -553,6 +570,8 @@ def ingest(
                     if late.any():
                         late_conflicts.append(h[late])
                 keep, dup_issues, skipped = split_duplicates(good, seen, src.source)
+                if known_ids is None and len(keep):
+                    textless.update(set(keep["transcript_id"].unique()) - known_hash.keys())
                 issues = parse_issues + issues + dup_issues
                 src.read += len(raw) + len(parse_issues)
                 src.rows_quarantined += len({(i.source, i.row) for i in issues})
@@ -624,6 +643,12 @@ def ingest(
                     ),
                 )
 
+        if textless and known_hash:
+            shown = ", ".join(repr(t) for t in sorted(textless)[:5])
+            summary.notes.append(
+                f"{len(textless)} transcript id(s) have ratings but no transcript text "
+                f"(--allow-missing-transcripts): {shown}" + (" ..." if len(textless) > 5 else "")
+            )
         summary.issues = t_issues + r_issues
         if strict and summary.issues:
             for name, parts in staged.items():
@@ -680,7 +705,11 @@ def ingest(
 
 
 def append_ratings(
-    store: str | os.PathLike, ratings: pd.DataFrame, *, source: str = "api"
+    store: str | os.PathLike,
+    ratings: pd.DataFrame,
+    *,
+    source: str = "api",
+    with_tables: Callable[[IngestSummary], Mapping[str, pd.DataFrame]] | None = None,
 ) -> IngestSummary:
     """Validate long rating rows (e.g. a grader's output) and append them to the store.
 
@@ -696,6 +725,11 @@ def append_ratings(
         Columns as in the ratings table; ``rubric_id``/``rubric_version`` default to the store's.
     source : str
         Name recorded in the quarantine for rejected rows.
+    with_tables : callable, optional
+        Called under the store lock with the summary (``accepted_transcripts`` known); the
+        tables it returns (name -> DataFrame, appended; e.g. grader evidence and the run
+        record) are published in the SAME manifest update as the ratings, so a kill at any
+        point leaves all of them or none.
 
     Examples
     --------
@@ -760,7 +794,13 @@ def append_ratings(
             ],
             "quarantine": [_issues_table(issues, "ratings", batch_id)],
         }
-        if len(keep) or issues:
+        extra = dict(with_tables(summary) or {}) if with_tables is not None else {}
+        for name, frame in extra.items():
+            if name in tables or name == "transcripts":
+                raise StoreError(f"with_tables: table {name!r} is written by calib.io itself")
+            if frame is not None and len(frame):
+                tables[name] = [pa.Table.from_pandas(frame, preserve_index=False)]
+        if len(keep) or issues or any(n not in ("ratings", "quarantine") for n in tables):
             commit_parts(
                 store, tables, batch={"batch_id": batch_id, "inputs": [{"source": source}]}
             )

@@ -230,6 +230,8 @@ class RatingOptions:
         strftime format of ``rated_at`` (e.g. ``%d/%m/%Y``).
     dayfirst : bool
         Read ambiguous dates such as ``03/02/2026`` as day first (3 February).
+    allow_missing_transcripts : bool
+        Accept ratings for transcript ids the store does not hold (when it holds some).
     """
 
     columns: dict[str, str] = field(default_factory=dict)
@@ -237,6 +239,9 @@ class RatingOptions:
     na_values: tuple[str, ...] = DEFAULT_NA_VALUES
     date_format: str | None = None
     dayfirst: bool = False
+    #: accept ratings whose transcript is not in the store or the batch (counted, listed);
+    #: a store with no transcripts at all always does (ratings only)
+    allow_missing_transcripts: bool = False
 
 
 @dataclass
@@ -267,8 +272,18 @@ def parse_dates(
     >>> ts.dt.strftime("%Y-%m-%d").tolist(), bad.tolist()
     (['2026-02-03', '2026-03-04', nan], [False, False, True])
     """
-    text = values.astype(object).map(lambda v: None if _is_blank(v) else str(v).strip())
+    ts, bad, _ = _parse_dates(values, date_format, dayfirst)
+    return ts, bad
+
+
+def _parse_dates(
+    values: pd.Series, date_format: str | None, dayfirst: bool
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`parse_dates` plus the mask of values read as ISO 8601 (kept as written)."""
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "").astype(object).where(text.notna() & (text != ""), None)
     present = text.notna()
+    iso = pd.Series(False, index=values.index)
     dtype = "datetime64[us, UTC]"  # the store's resolution: years 1-9999
     out = pd.Series(pd.NaT, index=values.index, dtype=dtype)
     with warnings.catch_warnings():
@@ -292,7 +307,9 @@ def parse_dates(
             ok = got.notna()
             out.loc[ok[ok].index] = got[ok]
             todo.loc[ok[ok].index] = False
-    return out, present & out.isna()
+            if kw["format"] == "ISO8601":
+                iso.loc[ok[ok].index] = True
+    return out, present & out.isna(), iso
 
 
 def _one_date(value: str, kw: dict, dtype: str) -> Any:
@@ -683,7 +700,7 @@ def prepare_ratings(
 
     # rated_at: unreadable values are dropped with one warning per file; the score is kept
     if "rated_at" in base.columns:
-        stamps, bad = parse_dates(base["rated_at"], options.date_format, options.dayfirst)
+        stamps, bad, iso = _parse_dates(base["rated_at"], options.date_format, options.dayfirst)
         if bad.any():
             examples = ", ".join(repr(str(v)) for v in base.loc[bad, "rated_at"].unique()[:3])
             result.notes.append(
@@ -691,9 +708,12 @@ def prepare_ratings(
                 f"(e.g. {examples}); the dates were dropped and the scores kept "
                 "(use --date-format, e.g. '%d.%m.%Y', or --dayfirst)"
             )
-        base["rated_at"] = stamps.map(lambda t: None if pd.isna(t) else t.isoformat()).astype(
-            object
-        )
+        # ISO values stay as written (validation reads them); others become ISO text
+        rated = base["rated_at"].astype(object).where(iso, None)
+        other = stamps.notna() & ~iso
+        if other.any():
+            rated[other] = stamps[other].map(lambda t: t.isoformat())
+        base["rated_at"] = rated
 
     issues: list[Issue] = []
 

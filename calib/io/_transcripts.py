@@ -466,6 +466,10 @@ def expand_transcript_inputs(path: Any) -> tuple[list[tuple[Any, str | None]], l
     if not isinstance(path, (str, os.PathLike)) or str(path).startswith("hf:"):
         return [(path, None)], []
     p = Path(path)
+    if not p.exists():
+        from calib.errors import DataValidationError
+
+        raise DataValidationError(f"{p}: file not found")
     if not p.is_dir() or _is_hf_dir(p):
         return [(path, p.stem if p.suffix.lower() in DOCUMENT_SUFFIXES else None)], []
     items: list[tuple[Any, str | None]] = []

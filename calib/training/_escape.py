@@ -9,6 +9,7 @@ writer of calib uses (:mod:`calib._escape`), re-exported here under calib.traini
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ import pandas as pd
 from calib._escape import csv_cell, md_escape
 from calib._escape import write_csv as _write_csv
 
-__all__ = ["csv_cell", "md", "write_csv"]
+__all__ = ["csv_cell", "md", "plain", "write_csv"]
 
 
 def md(value: object) -> str:
@@ -33,3 +34,17 @@ def md(value: object) -> str:
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
     """Write ``df`` as UTF-8 CSV with every text cell neutralised (:func:`calib._escape.write_csv`)."""
     return _write_csv(df, path)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def plain(value: object) -> str:
+    r"""Untrusted text for the terminal: control characters (ANSI escapes...) shown as ``?``.
+
+    Example
+    -------
+    >>> plain("r01\x1b[31mred")
+    'r01?[31mred'
+    """
+    return _CONTROL.sub("?", str(value))

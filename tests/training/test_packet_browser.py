@@ -109,7 +109,7 @@ def evil_set(expert_set):
     )
 
 
-def _wait(cond, timeout=10.0):
+def _wait(cond, timeout=60.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         got = cond()
@@ -142,7 +142,16 @@ def test_packet_in_a_real_browser(chrome, evil_set, tmp_path):
     assert EVIL_ID in body
 
     # fill the form: id once, a level for every transcript x dimension, some rationales
-    chrome.find_element(By.ID, "rater-id").send_keys("ann.lee")
+    # no download without a valid interviewer id (an id can never start a spreadsheet formula)
+    rid = chrome.find_element(By.ID, "rater-id")
+    for bad in ("", "=cmd"):
+        rid.clear()
+        rid.send_keys(bad)
+        chrome.find_element(By.ID, "download").click()
+        assert "Enter your interviewer id first" in chrome.find_element(By.ID, "message").text
+    assert list(chrome.downloads.iterdir()) == []
+    rid.clear()
+    rid.send_keys("ann.lee@corp")
     want = {}
     for t in range(n_t):
         for d in range(len(dims)):
@@ -164,7 +173,7 @@ def test_packet_in_a_real_browser(chrome, evil_set, tmp_path):
     # reload: progress kept (localStorage)
     chrome.refresh()
     _wait(lambda: chrome.execute_script("return document.documentElement.dataset.ready"))
-    assert chrome.find_element(By.ID, "rater-id").get_attribute("value") == "ann.lee"
+    assert chrome.find_element(By.ID, "rater-id").get_attribute("value") == "ann.lee@corp"
     for (t, d), level in want.items():
         checked = chrome.execute_script(
             f"return document.querySelector('input[name=\"s-{t}-{d}\"]:checked').value"
@@ -182,13 +191,24 @@ def test_packet_in_a_real_browser(chrome, evil_set, tmp_path):
             if not p.name.endswith(".crdownload") and p.stat().st_size > 0
         ]
     )[0]
-    assert csv.name.startswith("scores-ann.lee-")
+    assert csv.name.startswith("scores-ann.lee@corp-")
     assert "Downloaded all" in chrome.find_element(By.ID, "message").text
     got = pd.read_csv(csv, dtype=str, keep_default_na=False)
     assert tuple(got.columns) == PACKET_CSV_COLUMNS
     assert len(got) == n_t * len(dims)
     note = got.loc[(got["transcript_id"] == EVIL_ID) & (got["dimension"] == dims[0]), "rationale"]
     assert note.iloc[0].startswith("'=HYPERLINK")  # formula neutralised
+
+    # start over (two clicks): scores and rationales gone, also after a reload
+    chrome.find_element(By.ID, "clear").click()
+    assert chrome.execute_script("return document.querySelectorAll('input:checked').length") > 0
+    chrome.find_element(By.ID, "clear").click()
+    assert chrome.execute_script("return document.querySelectorAll('input:checked').length") == 0
+    chrome.refresh()
+    _wait(lambda: chrome.execute_script("return document.documentElement.dataset.ready"))
+    assert chrome.execute_script("return document.querySelectorAll('input:checked').length") == 0
+    assert chrome.find_element(By.NAME, "r-0-0").get_attribute("value") == ""
+    assert chrome.find_element(By.ID, "progress").text.startswith("0 of ")
 
     # calib ingest reads the downloaded file as is
     store = tmp_path / "round1"
@@ -198,7 +218,7 @@ def test_packet_in_a_real_browser(chrome, evil_set, tmp_path):
     assert summary.ok, summary.format()
     assert len(read_quarantine(store)) == 0
     r = read_ratings(store)
-    assert len(r) == n_t * len(dims) and set(r["rater_id"]) == {"ann.lee"}
+    assert len(r) == n_t * len(dims) and set(r["rater_id"]) == {"ann.lee@corp"}
     ids = evil_set.transcript_ids
     for (t, d), level in want.items():
         row = r[(r["transcript_id"] == ids[t]) & (r["dimension"] == dims[d])]

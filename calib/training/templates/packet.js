@@ -2,7 +2,8 @@
 (function () {
   var data = JSON.parse(document.getElementById("packet-data").textContent);
   var KEY = data.storage_key;
-  var ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+  // starts with a letter or digit (so never a spreadsheet formula); then also . _ - @ + ' and spaces
+  var ID_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._@+'-]{0,127}$/u;
   var form = document.getElementById("scores");
   var raterInput = document.getElementById("rater-id");
   var statusEl = document.getElementById("save-status");
@@ -98,7 +99,7 @@
   function download() {
     var state = save();
     if (!ID_RE.test(state.rater_id)) {
-      messageEl.textContent = "Enter your interviewer id first (letters, digits, '.', '_' or '-'; it must start with a letter or digit).";
+      messageEl.textContent = "Enter your interviewer id first: it starts with a letter or digit; then letters, digits, spaces and . _ - @ + ' are allowed.";
       messageEl.className = "message bad";
       raterInput.focus();
       return;
@@ -121,7 +122,28 @@
     messageEl.className = done < total ? "message warn" : "message good";
   }
 
+  var clearBtn = document.getElementById("clear");
+  var clearArmed = false;
+  function startOver() {
+    if (!clearArmed) {  // two clicks, no dialog: the first one asks for confirmation
+      clearArmed = true;
+      clearBtn.textContent = "Click again to erase all your scores";
+      return;
+    }
+    clearArmed = false;
+    clearBtn.textContent = "Start over";
+    try { window.localStorage.removeItem(KEY); } catch (e) { /* nothing saved */ }
+    var inputs = form.querySelectorAll("input[type=radio]");
+    for (var i = 0; i < inputs.length; i++) { inputs[i].checked = false; }
+    var notes = form.querySelectorAll("textarea");
+    for (var j = 0; j < notes.length; j++) { notes[j].value = ""; }
+    statusEl.textContent = "Cleared: nothing is saved in this browser.";
+    messageEl.textContent = "";
+    showProgress(collect());
+  }
+
   form.addEventListener("submit", function (e) { e.preventDefault(); });
+  clearBtn.addEventListener("click", startOver);
   form.addEventListener("change", save);
   form.addEventListener("input", function (e) { if (e.target.tagName === "TEXTAREA" || e.target === raterInput) { save(); } });
   document.getElementById("save").addEventListener("click", save);
