@@ -8,14 +8,17 @@ Exit codes: 0 success, 1 validation failure (under ``--strict``) or a calib erro
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import os
 import sys
+import warnings
 
 import click
 
 from calib import __version__
-from calib.errors import CalibError
+from calib.errors import CalibError, CalibWarning
 
 # command name -> (module, one-line help). Modules are imported only when their command runs,
 # so `calib --help` does not pay for pandas/scipy imports. Order is the order in --help.
@@ -24,6 +27,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": (
         "calib.cli.ingest",
         "Validate transcripts and ratings against a rubric; add them to a store.",
+    ),
+    "quarantine": (
+        "calib.cli.quarantine",
+        "List the rows a store rejected, with file, row, field and reason.",
     ),
     "rubric": ("calib.cli.rubric", "Show a rubric, or diff two rubric versions."),
     "simulate": (
@@ -36,6 +43,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "Rater effects: severity, fit, halo, central tendency, drift, subgroups.",
     ),
     "grade": ("calib.cli.grade", "Grade a store's transcripts with a rule, length or LLM grader."),
+    "runs": ("calib.cli.runs", "List the grader runs in a store, or drop one (--drop RUN_ID)."),
     "calibrate-grader": (
         "calib.cli.calibrate_grader",
         "Fit the rule grader's thresholds to the human consensus.",
@@ -51,6 +59,18 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "compare": (
         "calib.cli.compare",
         "Compare two stores: reliability and rater effects before vs after.",
+    ),
+    "reference-set": (
+        "calib.cli.reference_set",
+        "Training: pick reference transcripts and scores for a calibration round.",
+    ),
+    "packet": (
+        "calib.cli.packet",
+        "Training: write the offline HTML scoring packet for a round (blind).",
+    ),
+    "training-report": (
+        "calib.cli.training_report",
+        "Training: accuracy against the reference, certification and progress.",
     ),
 }
 
@@ -87,11 +107,47 @@ class _Group(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except CalibError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(1)
+        with console_warnings():
+            try:
+                return super().invoke(ctx)
+            except CalibError as exc:
+                click.echo(f"error: {exc}", err=True)
+                ctx.exit(1)
+
+
+@contextlib.contextmanager
+def console_warnings():
+    """Show warnings the way a command-line user should see them, while a command runs.
+
+    * calib's own :class:`~calib.errors.CalibWarning`: ``warning: <message>`` on one line
+      (newlines folded), without a source path or code line, each distinct message once.
+    * any other warning (Python, numpy, pandas, matplotlib): not printed. calib fixes such
+      warnings at their source and its tests run every command with warnings turned into
+      errors; set ``CALIB_SHOW_WARNINGS=1`` to see them in Python's usual format.
+
+    Only the display hook (:func:`warnings.showwarning`) is replaced: warning *filters* are
+    left alone, so ``python -W error`` or ``PYTHONWARNINGS=error`` still turn warnings into
+    errors. The previous hook is restored on exit.
+    """
+    previous = warnings.showwarning
+    seen: set[str] = set()
+    show_all = os.environ.get("CALIB_SHOW_WARNINGS", "") not in ("", "0")
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, CalibWarning):
+            text = " ".join(str(message).split())
+            if text not in seen:
+                seen.add(text)
+                click.echo(f"warning: {text}", err=True)
+        elif show_all:
+            text = warnings.formatwarning(message, category, filename, lineno, line)
+            click.echo(text, err=True, nl=False)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
 
 
 def _available(module: str) -> bool:

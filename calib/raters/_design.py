@@ -15,10 +15,33 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from calib.errors import CalibWarning, DataValidationError
+from calib.io import anonymous_mask
 
-__all__ = ["connectedness", "DisconnectedDesignError"]
+__all__ = ["connectedness", "DisconnectedDesignError", "RatersNotIdentifiedError", "NOT_IDENTIFIED"]
 
 REQUIRED = ("transcript_id", "rater_id", "dimension", "score")
+
+#: What every rater-effect function says when the ratings carry no rater identities.
+NOT_IDENTIFIED = "not computed: raters are not identified"
+
+
+class RatersNotIdentifiedError(DataValidationError):
+    """The ratings are anonymous (annotation slots): rater effects cannot be computed.
+
+    A rating is anonymous when its ``rater_id`` is missing (see docs/data-model.md):
+    agreement is still computed over the ratings of each transcript, but severity, fit,
+    halo, drift and the other rater effects need to know who gave which rating.
+    """
+
+
+def anonymous_rows(ratings: pd.DataFrame) -> pd.Series:
+    """Mark ratings without a rater identity (missing ``rater_id`` or an ``anon:`` slot).
+
+    See :data:`calib.io.ANONYMOUS_PREFIX` and docs/data-model.md.
+    """
+    if "rater_id" not in ratings.columns:
+        return pd.Series(True, index=ratings.index)
+    return pd.Series(anonymous_mask(ratings["rater_id"]).to_numpy(), index=ratings.index)
 
 
 class DisconnectedDesignError(DataValidationError):
@@ -64,6 +87,12 @@ def validate_ratings(
     if not isinstance(ratings, pd.DataFrame):
         raise DataValidationError(
             f"{arg}: expected a pandas DataFrame, got {type(ratings).__name__}"
+        )
+    anon = anonymous_rows(ratings)
+    if anon.any():
+        raise RatersNotIdentifiedError(
+            f"{arg}: {NOT_IDENTIFIED} ({int(anon.sum())} of {len(ratings)} ratings have no "
+            "rater_id); agreement statistics still apply"
         )
     missing = [c for c in (*REQUIRED, *extra) if c not in ratings.columns]
     if missing:

@@ -29,6 +29,7 @@ __all__ = [
     "drift",
     "drift_windows",
     "subgroup_differences",
+    "DRIFT_WINDOW",
 ]
 
 EFFECT_COLUMNS = [
@@ -184,7 +185,9 @@ def halo(ratings: pd.DataFrame) -> pd.DataFrame:
         k = c.shape[0]
         if k < 2:
             return np.nan
-        return float(np.nanmean(c[~np.eye(k, dtype=bool)]))
+        off = c[~np.eye(k, dtype=bool)]
+        off = off[np.isfinite(off)]  # constant dimensions have no correlation
+        return float(off.mean()) if off.size else np.nan
 
     for rid, own in df.groupby("rater_id", sort=True):
         wide = own.pivot(index="transcript_id", columns="dimension", values="score")
@@ -203,8 +206,53 @@ def halo(ratings: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+#: When drift is estimated at all (docs/raters.md, "Drift"): a rater's ratings must span at
+#: least ``min_span_days`` and fall into at least ``min_periods`` periods of ``window_days`` that
+#: each hold ``min_period_ratings`` ratings. Below that a slope is an extrapolation of noise
+#: (a 5-hour session says nothing about points per 30 days).
+DRIFT_WINDOW = {"min_span_days": 14.0, "min_periods": 2, "min_period_ratings": 10}
+
+
+def _drift_frame(residuals: pd.DataFrame, residual: str, need: list[str]) -> pd.DataFrame:
+    missing = [c for c in need if c not in residuals.columns]
+    if missing:
+        raise DataValidationError(f"residuals: missing column(s) {missing}")
+    r = residuals[need].dropna().copy()
+    r["rated_at"] = pd.to_datetime(r["rated_at"], utc=True)
+    return r
+
+
+def _eligibility(
+    r: pd.DataFrame, window_days: float, t0, window: dict
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Period of every rating and, per rater, why drift is not estimated ("" = it is)."""
+    days = (r.rated_at - t0).dt.total_seconds() / 86400.0
+    r = r.assign(days=days, window=(days // window_days).astype(int))
+    span = r.groupby("rater_id", sort=True).days.agg(lambda d: d.max() - d.min())
+    per = r.groupby(["rater_id", "window"]).size()
+    full = (per >= window["min_period_ratings"]).groupby(level=0).sum()
+    full = full.reindex(span.index, fill_value=0)
+    why = pd.Series("", index=span.index, dtype=object)
+    short = span < window["min_span_days"]
+    few = full < window["min_periods"]
+    why[few] = [
+        f"not estimated: {int(k)} period(s) of {window_days:g} days with >= "
+        f"{window['min_period_ratings']} ratings (needs {window['min_periods']})"
+        for k in full[few]
+    ]
+    why[short] = [
+        f"not estimated: ratings span {s:.1f} days (needs {window['min_span_days']:g})"
+        for s in span[short]
+    ]
+    return r, why
+
+
 def drift(
-    residuals: pd.DataFrame, residual: str = "residual", window_days: float = 30.0
+    residuals: pd.DataFrame,
+    residual: str = "residual",
+    window_days: float = 30.0,
+    *,
+    window: dict | None = None,
 ) -> pd.DataFrame:
     """Trend of each rater's residuals over time (severity drift), with a trend test.
 
@@ -216,103 +264,154 @@ def drift(
     residual : str
         Name of the residual column.
     window_days : float
-        The slope's time unit (default: points per 30 days).
+        The slope's time unit and the period length of the eligibility rule.
+    window : dict, optional
+        Overrides of :data:`DRIFT_WINDOW` (``min_span_days``, ``min_periods``,
+        ``min_period_ratings``). A rater outside it gets NaN and a ``note`` saying why.
 
     Returns
     -------
     pandas.DataFrame
-        ``rater_id``, ``n`` (transcripts), ``slope`` (score points per window; positive =
-        scores rising over time relative to the model = becoming more lenient), ``se``,
-        ``p_value`` (OLS t-test on the rater's mean residual per transcript against time, so
-        the dimensions of one transcript do not count as independent evidence).
+        ``rater_id``, ``n`` (transcripts), ``span_days`` (first to last rating), ``slope``
+        (score points per ``window_days``; positive = scores rising over time relative to the
+        model = becoming more lenient), ``se``, ``p_value`` (OLS t-test on the rater's mean
+        residual per transcript against time, so the dimensions of one transcript do not count
+        as independent evidence), ``change`` (slope x span: the change over the observed span,
+        never beyond it) and ``note``.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> res = pd.DataFrame({"rater_id": "a", "transcript_id": list("pqrst"),
-    ...     "rated_at": pd.to_datetime(["2026-01-01", "2026-01-31", "2026-03-02",
-    ...                                 "2026-04-01", "2026-05-01"], utc=True),
-    ...     "residual": [-0.2, -0.1, 0.0, 0.1, 0.2]})
+    >>> days = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49]
+    >>> res = pd.DataFrame({"rater_id": "a", "transcript_id": [f"t{d}" for d in days],
+    ...     "rated_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(days, unit="D"),
+    ...     "residual": [d / 300 for d in days]})
     >>> round(float(drift(res).slope[0]), 2)
     0.1
+    >>> drift(res.iloc[:10]).note[0]
+    'not estimated: ratings span 9.0 days (needs 14)'
     """
-    need = ["rater_id", "transcript_id", "rated_at", residual]
-    missing = [c for c in need if c not in residuals.columns]
-    if missing:
-        raise DataValidationError(f"residuals: missing column(s) {missing}")
-    r = residuals[need].dropna()
+    win = {**DRIFT_WINDOW, **(window or {})}
+    r = _drift_frame(residuals, residual, ["rater_id", "transcript_id", "rated_at", residual])
+    cols = ["rater_id", "n", "span_days", "slope", "se", "p_value", "change", "note"]
+    if r.empty:
+        return pd.DataFrame(columns=cols)
     t0 = r.rated_at.min()
+    r, why = _eligibility(r, window_days, t0, win)
     per_tr = (
-        r.assign(days=(r.rated_at - t0).dt.total_seconds() / 86400.0)
-        .groupby(["rater_id", "transcript_id"], sort=True)
+        r.groupby(["rater_id", "transcript_id"], sort=True)
         .agg(days=("days", "mean"), res=(residual, "mean"))
         .reset_index()
     )
     out = []
     for rid, g in per_tr.groupby("rater_id", sort=True):
-        if len(g) < 3 or g.days.nunique() < 2:
-            out.append(
-                {"rater_id": rid, "n": len(g), "slope": np.nan, "se": np.nan, "p_value": np.nan}
-            )
+        span = float(g.days.max() - g.days.min())
+        row = {"rater_id": rid, "n": len(g), "span_days": span, "note": why[rid]}
+        if why[rid] or len(g) < 3 or g.days.nunique() < 2:
+            out.append(row | {"slope": np.nan, "se": np.nan, "p_value": np.nan, "change": np.nan})
             continue
         lr = stats.linregress(g.days / window_days, g.res)
         out.append(
-            {"rater_id": rid, "n": len(g), "slope": lr.slope, "se": lr.stderr, "p_value": lr.pvalue}
+            row
+            | {
+                "slope": lr.slope,
+                "se": lr.stderr,
+                "p_value": lr.pvalue,
+                "change": lr.slope * span / window_days,
+            }
         )
-    return pd.DataFrame(out)
+    return pd.DataFrame(out)[cols]
 
 
 def drift_windows(
-    residuals: pd.DataFrame, residual: str = "residual", window_days: float = 30.0
+    residuals: pd.DataFrame,
+    residual: str = "residual",
+    window_days: float = 30.0,
+    *,
+    window: dict | None = None,
+    ci: float = 0.95,
 ) -> pd.DataFrame:
-    """Each rater's severity per time window (score points), to see drift, not just test it.
+    """Each rater's severity per period (score points) with a CI, where drift is estimable.
 
     Parameters
     ----------
     residuals : pandas.DataFrame
-        ``rater_id``, ``rated_at`` and the ``residual`` column (observed - expected).
+        ``rater_id``, ``rated_at`` and the ``residual`` column (observed - expected);
+        with ``transcript_id`` the CI treats the ratings of one transcript as one cluster.
     residual : str
         Name of the residual column.
     window_days : float
-        Window length; windows start at the earliest ``rated_at``.
+        Period length; periods start at the earliest ``rated_at``.
+    window : dict, optional
+        Overrides of :data:`DRIFT_WINDOW`. Only raters that meet it are reported, and only
+        their periods with at least ``min_period_ratings`` ratings.
+    ci : float
+        Confidence level of the per-period interval.
 
     Returns
     -------
     pandas.DataFrame
         ``rater_id``, ``window`` (0, 1, ...), ``start`` (UTC), ``n`` (ratings),
-        ``severity_points`` = -mean residual (positive = harsher than the rater's model-implied
-        scores in that window) and ``se`` (SD / sqrt(n); ratings of one transcript are not
-        independent, so read it as a lower bound).
+        ``n_transcripts``, ``severity_points`` = -mean residual (positive = harsher than the
+        rater's model-implied scores in that period), ``se`` (SD of the per-transcript mean
+        residuals / sqrt(transcripts)), ``ci_low``, ``ci_high`` (t interval with
+        transcripts - 1 degrees of freedom). Nothing outside the observed periods.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> res = pd.DataFrame({"rater_id": "a", "residual": [0.2, 0.4, -0.2, -0.4],
-    ...     "rated_at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-02-15",
-    ...                                 "2026-02-16"], utc=True)})
+    >>> days = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49]
+    >>> res = pd.DataFrame({"rater_id": "a", "transcript_id": [f"t{d}" for d in days],
+    ...     "rated_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(days, unit="D"),
+    ...     "residual": [0.2, 0.4] * 5 + [-0.2, -0.4] * 5})
     >>> drift_windows(res).severity_points.round(2).tolist()
     [-0.3, 0.3]
     """
-    need = ["rater_id", "rated_at", residual]
-    missing = [c for c in need if c not in residuals.columns]
-    if missing:
-        raise DataValidationError(f"residuals: missing column(s) {missing}")
-    r = residuals[need].dropna()
+    win = {**DRIFT_WINDOW, **(window or {})}
+    has_t = "transcript_id" in residuals.columns
+    need = ["rater_id", "rated_at", residual] + (["transcript_id"] if has_t else [])
+    r = _drift_frame(residuals, residual, need)
+    cols = [
+        "rater_id",
+        "window",
+        "start",
+        "n",
+        "n_transcripts",
+        "severity_points",
+        "se",
+        "ci_low",
+        "ci_high",
+    ]
+    if r.empty:
+        return pd.DataFrame(columns=cols)
     t0 = r.rated_at.min()
-    win = ((r.rated_at - t0).dt.total_seconds() // (window_days * 86400)).astype(int)
-    g = r.assign(window=win).groupby(["rater_id", "window"], sort=True)[residual]
-    out = g.agg(["size", "mean", "std"]).reset_index()
-    out["start"] = t0 + pd.to_timedelta(out["window"] * window_days, unit="D")
+    r, why = _eligibility(r, window_days, t0, win)
+    r = r[r.rater_id.map(why).eq("")]
+    if not has_t:
+        r = r.assign(transcript_id=np.arange(len(r)).astype(str))
+    n = r.groupby(["rater_id", "window"]).size().rename("n")
+    per_tr = r.groupby(["rater_id", "window", "transcript_id"])[residual].mean()
+    g = per_tr.groupby(level=["rater_id", "window"]).agg(["size", "mean", "std"])
+    out = g.join(n).reset_index()
+    out = out[out["n"] >= win["min_period_ratings"]]
+    se = out["std"] / np.sqrt(out["size"])
+    with np.errstate(invalid="ignore"):
+        q = stats.t.ppf(0.5 + ci / 2, np.maximum(out["size"] - 1, 1))
+    sev = -out["mean"]
     return pd.DataFrame(
         {
             "rater_id": out.rater_id,
             "window": out.window,
-            "start": out.start,
-            "n": out["size"],
-            "severity_points": -out["mean"],
-            "se": out["std"] / np.sqrt(out["size"]),
-        }
-    )
+            "start": t0 + pd.to_timedelta(out["window"] * window_days, unit="D"),
+            "n": out["n"],
+            "n_transcripts": out["size"],
+            "severity_points": sev,
+            "se": se,
+            "ci_low": sev - q * se,
+            "ci_high": sev + q * se,
+        },
+        columns=cols,
+    ).reset_index(drop=True)
 
 
 def _metadata_table(transcripts: pd.DataFrame, attributes: list[str] | None) -> pd.DataFrame:
@@ -454,6 +553,7 @@ def rater_effects(
     fit: MFRMResult | AdditiveResult | None = None,
     thresholds: Mapping[str, float] | None = None,
     attributes: list[str] | None = None,
+    subgroup_tests: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every rater-effect diagnostic in one tidy table of flags.
 
@@ -472,6 +572,9 @@ def rater_effects(
         Overrides of :data:`calib.raters.THRESHOLDS`.
     attributes : list of str, optional
         Metadata keys for the subgroup analysis (default: every categorical key, 2-10 groups).
+    subgroup_tests : pandas.DataFrame, optional
+        A :func:`calib.raters.differential_rater_functioning` result for these ratings to reuse
+        (the subgroup rows are taken from it instead of being recomputed).
 
     Returns
     -------
@@ -680,21 +783,12 @@ def rater_effects(
             ],
         )
     )
-    sg_resid = resid
     if "rated_at" in df.columns and df["rated_at"].notna().any():
         rr = resid.copy()
         if "rated_at" not in rr.columns:
             rr["rated_at"] = df.loc[rr.index, "rated_at"]
         rr["rated_at"] = pd.to_datetime(rr["rated_at"], utc=True)
         dr = drift(rr)
-        # Subgroups are tested net of each rater's linear time trend, so a drifting rater does
-        # not show up as "biased" against whichever cohort they happened to rate early.
-        days = (rr.rated_at - rr.rated_at.min()).dt.total_seconds() / 86400.0 / 30.0
-        fitted = pd.Series(0.0, index=rr.index)
-        for row in dr.dropna(subset=["slope"]).itertuples():
-            sel = rr.rater_id == row.rater_id
-            fitted[sel] = row.slope * (days[sel] - days[sel].mean())
-        sg_resid = rr.assign(residual=rr.residual - fitted)
         p = _holm(dr.p_value.to_numpy())
         flag = (dr.slope.abs() >= th["drift_points_per_30_days"]) & (p < alpha) & (dr.n >= min_n)
         parts.append(
@@ -708,31 +802,47 @@ def rater_effects(
                 flagged=flag,
                 p_value=p,
                 n=dr.n,
-                note=np.where(dr.slope > 0, "becoming more lenient", "becoming harsher"),
+                note=np.where(
+                    dr.note.ne(""),
+                    dr.note,
+                    [
+                        ("becoming more lenient" if s > 0 else "becoming harsher")
+                        + f"; {c:+.2f} points over the {d:.0f} days rated"
+                        for s, c, d in zip(dr.slope, dr.change, dr.span_days)
+                    ],
+                ),
             )
         )
     if transcripts is not None:
-        sg = subgroup_differences(sg_resid, transcripts, attributes=attributes)
-        if len(sg):
-            p = _holm(sg.p_value.to_numpy())
-            flag = (sg.difference.abs() >= th["subgroup_points"]) & (p < alpha) & (sg.n >= min_n)
+        # differential rater functioning: a fixed-effects model with the interaction in it
+        # (see calib.raters._fairness for why not the residuals of the fit above)
+        from calib.raters._fairness import differential_rater_functioning
+
+        drf = (
+            subgroup_tests
+            if subgroup_tests is not None
+            else differential_rater_functioning(
+                df, transcripts, attributes=attributes, thresholds=thresholds
+            )
+        )
+        if len(drf):
             parts.append(
                 _rows(
-                    rater_id=sg.rater_id,
-                    dimension=sg.dimension,
+                    rater_id=drf.rater_id,
+                    dimension=drf.dimension,
                     effect="subgroup",
                     statistic="difference_points",
-                    value=sg.difference,
+                    value=drf.difference,
                     threshold=f"|difference| >= {th['subgroup_points']} points and "
-                    f"Holm p < {alpha}",
-                    flagged=flag,
-                    p_value=p,
-                    n=sg.n,
+                    f"Holm p < {th['subgroup_alpha']}",
+                    flagged=drf.flagged,
+                    p_value=drf.p_holm,
+                    n=drf.n_group,
                     note=[
                         f"{a}={g}: "
                         + ("harsher" if d > 0 else "more lenient")
                         + " than on the rater's other candidates"
-                        for a, g, d in zip(sg.attribute, sg.group, sg.difference)
+                        for a, g, d in zip(drf.attribute, drf.group, drf.difference, strict=True)
                     ],
                 )
             )

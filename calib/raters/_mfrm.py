@@ -25,8 +25,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg, sparse, stats
 
+from calib._blas import single_threaded_blas
 from calib.errors import CalibWarning, DataValidationError
 from calib.raters._design import Encoded, encode, require_connected, validate_ratings
 
@@ -139,6 +140,20 @@ class _Problem:
         q = self.T.shape[1]
         self.TT = (self.T[:, :, None] * self.T[:, None, :]).reshape(m + 1, q * q)
         self.JJ = np.kron(self.J, self.J)
+        # The parameters a rating touches depend only on its (rater, dimension) cell, so the
+        # per-rating gradient and information pieces are first summed per cell (one sparse
+        # product over the ratings), then scattered into the parameter blocks (few entries).
+        cell, first, cell_of = np.unique(
+            dd.r * dd.n_d + dd.d, return_index=True, return_inverse=True
+        )
+        cell_of = cell_of.ravel()
+        self.cell_sum = sparse.csr_matrix(
+            (np.ones(dd.t.size), (cell_of, np.arange(dd.t.size))), shape=(cell.size, dd.t.size)
+        )
+        idx_c = self.idx[first]
+        self.idx_c = idx_c.ravel()
+        self.pair_c = (idx_c[:, :, None] * self.p_full + idx_c[:, None, :]).ravel()
+        self.cross = (dd.t[:, None] * self.p_full + self.idx).ravel()
 
     def unpack(self, other_full: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dd = self.data
@@ -171,23 +186,26 @@ class _Problem:
         et = p @ self.T  # N x q expected sufficient statistics
         g_nat = self.tx - et
         n_obs, q = et.shape
-        # E[T T'] per rating as one matrix product over the (a, b) pairs, then minus E[T]E[T]'
-        cov = (p @ self.TT).reshape(n_obs, q, q) - et[:, :, None] * et[:, None, :]
-        # Local (per-rating) gradient / information in the touched parameters.
-        g_loc = g_nat @ self.J
-        # J' cov_n J for every rating n: vec(J' C J) = vec(C) (J kron J) -- one BLAS product
-        # instead of einsum("ap,nab,bq->npq") (~50x slower at 48k ratings)
-        n_loc = self.J.shape[1]
-        h_loc = (cov.reshape(n_obs, q * q) @ self.JJ).reshape(n_obs, n_loc, n_loc)
-        cross_loc = cov[:, 0, :] @ self.J  # B_n row: d eta / d B_n = 1
+        S = self.cell_sum  # (rater, dimension) cells x ratings
+        # Per-rating covariance of T: Cov_n = E[T T'] - E[T] E[T]'. Only its first row is needed
+        # per rating (the transcript blocks); the rest enters the other-other block only through
+        # per-cell sums, and sums are linear: sum_n J' Cov_n J = J' (sum_n Cov_n) J, so the
+        # per-rating q x q (and J' . J) arrays are never built.
+        cov0 = p @ self.TT[:, :q] - et[:, :1] * et  # Cov_n[0, :]
+        ett = np.empty((S.shape[0], q, q))
+        for a in range(q):
+            ett[:, a, :] = S @ (et * et[:, a : a + 1])
+        cov_cell = (S @ p) @ self.TT - ett.reshape(-1, q * q)
         pf = self.p_full
         g_b = np.bincount(dd.t, g_nat[:, 0], minlength=dd.n_t)
-        g_o = np.bincount(self.idx.ravel(), g_loc.ravel(), minlength=pf)
-        h_bb = np.bincount(dd.t, cov[:, 0, 0], minlength=dd.n_t)
-        pair = (self.idx[:, :, None] * pf + self.idx[:, None, :]).ravel()
-        h_oo = np.bincount(pair, h_loc.ravel(), minlength=pf * pf).reshape(pf, pf)
-        cross = (dd.t[:, None] * pf + self.idx).ravel()
-        h_bo = np.bincount(cross, cross_loc.ravel(), minlength=dd.n_t * pf).reshape(dd.n_t, pf)
+        g_o = np.bincount(self.idx_c, ((S @ g_nat) @ self.J).ravel(), minlength=pf)
+        h_bb = np.bincount(dd.t, cov0[:, 0], minlength=dd.n_t)
+        # vec(J' C J) = vec(C) (J kron J), per cell
+        h_cell = cov_cell @ self.JJ
+        h_oo = np.bincount(self.pair_c, h_cell.ravel(), minlength=pf * pf).reshape(pf, pf)
+        cross_loc = cov0 @ self.J  # B_n row: d eta / d B_n = 1
+        h_bo = np.bincount(self.cross, cross_loc.ravel(), minlength=dd.n_t * pf)
+        h_bo = h_bo.reshape(dd.n_t, pf)
         return g_b, g_o, h_bb, h_bo, h_oo, p
 
 
@@ -207,14 +225,20 @@ def _newton(
         if S.shape[0] == 0:  # everything but the transcripts is anchored
             step_o = np.zeros(0)
         else:
+            rhs = gf - E.T @ (g_b * inv_d)
             try:
                 cf = linalg.cho_factor(S, lower=True)
+                step_o = linalg.cho_solve(cf, rhs)
             except linalg.LinAlgError as exc:
-                raise DataValidationError(
-                    "ratings: the information matrix is singular: raters and dimensions are "
-                    "confounded in this design (e.g. each rater scored different dimensions)"
-                ) from exc
-            step_o = linalg.cho_solve(cf, gf - E.T @ (g_b * inv_d))
+                if it == 1:  # singular from the start: a structural confounding
+                    raise DataValidationError(
+                        "ratings: the information matrix is singular: raters and dimensions are "
+                        "confounded in this design (e.g. each rater scored different dimensions)"
+                    ) from exc
+                # Singular only after some steps: a few elements drift towards infinity
+                # (quasi-separation in a sparse design, e.g. crowd raters with two items).
+                # Step along the identified directions only (minimum-norm solution).
+                step_o = linalg.lstsq(S, rhs, cond=1e-10)[0]
         step_b = (g_b - E @ step_o) * inv_d
         full_o = A @ step_o
         biggest = max(np.abs(step_b).max(initial=0.0), np.abs(full_o).max(initial=0.0))
@@ -372,7 +396,20 @@ class MFRMResult:
     design : dict
         ``n_ratings``, ``n_transcripts``, ``n_raters``, ``n_dimensions``, ``subsets`` (1: the
         design is connected; disconnected designs are refused), ``raters_per_transcript``
-        (mean), ``ratings_per_rater`` (min), ``extreme_transcripts``.
+        (mean), ``ratings_per_rater`` (min), ``extreme_transcripts``, ``extreme_raters``,
+        ``extreme_dimensions``, ``categories`` (score levels estimated) and
+        ``disordered_thresholds`` (count).
+    notes : list of str
+        What the fit did that a reader must know: unused score levels treated as structural
+        zeros, elements set aside for extreme scores, sparse categories, disordered thresholds.
+    category_values : numpy.ndarray
+        The score value of each estimated category (consecutive Rasch categories 0..m).
+
+    The ``raters``, ``dimensions`` and ``transcripts`` tables have a boolean ``extreme``
+    column: the element received only the lowest or only the highest score (after setting
+    aside the other extreme elements), so it was left out of the joint estimation and measured
+    afterwards with the 0.3-point extreme-score adjustment; its fit statistics are NaN. The
+    ``thresholds`` table has a boolean ``disordered`` column (threshold below the previous one).
     """
 
     model: str
@@ -390,6 +427,8 @@ class MFRMResult:
     loglik: float
     bias_correction: float
     design: dict
+    notes: list[str]
+    category_values: np.ndarray
     _problem: _Problem = field(repr=False)
     _b: np.ndarray = field(repr=False)
     _other: np.ndarray = field(repr=False)
@@ -416,8 +455,8 @@ class MFRMResult:
             ti = tau[i] if dd.partial else tau
             eta = bm - rater_measure - dim[i]
             p = _probs(eta, np.broadcast_to(np.r_[0.0, np.cumsum(ti)], (bm.size, dd.m + 1)), dd.m)
-            out += p @ np.arange(dd.m + 1)
-        return out / dims.size + self.scale_min
+            out += p @ self.category_values
+        return out / dims.size
 
     def bias(
         self, by: str | pd.Series = "dimension", *, name: str | None = None, min_count: int = 2
@@ -500,9 +539,11 @@ class MFRMResult:
                 break
         p = _probs(eta0 - bias[cell], cumtau, dd.m)
         e, w, _ = _moments(p)
-        e0, _, _ = _moments(_probs(eta0, cumtau, dd.m))
+        p0 = _probs(eta0, cumtau, dd.m)
         h = np.bincount(cell, w, minlength=n_cells)
-        exp0 = np.bincount(cell, e0, minlength=n_cells)
+        vals = self.category_values
+        obs_pts = np.bincount(cell, vals[dd.x[keep]], minlength=n_cells)
+        exp_pts = np.bincount(cell, p0 @ vals, minlength=n_cells)
         with np.errstate(divide="ignore", invalid="ignore"):
             se = 1 / np.sqrt(h)
             t = bias / se
@@ -516,10 +557,10 @@ class MFRMResult:
                 "rater_id": enc.raters[ri].astype(str),
                 name: np.asarray(g_lab)[gi].astype(str),
                 "n": cnt,
-                "observed": obs + self.scale_min * cnt,
-                "expected": exp0 + self.scale_min * cnt,
+                "observed": obs_pts,
+                "expected": exp_pts,
                 "obs_minus_exp": np.divide(
-                    obs - exp0, cnt, out=np.full(n_cells, np.nan), where=cnt > 0
+                    obs_pts - exp_pts, cnt, out=np.full(n_cells, np.nan), where=cnt > 0
                 ),
                 "bias": bias,
                 "se": se,
@@ -548,17 +589,34 @@ class MFRMResult:
 
 
 # --------------------------------------------------------------------------- fitting
+#: Most score categories the Rasch model is fitted with (after unused levels are dropped).
+#: Wider scales (e.g. a 0-100 slider) leave most thresholds estimated from a handful of
+#: ratings (Linacre 2002 asks for >= 10 observations per category); they are refused with a
+#: :class:`ScaleTooWideError` so callers can route them to the additive (score-point) model.
+MAX_RASCH_CATEGORIES = 21
+#: A non-extreme element further than this from its facet's median has no finite JMLE measure
+#: (quasi-separation); 15 logits is far beyond any estimable rater or transcript difference.
+DIVERGED_LOGITS = 15.0
+#: Linacre (2002): a category with fewer observations gives an unstable threshold.
+MIN_CATEGORY_COUNT = 10
+
+
+class ScaleTooWideError(DataValidationError):
+    """The ratings use more score levels than a Rasch rating scale can estimate sensibly."""
+
+
 def _scale(score: np.ndarray, scale: tuple[int, int] | None) -> tuple[int, int]:
     if np.any(score != np.round(score)):
         raise DataValidationError(
-            "ratings: field 'score' must hold whole-number categories for the Rasch model"
+            "ratings: field 'score' must hold whole-number categories for the Rasch model "
+            "(fractional or averaged scores need the additive model)"
         )
     lo, hi = (
         (int(score.min()), int(score.max())) if scale is None else (int(scale[0]), int(scale[1]))
     )
     if scale is not None and (score.min() < lo or score.max() > hi):
         raise DataValidationError(f"ratings: scores outside scale {lo}..{hi}")
-    if hi <= lo:
+    if np.unique(score).size < 2:
         raise DataValidationError(
             "ratings: all scores are equal; a Rasch model needs at least two categories"
         )
@@ -584,7 +642,144 @@ def _drop_extremes(t, r, d, x, m, n_t, n_r, n_d):
                 ext[name] |= new
                 keep &= ~new[idx]
                 changed = True
+    # Elements left with no rating once the others are set aside are set aside too.
+    for name, idx, n in (("transcript", t, n_t), ("rater", r, n_r), ("dimension", d, n_d)):
+        ext[name] |= np.bincount(idx[keep], minlength=n) == 0
     return keep, ext
+
+
+def _code(score: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Category index of each score: the highest category value at or below it (collapsing)."""
+    return np.clip(np.searchsorted(values, score, side="right") - 1, 0, values.size - 1)
+
+
+def _list(vals, limit: int = 8) -> str:
+    """'a, b, c and 4 more': a short list for messages (numbers in their shortest form)."""
+    vals = [f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v) for v in vals]
+    return ", ".join(vals[:limit]) + (f" and {len(vals) - limit} more" if len(vals) > limit else "")
+
+
+def _categories(enc: Encoded, lo: int, hi: int):
+    """Score categories to estimate, the coded ratings and the extreme elements.
+
+    Unused levels are structural zeros: the observed levels are renumbered consecutively
+    (Winsteps STKEEP=NO; FACETS "Keep" off). Levels used only by extreme elements (set aside
+    before estimation) are merged into the next lower level that remains, repeatedly, until
+    every estimated category has ratings.
+    """
+    n_t, n_r, n_d = enc.transcripts.size, enc.raters.size, enc.dimensions.size
+    observed = np.unique(enc.score)
+    notes = []
+    unused = np.setdiff1d(np.arange(lo, hi + 1), observed)
+    if unused.size:
+        notes.append(
+            f"score level(s) {_list(unused)} of the scale {lo}-{hi} are never used: treated as "
+            "structural zeros (the used levels are renumbered consecutively, as Winsteps "
+            "STKEEP=NO does), so they have no Rasch-Andrich threshold"
+        )
+    values = observed
+    while True:
+        x = _code(enc.score, values)
+        m = values.size - 1
+        keep, ext = _drop_extremes(enc.t, enc.r, enc.d, x, m, n_t, n_r, n_d)
+        if not keep.any():
+            raise DataValidationError(
+                "ratings: every transcript, rater or dimension gave only extreme (lowest or "
+                "highest) scores, so no Rasch measure can be estimated"
+            )
+        kept = np.unique(values[x[keep]])
+        if kept.size == values.size:
+            break
+        if kept.size < 2:
+            raise DataValidationError(
+                "ratings: after setting aside the elements with only extreme scores, the "
+                "remaining ratings use a single score level; no Rasch measure can be estimated"
+            )
+        merged = np.setdiff1d(values, kept)
+        notes.append(
+            f"score level(s) {_list(merged)} are used only by elements with extreme scores; "
+            "merged with the next lower level for the estimation"
+        )
+        values = kept
+    if values.size > MAX_RASCH_CATEGORIES:
+        raise ScaleTooWideError(
+            f"ratings: {values.size} different score levels are used; the Rasch rating-scale "
+            f"model is fitted with at most {MAX_RASCH_CATEGORIES} (most thresholds would rest "
+            "on a handful of ratings); use the additive model, which measures severity in "
+            "score points"
+        )
+    return values, x, m, keep, ext, notes
+
+
+def _solve_extremes(
+    prob: _Problem, b: np.ndarray, other: np.ndarray, ext: dict, frozen: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Measures of the set-aside (extreme) elements, everyone else held at their estimates.
+
+    Each set-aside element is measured from all its ratings; when its raw score is the lowest
+    or highest possible it is first moved ``EXTREME_ADJUSTMENT`` (0.3) score points inwards,
+    FACETS' default extreme-score adjustment (Linacre, *Facets manual*, "Extreme score
+    adjustment"; Wright 1998). Vectorised Newton per facet, alternated until stable.
+    """
+    dd = prob.data
+    m = dd.m
+    b, other = b.copy(), other.copy()
+    n_r, n_d = dd.n_r, dd.n_d
+    facets = []
+    for name, idx, n, sign, off in (
+        ("transcript", dd.t, dd.n_t, 1.0, None),
+        ("rater", dd.r, n_r, -1.0, 0),
+        ("dimension", dd.d, n_d, -1.0, n_r),
+    ):
+        sel = ext[name].copy()
+        if off is not None:
+            sel &= ~frozen[off : off + n]  # anchored elements keep their anchor
+        if not sel.any():
+            continue
+        rows = sel[idx]
+        cnt = np.bincount(idx[rows], minlength=n)
+        raw = np.bincount(idx[rows], dd.x[rows], minlength=n).astype(float)
+        adj = min(EXTREME_ADJUSTMENT, m / 2)
+        target = np.where(raw <= 0, adj, np.where(raw >= m * cnt, raw - adj, raw))
+        # Start on the right side: high transcripts, lenient raters, easy dimensions.
+        start = np.where(raw <= 0, -1.0, np.where(raw >= m * cnt, 1.0, 0.0)) * sign
+        if off is None:
+            b[sel] = start[sel]
+        else:
+            other[off : off + n][sel] = start[sel]
+        facets.append((idx, n, off, sel, rows, target))
+    if not facets:
+        return b, other
+    for _ in range(50):
+        biggest = 0.0
+        for idx, n, off, sel, rows, target in facets:
+            for _ in range(100):
+                c, dim, tau = prob.unpack(other)
+                eta = b[dd.t[rows]] - c[dd.r[rows]] - dim[dd.d[rows]]
+                p = _probs(eta, _cumtau(tau, dd.d[rows], dd.partial, int(rows.sum())), m)
+                e, w, _ = _moments(p)
+                g = target - np.bincount(idx[rows], e, minlength=n)
+                h = np.bincount(idx[rows], w, minlength=n)
+                step = np.clip(np.divide(g, h, out=np.zeros(n), where=h > 0), -_MAX_STEP, _MAX_STEP)
+                step[~sel] = 0.0
+                if off is None:
+                    b += step
+                else:
+                    other[off : off + n] -= step
+                s = float(np.abs(step).max(initial=0.0))
+                biggest = max(biggest, s)
+                if s < 1e-10:
+                    break
+        if biggest < 1e-9:
+            break
+    return b, other
+
+
+def _disordered(thr: pd.DataFrame) -> np.ndarray:
+    """True where a Rasch-Andrich threshold is below the one before it (per dimension)."""
+    key = thr["dimension"] if "dimension" in thr.columns else pd.Series(0, index=thr.index)
+    prev = thr.groupby(key.to_numpy(), sort=False)["threshold"].shift(1)
+    return (thr["threshold"] < prev).to_numpy()
 
 
 def fit_mfrm(
@@ -662,62 +857,74 @@ def fit_mfrm(
     enc = encode(df)
     require_connected(enc)
     lo, hi = _scale(enc.score, scale)
-    m = hi - lo
-    x = (enc.score - lo).astype(np.intp)
+    values, x, m, keep, ext, notes = _categories(enc, lo, hi)
     partial = model == "partial_credit"
     n_t, n_r, n_d = enc.transcripts.size, enc.raters.size, enc.dimensions.size
-    keep, ext = _drop_extremes(enc.t, enc.r, enc.d, x, m, n_t, n_r, n_d)
-    if ext["rater"].any() or ext["dimension"].any():
-        names = [
-            *(f"rater {v}" for v in enc.raters[ext["rater"]]),
-            *(f"dimension {v}" for v in enc.dimensions[ext["dimension"]]),
-        ]
-        raise DataValidationError(
-            f"ratings: {', '.join(names)} gave only extreme (lowest or highest) scores, so their "
-            "measure is infinite; remove them or widen the data"
-        )
-    # Null categories make thresholds infinite: say which, rather than return nonsense.
     xs, ds = x[keep], enc.d[keep]
     if partial:
+        # Per dimension a category nobody used (outside the extremes) has an infinite threshold.
         counts = np.bincount(ds * (m + 1) + xs, minlength=n_d * (m + 1)).reshape(n_d, m + 1)
+        counts[ext["dimension"]] = 1  # set-aside dimensions have no thresholds of their own
         empty = np.argwhere(counts == 0)
         if empty.size:
             i, k = empty[0]
             raise DataValidationError(
-                f"ratings: dimension {enc.dimensions[i]!r} never received score {k + lo}; the "
-                "partial-credit model needs every category per dimension (use model="
-                "'rating_scale' or a narrower scale)"
+                f"ratings: dimension {enc.dimensions[i]!r} never received score "
+                f"{values[k]:g} (among ratings that are not extreme); the partial-credit model "
+                "needs every score level in every dimension: use the rating-scale model"
             )
-    else:
-        counts = np.bincount(xs, minlength=m + 1)
-        if (counts == 0).any():
-            k = int(np.flatnonzero(counts == 0)[0])
-            raise DataValidationError(
-                f"ratings: score {k + lo} is never used (among non-extreme ratings) on scale "
-                f"{lo}..{hi}; its threshold cannot be estimated (pass a narrower scale=)"
-            )
+    n_small = int((np.bincount(xs, minlength=m + 1) < MIN_CATEGORY_COUNT).sum())
+    if n_small:
+        notes.append(
+            f"{n_small} of {m + 1} score categories have fewer than {MIN_CATEGORY_COUNT} "
+            "ratings: their thresholds are imprecise (Linacre 2002)"
+        )
     # Renumber the kept elements so the estimation sees no empty rows.
-    t_keep = np.flatnonzero(~ext["transcript"])
-    t_map = np.full(n_t, -1)
-    t_map[t_keep] = np.arange(t_keep.size)
+    maps = {}
+    for name, n in (("transcript", n_t), ("rater", n_r), ("dimension", n_d)):
+        kept = np.flatnonzero(~ext[name])
+        mp = np.full(n, -1)
+        mp[kept] = np.arange(kept.size)
+        maps[name] = (kept, mp)
+    (t_keep, t_map), (r_keep, r_map), (d_keep, d_map) = (
+        maps["transcript"],
+        maps["rater"],
+        maps["dimension"],
+    )
     data = _Data(
         t=t_map[enc.t[keep]],
-        r=enc.r[keep],
-        d=enc.d[keep],
+        r=r_map[enc.r[keep]],
+        d=d_map[ds],
         x=xs,
         n_t=t_keep.size,
-        n_r=n_r,
-        n_d=n_d,
+        n_r=r_keep.size,
+        n_d=d_keep.size,
         m=m,
         partial=partial,
     )
-    fixed, other0 = _parse_anchors(anchors, enc, m, partial, bias_correction)
-    prob = _Problem(data, fixed)
+    if (
+        anchors
+        and anchors.get("threshold") is not None
+        and (values.size != hi - lo + 1 or values[0] != lo)
+    ):
+        raise DataValidationError(
+            "anchors['threshold']: anchored thresholds need every score level "
+            f"{lo}..{hi} to be used by ratings that are not extreme"
+        )
+    fixed_all, other_all = _parse_anchors(anchors, enc, m, partial, bias_correction)
+    tau_sel = (d_keep[:, None] * m + np.arange(m)[None, :]).ravel() if partial else np.arange(m)
+    sel = np.r_[r_keep, n_r + d_keep, n_r + n_d + tau_sel]
+    prob = _Problem(data, fixed_all[sel])
+    other0 = other_all[sel]
     # Start: transcripts from their logit raw-score proportion, anchored values as given.
     cnt_t = np.bincount(data.t, minlength=data.n_t)
     prop = (np.bincount(data.t, xs, minlength=data.n_t) + 0.5) / (m * cnt_t + 1)
     b0 = np.log(prop / (1 - prop))
-    b, other, cov_full, n_iter, converged = _newton(prob, b0, other0, tol=tol, max_iter=max_iter)
+    # The Newton pieces are tall-skinny products (ratings x 4): multi-threaded BLAS gains nothing
+    # there and thrashes on a busy machine (p @ T at 240k ratings: 3 ms on one thread, 130 ms on
+    # two threads next to other work), so the fit runs BLAS on one thread.
+    with single_threaded_blas():
+        b, other, cov_k, n_iter, converged = _newton(prob, b0, other0, tol=tol, max_iter=max_iter)
     if not converged:
         warnings.warn(
             f"fit_mfrm: did not converge in {max_iter} iterations", CalibWarning, stacklevel=2
@@ -728,28 +935,58 @@ def fit_mfrm(
         factor = (L - 1) / L if L > 1 else 1.0
         other = other * factor
         raw_t = np.bincount(data.t, xs, minlength=data.n_t).astype(float)
-        b = _solve_b(prob, other, raw_t, b)
-        cov_full = cov_full * factor**2
+        with single_threaded_blas():
+            b = _solve_b(prob, other, raw_t, b)
+        cov_k = cov_k * factor**2
     loglik = prob.loglik(b, other)
+    # Back to all elements; then measure the set-aside (extreme) ones.
+    other_full = other_all.copy()
+    other_full[sel] = other
+    cov_full = np.full((other_all.size, other_all.size), np.nan)
+    cov_full[np.ix_(sel, sel)] = cov_k
+    b_full = np.zeros(n_t)
+    b_full[t_keep] = b
+    full = _Problem(
+        _Data(t=enc.t, r=enc.r, d=enc.d, x=x, n_t=n_t, n_r=n_r, n_d=n_d, m=m, partial=partial)
+    )
+    if partial and ext["dimension"].any():  # no thresholds of their own: the mean of the others
+        taus = other_full[n_r + n_d :].reshape(n_d, m)
+        taus[ext["dimension"]] = taus[d_keep].mean(axis=0)
+    b_full, other_full = _solve_extremes(full, b_full, other_full, ext, fixed_all)
+    for name, label in (("rater", "rater"), ("dimension", "dimension")):
+        if ext[name].any():
+            ids = (enc.raters if name == "rater" else enc.dimensions)[ext[name]]
+            notes.append(
+                f"{int(ext[name].sum())} {label}(s) gave only extreme (lowest or highest) "
+                f"scores ({_list(ids, 5)}"
+                + "): set aside from the estimation and measured afterwards with the "
+                f"{EXTREME_ADJUSTMENT}-point extreme-score adjustment (FACETS); column 'extreme'"
+            )
+    if ext["transcript"].any():
+        notes.append(
+            f"{int(ext['transcript'].sum())} transcript(s) received only extreme scores: "
+            f"measured with the {EXTREME_ADJUSTMENT}-point extreme-score adjustment"
+        )
     res = _assemble(
         enc,
         x,
         keep,
         ext,
-        t_keep,
-        prob,
-        b,
-        other,
+        full,
+        b_full,
+        other_full,
         cov_full,
         lo,
         hi,
+        values,
         model,
         converged,
         n_iter,
         loglik,
         factor,
+        notes,
     )
-    if fixed[n_r + n_d :].any():  # anchored thresholds carry no sampling error of their own
+    if fixed_all[n_r + n_d :].any():  # anchored thresholds carry no sampling error of their own
         res.thresholds["se"] = np.nan
         if "threshold_se" in res.categories:
             res.categories["threshold_se"] = np.nan
@@ -813,67 +1050,77 @@ def _assemble(
     x,
     keep,
     ext,
-    t_keep,
-    prob,
-    b_kept,
+    full,
+    b,
     other,
     cov_full,
     lo,
     hi,
+    values,
     model,
     converged,
     n_iter,
     loglik,
     factor,
+    notes,
 ) -> MFRMResult:
-    dd = prob.data
+    dd = full.data
     m = dd.m
     n_t, n_r, n_d = enc.transcripts.size, enc.raters.size, enc.dimensions.size
-    c, dim, tau = prob.unpack(other)
-    # Full-data problem (all ratings, all transcripts) for reporting and extreme measures.
-    full = _Problem(
-        _Data(t=enc.t, r=enc.r, d=enc.d, x=x, n_t=n_t, n_r=n_r, n_d=n_d, m=m, partial=dd.partial)
-    )
-    b = np.zeros(n_t)
-    b[t_keep] = b_kept
+    c, dim, tau = full.unpack(other)
     ext_t = ext["transcript"]
-    if ext_t.any():
-        raw = np.bincount(enc.t, x, minlength=n_t).astype(float)
-        target = np.where(raw == 0, EXTREME_ADJUSTMENT, raw - EXTREME_ADJUSTMENT)
-        start = np.where(raw == 0, -3.0, 3.0)
-        b_ext = _solve_b(full, other, np.where(ext_t, target, raw), np.where(ext_t, start, b))
-        b[ext_t] = b_ext[ext_t]
     p, eta = full.probs(b, other)
     e, w, c4 = _moments(p)
     resid = x - e
     used = keep
 
     # FACETS model S.E.: 1/sqrt(information) of each element given the others.
-    def facet_table(idx, n, labels, meas, col):
+    def facet_table(idx, n, labels, meas, col, extreme):
         cnt = np.bincount(idx, minlength=n)
-        info = np.bincount(idx[used], w[used], minlength=n)
+        # Model S.E. from the ratings used in estimation; set-aside (extreme) elements from all
+        # of theirs, at their adjusted measure (FACETS reports extreme elements this way).
+        info = np.where(
+            extreme,
+            np.bincount(idx, w, minlength=n),
+            np.bincount(idx[used], w[used], minlength=n),
+        )
         se = np.where(info > 0, 1 / np.sqrt(np.where(info > 0, info, 1)), np.nan)
         fit = _fit_stats(idx[used], n, resid[used], w[used], c4[used])
         tab = pd.DataFrame(
             {
                 col: labels.astype(str),
                 "n": cnt,
-                "observed_average": np.bincount(idx, x, minlength=n) / cnt + lo,
+                "observed_average": np.bincount(idx, enc.score, minlength=n) / cnt,
                 "measure": meas,
                 "se": se,
             }
         )
-        return pd.concat([tab, fit], axis=1)
+        out = pd.concat([tab, fit], axis=1)
+        out["extreme"] = extreme
+        out.loc[extreme, ["infit", "infit_zstd", "outfit", "outfit_zstd"]] = np.nan
+        return out
 
-    # Transcript SEs include their extreme ratings (they are the only ones they have).
-    tr = facet_table(enc.t, n_t, enc.transcripts, b, "transcript_id")
-    info_t = np.bincount(enc.t, w, minlength=n_t)
-    tr["se"] = 1 / np.sqrt(info_t)
-    tr["extreme"] = ext_t
-    tr.loc[ext_t, ["infit", "infit_zstd", "outfit", "outfit_zstd"]] = np.nan
-
-    ra = facet_table(enc.r, n_r, enc.raters, c, "rater_id")
-    di = facet_table(enc.d, n_d, enc.dimensions, dim, "dimension")
+    tr = facet_table(enc.t, n_t, enc.transcripts, b, "transcript_id", ext_t)
+    ra = facet_table(enc.r, n_r, enc.raters, c, "rater_id", ext["rater"])
+    di = facet_table(enc.d, n_d, enc.dimensions, dim, "dimension", ext["dimension"])
+    # Quasi-separation: in sparse designs an element can be extreme except against another
+    # element that is itself extreme except against it (a crowd rater who gave the lowest score
+    # everywhere but on one transcript that everyone else scored highest). The likelihood then
+    # keeps rising as both drift apart; no finite measure exists. They are reported, not used.
+    n_div = 0
+    for tab, name in ((tr, "transcript"), (ra, "rater"), (di, "dimension")):
+        centre = tab.loc[~tab.extreme, "measure"].median()
+        div = (~tab.extreme) & ((tab["measure"] - centre).abs() > DIVERGED_LOGITS)
+        tab["not_estimable"] = div
+        tab.loc[div, ["measure", "se", "infit", "infit_zstd", "outfit", "outfit_zstd"]] = np.nan
+        n_div += int(div.sum())
+        if div.any():
+            notes.append(
+                f"{int(div.sum())} {name}(s) ({_list(tab.loc[div].iloc[:, 0], 5)}) have no finite "
+                "measure: their ratings are perfectly ordered against the rest of a sparse design "
+                "(quasi-separation; the estimate drifts without bound); column 'not_estimable', "
+                "measure NaN"
+            )
     z95 = stats.norm.ppf(0.975)
     for tab in (ra, di):  # Wald 95% intervals from the model S.E.
         tab.insert(tab.columns.get_loc("se") + 1, "ci_low", tab["measure"] - z95 * tab["se"])
@@ -888,12 +1135,12 @@ def _assemble(
         z -= z.max(axis=-1, keepdims=True)
         pp = np.exp(z)
         pp /= pp.sum(axis=-1, keepdims=True)
-        return pp @ k
+        return pp @ values
 
     b_mean = float(b[~ext_t].mean()) if (~ext_t).any() else 0.0
-    tr["fair_average"] = expected_grid(b[:, None] - dim[None, :]).mean(axis=1) + lo
-    ra["fair_average"] = expected_grid(b_mean - c[:, None] - dim[None, :]).mean(axis=1) + lo
-    di["fair_average"] = expected_grid(b_mean - dim) + lo
+    tr["fair_average"] = expected_grid(b[:, None] - dim[None, :]).mean(axis=1)
+    ra["fair_average"] = expected_grid(b_mean - c[:, None] - dim[None, :]).mean(axis=1)
+    di["fair_average"] = expected_grid(b_mean - dim)
 
     # Thresholds with SEs from the joint covariance.
     tau_se = np.sqrt(np.clip(np.diag(cov_full)[n_r + n_d :], 0, None))
@@ -901,13 +1148,31 @@ def _assemble(
         thr = pd.DataFrame(
             {
                 "dimension": np.repeat(enc.dimensions.astype(str), m),
-                "category": np.tile(np.arange(1, m + 1) + lo, n_d),
+                "category": np.tile(values[1:], n_d),
                 "threshold": tau.ravel(),
                 "se": tau_se,
             }
         )
     else:
-        thr = pd.DataFrame({"category": np.arange(1, m + 1) + lo, "threshold": tau, "se": tau_se})
+        thr = pd.DataFrame({"category": values[1:], "threshold": tau, "se": tau_se})
+    if dd.partial:  # set-aside dimensions have no thresholds of their own
+        thr = thr[~np.repeat(ext["dimension"], m)].reset_index(drop=True)
+    thr["disordered"] = _disordered(thr)
+    if thr["disordered"].any():
+        bad = thr[thr["disordered"]]
+        where = [
+            (f"dimension {r.dimension}: " if "dimension" in thr.columns else "")
+            + f"threshold of score {r.category:g} ({r.threshold:.2f})"
+            for r in bad.itertuples()
+        ]
+        notes.append(
+            "disordered Rasch-Andrich thresholds: "
+            + "; ".join(where[:5])
+            + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+            + " below the threshold of the level before it: a score level is never the most "
+            "probable one anywhere on the scale (Andrich 1978; Linacre 2002): consider "
+            "merging it with a neighbour or rewriting its anchor"
+        )
 
     # Category statistics (FACETS Table 8), over the ratings used in estimation.
     xu, etau, pu = x[used], eta[used], p[used]
@@ -916,7 +1181,7 @@ def _assemble(
     with np.errstate(invalid="ignore", divide="ignore"):
         cats = pd.DataFrame(
             {
-                "category": k + lo,
+                "category": values,
                 "count": counts,
                 "percent": 100 * counts / counts.sum(),
                 "avg_measure": np.bincount(xu, etau, minlength=m + 1) / counts,
@@ -936,14 +1201,14 @@ def _assemble(
     )
     out_res = enc.frame[["transcript_id", "rater_id", "dimension"]].copy()
     out_res["score"] = enc.score
-    out_res["expected"] = e + lo
+    out_res["expected"] = p @ values
     out_res["variance"] = w
     out_res["std_residual"] = resid / np.sqrt(w)
     out_res["eta"] = eta
     out_res["used"] = used
     for extra in ("rated_at",):
         if extra in enc.frame.columns:
-            out_res[extra] = enc.frame[extra].to_numpy()
+            out_res[extra] = enc.frame[extra]  # same index; to_numpy() would box timestamps
     rpt = enc.frame.groupby("transcript_id").rater_id.nunique()
     design = {
         "n_ratings": int(x.size),
@@ -954,6 +1219,11 @@ def _assemble(
         "raters_per_transcript": float(rpt.mean()),
         "ratings_per_rater": int(np.bincount(enc.r, minlength=n_r).min()),
         "extreme_transcripts": int(ext_t.sum()),
+        "extreme_raters": int(ext["rater"].sum()),
+        "extreme_dimensions": int(ext["dimension"].sum()),
+        "categories": int(values.size),
+        "disordered_thresholds": int(thr["disordered"].sum()),
+        "not_estimable": n_div,
     }
     return MFRMResult(
         model=model,
@@ -971,6 +1241,8 @@ def _assemble(
         loglik=loglik,
         bias_correction=factor,
         design=design,
+        notes=list(notes),
+        category_values=values,
         _problem=full,
         _b=b,
         _other=other,

@@ -6,10 +6,16 @@ from typing import Literal
 
 import pandas as pd
 
+from calib.errors import DataValidationError
 from calib.raters._additive import fit_additive
-from calib.raters._diagnostics import _metadata_table, drift_windows, rater_effects
+from calib.raters._diagnostics import (
+    DRIFT_WINDOW,
+    _metadata_table,
+    drift_windows,
+    rater_effects,
+)
 from calib.raters._gtheory import reliability_plan
-from calib.raters._mfrm import fit_mfrm
+from calib.raters._mfrm import ScaleTooWideError, fit_mfrm
 
 __all__ = ["rater_tables"]
 
@@ -43,26 +49,56 @@ def rater_tables(
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``flags`` (flagged rows of :func:`rater_effects`, the rest in ``effects``), then for
+        ``notes`` (one ``note`` per row: what the fit did that the reader must know, e.g.
+        elements set aside for extreme scores, unused score levels, disordered thresholds,
+        a scale too wide for the Rasch model and therefore the additive model used instead,
+        drift not estimated), ``flags`` (flagged rows of :func:`rater_effects`, the rest in ``effects``), then for
         the MFRM ``design`` (counts, connectedness), ``raters``, ``dimensions``, ``thresholds``, ``categories``, ``separation``,
         ``bias`` (rater x dimension), ``bias_subgroup`` (FACETS rater x subgroup bias for every
         categorical metadata attribute, when ``transcripts`` is given); for the additive model ``raters`` (per dimension and
-        ``all``) and ``dimensions``; ``drift`` (severity per 30-day window, when ratings have
-        ``rated_at``); ``effects`` (every diagnostic row); and ``plan`` when requested.
+        ``all``) and ``dimensions``; ``drift`` (severity per 30-day period with a 95% CI, for
+        the raters that meet :data:`DRIFT_WINDOW`, when ratings have ``rated_at``); ``effects`` (every diagnostic row); and ``plan`` when requested.
 
     Examples
     --------
     >>> from calib.simulate import simulate_dataset, SimulationConfig
     >>> ds = simulate_dataset(SimulationConfig(n_transcripts=60, seed=4))   # SYNTHETIC
-    >>> list(rater_tables(ds.ratings, ds.transcripts, plan=False))[:3]
-    ['flags', 'design', 'raters']
+    >>> list(rater_tables(ds.ratings, ds.transcripts, plan=False))[:4]
+    ['notes', 'flags', 'design', 'raters']
     """
     out: dict[str, pd.DataFrame] = {}
-    if model == "mfrm":
-        fit = fit_mfrm(ratings, rasch_model)
-    else:
+    notes: list[str] = []
+    fit = None
+    if model == "mfrm" and rasch_model == "partial_credit":
+        try:
+            fit = fit_mfrm(ratings, rasch_model)
+        except ScaleTooWideError:
+            pass  # handled below with the rating-scale attempt's reason
+        except DataValidationError as exc:
+            if "never received score" not in str(exc):
+                raise
+            notes.append(
+                f"partial-credit model not fitted ({str(exc).removeprefix('ratings: ')}); the "
+                "rating-scale model (one set of thresholds for all dimensions) is used instead"
+            )
+            rasch_model = "rating_scale"
+    if model == "mfrm" and fit is None:
+        try:
+            fit = fit_mfrm(ratings, rasch_model)
+        except ScaleTooWideError as exc:
+            notes.append(
+                "Rasch model not fitted: "
+                + str(exc).removeprefix("ratings: ").split("; use the additive")[0]
+                + "; the additive "
+                "model (severity in score points) is used instead"
+            )
+            model = "additive"
+    if model == "additive":
         fit = fit_additive(ratings)
+    else:
+        notes.extend(fit.notes)
     effects = rater_effects(ratings, model=model, transcripts=transcripts, fit=fit)
+    out["notes"] = pd.DataFrame({"note": notes}, dtype=object)
     out["flags"] = effects[effects.flagged].reset_index(drop=True)
 
     def order(df: pd.DataFrame) -> pd.DataFrame:
@@ -111,6 +147,15 @@ def rater_tables(
             out["drift"] = drift_windows(
                 res.assign(rated_at=pd.to_datetime(res.rated_at, utc=True))
             )
+            dr = effects[(effects.effect == "drift") & effects.note.str.startswith("not estimated")]
+            if len(dr):
+                notes.append(
+                    f"drift not estimated for {dr.rater_id.nunique()} rater(s) whose ratings "
+                    f"span less than {DRIFT_WINDOW['min_span_days']:g} days or fall into fewer "
+                    f"than {DRIFT_WINDOW['min_periods']} periods of 30 days with "
+                    f"{DRIFT_WINDOW['min_period_ratings']} ratings each (docs/raters.md)"
+                )
+                out["notes"] = pd.DataFrame({"note": notes}, dtype=object)
     out["effects"] = effects
     if plan:
         out["plan"] = order(reliability_plan(ratings))

@@ -24,7 +24,9 @@ def _scale_use(inp: ReportInputs, dims: list[str], ev: dict, th: dict) -> Sectio
     conf_all = desc.confusion_table(pairs)
     excess = desc.excess_disagreement(pairs)
     corr = desc.dimension_correlations(inp.ratings, dims)
-    correlated = desc.correlated_pairs(corr, th["redundancy_rho"])
+    correlated = desc.correlated_pairs(
+        corr, th["redundancy_rho"], desc.dimension_pair_counts(inp.ratings, dims)
+    )
     rate = (
         pairs.assign(dis=pairs["low"] != pairs["high"]).groupby("dimension")["dis"].mean()
         if not pairs.empty

@@ -15,6 +15,7 @@ from calib import __version__
 from calib.report import _descriptive as desc
 from calib.report._analyses import Analysis
 from calib.report._common import SECTION_TITLES, ReportOptions, _agreement
+from calib.report._evidence import attach_exhibits
 from calib.report._first_screen import first_screen
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults
@@ -22,6 +23,7 @@ from calib.report._sec_graders import _graders, _recommendations
 from calib.report._sec_overview import _agreement_section, _overview
 from calib.report._sec_raters import _planning, _rater_effects
 from calib.report._sec_scale import _scale_use
+from calib.report._sec_session import calibration_session, is_calibration_session
 from calib.report.recommend import THRESHOLDS, recommend
 
 __all__ = ["ReportOptions", "build_results", "SECTION_TITLES"]
@@ -59,7 +61,10 @@ def build_results(
     opt = options or ReportOptions()
     th = {**THRESHOLDS, **opt.thresholds}
     dims = list(inputs.rubric.dimension_ids)
-    ev: dict[str, Any] = {"n_dimensions": len(dims)}
+    ev: dict[str, Any] = {
+        "n_dimensions": len(dims),
+        "calibration_session": is_calibration_session(inputs.ratings),
+    }
     lengths = (
         desc.transcript_lengths(inputs.transcripts) if inputs.transcripts is not None else None
     )
@@ -73,7 +78,15 @@ def build_results(
 
     steps = [
         ("agreement", agreement_step),
-        ("overview", lambda: _overview(inputs, dims, state["agreement"], ev)),
+        ("overview", lambda: _overview(inputs, dims, state["agreement"], ev, th)),
+        (
+            "calibration session",
+            lambda: (
+                calibration_session(inputs, dims)
+                if is_calibration_session(inputs.ratings)
+                else None
+            ),
+        ),
         (
             "agreement section",
             lambda: _agreement_section(inputs, dims, state["agreement"], state["by_qtype"]),
@@ -85,12 +98,12 @@ def build_results(
     ]
     sections = []
     bar = tqdm(steps, desc="report", unit="section", disable=not progress, leave=False)
-    for name, fn in bar:  # seven steps; each is vectorised inside
+    for name, fn in bar:  # eight steps; each is vectorised inside
         bar.set_postfix_str(name)
         out = fn()
         if out is not None:
             sections.append(out)
-    recs = recommend(ev, th)
+    recs = attach_exhibits(recommend(ev, th), inputs)
     sections.append(_recommendations(recs, th))
     audiences = first_screen(sections, recs, th)
     headline = _headline(audiences)

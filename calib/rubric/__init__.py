@@ -10,9 +10,10 @@ Examples
 
 from calib.rubric._diff import diff_rubrics
 from calib.rubric._load import load_rubric, rubric_from_dict, rubric_to_dict
-from calib.rubric._model import Dimension, Level, Rubric, Scale
+from calib.rubric._model import FEW_LEVELS, Dimension, Level, Rubric, Scale
 
 __all__ = [
+    "FEW_LEVELS",
     "Dimension",
     "Level",
     "Rubric",

@@ -32,7 +32,8 @@ def diff_rubrics(before: Rubric, after: Rubric) -> pd.DataFrame:
         ``dimension_removed``, ``dimension_changed``, ``anchor_reworded``,
         ``indicators_changed``, ``level_added``, ``level_removed``), ``dimension``, ``level``,
         ``field``, ``before``, ``after`` and ``similarity`` (difflib ratio of reworded text,
-        1.0 = identical). Empty when the rubrics are identical.
+        1.0 = identical). Empty when the rubrics are identical. Cells that do not apply are
+        None (object columns) and ``<NA>`` in the nullable-integer ``level``.
 
     Examples
     --------
@@ -60,13 +61,8 @@ def diff_rubrics(before: Rubric, after: Rubric) -> pd.DataFrame:
     for attr in ("id", "version", "title"):
         if getattr(before, attr) != getattr(after, attr):
             add("metadata", field=attr, old=getattr(before, attr), new=getattr(after, attr))
-    if (before.scale.min, before.scale.max) != (after.scale.min, after.scale.max):
-        add(
-            "scale",
-            field="range",
-            old=f"{before.scale.min}-{before.scale.max}",
-            new=f"{after.scale.min}-{after.scale.max}",
-        )
+    if before.scale.describe() != after.scale.describe():
+        add("scale", field="range", old=before.scale.describe(), new=after.scale.describe())
     for level in sorted(set(before.scale.labels) | set(after.scale.labels)):
         old, new = before.scale.labels.get(level), after.scale.labels.get(level)
         if old != new:
@@ -89,10 +85,19 @@ def diff_rubrics(before: Rubric, after: Rubric) -> pd.DataFrame:
             if a != b:
                 sim = _similarity(a, b) if isinstance(a, str) else None
                 add("dimension_changed", dimension=dim_id, field=attr, old=a, new=b, sim=sim)
+        old_scale, new_scale = before.scale_for(dim_id), after.scale_for(dim_id)
+        if old_scale.describe() != new_scale.describe():
+            add(
+                "scale",
+                dimension=dim_id,
+                field="range",
+                old=old_scale.describe(),
+                new=new_scale.describe(),
+            )
         if (old_dim.signals or {}) != (new_dim.signals or {}):
             add("dimension_changed", dimension=dim_id, field="signals")
-        old_levels = {l.score: l for l in old_dim.levels}
-        new_levels = {l.score: l for l in new_dim.levels}
+        old_levels = {lv.score: lv for lv in old_dim.levels}
+        new_levels = {lv.score: lv for lv in new_dim.levels}
         for score in sorted(set(old_levels) | set(new_levels)):
             a, b = old_levels.get(score), new_levels.get(score)
             if a is None:
@@ -130,5 +135,15 @@ def diff_rubrics(before: Rubric, after: Rubric) -> pd.DataFrame:
                         new=b.label,
                     )
     out = pd.DataFrame(rows, columns=_COLUMNS)
-    out["level"] = out["level"].astype("Int64")
+    # Missing cells are None in every pandas version (pandas 3 would make them NaN in its
+    # default ``str`` dtype); ``level`` is numeric (missing = <NA> or NaN).
+    for col in ("change", "dimension", "field", "before", "after", "similarity"):
+        out[col] = pd.Series(
+            [None if v is None or (isinstance(v, float) and v != v) else v for v in out[col]],
+            index=out.index,
+            dtype=object,
+        )
+    levels = pd.to_numeric(out["level"], errors="coerce").astype("float64")
+    whole = levels.dropna().map(float.is_integer).all()
+    out["level"] = levels.astype("Int64") if whole else levels
     return out

@@ -34,7 +34,8 @@ def test_table_output(store):
     res = CliRunner().invoke(cli, ["agree", "--store", str(store), "--n-boot", "50"])
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
-    assert "alpha_ord" in res.output and "band" in res.output
+    assert "alpha" in res.output and "band" in res.output
+    assert "ordinal" in res.output and "QWK" in res.output  # 1-4: few levels, every statistic
     # one row per rubric dimension, in rubric order
     body = [ln.split()[0] for ln in lines[3:] if ln.strip()]
     assert body == [

@@ -131,11 +131,8 @@ def test_unscored_machine_rows_are_dropped_with_a_warning(rasch_data):
     assert "llm" not in set(res.raters.rater_id)
 
 
-def test_null_category_is_an_error_not_a_silent_threshold(rasch_data):
-    df = rasch_data(n_t=30, n_r=3, n_d=2, seed=1)
-    df = df[df.score != 2]
-    with pytest.raises(DataValidationError, match="score 2 is never used"):
-        fit_mfrm(df)
+def test_null_category_per_dimension_is_an_error_for_partial_credit(rasch_data):
+    # Rating-scale fits with unused levels are tested in test_real_designs.py.
     with pytest.raises(DataValidationError, match="never received score"):
         fit_mfrm(
             rasch_data(n_t=30, n_r=3, n_d=2, seed=1).pipe(

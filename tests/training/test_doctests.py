@@ -1,4 +1,4 @@
-"""The Examples in calib.agreement's docstrings run and print what they say."""
+"""The Examples in calib.training's docstrings run and print what they say."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import importlib
 
 import pytest
 
-MODULES = ["__init__", "_alpha", "_kappa", "_icc", "_bootstrap", "_table", "_human_machine"]
+MODULES = ["_cronbach", "_accuracy", "_reference", "_escape", "_gate", "_progress", "_session"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
-    module = importlib.import_module(
-        "calib.agreement" if name == "__init__" else f"calib.agreement.{name}"
-    )
+    module = importlib.import_module(f"calib.training.{name}")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
