@@ -46,6 +46,7 @@ from calib.io._transcripts import (
 )
 from calib.io._validate import (
     canonical_json,
+    parse_timestamp,
     rating_key_hash,
     seen_scores,
     split_duplicates,
@@ -279,6 +280,11 @@ def _read_optional_date(rec: dict, key: str, options: RatingOptions, bad: list[s
     value = rec.get(key)
     if value is None or not isinstance(value, str) or not value.strip():
         return
+    try:  # the common case, ISO 8601, costs one call (validation parses it the same way)
+        parse_timestamp(value)
+        return
+    except (TypeError, ValueError, OverflowError):
+        pass
     stamps, unreadable = parse_dates(pd.Series([value]), options.date_format, options.dayfirst)
     if unreadable.iloc[0]:
         bad.append(value)
