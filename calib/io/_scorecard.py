@@ -879,8 +879,9 @@ def _label_issue(
         source,
         row,
         "score",
-        ("" if fld == "score" else f"{fld}: ")
-        + f"score {str(value)!r} is not a number, a label of the rubric ({', '.join(reader.known_labels)}) "
-        "or a --labels label, nor a not-rated value (N/A, NA, -, blank)",
+        f"score {str(value)!r} is not a number, a score label or a not-rated value ("
+        + ("" if fld == "score" else f"dimension {fld}; ")
+        + f"labels: {', '.join(reader.known_labels)}, or add one with --labels; "
+        "not rated: N/A, NA, -, blank, or --na-values)",
         record,
     )
