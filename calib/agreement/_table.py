@@ -62,9 +62,10 @@ def interpretation_band(alpha: float) -> str:
 
 
 #: Mean pairwise QWK is reported only when the rater pairs that meet share at least this many
-#: transcripts (median over pairs with two or more): in crowd designs most pairs meet on one or
-#: two items, where a pair's kappa is 0, 1 or undefined, and their mean (and its bootstrap)
-#: says nothing about agreement. Alpha and the ICC use every rating instead.
+#: transcripts (median over pairs with two or more), or at least half of the transcripts with
+#: two ratings (small complete panels): in crowd designs most pairs meet on one or two items,
+#: where a pair's kappa is 0, 1 or undefined, and their mean (and its bootstrap) says nothing
+#: about agreement. Alpha and the ICC use every rating instead.
 MIN_PAIR_UNITS = 10
 
 
@@ -295,7 +296,8 @@ def agreement_table(
                     if anon.any() and part["_anonymous"].any():
                         sums.pop("qwk_mean", None)  # pairs of slots are not pairs of raters
                     overlap = _pair_overlap(x) if "qwk_mean" in sums else np.inf
-                    if "qwk_mean" in sums and overlap < MIN_PAIR_UNITS:
+                    n_pair = int(((~np.isnan(x)).sum(axis=1) >= 2).sum())
+                    if "qwk_mean" in sums and overlap < min(MIN_PAIR_UNITS, n_pair / 2):
                         sums.pop("qwk_mean")
                         shared = (
                             f"share a median of {overlap:g} transcripts"

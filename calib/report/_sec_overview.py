@@ -176,7 +176,10 @@ def _agreement_section(
     s.show.append(
         (
             "Agreement per dimension, estimate [95% bootstrap CI over transcripts]: Krippendorff's alpha "
-            "(ordinal), ICC(2,1), mean pairwise quadratic-weighted kappa, exact and adjacent agreement",
+            "(ordinal), ICC (single rating, in the form the design supports: two-way when every "
+            "rater scored every transcript, one-way when each transcript has its own raters, REML "
+            "variance components otherwise; analytic CI), mean pairwise quadratic-weighted kappa, "
+            "exact and adjacent agreement",
             "by_dimension",
             20,
             agreement_display,
