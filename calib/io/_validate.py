@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
+import unicodedata
 from datetime import datetime, timezone
 from typing import Any
 
@@ -42,6 +44,39 @@ _TRANSCRIPT_FIELDS = {
     "turns",
     "metadata",
 }
+
+
+#: invisible characters removed from ids: zero-width space/non-joiner/joiner, word joiner,
+#: zero-width no-break space (BOM), Mongolian vowel separator, soft hyphen
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad]")
+
+
+def normalise_id(value: Any) -> str:
+    """An id as calib stores it: text in Unicode NFC, invisible characters removed, stripped.
+
+    Ids that differ only by normalisation (``"café"`` typed as e + combining accent) or by a
+    zero-width character are the same id, so they cannot split one transcript or rater in two.
+
+    Examples
+    --------
+    >>> normalise_id("cafe\u0301\u200b") == "caf\u00e9"
+    True
+    """
+    text = str(value)
+    if not text.isascii():
+        text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text))
+    return text.strip()
+
+
+def _normalise_id_series(text: pd.Series) -> pd.Series:
+    """Vectorised :func:`normalise_id` for a text column (only non-ASCII values are touched)."""
+    odd = text.notna() & ~text.fillna("").str.isascii().astype(bool)
+    if not odd.any():
+        return text
+    out = text.copy()
+    fixed = text[odd].astype(object).map(normalise_id)
+    out[odd] = fixed
+    return out.mask(out == "")
 
 
 def _finite(obj: Any) -> Any:
@@ -147,7 +182,7 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
             # never store an object's Python text ("{'name': 't1'}") or True as an id
             kind = "true/false" if isinstance(value, (bool, np.bool_)) else type(value).__name__
             return bad(key, f"{key} must be text or a number, got {kind}")
-        out[key] = str(value).strip()
+        out[key] = normalise_id(value)
     try:
         out["interviewed_at"] = parse_timestamp(rec.get("interviewed_at"))
     except _OutOfRange as exc:
@@ -335,6 +370,8 @@ def validate_ratings(
             cols[key] = pd.Series([None] * n, index=df.index, dtype="object")
         else:
             cols[key] = _as_text(df[key])
+            if key != "dimension":
+                cols[key] = _normalise_id_series(cols[key])
             flag(cols[key].isna(), key, f"missing required field {key!r}")
 
     if "rater_type" in df.columns:

@@ -232,7 +232,6 @@ def test_extra_columns_of_long_ratings_are_kept_as_metadata(tmp_path, tfile):
 
 
 # ------------------------------------------------------------------ 3: Unicode normalisation of ids
-@pytest.mark.xfail(strict=True, reason="issue 11: not fixed yet")
 def test_ids_are_nfc_normalised_and_zero_width_characters_removed(tmp_path):
     nfc = "caf\u00e9-1"
     nfd = unicodedata.normalize("NFD", nfc)
