@@ -171,6 +171,12 @@ def _open_bytes(path: Path):
     return open(path, "rb")
 
 
+def _lines(path: Path) -> Iterator[bytes]:
+    """The file's byte lines; the file is closed when the lines are exhausted or dropped."""
+    with _open_bytes(path) as fh:
+        yield from fh
+
+
 def _utf16_text(path: Path) -> str | None:
     """Decode a file with a UTF-16 byte-order mark (unambiguous, so we accept it)."""
     with _open_bytes(path) as fh:
@@ -189,7 +195,7 @@ def _iter_jsonl(path: Path, source: str) -> Iterator[RawChunk]:
         # split on U+2028/U+2029/NEL/VT/FF, which are valid inside a JSON string
         (ln.removesuffix("\r").encode("utf-8") for ln in utf16.split("\n"))
         if utf16 is not None
-        else _open_bytes(path)
+        else _lines(path)
     )
     for row, raw in enumerate(lines, start=1):
         if row == 1 and raw.startswith(codecs.BOM_UTF8):
