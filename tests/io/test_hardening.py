@@ -101,6 +101,21 @@ def test_wide_ratings_typo_columns_are_quarantined_and_counted(tmp_path, tfile):
     assert "quarantined 3 row" in res.output
 
 
+@pytest.mark.slow  # ~20 s: 10,000 quarantined cells of a 10,000-column row
+def test_wide_ratings_with_10000_unknown_columns(tmp_path, tfile):
+    # each quarantined cell used to rebuild the JSON of its whole row: quadratic, never finished
+    header = ["transcript_id", "rater_id", "structure"] + [f"x{i}" for i in range(10_000)]
+    rows = [",".join(header), ",".join(["t1", "r1", "3"] + ["2"] * 10_000)]
+    rows.append(",".join(["t2", "r1", "4"] + [""] * 10_000))
+    w = tmp_path / "wide.csv"
+    w.write_text("\n".join(rows) + "\n")
+    s = _ingest(tmp_path, [tfile], [w])
+    _balanced(s)
+    src = s.sources[-1]
+    assert (src.accepted, src.quarantined) == (2, 10_000)
+    assert len(_q(tmp_path, "ratings")) == 10_000
+
+
 # ------------------------------------------------------------------ 2: silent value changes
 def test_boolean_scores_are_quarantined_not_stored_as_numbers(tmp_path, tfile):
     recs = [
