@@ -92,7 +92,7 @@ def _overview(
                 high="alpha_high",
                 color="light",
                 key="overview_verdicts",
-                xlabel="Krippendorff's alpha (ordinal), 95% CI; zones: unreliable < .667 <= tentative < .800 <= reliable; grey = undetermined",
+                xlabel="Krippendorff's alpha (ordinal), 95% CI; cut-offs .667 and .800; grey = undetermined",
                 title="Verdict per dimension: is each rubric dimension scored reliably?",
                 alt="Traffic-light chart of ordinal Krippendorff's alpha per dimension with 95% CIs over red, amber "
                 "and green zones; "
@@ -142,7 +142,11 @@ def _overview(
     )
     s.notes.append(f"Rating design is {conn}; {spread}.")
     s.show += [
-        ("Human raters: transcripts rated and design component", "coverage", 30),
+        (
+            "Human raters: transcripts rated and design group (raters in different groups never share a transcript)",
+            "coverage",
+            30,
+        ),
         (
             "Share of expected ratings missing, by rater type",
             "missingness",
@@ -172,7 +176,10 @@ def _agreement_section(
     s.show.append(
         (
             "Agreement per dimension, estimate [95% bootstrap CI over transcripts]: Krippendorff's alpha "
-            "(ordinal), ICC(2,1), mean pairwise quadratic-weighted kappa, exact and adjacent agreement",
+            "(ordinal), ICC (single rating, in the form the design supports: two-way when every "
+            "rater scored every transcript, one-way when each transcript has its own raters, REML "
+            "variance components otherwise; analytic CI), mean pairwise quadratic-weighted kappa, "
+            "exact and adjacent agreement",
             "by_dimension",
             20,
             agreement_display,
