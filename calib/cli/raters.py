@@ -9,7 +9,13 @@ import pandas as pd
 
 from calib.errors import DataValidationError
 from calib.io import read_ratings, read_store_rubric, read_transcripts
-from calib.raters import NOT_IDENTIFIED, anonymous_rows, rater_tables, reliability_plan
+from calib.raters import (
+    NOT_IDENTIFIED,
+    anonymous_rows,
+    rater_tables,
+    reliability_plan,
+    thresholds_for_scale,
+)
 
 _HELP = """Who disagrees, how, and what to do about it: rater effects and reliability planning.
 
@@ -156,6 +162,8 @@ def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
             rasch_model=rasch_model,
             plan=plan and only is None,
             dimension_order=list(rubric.dimension_ids),
+            # point thresholds were set on a 1-4 scale; keep their share of this scale's width
+            thresholds=thresholds_for_scale(rubric.scale.span),
         )
     if only is not None:
         if only not in tables:

@@ -152,11 +152,16 @@ def _utf16_text(path: Path) -> str | None:
 
 
 def _iter_jsonl(path: Path, source: str) -> Iterator[RawChunk]:
-    chunk = RawChunk()
     utf16 = _utf16_text(path)
-    lines = (
-        (l.encode("utf-8") for l in utf16.splitlines()) if utf16 is not None else _open_bytes(path)
-    )
+    if utf16 is not None:
+        yield from _iter_jsonl_lines((t.encode("utf-8") for t in utf16.splitlines()), source)
+    else:  # closed when the generator finishes or is closed (no ResourceWarning)
+        with _open_bytes(path) as fh:
+            yield from _iter_jsonl_lines(fh, source)
+
+
+def _iter_jsonl_lines(lines, source: str) -> Iterator[RawChunk]:
+    chunk = RawChunk()
     for row, raw in enumerate(lines, start=1):
         if row == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]

@@ -11,6 +11,7 @@ from calib.report._analyses import Analysis
 from calib.report._common import SECTION_TITLES, _num, agreement_display
 from calib.report._inputs import ReportInputs
 from calib.report._model import Section
+from calib.report._scale import alpha_word
 from calib.report.recommend import THRESHOLDS, verdict
 
 #: Traffic light per verdict (Okabe-Ito bluish green / orange / vermillion: colour-blind safe;
@@ -49,7 +50,7 @@ def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict)
         s.tables["verdicts"] = v
         s.show.append(
             (
-                "Verdict per dimension (Krippendorff's alpha, ordinal; reliable >= .800, tentative >= .667)",
+                f"Verdict per dimension (Krippendorff's alpha, {alpha_word(inp.rubric)}; reliable >= .800, tentative >= .667)",
                 "verdicts",
                 20,
             )
@@ -66,9 +67,9 @@ def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict)
                 high="alpha_high",
                 color="light",
                 key="overview_verdicts",
-                xlabel="Krippendorff's alpha (ordinal), 95% CI; zones: unreliable < .667 <= tentative < .800 <= reliable",
+                xlabel=f"Krippendorff's alpha ({alpha_word(inp.rubric)}), 95% CI; zones: unreliable < .667 <= tentative < .800 <= reliable",
                 title="Verdict per dimension: is each rubric dimension scored reliably?",
-                alt="Traffic-light chart of ordinal Krippendorff's alpha per dimension with 95% CIs over red, amber "
+                alt=f"Traffic-light chart of Krippendorff's alpha ({alpha_word(inp.rubric)}) per dimension with 95% CIs over red, amber "
                 "and green zones; "
                 + "; ".join(
                     f"{r.dimension} {r.alpha:.2f} {r.verdict}"
@@ -122,7 +123,12 @@ def _agreement_section(
     s.show.append(
         (
             "Agreement per dimension, estimate [95% bootstrap CI over transcripts]: Krippendorff's alpha "
-            "(ordinal), ICC(2,1), mean pairwise quadratic-weighted kappa, exact and adjacent agreement",
+            f"({alpha_word(inp.rubric)}), ICC(2,1)"
+            + (
+                ", mean pairwise quadratic-weighted kappa, exact and adjacent agreement"
+                if any(sc.few_levels for sc in inp.rubric.scales.values())
+                else ""
+            ),
             "by_dimension",
             20,
             agreement_display,
@@ -154,11 +160,11 @@ def _agreement_section(
                 low="low",
                 high="high",
                 highlight="flag",
-                xlabel="Krippendorff's alpha (ordinal), 95% CI",
+                xlabel=f"Krippendorff's alpha ({alpha_word(inp.rubric)}), 95% CI",
                 key="agreement_alpha_forest",
                 title="Krippendorff's alpha per dimension",
                 alt=(
-                    "Forest plot of ordinal Krippendorff's alpha with 95% confidence intervals for each rubric "
+                    f"Forest plot of Krippendorff's alpha ({alpha_word(inp.rubric)}) with 95% confidence intervals for each rubric "
                     "dimension, with reference lines at .667 and .800; "
                     + "; ".join(
                         f"{r.dimension} {r.alpha:.2f}"
@@ -188,10 +194,10 @@ def _agreement_section(
                     high="high",
                     highlight="flag",
                     ylabel="Rubric dimension · question type",
-                    xlabel="Krippendorff's alpha (ordinal), 95% CI",
+                    xlabel=f"Krippendorff's alpha ({alpha_word(inp.rubric)}), 95% CI",
                     key="agreement_alpha_by_question_type",
                     title="Krippendorff's alpha per dimension and question type",
-                    alt="Forest plot of ordinal Krippendorff's alpha with 95% CIs for each dimension within each question "
+                    alt=f"Forest plot of Krippendorff's alpha ({alpha_word(inp.rubric)}) with 95% CIs for each dimension within each question "
                     "type; "
                     + "; ".join(
                         f"{r.label} {r.alpha:.2f}" for r in qd.itertuples() if np.isfinite(r.alpha)

@@ -11,6 +11,17 @@ from calib.report._analyses import call_analysis, frame
 from calib.report._common import SECTION_TITLES, ReportOptions, _human, _num
 from calib.report._inputs import ReportInputs
 from calib.report._model import Section
+from calib.report._scale import MAX_LISTED, scaled_rater_thresholds
+
+
+def _some(items: list[str], table: str, noun: str = "raters", sep: str = "; ") -> str:
+    """The first MAX_LISTED entries, then how many more and which table lists them all."""
+    if len(items) <= MAX_LISTED:
+        return sep.join(items)
+    return (
+        sep.join(items[:MAX_LISTED])
+        + f"{sep}{len(items) - MAX_LISTED} more {noun} in the table {table}"
+    )
 
 
 def _severity_from_deviations(dev: pd.DataFrame) -> pd.DataFrame:
@@ -53,6 +64,8 @@ def _rater_effects(
         model="additive",
         transcripts=inp.transcripts,
         fit=add.value if add.ok else None,
+        # point thresholds were set on a 1-4 scale; keep their share of this scale's width
+        thresholds=scaled_rater_thresholds(inp.rubric.scale.span),
     )
     fl = frame(diag.value) if diag.ok else None
     if fl is not None and {"rater_id", "dimension", "effect", "flagged"} <= set(fl.columns):
@@ -159,9 +172,12 @@ def _rater_effects(
                 key="rater_severity_forest",
                 title="Rater severity/leniency (mean over dimensions); flagged raters first, in vermillion",
                 alt="Forest plot of each human rater's severity with 95% confidence intervals, flagged raters first; "
-                + "; ".join(
-                    f"{r.rater_id} {r.severity:+.2f}{' (flagged)' if r.flag else ''}"
-                    for r in ofd.itertuples()
+                + _some(
+                    [
+                        f"{r.rater_id} {r.severity:+.2f}{' (flagged)' if r.flag else ''}"
+                        for r in ofd.itertuples()
+                    ],
+                    "severity",
                 ),
             )
         )
@@ -183,9 +199,16 @@ def _rater_effects(
                 title="Severity per rater within each dimension, with 95% CIs",
                 alt="Small-multiple forest plots, one per dimension, of each rater's severity with 95% CIs; flagged: "
                 + (
-                    "; ".join(
-                        f"{r.rater_id} on {r.dimension} {r.severity:+.2f}"
-                        for r in gd[gd["flagged"]].itertuples()
+                    _some(
+                        [
+                            f"{r.rater_id} on {r.dimension} {r.severity:+.2f}"
+                            for r in gd[gd["flagged"]]
+                            .assign(_a=lambda x: x["severity"].abs())
+                            .sort_values("_a", ascending=False, kind="stable")
+                            .itertuples()
+                        ],
+                        "severity",
+                        noun="flags",
                     )
                     or "none"
                 ),
@@ -232,11 +255,14 @@ def _rater_effects(
                     alt="Line chart of each human rater's mean score difference from the other raters by month; "
                     + (
                         "raters flagged for drift: "
-                        + "; ".join(
-                            f"{r} from {g['mean_diff'].iloc[0]:+.2f} to {g['mean_diff'].iloc[-1]:+.2f} points"
-                            for r, g in md[md["rater_id"].astype(str).isin(drifting)]
-                            .sort_values("month")
-                            .groupby("rater_id", sort=True)
+                        + _some(
+                            [
+                                f"{r} from {g['mean_diff'].iloc[0]:+.2f} to {g['mean_diff'].iloc[-1]:+.2f} points"
+                                for r, g in md[md["rater_id"].astype(str).isin(drifting)]
+                                .sort_values("month")
+                                .groupby("rater_id", sort=True)
+                            ],
+                            "monthly_deviation",
                         )
                         if drifting
                         else "no rater flagged for drift"
@@ -297,7 +323,9 @@ def _rater_effects(
         words.append(f"{r} ({eff})")
     s.facts["flagged_raters"] = sorted(flagged_raters)
     s.takeaway = (
-        f"{len(words)} of {per_dim['rater_id'].nunique()} raters flagged: " + "; ".join(words) + "."
+        f"{len(words)} of {per_dim['rater_id'].nunique()} raters flagged: "
+        + _some(words, "flags", sep="; ")
+        + "."
         if words
         else "No rater effect is flagged."
     )

@@ -26,6 +26,7 @@ from calib.report._analyses import call_analysis, find
 from calib.report._common import ReportOptions, _agreement, _with_ci
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults, Section
+from calib.report._scale import alpha_word, list_some
 
 __all__ = ["compare_inputs", "Z95"]
 
@@ -61,7 +62,7 @@ def _reliability(
     s.tables["alpha"] = t
     s.show.append(
         (
-            "Krippendorff's alpha (ordinal) in A and B [95% CI], the change [95% interval] and whether it "
+            f"Krippendorff's alpha ({alpha_word(a.rubric)}) in A and B [95% CI], the change [95% interval] and whether it "
             "is larger than the noise",
             "alpha",
             20,
@@ -80,7 +81,7 @@ def _reliability(
             xlabel="Change in alpha, B minus A (95% interval)",
             key="compare_alpha_change",
             title="Change in reliability per dimension (highlighted: larger than the noise)",
-            alt="Forest plot of the change in ordinal Krippendorff's alpha from store A to store B per dimension; "
+            alt=f"Forest plot of the change in Krippendorff's alpha ({alpha_word(a.rubric)}) from store A to store B per dimension; "
             + "; ".join(
                 f"{r.dimension} {r.change:+.2f}{' (beyond noise)' if r.beyond_noise else ''}"
                 for r in t.itertuples()
@@ -227,7 +228,7 @@ def _raters(a: ReportInputs, b: ReportInputs) -> Section:
     toward = t[t["beyond_noise"] & (t["severity_b"].abs() < t["severity_a"].abs())]
     s.takeaway = (
         f"{len(t)} rater(s) in both rounds; {int(t['beyond_noise'].sum())} changed severity beyond the noise"
-        f", {len(toward)} of them toward the group ({', '.join(toward['rater_id']) or 'none'})."
+        f", {len(toward)} of them toward the group ({list_some(toward['rater_id'], where='the severity table') or 'none'})."
         if len(t)
         else "No rater appears in both stores."
     )
