@@ -24,9 +24,16 @@ See ``docs/agreement.md`` for formulas, sources and interpretation bands.
 """
 
 from calib.agreement._alpha import krippendorff_alpha
-from calib.agreement._bootstrap import STATISTICS, BootstrapResult, bootstrap_ci
+from calib.agreement._bootstrap import (
+    DEFAULT_N_BOOT,
+    DEFAULT_SEED,
+    STATISTICS,
+    BootstrapResult,
+    bootstrap_ci,
+)
 from calib.agreement._human_machine import HumanMachineResult, human_machine_metrics, prmse
 from calib.agreement._icc import icc, icc_table
+from calib.agreement._icc_design import ICC_FORMS, crossed_icc, design_icc, one_way_icc
 from calib.agreement._kappa import (
     ConfidenceInterval,
     brennan_prediger,
@@ -44,9 +51,15 @@ from calib.agreement._kappa import (
 from calib.agreement._table import BANDS, agreement_table, interpretation_band
 
 __all__ = [
+    "DEFAULT_N_BOOT",
+    "DEFAULT_SEED",
     "krippendorff_alpha",
     "icc",
     "icc_table",
+    "design_icc",
+    "one_way_icc",
+    "crossed_icc",
+    "ICC_FORMS",
     "cohen_kappa",
     "cohen_kappa_ci",
     "chance_corrected_ci",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from calib.agreement._core import UnitSums
-from calib.agreement._counts import counts_from_codes, encode, unit_counts
+from calib.agreement._counts import counts_from_codes, encode, unit_counts, unit_pairs
 from calib.agreement._validate import as_matrix, warn_nan
 from calib.errors import DataValidationError
 
@@ -59,6 +60,7 @@ def _alpha_from_coincidences(o: np.ndarray, dom: np.ndarray, level: str) -> np.n
     return np.where((d_e > 0) & (n > 1), alpha, np.nan)
 
 
+_SPARSE_K = 32  # above this many values, alpha_sums keeps its K x K features sparse
 _LARGE_DOMAIN = 64  # above this many distinct values, avoid the K x K coincidence matrix
 
 
@@ -122,6 +124,19 @@ def alpha_sums(
     x = as_matrix(data, allow_wide=allow_wide)
     counts, m, dom = _counts(x, values, level)
     k = dom.size
+    if k > _SPARSE_K:
+        # Wide scales (e.g. 0-100): a dense units x K^2 array would hold mostly zeros. Each
+        # ordered pair of distinct ratings (i != j) of unit u adds 1 / (m_u - 1) to o[c_i, c_j],
+        # which is the dense formula below term by term.
+        unit, g, h = unit_pairs(x)
+        code = np.searchsorted(dom, np.nan_to_num(x, nan=dom[0]))
+        ci, cj = code[unit, g], code[unit, h]
+        val = 1.0 / (m[unit] - 1.0)
+        feats = sparse.csr_matrix(
+            (np.r_[val, val], (np.r_[unit, unit], np.r_[ci * k + cj, cj * k + ci])),
+            shape=(len(x), k * k),
+        )
+        return UnitSums(feats, lambda s: _alpha_from_coincidences(s.reshape(-1, k, k), dom, level))
     with np.errstate(invalid="ignore", divide="ignore"):
         inv = np.where(m >= 2, 1.0 / (m - 1.0), 0.0)
     # unit u adds (n_uc n_uk - [c == k] n_uc) / (m_u - 1) to o_ck

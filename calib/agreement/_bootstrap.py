@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
 from calib.agreement._alpha import alpha_sums
 from calib.agreement._core import UnitSums, draw_indices, jackknife_sums, resample_sums
 from calib.agreement._icc import icc_sums
@@ -23,7 +24,14 @@ from calib.agreement._kappa import (
 from calib.agreement._validate import as_matrix
 from calib.errors import CalibWarning, DataValidationError
 
-__all__ = ["BootstrapResult", "bootstrap_ci", "interval", "STATISTICS"]
+__all__ = [
+    "BootstrapResult",
+    "bootstrap_ci",
+    "interval",
+    "STATISTICS",
+    "DEFAULT_N_BOOT",
+    "DEFAULT_SEED",
+]
 
 
 def _chance(kind: str) -> Callable[..., UnitSums]:
@@ -147,8 +155,8 @@ def interval(
 def bootstrap_ci(
     data: Any,
     statistic: str | Callable[..., float] = "krippendorff_alpha",
-    n_boot: int = 1000,
-    seed: int | np.random.Generator = 0,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int | np.random.Generator = DEFAULT_SEED,
     ci: float = 0.95,
     method: str = "percentile",
     **options: Any,

@@ -58,3 +58,27 @@ def unit_counts(x: np.ndarray, domain: np.ndarray | None = None) -> tuple[np.nda
     """(n_units, K) matrix of how many ratings of each unit fall in each domain value."""
     idx, code, dom = encode(x, domain)
     return counts_from_codes(x.shape, idx, code, dom.size), dom
+
+
+def unit_pairs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every unordered pair of ratings within a unit: (unit, column g, column h), g < h.
+
+    Built per distinct number of ratings per unit (a handful of values), so the work and
+    memory grow with the rating pairs that exist, never with raters^2 x units.
+    """
+    rated = ~np.isnan(x)
+    cnt = rated.sum(axis=1)
+    rows, cols = np.nonzero(rated)  # row-major: each unit's columns are contiguous, sorted
+    start = np.r_[0, np.cumsum(cnt)[:-1]]
+    units, gs, hs = [], [], []
+    for m in np.unique(cnt[cnt >= 2]):
+        u = np.flatnonzero(cnt == m)
+        c = cols[start[u][:, None] + np.arange(m)[None, :]]  # (n_u, m) columns of each unit
+        i, j = np.triu_indices(m, k=1)
+        units.append(np.repeat(u, i.size))
+        gs.append(c[:, i].ravel())
+        hs.append(c[:, j].ravel())
+    if not units:
+        e = np.empty(0, dtype=np.intp)
+        return e, e, e
+    return np.concatenate(units), np.concatenate(gs), np.concatenate(hs)

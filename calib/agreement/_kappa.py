@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from calib.agreement._core import UnitSums
-from calib.agreement._counts import unit_counts
+from calib.agreement._counts import unit_counts, unit_pairs
 from calib.agreement._validate import (
     as_matrix,
     as_vector_pair,
@@ -479,39 +479,69 @@ def cohen_kappa_ci(
 def pairwise_sums(
     data: Any, weights: Any = "quadratic", categories: Any = None, *, allow_wide: bool = False
 ) -> UnitSums:
-    """Sparse per-unit one-hot cells of every rater pair's contingency table."""
+    """Sparse per-unit features of every rater pair that shares a unit.
+
+    Only pairs of raters who rated a common unit get columns, so memory grows with the rating
+    pairs in the data, not with raters^2 (a crowd of 283 raters has 39,903 rater pairs but a
+    few thousand that ever meet). With quadratic weights each pair needs six moments instead
+    of its q x q table: kappa_w = 1 - mean (a - b)^2 / (var a + var b + (mean a - mean b)^2)
+    (population moments over the pair's common units), which is Cohen's (1968) weighted kappa
+    with w_kl = 1 - (x_k - x_l)^2 / (x_max - x_min)^2 written out (the span cancels).
+    """
     x = as_matrix(data, allow_wide=allow_wide)
     cats = resolve_categories(x, categories)
+    n_units, n_raters = x.shape
+    unit, g, h = unit_pairs(x)
+    pair_code, pair = np.unique(g * n_raters + h, return_inverse=True)
+    pair = pair.ravel()
+    n_pairs = max(pair_code.size, 1)
+    quadratic = isinstance(weights, str) and weights == "quadratic"
+    if quadratic:
+        span2 = float(cats[-1] - cats[0]) ** 2 if cats.size > 1 else 1.0
+        mid = (cats[0] + cats[-1]) / 2.0  # centring keeps the moment sums exact
+        a, b = x[unit, g] - mid, x[unit, h] - mid
+        vals = np.column_stack([np.ones_like(a), a, b, a * a, b * b, (a - b) ** 2]).ravel()
+        cols = (pair[:, None] * 6 + np.arange(6)[None, :]).ravel()
+        feats = sparse.csr_matrix((vals, (np.repeat(unit, 6), cols)), shape=(n_units, n_pairs * 6))
+
+        def finish(s: np.ndarray) -> np.ndarray:
+            t = s.reshape(-1, n_pairs, 6)
+            n = t[..., 0]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ma, mb = t[..., 1] / n, t[..., 2] / n
+                e_ind = (t[..., 3] / n - ma**2) + (t[..., 4] / n - mb**2) + (ma - mb) ** 2
+                kap = np.where(
+                    (n >= 2) & (e_ind / span2 > 1e-12), 1.0 - (t[..., 5] / n) / e_ind, np.nan
+                )
+                valid = (~np.isnan(kap)).sum(axis=1)
+                return np.where(valid > 0, np.nansum(kap, axis=1) / np.maximum(valid, 1), np.nan)
+
+        return UnitSums(feats, finish)
     w = weight_matrix(cats, weights)
     q = cats.size
-    n_units, n_raters = x.shape
-    code = np.where(np.isnan(x), -1, np.searchsorted(cats, np.nan_to_num(x, nan=cats[0])))
-    gi, hi = np.triu_indices(n_raters, k=1)
-    n_pairs = gi.size
-    # one vectorised pass over all (unit, pair) cells; both raters must have rated the unit
-    cg, ch = code[:, gi], code[:, hi]
-    ok = (cg >= 0) & (ch >= 0)
-    units, pairs = np.nonzero(ok)
-    cols = pairs * q * q + cg[units, pairs] * q + ch[units, pairs]
+    ca = np.searchsorted(cats, x[unit, g])
+    cb = np.searchsorted(cats, x[unit, h])
     feats = sparse.csr_matrix(
-        (np.ones(units.size), (units, cols)), shape=(n_units, n_pairs * q * q)
+        (np.ones(unit.size), (unit, pair * q * q + ca * q + cb)), shape=(n_units, n_pairs * q * q)
     )
 
-    def finish(s: np.ndarray) -> np.ndarray:
+    def finish_table(s: np.ndarray) -> np.ndarray:
         t = s.reshape(-1, n_pairs, q, q)
         tot = t.sum(axis=(2, 3))
-        p = t / tot[:, :, None, None]
-        pa = (w * p).sum(axis=(2, 3))
-        row, col = p.sum(axis=3), p.sum(axis=2)
-        pe = np.einsum("bpk,kl,bpl->bp", row, w, col)
-        kap = np.where(
-            (tot >= 2) & ~np.isclose(pe, 1.0, rtol=0, atol=1e-12), (pa - pe) / (1.0 - pe), np.nan
-        )
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = t / tot[:, :, None, None]
+            pa = (w * p).sum(axis=(2, 3))
+            row, col = p.sum(axis=3), p.sum(axis=2)
+            pe = np.einsum("bpk,kl,bpl->bp", row, w, col)
+            kap = np.where(
+                (tot >= 2) & ~np.isclose(pe, 1.0, rtol=0, atol=1e-12),
+                (pa - pe) / (1.0 - pe),
+                np.nan,
+            )
             valid = (~np.isnan(kap)).sum(axis=1)
             return np.where(valid > 0, np.nansum(kap, axis=1) / np.maximum(valid, 1), np.nan)
 
-    return UnitSums(feats, finish)
+    return UnitSums(feats, finish_table)
 
 
 def mean_pairwise_kappa(

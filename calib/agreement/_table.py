@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 
 from calib.agreement._alpha import _alpha_from_coincidences, alpha_sums
-from calib.agreement._bootstrap import interval
+from calib.agreement._bootstrap import DEFAULT_N_BOOT, DEFAULT_SEED, interval
 from calib.agreement._core import UnitSums, resample_sums
-from calib.agreement._icc import icc_table
+from calib.agreement._counts import unit_pairs
+from calib.agreement._icc_design import design_icc
 from calib.agreement._kappa import multirater_sums, pairwise_sums
 from calib.errors import CalibWarning, DataValidationError
+from calib.io import ANONYMOUS_PREFIX, anonymous_mask
 from calib.rubric import Scale
 
 __all__ = ["agreement_table", "interpretation_band", "BANDS"]
@@ -59,27 +61,31 @@ def interpretation_band(alpha: float) -> str:
     return next(label for cut, label in BANDS if alpha >= cut)
 
 
-def _describe(wide: np.ndarray, ci: float) -> dict[str, Any]:
-    """Counts and the analytic ICC part of a group's row."""
+#: Mean pairwise QWK is reported only when the rater pairs that meet share at least this many
+#: transcripts (median over pairs with two or more): in crowd designs most pairs meet on one or
+#: two items, where a pair's kappa is 0, 1 or undefined, and their mean (and its bootstrap)
+#: says nothing about agreement. Alpha and the ICC use every rating instead.
+MIN_PAIR_UNITS = 10
+
+
+def _pair_overlap(x: np.ndarray) -> float:
+    """Median number of common transcripts of the rater pairs that share two or more."""
+    _, g, h = unit_pairs(x)
+    _, cnt = np.unique(g * x.shape[1] + h, return_counts=True)
+    cnt = cnt[cnt >= 2]
+    return float(np.median(cnt)) if cnt.size else 0.0
+
+
+def _describe(wide: np.ndarray, ci: float, anonymous: bool = False) -> dict[str, Any]:
+    """Counts and the analytic ICC part of a group's row (the form the design supports)."""
     counts = (~np.isnan(wide)).sum(axis=1)
     row: dict[str, Any] = {
         "n_units": int((counts >= 1).sum()),
         "n_pairable": int((counts >= 2).sum()),
-        "n_raters": int((~np.isnan(wide)).any(axis=0).sum()),
+        "n_raters": np.nan if anonymous else int((~np.isnan(wide)).any(axis=0).sum()),
         "ratings_per_unit": float(counts[counts >= 1].mean()) if (counts >= 1).any() else np.nan,
     }
-    rated = wide[counts >= 1][:, (~np.isnan(wide)).any(axis=0)]
-    if rated.shape[1] < 2:
-        return row
-    tab = icc_table(rated, ci=ci, allow_wide=True)
-    for form, col in (("ICC2", "icc2"), ("ICC2k", "icc2k")):
-        row[col] = float(tab.loc[form, "icc"])
-        row[f"{col}_low"], row[f"{col}_high"] = (
-            float(tab.loc[form, "ci_low"]),
-            float(tab.loc[form, "ci_high"]),
-        )
-    row["icc_n_units"] = int(tab["n_units"].iloc[0])
-    return row
+    return row | design_icc(wide, ci, anonymous=anonymous)
 
 
 def _sums(wide: np.ndarray, cats: np.ndarray, kind: str = "few") -> dict[str, UnitSums]:
@@ -116,8 +122,8 @@ def agreement_table(
     by: str | Sequence[str] = "dimension",
     rater_type: str | None = "human",
     categories: Any = None,
-    n_boot: int = 1000,
-    seed: int = 0,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_SEED,
     ci: float = 0.95,
     unit_info: pd.DataFrame | None = None,
     dimension_order: Sequence[str] | None = None,
@@ -172,8 +178,15 @@ def agreement_table(
         ``alpha`` (with bounds) and ``alpha_metric``: the headline alpha for the dimension's
         scale (``"ordinal"`` or ``"interval"``, see ``scales``) and ``scale`` (e.g.
         ``"0-100 (101 levels)"``, empty without ``scales``);
-        ``icc2``, ``icc2k`` with analytic F-based bounds computed on the ``icc_n_units``
-        transcripts rated by every rater of the group (ICC needs a complete design); and
+        ``icc`` (one rating) and ``icck`` (the mean of ``icc_k`` ratings) with their bounds, in
+        the form the group's design supports, named in ``icc_form``: two-way ICC(A,1) with
+        F-based bounds when every transcript with two or more ratings was rated by the same
+        raters; one-way ICC(1) (F-based bounds, unbalanced sizes through n0) when each
+        transcript has its own raters or the raters are anonymous; ICC(A,1) from REML variance
+        components (delta-method bounds) for incomplete crossed designs -- see
+        :func:`calib.agreement.design_icc` and docs/agreement.md. ``icc_n_units``: transcripts
+        used. NaN only when fewer than two transcripts have two or more ratings. Ratings with a
+        missing ``rater_id`` are anonymous slots: agreement is computed, ``n_raters`` is NaN;
         ``band``, Krippendorff's interpretation of the headline ``alpha``.
 
     Notes
@@ -225,6 +238,17 @@ def agreement_table(
             on="transcript_id",
             how="left",
         )
+    # Anonymous ratings (no rater_id: annotation slots) are numbered within each transcript x
+    # dimension; their groups get the one-way ICC and no rater count (docs/data-model.md).
+    anon = anonymous_mask(df["rater_id"]).to_numpy()
+    if anon.any():
+        df = df.copy()
+        blank = anon & ~df["rater_id"].astype(str).str.startswith(ANONYMOUS_PREFIX).to_numpy()
+        if blank.any():  # missing rater_id in a DataFrame: number the slots here
+            slot = df[blank].groupby(["transcript_id", "dimension"], sort=False).cumcount() + 1
+            df["rater_id"] = df["rater_id"].astype(object)
+            df.loc[blank, "rater_id"] = ANONYMOUS_PREFIX + slot.astype(str)
+        df["_anonymous"] = anon
     dup = df.duplicated(["transcript_id", "rater_id", "dimension"], keep=False)
     if dup.any():
         first = df[dup].iloc[0]
@@ -262,12 +286,28 @@ def agreement_table(
                 group_cats = cats if cats is not None else np.unique(x[~np.isnan(x)])
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", CalibWarning)
-                row = _describe(x, ci)
+                row = _describe(x, ci, anonymous=bool(anon.any()) and part["_anonymous"].any())
                 if x.shape[1] < 2:
                     warnings.warn("only one rater", CalibWarning)
                     sums = {}
                 else:
                     sums = _sums(x, group_cats, kind)
+                    if anon.any() and part["_anonymous"].any():
+                        sums.pop("qwk_mean", None)  # pairs of slots are not pairs of raters
+                    overlap = _pair_overlap(x) if "qwk_mean" in sums else np.inf
+                    if "qwk_mean" in sums and overlap < MIN_PAIR_UNITS:
+                        sums.pop("qwk_mean")
+                        shared = (
+                            f"share a median of {overlap:g} transcripts"
+                            if overlap
+                            else "never share two transcripts"
+                        )
+                        warnings.warn(
+                            f"qwk_mean not computed: rater pairs {shared} (needs "
+                            f"{MIN_PAIR_UNITS}); pairwise kappas on so few transcripts are "
+                            "noise -- read alpha and the ICC",
+                            CalibWarning,
+                        )
                     for name, st in sums.items():
                         row[name] = st.estimate()
             members.append((key, label, row, sums, caught))
@@ -289,7 +329,7 @@ def agreement_table(
                     row[f"{name}_high"] = res.high if res else np.nan
             causes = sorted(
                 {
-                    str(w.message).split(";")[0]
+                    str(w.message).removesuffix("; returning NaN")
                     for w in [*caught, *more]
                     if issubclass(w.category, CalibWarning)
                 }
@@ -309,12 +349,14 @@ def agreement_table(
     for name in _BOOTSTRAPPED:
         metric_cols += [name, f"{name}_low", f"{name}_high"]
     metric_cols += [
-        "icc2",
-        "icc2_low",
-        "icc2_high",
-        "icc2k",
-        "icc2k_low",
-        "icc2k_high",
+        "icc",
+        "icc_low",
+        "icc_high",
+        "icck",
+        "icck_low",
+        "icck_high",
+        "icc_k",
+        "icc_form",
         "icc_n_units",
     ]
     metric_cols += ["alpha", "alpha_low", "alpha_high", "alpha_metric", "scale"]

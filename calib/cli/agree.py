@@ -8,9 +8,17 @@ import math
 import click
 import pandas as pd
 
-from calib.agreement import agreement_table
+from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
+from calib._escape import csv_text
+from calib.agreement import ICC_FORMS, agreement_table
 from calib.errors import DataValidationError
-from calib.io import metadata_frame, read_ratings, read_store_rubric, read_transcripts
+from calib.io import (
+    RATINGS_SCHEMA,
+    metadata_frame,
+    read_ratings,
+    read_store_rubric,
+    read_transcripts,
+)
 
 _EPILOG = """\b
 Examples:
@@ -25,10 +33,16 @@ dimension's scale (metric: ordinal on scales of at most 10 levels, interval on
 wider scales such as 0-100 and on continuous scales), QWK = mean pairwise
 quadratic-weighted Cohen's kappa, exact / adj = share of rating pairs that agree
 exactly / within one level (QWK, exact and adj only on scales of at most 10
-levels), ICC2 = two-way random single-rater ICC, each with its 95% CI in
-brackets (transcript-level bootstrap). band = Krippendorff's reading of alpha:
->= .800 reliable, .667-.800 tentative, below .667 unreliable. --format csv/json
-add ordinal and interval alpha, ICC2k, n_pairable and every bound.
+levels), each with its 95% CI in brackets (transcript-level bootstrap).
+ICC = single-rating intraclass correlation in the form the design supports
+(ICC form): ICC(A,1) two-way when every transcript was rated by the same raters,
+ICC(1) one-way when each transcript has its own raters (or raters are
+anonymous), ICC(A,1) from REML variance components for incomplete crossed
+designs (e.g. crowds, 3-of-4 panels); see docs/agreement.md. band =
+Krippendorff's reading of alpha: >= .800 reliable, .667-.800 tentative, below
+.667 unreliable. --format csv/json add ordinal and interval alpha, ICC(k) of the
+mean of k ratings, n_pairable and every bound. Ratings without a rater_id are
+anonymous annotation slots: agreement is computed, raters shows '-'.
 """
 
 
@@ -48,17 +62,21 @@ def _scales_text(rubric) -> str:
 
 def _render(tab: pd.DataFrame, groups: list[str]) -> str:
     cols = [("alpha", "alpha")]
-    if tab["qwk_mean"].notna().any():  # level-by-level statistics: few-level scales only
-        cols += [("QWK", "qwk_mean"), ("exact", "exact_agreement"), ("adj", "adjacent_agreement")]
-    cols += [("ICC2", "icc2")]
+    if tab["qwk_mean"].notna().any():  # pairwise: few-level scales, pairs that share units
+        cols += [("QWK", "qwk_mean")]
+    if tab["exact_agreement"].notna().any():  # level-by-level statistics: few-level scales only
+        cols += [("exact", "exact_agreement"), ("adj", "adjacent_agreement")]
+    cols += [("ICC", "icc")]
     show = pd.DataFrame({g: tab[g].astype(str) for g in groups})
     show["units"] = tab["n_units"].astype("Int64").astype(str)
-    show["raters"] = tab["n_raters"].astype("Int64").astype(str)
+    show["raters"] = tab["n_raters"].astype("Int64").astype(str).replace("<NA>", "-")
     show["metric"] = tab["alpha_metric"].fillna("").astype(str)
     for title, c in cols:
         show[title] = [
             _fmt(v, lo, hi) for v, lo, hi in zip(tab[c], tab[f"{c}_low"], tab[f"{c}_high"])
         ]
+    short = {v: s for v, s in zip(ICC_FORMS.values(), ("two-way", "one-way", "REML"))}
+    show["ICC form"] = tab["icc_form"].map(short).fillna("")
     show["band"] = tab["band"]
     return show.to_string(index=False)
 
@@ -92,12 +110,12 @@ def _render(tab: pd.DataFrame, groups: list[str]) -> str:
 )
 @click.option(
     "--n-boot",
-    default=1000,
+    default=DEFAULT_N_BOOT,
     show_default=True,
     type=click.IntRange(min=0),
     help="Bootstrap resamples for the CIs (0 = none).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Bootstrap seed.")
 def command(store: str, by: str, fmt: str, rater_type: str, n_boot: int, seed: int) -> None:
     """Inter-rater agreement per rubric dimension, with 95% confidence intervals.
 
@@ -107,7 +125,13 @@ def command(store: str, by: str, fmt: str, rater_type: str, n_boot: int, seed: i
     (more than 10 levels) and continuous scales only interval alpha and the ICC are shown.
     """
     rubric = read_store_rubric(store)
-    ratings = read_ratings(store, rater_type=None if rater_type == "all" else rater_type)
+    # only the columns agreement needs: rationales and metadata are the bulk of a large store
+    cols = ["transcript_id", "rater_id", "rater_type", "dimension", "score"]
+    if by in RATINGS_SCHEMA.names and by not in cols:
+        cols.append(by)
+    ratings = read_ratings(
+        store, rater_type=None if rater_type == "all" else rater_type, columns=cols
+    )
     if ratings.empty:
         raise DataValidationError(f"{store}: no ratings with rater_type={rater_type!r}")
     unit_info = None
@@ -129,7 +153,7 @@ def command(store: str, by: str, fmt: str, rater_type: str, n_boot: int, seed: i
     )
     groups = [by, "dimension"] if by != "dimension" else ["dimension"]
     if fmt == "csv":
-        click.echo(tab.to_csv(index=False), nl=False)
+        click.echo(csv_text(tab), nl=False)
     elif fmt == "json":
         click.echo(json.dumps(json.loads(tab.to_json(orient="records")), indent=2))
     else:

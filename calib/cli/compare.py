@@ -8,6 +8,8 @@ import click
 
 __all__ = ["command"]
 
+from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
+
 _HELP = """Compare two stores (A = before, B = after): reliability per dimension with the
 change and whether it is larger than the noise, scale-use changes, rater-severity changes,
 and, when the rubric changed, which reworded anchors moved agreement.
@@ -33,11 +35,11 @@ Examples:
     help="Output folder (created).",
 )
 @click.option(
-    "--seed", default=20260101, show_default=True, type=int, help="Seed for bootstrap CIs."
+    "--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Seed for bootstrap CIs."
 )
 @click.option(
     "--n-boot",
-    default=500,
+    default=DEFAULT_N_BOOT,
     show_default=True,
     type=click.IntRange(0, 100_000),
     help="Bootstrap resamples for confidence intervals.",

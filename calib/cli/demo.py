@@ -8,6 +8,8 @@ import click
 
 __all__ = ["command"]
 
+from calib._defaults import DEFAULT_N_BOOT
+
 _HELP = """Run calib end to end on the shipped SYNTHETIC sample data and write a full report.
 
 \b
@@ -43,7 +45,7 @@ Examples:
 )
 @click.option(
     "--n-boot",
-    default=300,
+    default=DEFAULT_N_BOOT,
     show_default=True,
     type=click.IntRange(0, 100_000),
     help="Bootstrap resamples for confidence intervals.",

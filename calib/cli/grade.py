@@ -11,8 +11,9 @@ import click
 import pandas as pd
 import yaml
 
-from calib.errors import ConfigError, GraderError
-from calib.io import append_ratings, read_ratings, read_store_rubric, read_transcripts, write_table
+from calib._yaml import load_yaml
+from calib.errors import CalibError, ConfigError, GraderError
+from calib.io import append_ratings, read_ratings, read_store_rubric, read_transcripts
 
 _EPILOG = """\b
 Examples:
@@ -56,7 +57,7 @@ def load_config(path: str | None) -> dict:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from exc
     try:
-        doc = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+        doc = json.loads(text) if p.suffix.lower() == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(
             f"{path}: not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}"
@@ -96,27 +97,38 @@ def build_grader(kind: str, config: dict, rubric: Any, store: str, transcripts: 
 def write_grades(
     store: str, grader: Any, result: Any, *, evidence_table: str = "grader_evidence"
 ) -> dict:
-    """Append ratings (validated, idempotent) and the evidence rows of newly graded transcripts."""
-    summary = append_ratings(store, result.ratings, source=f"grader:{grader.rater_id}")
-    src = summary.sources[0] if summary.sources else None
-    ev = result.evidence
-    if len(ev):
-        # evidence/raw outputs only for transcripts whose ratings are new (re-runs add nothing;
-        # a run that supersedes an unscored row records what produced the new row)
-        ev = ev[ev["transcript_id"].isin(summary.accepted_transcripts)].assign(
-            rater_id=grader.rater_id,
-            run_id=result.ratings["run_id"].iloc[0] if len(result.ratings) else None,
-        )
+    """Append ratings (validated, idempotent), the evidence rows of newly graded transcripts and
+    the run record -- all in ONE store commit, so a kill leaves all three or none (issue 11.4).
+    """
+    written: dict[str, int] = {"evidence": 0}
+
+    def extra(summary) -> dict:
+        tables: dict[str, pd.DataFrame] = {}
+        ev = result.evidence
         if len(ev):
-            write_table(store, evidence_table, ev.reset_index(drop=True))
-    accepted = src.accepted if src else 0
-    if accepted:
-        write_table(store, "grader_runs", _run_record(store, grader, result))
+            # evidence/raw outputs only for transcripts whose ratings are new (re-runs add
+            # nothing; a run that supersedes an unscored row records what produced the new row)
+            ev = ev[ev["transcript_id"].isin(summary.accepted_transcripts)].assign(
+                rater_id=grader.rater_id,
+                run_id=result.ratings["run_id"].iloc[0] if len(result.ratings) else None,
+            )
+            if len(ev):
+                tables[evidence_table] = ev.reset_index(drop=True)
+        written["evidence"] = int(len(ev))
+        src = summary.sources[0] if summary.sources else None
+        if src is not None and src.accepted:
+            tables["grader_runs"] = _run_record(store, grader, result)
+        return tables
+
+    summary = append_ratings(
+        store, result.ratings, source=f"grader:{grader.rater_id}", with_tables=extra
+    )
+    src = summary.sources[0] if summary.sources else None
     return {
-        "accepted": accepted,
+        "accepted": src.accepted if src else 0,
         "duplicates_skipped": src.duplicates_skipped if src else 0,
         "quarantined": src.quarantined if src else 0,
-        "evidence_rows_written": int(len(ev)),
+        "evidence_rows_written": written["evidence"],
     }
 
 
@@ -270,12 +282,22 @@ def command(store: str, kind: str, config_path: str | None, run_id: str | None, 
     config = load_config(config_path)
     rubric = read_store_rubric(store)
     transcripts = read_transcripts(store)
+    if transcripts.empty:
+        raise CalibError(
+            f"{store}: no transcript text (a ratings-only store): graders read transcripts; "
+            "ingest them with the same ids (calib ingest --transcripts ... --store "
+            f"{store}) and grade again"
+        )
     if kind == "llm":
         grader = _build_llm(config, config_path, store, llm_options, dry_run=dry_run)
     else:
         grader = build_grader(kind, config, rubric, store, transcripts)
     run_id = run_id or f"{grader.rater_id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
     result = grader.grade(transcripts, rubric, run_id=run_id)
+    if kind == "llm":
+        from calib.graders.llm import require_an_answer
+
+        require_an_answer(result, grader.provider.endpoint)  # else exit 1, nothing written
     evidence_table = "llm_outputs" if kind == "llm" else "grader_evidence"
     written = {} if dry_run else write_grades(store, grader, result, evidence_table=evidence_table)
     out = {

@@ -28,6 +28,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "calib.cli.ingest",
         "Validate transcripts and ratings against a rubric; add them to a store.",
     ),
+    "quarantine": (
+        "calib.cli.quarantine",
+        "List the rows a store rejected, with file, row, field and reason.",
+    ),
     "rubric": ("calib.cli.rubric", "Show a rubric, or diff two rubric versions."),
     "simulate": (
         "calib.cli.simulate",
@@ -39,6 +43,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "Rater effects: severity, fit, halo, central tendency, drift, subgroups.",
     ),
     "grade": ("calib.cli.grade", "Grade a store's transcripts with a rule, length or LLM grader."),
+    "runs": ("calib.cli.runs", "List the grader runs in a store, or drop one (--drop RUN_ID)."),
     "calibrate-grader": (
         "calib.cli.calibrate_grader",
         "Fit the rule grader's thresholds to the human consensus.",

@@ -7,11 +7,15 @@ import json
 import click
 import pandas as pd
 
+from calib._escape import csv_text
 from calib.errors import DataValidationError
 from calib.io import read_ratings, read_store_rubric, read_transcripts
 from calib.raters import (
+    DEFAULT_FLAG_MODEL,
     NOT_IDENTIFIED,
     anonymous_rows,
+    flag_sentence,
+    flag_summary,
     rater_tables,
     reliability_plan,
     thresholds_for_scale,
@@ -20,15 +24,23 @@ from calib.raters import (
 _HELP = """Who disagrees, how, and what to do about it: rater effects and reliability planning.
 
 \b
-Fits a many-facet Rasch model (transcript x rater x dimension; measures in logits,
-positive rater measure = severe) or an additive model (severity in score points), flags
-rater effects against the thresholds documented in docs/raters.md, and plans how many
-raters each dimension needs (G-theory D-study). Flagged raters are printed first.
+Fits an additive model (severity in score points; the default, and the model
+'calib report' uses, so both flag the same raters) or a many-facet Rasch model
+(transcript x rater x dimension; measures in logits, positive = severe), flags rater
+effects against the thresholds documented in docs/raters.md, and plans how many raters
+each dimension needs (G-theory D-study).
+
+\b
+The answer comes first: who is flagged, for which effect, how big (score points,
+positive = harsher), one row per rater x effect with the dimensions inside the row.
+The full tables (measures, fit, drift windows, subgroup tests, plan) follow with
+--details.
 
 \b
 Examples:
   calib raters --store store/
-  calib raters --store store/ --model additive
+  calib raters --store store/ --details
+  calib raters --store store/ --model mfrm --details
   calib raters --store store/ --rasch-model partial_credit --no-plan
   calib raters --store store/ --format csv --table flags > flags.csv
   calib raters --store store/ --format json > raters.json
@@ -45,10 +57,12 @@ a rater_id (anonymous annotation slots) have no rater effects.
 \b
 Reading the output:
   notes       what the fit did that you must know (see Designs above).
-  flags       one row per flagged effect: severity (|measure| >= 0.5 logit or 0.2 point
+  answer      one row per flagged rater x effect (the summary printed first).
+  flags       (--details) one row per flagged effect and dimension: severity (|measure| >= 0.5 logit or 0.2 point
               and Holm p < .05), dimension_bias, misfit (infit/outfit outside 0.5-1.5),
               central_tendency (spread ratio < 0.8), halo (inter-dimension r exceeds the
-              others' by >= 0.15), drift (>= 0.1 point per 30 days), subgroup (>= 0.2 point).
+              others' by >= 0.15), drift (>= 0.1 point per 30 days), subgroup (>= 0.2 point
+              and Holm p < .01: differential rater functioning, docs/raters.md).
   raters      measure, model S.E., infit/outfit mean-squares (ZSTD), fair average.
   separation  separation, strata and reliability per facet.
   drift       each rater's severity (points) per 30-day period with a 95% CI, for
@@ -58,6 +72,7 @@ Reading the output:
 """
 
 _TABLES = [
+    "answer",
     "notes",
     "flags",
     "design",
@@ -100,9 +115,10 @@ def _fmt_table(df: pd.DataFrame) -> str:
 @click.option(
     "--model",
     type=click.Choice(["mfrm", "additive"]),
-    default="mfrm",
+    default=DEFAULT_FLAG_MODEL,
     show_default=True,
-    help="Rater model: many-facet Rasch (logits) or additive (score points).",
+    help="Rater model: additive (score points; what 'calib report' uses) or many-facet "
+    "Rasch (logits).",
 )
 @click.option(
     "--rasch-model",
@@ -134,9 +150,18 @@ def _fmt_table(df: pd.DataFrame) -> str:
 @click.option(
     "--table", "only", type=click.Choice(_TABLES), default=None, help="Print only this table."
 )
-def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
+@click.option(
+    "--details",
+    is_flag=True,
+    help="After the answer, print every table (measures, fit, drift, subgroup tests, plan).",
+)
+def command(store, model, rasch_model, rater_type, plan, fmt, only, details) -> None:
     rubric = read_store_rubric(store)
-    ratings = read_ratings(store, rater_type=None if rater_type == "all" else rater_type)
+    ratings = read_ratings(
+        store,
+        rater_type=None if rater_type == "all" else rater_type,
+        columns=["transcript_id", "rater_id", "rater_type", "dimension", "score", "rated_at"],
+    )
     if ratings.empty:
         raise DataValidationError(f"{store}: no ratings with rater_type={rater_type!r}")
     anon = anonymous_rows(ratings)
@@ -160,11 +185,16 @@ def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
             read_transcripts(store),
             model=model,
             rasch_model=rasch_model,
-            plan=plan and only is None,
+            plan=plan and only is None and (details or fmt != "table"),
             dimension_order=list(rubric.dimension_ids),
             # point thresholds were set on a 1-4 scale; keep their share of this scale's width
             thresholds=thresholds_for_scale(rubric.scale.span),
         )
+    if "effects" in tables:
+        tables = {
+            "answer": flag_summary(tables["effects"], len(rubric.dimension_ids)),
+            **tables,
+        }
     if only is not None:
         if only not in tables:
             raise click.UsageError(f"table {only!r} is not produced by --model {model}")
@@ -186,17 +216,37 @@ def command(store, model, rasch_model, rater_type, plan, fmt, only) -> None:
         for name, tab in tables.items():
             if len(tables) > 1:
                 click.echo(f"# {name}")
-            click.echo(tab.to_csv(index=False), nl=False)
+            click.echo(csv_text(tab), nl=False)
         return
     n = ratings["score"].notna().sum()
     click.echo(
         f"Rater analysis of {rater_type} ratings ({n} ratings), rubric {rubric.id} "
         f"v{rubric.version}, model {model}" + (f" ({rasch_model})" if model == "mfrm" else "")
     )
+    for note in tables.get("notes", pd.DataFrame(columns=["note"]))["note"]:
+        click.echo(f"note: {note}")
+    if only is None and "answer" in tables:
+        ans = tables["answer"]
+        n_r = ratings["rater_id"].nunique()
+        click.echo("\n" + flag_sentence(ans, n_r))
+        if len(ans):
+            click.echo(
+                "Sizes: score points, positive = harsher (drift: change per 30 days; "
+                "central tendency: share of colleagues' spread; halo: excess correlation)."
+            )
+            show = ans[["rater_id", "label", "direction", "size", "where"]].rename(
+                columns={"rater_id": "rater", "label": "effect"}
+            )
+            for c in ("rater", "effect", "direction", "where"):  # text reads left-aligned
+                show[c] = show[c].astype(str).str.ljust(int(show[c].astype(str).str.len().max()))
+            click.echo(
+                show.to_string(index=False, justify="left", float_format=lambda v: f"{v:+.2f}")
+            )
+        if not details:
+            click.echo("\nFull tables (measures, fit, drift, subgroup tests, plan): add --details.")
+            return
     for name, tab in tables.items():
-        if name == "notes":
-            for note in tab["note"]:
-                click.echo(f"note: {note}")
+        if name in ("notes", "answer") and only is None:
             continue
         title = {"flags": "FLAGGED RATER EFFECTS (thresholds: docs/raters.md)"}.get(name, name)
         click.echo(f"\n== {title} ==")

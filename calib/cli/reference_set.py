@@ -46,6 +46,7 @@ Examples:
 def command(store: str, n: int, experts: str | None, out: str) -> None:
     from calib.io import read_ratings, read_store_rubric, read_transcripts
     from calib.training import build_reference_set, write_reference_set
+    from calib.training._escape import plain
 
     if n < 1:
         raise click.BadParameter("must be at least 1", param_hint="--n")
@@ -64,12 +65,12 @@ def command(store: str, n: int, experts: str | None, out: str) -> None:
             source=store,
         )
     path = write_reference_set(rs, out)
-    who = f"experts {', '.join(rs.experts)}" if rs.experts else "consensus of human raters"
+    who = f"experts {plain(', '.join(rs.experts))}" if rs.experts else "consensus of human raters"
     click.echo(f"reference set {rs.set_id}: {len(rs.chosen)} transcripts, reference = {who}")
     for i, row in enumerate(rs.chosen.itertuples(index=False), 1):
-        click.echo(f"  {i:>2}. {row.transcript_id}  [{row.step}] {row.reason}")
+        click.echo(f"  {i:>2}. {plain(row.transcript_id)}  [{row.step}] {plain(row.reason)}")
     if not rs.gaps:
         click.echo("every level of every dimension is covered")
     for w in caught:
-        click.echo(f"note: {w.message}")
+        click.echo(f"note: {plain(w.message)}")
     click.echo(f"wrote {path.parent}/ (keep it away from the interviewers)")

@@ -8,6 +8,8 @@ import click
 
 __all__ = ["command"]
 
+from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
+
 _HELP = """Write a calibration report for a store: report.html, report.md, summary.json,
 figures/, tables/ and run.json in OUT.
 
@@ -60,11 +62,11 @@ Same store and options give identical summary.json and tables.
     help="Write the feedback report for this human rater instead of the full report.",
 )
 @click.option(
-    "--seed", default=20260101, show_default=True, type=int, help="Seed for bootstrap CIs."
+    "--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Seed for bootstrap CIs."
 )
 @click.option(
     "--n-boot",
-    default=500,
+    default=DEFAULT_N_BOOT,
     show_default=True,
     type=click.IntRange(0, 100_000),
     help="Bootstrap resamples for confidence intervals (0 = none).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import click
+import pandas as pd
 
 from calib.rubric import diff_rubrics, load_rubric
 
@@ -80,22 +81,21 @@ def diff(before, after, width) -> None:
     changes = diff_rubrics(a, b)
     click.echo(f"{a.id} v{a.version} -> {b.id} v{b.version}: {len(changes)} change(s)")
     for r in changes.itertuples(index=False):
-        where = " ".join(
-            str(x)
-            for x in (
-                r.dimension,
-                f"level {r.level}" if r.level is not None and r.level == r.level else None,
-            )
-            if x
-        )
+        level = f"level {float(r.level):g}" if pd.notna(r.level) else None
+        where = " ".join(str(x) for x in (r.dimension, level) if _present(x))
         click.echo(
             click.style(f"\n{r.change}", bold=True)
             + (f"  {where}" if where else "")
-            + (f"  [{r.field}]" if r.field else "")
+            + (f"  [{r.field}]" if _present(r.field) else "")
         )
-        if r.before is not None:
+        if _present(r.before):
             click.echo(textwrap.fill(f"- {r.before}", width, subsequent_indent="  "))
-        if r.after is not None:
+        if _present(r.after):
             click.echo(textwrap.fill(f"+ {r.after}", width, subsequent_indent="  "))
-        if r.similarity is not None and r.similarity == r.similarity:
+        if _present(r.similarity):
             click.echo(f"  (text similarity {r.similarity:.2f})")
+
+
+def _present(value) -> bool:
+    """Say whether a diff cell holds something (not None, NaN or <NA>: pandas 3 has all three)."""
+    return value is not None and not (pd.api.types.is_scalar(value) and pd.isna(value))

@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
+from calib._escape import csv_text, write_csv
 from calib.cli.grade import load_config
 from calib.graders.validate import Criteria, validate_grader
 from calib.io import read_ratings, read_store_rubric, read_table, read_transcripts
@@ -101,14 +103,14 @@ def render_decision(d: pd.DataFrame) -> str:
 @click.option(
     "--n-boot",
     type=click.IntRange(min=0),
-    default=1000,
+    default=DEFAULT_N_BOOT,
     show_default=True,
     help="Bootstrap resamples (0 = no CIs).",
 )
 @click.option(
     "--seed",
     type=int,
-    default=0,
+    default=DEFAULT_SEED,
     show_default=True,
     help="Seed for bootstrap, h1/h2 order and baseline folds.",
 )
@@ -154,7 +156,9 @@ def command(
     reason for every dimension.
     """
     rubric = read_store_rubric(store)
-    ratings = read_ratings(store)
+    ratings = read_ratings(
+        store, columns=["transcript_id", "rater_id", "rater_type", "dimension", "score"]
+    )
     transcripts = read_transcripts(store)
     criteria = Criteria.from_mapping(load_config(criteria_path), source=criteria_path or "criteria")
     groups = [s.strip() for s in subgroups.split(",") if s.strip()] if subgroups else None
@@ -180,9 +184,9 @@ def command(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for name in ("decision", "metrics", "per_rater", "length_bias", "subgroups", "fairness"):
-            getattr(res, name).to_csv(out / f"{name}.csv", index=False)
+            write_csv(getattr(res, name), out / f"{name}.csv")
         for name, table in judge.items():
-            table.to_csv(out / f"{name}.csv", index=False)
+            write_csv(table, out / f"{name}.csv")
         (out / "validation.json").write_text(
             json.dumps(
                 {"config": res.config, "decision": res.decision.to_dict("records")},
@@ -200,7 +204,7 @@ def command(
             )
         )
     elif fmt == "csv":
-        click.echo(res.decision.to_csv(index=False), nl=False)
+        click.echo(csv_text(res.decision), nl=False)
     else:
         n_pass = int(res.decision["passed"].sum())
         click.echo(

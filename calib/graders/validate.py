@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from calib._blas import with_single_threaded_blas
+from calib.agreement import DEFAULT_N_BOOT, DEFAULT_SEED
 from calib.errors import CalibWarning, ConfigError, DataValidationError
 from calib.graders._hmstats import (
     HM_METRICS,
@@ -426,6 +428,7 @@ def _subgroup_frame(
     return meta[list(subgroups)].astype("string")
 
 
+@with_single_threaded_blas  # many small products: threads only thrash (see calib._blas)
 def validate_grader(
     ratings: pd.DataFrame,
     grader_id: str,
@@ -434,9 +437,9 @@ def validate_grader(
     *,
     criteria: Criteria | None = None,
     subgroups: Sequence[str] | None = None,
-    n_boot: int = 1000,
+    n_boot: int = DEFAULT_N_BOOT,
     ci: float = 0.95,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     length_folds: int = 5,
     llm_outputs: pd.DataFrame | None = None,
     other_grader_id: str | None = None,
@@ -527,7 +530,9 @@ def validate_grader(
             else pd.DataFrame(columns=["h1", "h2"])
         )
         p = p.dropna(subset=[col for col in ("h1", "h2") if col in p.columns])
-        p = p[p.index.isin(s_all.dropna().index)] if "h2" in p.columns else p.iloc[0:0]
+        # reindex, not Index.isin: isin on Arrow-backed string ids is a Python loop in pandas 3
+        graded_p = s_all.reindex(p.index).notna().to_numpy() if len(p) else np.zeros(0, bool)
+        p = p[graded_p] if "h2" in p.columns else p.iloc[0:0]
         hh_w = np.nan
         degr = np.nan
         if len(p) >= 2:

@@ -17,16 +17,27 @@ from calib.io._api import (
 )
 from calib.io._hf import to_hf_dataset, write_hf_dataset
 from calib.io._ingest import IngestSummary, SourceSummary, append_ratings, ingest
-from calib.io._schema import QUARANTINE_SCHEMA, RATINGS_SCHEMA, TRANSCRIPTS_SCHEMA
+from calib.io._runs import drop_run, list_runs
+from calib.io._schema import (
+    ANONYMOUS_PREFIX,
+    QUARANTINE_SCHEMA,
+    RATINGS_SCHEMA,
+    TRANSCRIPTS_SCHEMA,
+    anonymous_mask,
+)
 from calib.io._store import read_table, store_exists, table_names, write_table
 
 __all__ = [
+    "ANONYMOUS_PREFIX",
+    "anonymous_mask",
     "IngestSummary",
     "QUARANTINE_SCHEMA",
     "RATINGS_SCHEMA",
     "SourceSummary",
     "TRANSCRIPTS_SCHEMA",
     "append_ratings",
+    "drop_run",
+    "list_runs",
     "ingest",
     "metadata_frame",
     "read_quarantine",

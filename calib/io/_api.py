@@ -30,7 +30,8 @@ def read_transcripts(store: str | os.PathLike) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``transcript_id``, ``question_id``, ``question_type``, ``interviewed_at`` (UTC),
-        ``turns`` (list of ``{speaker, text, start_s}`` dicts), ``metadata`` (dict) and
+        ``turns`` (list of ``{speaker, text, start_s}`` dicts, plus ``name`` and ``end_s``
+        when the source gave them), ``metadata`` (dict) and
         ``content_hash``.
 
     Examples
@@ -39,9 +40,17 @@ def read_transcripts(store: str | os.PathLike) -> pd.DataFrame:
     'interviewer'
     """
     df = read_arrow_table(store, "transcripts", TRANSCRIPTS_SCHEMA).to_pandas()
-    df["turns"] = [list(t) for t in df["turns"]]
+    # name/end_s are optional: left out of a turn when the source did not give them
+    df["turns"] = [
+        [t if t.get("name") is not None or t.get("end_s") is not None else _plain(t) for t in turns]
+        for turns in df["turns"]
+    ]
     df["metadata"] = [json.loads(m) if m else {} for m in df["metadata"]]
     return df
+
+
+def _plain(turn: dict) -> dict:
+    return {k: v for k, v in turn.items() if k not in ("name", "end_s")}
 
 
 def read_ratings(

@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from calib.errors import DataValidationError
+from calib.io._dialect import sniff_delimiter
 
 __all__ = [
     "Issue",
@@ -252,7 +253,7 @@ def _csv_header(path: Path, delimiter: str) -> list[str] | None:
 
 def read_csv_frame(path: Path, source: str) -> tuple[pd.DataFrame, list[Issue]]:
     """Read a CSV as strings with a 1-based data-row number in ``_row``."""
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    delimiter = sniff_delimiter(path)
     header = _csv_header(path, delimiter)
     if header is None:
         return _read_csv_text_fallback(path, source, delimiter)
@@ -466,7 +467,7 @@ def iter_ratings_frames(
         yield read_ratings_frame(path)
         return
     p = Path(path)
-    delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
+    delimiter = sniff_delimiter(p)
     header = _csv_header(p, delimiter)
     try:
         reader = pacsv.open_csv(

@@ -12,6 +12,7 @@ __all__ = [
     "TRANSCRIPTS_SCHEMA",
     "RATINGS_SCHEMA",
     "QUARANTINE_SCHEMA",
+    "SCORECARDS_SCHEMA",
     "RATING_KEY",
     "RATER_TYPES",
     "SPEAKERS",
@@ -27,6 +28,9 @@ TURN_TYPE = pa.struct(
         pa.field("speaker", pa.string(), nullable=False),
         pa.field("text", pa.string(), nullable=False),
         pa.field("start_s", pa.float64()),
+        # the speaker's name as the source wrote it ("Priya Shah"), when it gave one
+        pa.field("name", pa.string()),
+        pa.field("end_s", pa.float64()),
     ]
 )
 
@@ -75,6 +79,46 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 
+#: one row per scorecard (input row of a ratings file): the fields that are not dimension
+#: scores, so no column of an export vanishes (written by ingest)
+SCORECARDS_SCHEMA = pa.schema(
+    [
+        pa.field("transcript_id", pa.string(), nullable=False),
+        pa.field("rater_id", pa.string(), nullable=False),
+        pa.field("overall", pa.string()),  # the overall / recommendation cell as written
+        pa.field("overall_score", pa.float64()),  # that cell as a number when it reads as one
+        pa.field("notes", pa.string()),
+        pa.field("metadata", pa.string()),  # every other column, as a JSON object
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("row", pa.int64()),
+        pa.field("batch_id", pa.string(), nullable=False),
+    ]
+)
+
 RATING_KEY = ["transcript_id", "rater_id", "dimension"]
+
+#: Anonymous ratings (annotation slots, no rater identity): a ratings file without a
+#: ``rater_id`` column gets ``rater_id = "anon:1"``, ``"anon:2"``, ... numbering the ratings of
+#: each transcript x dimension in file order (docs/data-model.md). Agreement treats them as
+#: interchangeable slots; rater-effect analyses say "not computed: raters are not identified".
+ANONYMOUS_PREFIX = "anon:"
+
+
+def anonymous_mask(rater_id):
+    """True where a rating has no rater identity: missing/blank ``rater_id`` or an ``anon:`` slot.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> anonymous_mask(pd.Series(["r1", "anon:2", None, ""])).tolist()
+    [False, True, True, True]
+    """
+    import pandas as pd
+
+    rid = pd.Series(rater_id)
+    text = rid.astype(object).where(rid.notna(), "").astype(str).str.strip()
+    return text.eq("") | text.str.startswith(ANONYMOUS_PREFIX)
+
+
 TRANSCRIPT_REQUIRED = ("transcript_id", "question_id", "question_type", "turns")
 RATING_REQUIRED = ("transcript_id", "rater_id", "dimension", "score")

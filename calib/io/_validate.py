@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from calib.io._readers import Issue, _Unparsed
-from calib.io._schema import RATER_TYPES, RATING_KEY, SPEAKERS, TRANSCRIPT_REQUIRED
+from calib.io._schema import (
+    ANONYMOUS_PREFIX,
+    RATER_TYPES,
+    RATING_KEY,
+    SPEAKERS,
+    TRANSCRIPT_REQUIRED,
+)
 from calib.rubric import Rubric
 
 __all__ = ["validate_transcript", "validate_ratings", "canonical_json", "melt_wide_ratings"]
@@ -103,6 +109,8 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
                 f"expected an object with speaker and text, got {type(turn).__name__}",
             )
         speaker = turn.get("speaker")
+        if isinstance(speaker, str) and speaker.strip().lower() in SPEAKERS:
+            speaker = speaker.strip().lower()  # roles are case-insensitive
         if speaker not in SPEAKERS:
             return bad(
                 f"turns[{i}].speaker",
@@ -130,7 +138,20 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
                 return bad(
                     f"turns[{i}].start_s", f"start_s must be a non-negative number, got {start!r}"
                 )
-        clean_turns.append({"speaker": speaker, "text": text, "start_s": start})
+        clean = {"speaker": speaker, "text": text, "start_s": start}
+        # optional: the speaker's name as the source wrote it, and the end time (seconds)
+        name = turn.get("name")
+        if not _blank(name) and not isinstance(name, (dict, list)):
+            clean["name"] = str(name).strip()
+        end = turn.get("end_s")
+        if not _blank(end):
+            try:
+                end = float(end)
+            except (TypeError, ValueError):
+                end = None
+            if end is not None and math.isfinite(end) and end >= 0:
+                clean["end_s"] = end
+        clean_turns.append(clean)
     if not any(t["speaker"] == "candidate" for t in clean_turns):
         return bad("turns", "no candidate turn: nothing to rate")
     out["turns"] = clean_turns
@@ -158,7 +179,12 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
         out["interviewed_at"].isoformat() if out["interviewed_at"] else "",
         out["metadata"],
     ]
-    parts += [f"{t['speaker']}\x1f{t['text']}\x1f{t['start_s']}" for t in clean_turns]
+    parts += [
+        f"{t['speaker']}\x1f{t['text']}\x1f{t['start_s']}"
+        # name/end only when given, so hashes of transcripts without them are unchanged
+        + "".join(f"\x1f{k}={t[k]}" for k in ("name", "end_s") if k in t)
+        for t in clean_turns
+    ]
     out["content_hash"] = hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
     return out, []
 
@@ -200,7 +226,7 @@ def validate_ratings(
     df: pd.DataFrame,
     rubric: Rubric,
     source: str,
-    known_transcripts: set[str] | pd.Index,
+    known_transcripts: set[str] | pd.Index | None,
     *,
     allow_unscored: bool = False,
 ) -> tuple[pd.DataFrame, list[Issue]]:
@@ -208,6 +234,7 @@ def validate_ratings(
 
     Returns the valid rows in the store's column layout and one issue per rejected row
     (the first failing check wins). Duplicates are handled by the caller (store-aware).
+    ``known_transcripts=None`` accepts any transcript id (a ratings-only store).
     """
     n = len(df)
     if "dimension" not in df.columns and any(d in df.columns for d in rubric.dimension_ids):
@@ -226,6 +253,14 @@ def validate_ratings(
             field[mask] = fld
 
     cols: dict[str, pd.Series] = {}
+    if "rater_id" not in df.columns and "transcript_id" in df.columns:
+        # No rater identities at all: anonymous annotation slots, numbered per transcript x
+        # dimension in file order (ANONYMOUS_PREFIX; docs/data-model.md).
+        keys = [df["transcript_id"].astype(str)]
+        if "dimension" in df.columns:
+            keys.append(df["dimension"].astype(str))
+        slot = df.groupby(keys, sort=False, dropna=False).cumcount() + 1
+        df = df.assign(rater_id=ANONYMOUS_PREFIX + slot.astype(str))
     for key in ("transcript_id", "rater_id", "dimension"):
         if key not in df.columns:
             raise_missing = pd.Series(True, index=df.index)
@@ -356,20 +391,24 @@ def validate_ratings(
             else pd.Series([None] * n, index=df.index, dtype="object")
         )
 
-    known = (
-        known_transcripts
-        if isinstance(known_transcripts, pd.Index)
-        else pd.Index(list(known_transcripts))
-    )
-    flag(
-        cols["transcript_id"].notna() & ~cols["transcript_id"].isin(known),
-        "transcript_id",
-        lambda m: (
-            "rating for transcript "
-            + cols["transcript_id"][m].astype(str).map(repr)
-            + " that does not exist (not in this batch or the store)"
-        ),
-    )
+    if known_transcripts is None:  # ratings-only store: any transcript id is accepted
+        known = None
+    else:
+        known = (
+            known_transcripts
+            if isinstance(known_transcripts, pd.Index)
+            else pd.Index(list(known_transcripts))
+        )
+    if known is not None:
+        flag(
+            cols["transcript_id"].notna() & ~cols["transcript_id"].isin(known),
+            "transcript_id",
+            lambda m: (
+                "rating for transcript "
+                + cols["transcript_id"][m].astype(str).map(repr)
+                + " that does not exist (not in this batch or the store)"
+            ),
+        )
 
     out = pd.DataFrame(cols)
     bad = reason.notna()

@@ -7,6 +7,7 @@ See ``docs/raters.md`` for every statistic and rule of thumb.
 """
 
 from calib.raters._additive import AdditiveResult, fit_additive
+from calib.raters._answer import DEFAULT_FLAG_MODEL, EFFECT_LABELS, flag_sentence, flag_summary
 from calib.raters._design import (
     NOT_IDENTIFIED,
     DisconnectedDesignError,
@@ -24,6 +25,11 @@ from calib.raters._diagnostics import (
     rater_effects,
     subgroup_differences,
 )
+from calib.raters._fairness import (
+    DRF_COLUMNS,
+    detectable_difference,
+    differential_rater_functioning,
+)
 from calib.raters._gtheory import GStudyResult, g_study, reliability_plan
 from calib.raters._mfrm import (
     MAX_RASCH_CATEGORIES,
@@ -36,6 +42,13 @@ from calib.raters._summary import rater_tables
 from calib.raters._thresholds import THRESHOLDS, thresholds_for_scale
 
 __all__ = [
+    "DEFAULT_FLAG_MODEL",
+    "EFFECT_LABELS",
+    "flag_sentence",
+    "flag_summary",
+    "DRF_COLUMNS",
+    "detectable_difference",
+    "differential_rater_functioning",
     "DRIFT_WINDOW",
     "MAX_RASCH_CATEGORIES",
     "NOT_IDENTIFIED",

@@ -15,6 +15,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from calib.errors import CalibWarning, DataValidationError
+from calib.io import anonymous_mask
 
 __all__ = ["connectedness", "DisconnectedDesignError", "RatersNotIdentifiedError", "NOT_IDENTIFIED"]
 
@@ -34,11 +35,13 @@ class RatersNotIdentifiedError(DataValidationError):
 
 
 def anonymous_rows(ratings: pd.DataFrame) -> pd.Series:
-    """True for ratings without a rater identity (missing ``rater_id``)."""
+    """Mark ratings without a rater identity (missing ``rater_id`` or an ``anon:`` slot).
+
+    See :data:`calib.io.ANONYMOUS_PREFIX` and docs/data-model.md.
+    """
     if "rater_id" not in ratings.columns:
         return pd.Series(True, index=ratings.index)
-    rid = ratings["rater_id"]
-    return rid.isna() | rid.astype(str).str.strip().eq("")
+    return pd.Series(anonymous_mask(ratings["rater_id"]).to_numpy(), index=ratings.index)
 
 
 class DisconnectedDesignError(DataValidationError):

@@ -185,7 +185,9 @@ def halo(ratings: pd.DataFrame) -> pd.DataFrame:
         k = c.shape[0]
         if k < 2:
             return np.nan
-        return float(np.nanmean(c[~np.eye(k, dtype=bool)]))
+        off = c[~np.eye(k, dtype=bool)]
+        off = off[np.isfinite(off)]  # constant dimensions have no correlation
+        return float(off.mean()) if off.size else np.nan
 
     for rid, own in df.groupby("rater_id", sort=True):
         wide = own.pivot(index="transcript_id", columns="dimension", values="score")
@@ -551,6 +553,7 @@ def rater_effects(
     fit: MFRMResult | AdditiveResult | None = None,
     thresholds: Mapping[str, float] | None = None,
     attributes: list[str] | None = None,
+    subgroup_tests: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every rater-effect diagnostic in one tidy table of flags.
 
@@ -569,6 +572,9 @@ def rater_effects(
         Overrides of :data:`calib.raters.THRESHOLDS`.
     attributes : list of str, optional
         Metadata keys for the subgroup analysis (default: every categorical key, 2-10 groups).
+    subgroup_tests : pandas.DataFrame, optional
+        A :func:`calib.raters.differential_rater_functioning` result for these ratings to reuse
+        (the subgroup rows are taken from it instead of being recomputed).
 
     Returns
     -------
@@ -777,21 +783,12 @@ def rater_effects(
             ],
         )
     )
-    sg_resid = resid
     if "rated_at" in df.columns and df["rated_at"].notna().any():
         rr = resid.copy()
         if "rated_at" not in rr.columns:
             rr["rated_at"] = df.loc[rr.index, "rated_at"]
         rr["rated_at"] = pd.to_datetime(rr["rated_at"], utc=True)
         dr = drift(rr)
-        # Subgroups are tested net of each rater's linear time trend, so a drifting rater does
-        # not show up as "biased" against whichever cohort they happened to rate early.
-        days = (rr.rated_at - rr.rated_at.min()).dt.total_seconds() / 86400.0 / 30.0
-        fitted = pd.Series(0.0, index=rr.index)
-        for row in dr.dropna(subset=["slope"]).itertuples():
-            sel = rr.rater_id == row.rater_id
-            fitted[sel] = row.slope * (days[sel] - days[sel].mean())
-        sg_resid = rr.assign(residual=rr.residual - fitted)
         p = _holm(dr.p_value.to_numpy())
         flag = (dr.slope.abs() >= th["drift_points_per_30_days"]) & (p < alpha) & (dr.n >= min_n)
         parts.append(
@@ -817,27 +814,35 @@ def rater_effects(
             )
         )
     if transcripts is not None:
-        sg = subgroup_differences(sg_resid, transcripts, attributes=attributes)
-        if len(sg):
-            p = _holm(sg.p_value.to_numpy())
-            flag = (sg.difference.abs() >= th["subgroup_points"]) & (p < alpha) & (sg.n >= min_n)
+        # differential rater functioning: a fixed-effects model with the interaction in it
+        # (see calib.raters._fairness for why not the residuals of the fit above)
+        from calib.raters._fairness import differential_rater_functioning
+
+        drf = (
+            subgroup_tests
+            if subgroup_tests is not None
+            else differential_rater_functioning(
+                df, transcripts, attributes=attributes, thresholds=thresholds
+            )
+        )
+        if len(drf):
             parts.append(
                 _rows(
-                    rater_id=sg.rater_id,
-                    dimension=sg.dimension,
+                    rater_id=drf.rater_id,
+                    dimension=drf.dimension,
                     effect="subgroup",
                     statistic="difference_points",
-                    value=sg.difference,
+                    value=drf.difference,
                     threshold=f"|difference| >= {th['subgroup_points']} points and "
-                    f"Holm p < {alpha}",
-                    flagged=flag,
-                    p_value=p,
-                    n=sg.n,
+                    f"Holm p < {th['subgroup_alpha']}",
+                    flagged=drf.flagged,
+                    p_value=drf.p_holm,
+                    n=drf.n_group,
                     note=[
                         f"{a}={g}: "
                         + ("harsher" if d > 0 else "more lenient")
                         + " than on the rater's other candidates"
-                        for a, g, d in zip(sg.attribute, sg.group, sg.difference)
+                        for a, g, d in zip(drf.attribute, drf.group, drf.difference, strict=True)
                     ],
                 )
             )

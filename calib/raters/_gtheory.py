@@ -15,24 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, sparse
-from scipy.sparse import linalg as splinalg
+from scipy import sparse
 
+from calib._varcomp import reml as _reml
 from calib.errors import CalibWarning, DataValidationError
 
-try:  # optional: multi-threaded BLAS on small dense systems thrashes on a busy machine
-    from threadpoolctl import threadpool_limits as _threadpool_limits
-except ImportError:  # pragma: no cover - fall back to the BLAS default
-    from contextlib import nullcontext as _nullcontext
-
-    def _threadpool_limits(limits=None):
-        return _nullcontext()
-
-
 __all__ = ["g_study", "GStudyResult", "reliability_plan"]
-
-
-SPARSE_ABOVE = 400  # columns left after eliminating the largest effect: sparse LU beyond this
 
 
 @dataclass(frozen=True)
@@ -72,91 +60,6 @@ def _sources(obj: str, facets: list[str], nested: Mapping[str, str]) -> list[_So
     return sorted(
         seen.values(), key=lambda s: (len(s.indices), [all_idx.index(i) for i in s.indices])
     )
-
-
-def _reml(
-    y: np.ndarray, Zs: list[sparse.csr_matrix], start: np.ndarray | None = None
-) -> tuple[np.ndarray, float, float]:
-    """REML for y = mu + sum_k Z_k u_k + e, u_k ~ N(0, s_k^2 I); returns (s_k^2, s_e^2, -2 llR).
-
-    Profiled on the residual variance, parameterised by relative SDs lambda_k >= 0 (the lme4
-    formulation, which is well defined on the boundary lambda_k = 0).
-    """
-    n = y.size
-    # The largest effect goes first: any single effect's Z'Z block is diagonal (each
-    # observation is in exactly one level), so it is eliminated by a Schur complement and
-    # only the remaining columns need a dense Cholesky.
-    order = sorted(range(len(Zs)), key=lambda i: -Zs[i].shape[1])
-    inv_order = np.argsort(order)
-    Zs = [Zs[i] for i in order]
-    sizes = np.array([z.shape[1] for z in Zs])
-    Z1 = Zs[0]
-    ones = np.ones((n, 1))
-    Z2 = sparse.hstack([*Zs[1:], sparse.csr_matrix(ones)], format="csr")  # rest + mean
-    d11 = np.asarray(Z1.sum(axis=0)).ravel()  # diag of Z1'Z1
-    Z12 = (Z1.T @ Z2).tocsr()
-    Z22 = (Z2.T @ Z2).tocsr()
-    r1 = Z1.T @ y
-    r2v = Z2.T @ y
-    yty = float(y @ y)
-    q2 = Z2.shape[1]
-    # Large designs (e.g. transcripts x raters x dimensions) keep the Schur complement sparse
-    # and use a sparse LU; small ones are faster dense.
-    use_sparse = q2 > SPARSE_ABOVE
-    eye_rand = sparse.diags(np.r_[np.ones(q2 - 1), 0.0], format="csr")
-
-    def objective(lam: np.ndarray) -> tuple[float, float]:
-        l1 = lam[0]
-        l2 = np.r_[np.repeat(lam[1:], sizes[1:]), 1.0]  # mean column is not scaled
-        a = l1**2 * d11 + 1.0
-        L2 = sparse.diags(l2)
-        A12 = (Z12 @ L2) * l1
-        A22 = L2 @ Z22 @ L2 + eye_rand  # identity on random columns only
-        rhs1, rhs2 = l1 * r1, l2 * r2v
-        S = A22 - A12.T @ sparse.diags(1.0 / a) @ A12
-        b2 = rhs2 - A12.T @ (rhs1 / a)
-        if use_sparse:
-            try:
-                lu = splinalg.splu(S.tocsc(), permc_spec="MMD_AT_PLUS_A")
-            except RuntimeError:
-                return np.inf, np.nan
-            diag_u = lu.U.diagonal()
-            if np.any(diag_u == 0):
-                return np.inf, np.nan
-            sol2 = lu.solve(b2)
-            logdet_s = float(np.log(np.abs(diag_u)).sum())
-        else:
-            try:
-                cf = linalg.cho_factor(S.toarray(), lower=True, check_finite=False)
-            except linalg.LinAlgError:
-                return np.inf, np.nan
-            sol2 = linalg.cho_solve(cf, b2, check_finite=False)
-            logdet_s = 2 * float(np.log(np.diag(cf[0])).sum())
-        sol1 = (rhs1 - A12 @ sol2) / a
-        rss = max(yty - float(sol1 @ rhs1) - float(sol2 @ rhs2), 1e-300)
-        logdet = np.log(a).sum() + logdet_s
-        dfree = n - 1
-        return logdet + dfree * (1 + np.log(2 * np.pi * rss / dfree)), rss / dfree
-
-    k = len(Zs)
-    x0 = np.full(k, 0.5) if start is None else start
-    opts = {"ftol": 1e-11, "gtol": 1e-7, "maxiter": 500}
-    with _threadpool_limits(1):
-        best = optimize.minimize(
-            lambda v: objective(v)[0], x0, method="L-BFGS-B", bounds=[(0, None)] * k, options=opts
-        )
-        if np.any(best.x < 1e-3):
-            # A component stalled at the boundary: retry from inside to rule out a false stop.
-            res2 = optimize.minimize(
-                lambda v: objective(v)[0],
-                np.maximum(best.x, 0.05),
-                method="L-BFGS-B",
-                bounds=[(0, None)] * k,
-                options=opts,
-            )
-            best = res2 if res2.fun <= best.fun else best
-        dev, s2e = objective(best.x)
-    return (best.x**2 * s2e)[inv_order], s2e, dev
 
 
 @dataclass

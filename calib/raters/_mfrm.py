@@ -25,8 +25,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg, sparse, stats
 
+from calib._blas import single_threaded_blas
 from calib.errors import CalibWarning, DataValidationError
 from calib.raters._design import Encoded, encode, require_connected, validate_ratings
 
@@ -139,6 +140,20 @@ class _Problem:
         q = self.T.shape[1]
         self.TT = (self.T[:, :, None] * self.T[:, None, :]).reshape(m + 1, q * q)
         self.JJ = np.kron(self.J, self.J)
+        # The parameters a rating touches depend only on its (rater, dimension) cell, so the
+        # per-rating gradient and information pieces are first summed per cell (one sparse
+        # product over the ratings), then scattered into the parameter blocks (few entries).
+        cell, first, cell_of = np.unique(
+            dd.r * dd.n_d + dd.d, return_index=True, return_inverse=True
+        )
+        cell_of = cell_of.ravel()
+        self.cell_sum = sparse.csr_matrix(
+            (np.ones(dd.t.size), (cell_of, np.arange(dd.t.size))), shape=(cell.size, dd.t.size)
+        )
+        idx_c = self.idx[first]
+        self.idx_c = idx_c.ravel()
+        self.pair_c = (idx_c[:, :, None] * self.p_full + idx_c[:, None, :]).ravel()
+        self.cross = (dd.t[:, None] * self.p_full + self.idx).ravel()
 
     def unpack(self, other_full: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dd = self.data
@@ -171,23 +186,26 @@ class _Problem:
         et = p @ self.T  # N x q expected sufficient statistics
         g_nat = self.tx - et
         n_obs, q = et.shape
-        # E[T T'] per rating as one matrix product over the (a, b) pairs, then minus E[T]E[T]'
-        cov = (p @ self.TT).reshape(n_obs, q, q) - et[:, :, None] * et[:, None, :]
-        # Local (per-rating) gradient / information in the touched parameters.
-        g_loc = g_nat @ self.J
-        # J' cov_n J for every rating n: vec(J' C J) = vec(C) (J kron J) -- one BLAS product
-        # instead of einsum("ap,nab,bq->npq") (~50x slower at 48k ratings)
-        n_loc = self.J.shape[1]
-        h_loc = (cov.reshape(n_obs, q * q) @ self.JJ).reshape(n_obs, n_loc, n_loc)
-        cross_loc = cov[:, 0, :] @ self.J  # B_n row: d eta / d B_n = 1
+        S = self.cell_sum  # (rater, dimension) cells x ratings
+        # Per-rating covariance of T: Cov_n = E[T T'] - E[T] E[T]'. Only its first row is needed
+        # per rating (the transcript blocks); the rest enters the other-other block only through
+        # per-cell sums, and sums are linear: sum_n J' Cov_n J = J' (sum_n Cov_n) J, so the
+        # per-rating q x q (and J' . J) arrays are never built.
+        cov0 = p @ self.TT[:, :q] - et[:, :1] * et  # Cov_n[0, :]
+        ett = np.empty((S.shape[0], q, q))
+        for a in range(q):
+            ett[:, a, :] = S @ (et * et[:, a : a + 1])
+        cov_cell = (S @ p) @ self.TT - ett.reshape(-1, q * q)
         pf = self.p_full
         g_b = np.bincount(dd.t, g_nat[:, 0], minlength=dd.n_t)
-        g_o = np.bincount(self.idx.ravel(), g_loc.ravel(), minlength=pf)
-        h_bb = np.bincount(dd.t, cov[:, 0, 0], minlength=dd.n_t)
-        pair = (self.idx[:, :, None] * pf + self.idx[:, None, :]).ravel()
-        h_oo = np.bincount(pair, h_loc.ravel(), minlength=pf * pf).reshape(pf, pf)
-        cross = (dd.t[:, None] * pf + self.idx).ravel()
-        h_bo = np.bincount(cross, cross_loc.ravel(), minlength=dd.n_t * pf).reshape(dd.n_t, pf)
+        g_o = np.bincount(self.idx_c, ((S @ g_nat) @ self.J).ravel(), minlength=pf)
+        h_bb = np.bincount(dd.t, cov0[:, 0], minlength=dd.n_t)
+        # vec(J' C J) = vec(C) (J kron J), per cell
+        h_cell = cov_cell @ self.JJ
+        h_oo = np.bincount(self.pair_c, h_cell.ravel(), minlength=pf * pf).reshape(pf, pf)
+        cross_loc = cov0 @ self.J  # B_n row: d eta / d B_n = 1
+        h_bo = np.bincount(self.cross, cross_loc.ravel(), minlength=dd.n_t * pf)
+        h_bo = h_bo.reshape(dd.n_t, pf)
         return g_b, g_o, h_bb, h_bo, h_oo, p
 
 
@@ -207,14 +225,20 @@ def _newton(
         if S.shape[0] == 0:  # everything but the transcripts is anchored
             step_o = np.zeros(0)
         else:
+            rhs = gf - E.T @ (g_b * inv_d)
             try:
                 cf = linalg.cho_factor(S, lower=True)
+                step_o = linalg.cho_solve(cf, rhs)
             except linalg.LinAlgError as exc:
-                raise DataValidationError(
-                    "ratings: the information matrix is singular: raters and dimensions are "
-                    "confounded in this design (e.g. each rater scored different dimensions)"
-                ) from exc
-            step_o = linalg.cho_solve(cf, gf - E.T @ (g_b * inv_d))
+                if it == 1:  # singular from the start: a structural confounding
+                    raise DataValidationError(
+                        "ratings: the information matrix is singular: raters and dimensions are "
+                        "confounded in this design (e.g. each rater scored different dimensions)"
+                    ) from exc
+                # Singular only after some steps: a few elements drift towards infinity
+                # (quasi-separation in a sparse design, e.g. crowd raters with two items).
+                # Step along the identified directions only (minimum-norm solution).
+                step_o = linalg.lstsq(S, rhs, cond=1e-10)[0]
         step_b = (g_b - E @ step_o) * inv_d
         full_o = A @ step_o
         biggest = max(np.abs(step_b).max(initial=0.0), np.abs(full_o).max(initial=0.0))
@@ -570,6 +594,9 @@ class MFRMResult:
 #: ratings (Linacre 2002 asks for >= 10 observations per category); they are refused with a
 #: :class:`ScaleTooWideError` so callers can route them to the additive (score-point) model.
 MAX_RASCH_CATEGORIES = 21
+#: A non-extreme element further than this from its facet's median has no finite JMLE measure
+#: (quasi-separation); 15 logits is far beyond any estimable rater or transcript difference.
+DIVERGED_LOGITS = 15.0
 #: Linacre (2002): a category with fewer observations gives an unstable threshold.
 MIN_CATEGORY_COUNT = 10
 
@@ -893,7 +920,11 @@ def fit_mfrm(
     cnt_t = np.bincount(data.t, minlength=data.n_t)
     prop = (np.bincount(data.t, xs, minlength=data.n_t) + 0.5) / (m * cnt_t + 1)
     b0 = np.log(prop / (1 - prop))
-    b, other, cov_k, n_iter, converged = _newton(prob, b0, other0, tol=tol, max_iter=max_iter)
+    # The Newton pieces are tall-skinny products (ratings x 4): multi-threaded BLAS gains nothing
+    # there and thrashes on a busy machine (p @ T at 240k ratings: 3 ms on one thread, 130 ms on
+    # two threads next to other work), so the fit runs BLAS on one thread.
+    with single_threaded_blas():
+        b, other, cov_k, n_iter, converged = _newton(prob, b0, other0, tol=tol, max_iter=max_iter)
     if not converged:
         warnings.warn(
             f"fit_mfrm: did not converge in {max_iter} iterations", CalibWarning, stacklevel=2
@@ -904,7 +935,8 @@ def fit_mfrm(
         factor = (L - 1) / L if L > 1 else 1.0
         other = other * factor
         raw_t = np.bincount(data.t, xs, minlength=data.n_t).astype(float)
-        b = _solve_b(prob, other, raw_t, b)
+        with single_threaded_blas():
+            b = _solve_b(prob, other, raw_t, b)
         cov_k = cov_k * factor**2
     loglik = prob.loglik(b, other)
     # Back to all elements; then measure the set-aside (extreme) ones.
@@ -1071,6 +1103,24 @@ def _assemble(
     tr = facet_table(enc.t, n_t, enc.transcripts, b, "transcript_id", ext_t)
     ra = facet_table(enc.r, n_r, enc.raters, c, "rater_id", ext["rater"])
     di = facet_table(enc.d, n_d, enc.dimensions, dim, "dimension", ext["dimension"])
+    # Quasi-separation: in sparse designs an element can be extreme except against another
+    # element that is itself extreme except against it (a crowd rater who gave the lowest score
+    # everywhere but on one transcript that everyone else scored highest). The likelihood then
+    # keeps rising as both drift apart; no finite measure exists. They are reported, not used.
+    n_div = 0
+    for tab, name in ((tr, "transcript"), (ra, "rater"), (di, "dimension")):
+        centre = tab.loc[~tab.extreme, "measure"].median()
+        div = (~tab.extreme) & ((tab["measure"] - centre).abs() > DIVERGED_LOGITS)
+        tab["not_estimable"] = div
+        tab.loc[div, ["measure", "se", "infit", "infit_zstd", "outfit", "outfit_zstd"]] = np.nan
+        n_div += int(div.sum())
+        if div.any():
+            notes.append(
+                f"{int(div.sum())} {name}(s) ({_list(tab.loc[div].iloc[:, 0], 5)}) have no finite "
+                "measure: their ratings are perfectly ordered against the rest of a sparse design "
+                "(quasi-separation; the estimate drifts without bound); column 'not_estimable', "
+                "measure NaN"
+            )
     z95 = stats.norm.ppf(0.975)
     for tab in (ra, di):  # Wald 95% intervals from the model S.E.
         tab.insert(tab.columns.get_loc("se") + 1, "ci_low", tab["measure"] - z95 * tab["se"])
@@ -1158,7 +1208,7 @@ def _assemble(
     out_res["used"] = used
     for extra in ("rated_at",):
         if extra in enc.frame.columns:
-            out_res[extra] = enc.frame[extra].to_numpy()
+            out_res[extra] = enc.frame[extra]  # same index; to_numpy() would box timestamps
     rpt = enc.frame.groupby("transcript_id").rater_id.nunique()
     design = {
         "n_ratings": int(x.size),
@@ -1173,6 +1223,7 @@ def _assemble(
         "extreme_dimensions": int(ext["dimension"].sum()),
         "categories": int(values.size),
         "disordered_thresholds": int(thr["disordered"].sum()),
+        "not_estimable": n_div,
     }
     return MFRMResult(
         model=model,

@@ -35,6 +35,9 @@ THRESHOLDS = MappingProxyType(
         # Differential severity by subgroup: |difference| in mean residual between a subgroup and
         # the rater's other candidates, score points.
         "subgroup_points": 0.2,
+        # ... and its family-wise error rate (Holm over every rater x dimension x attribute
+        # test): stricter than "alpha" because a false fairness flag accuses a rater of bias.
+        "subgroup_alpha": 0.01,
         # Cells with fewer ratings than this are reported but never flagged.
         "min_ratings": 20,
     }

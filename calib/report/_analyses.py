@@ -16,7 +16,7 @@ import pandas as pd
 
 from calib.errors import CalibError, CalibWarning
 
-__all__ = ["Analysis", "call_analysis", "find"]
+__all__ = ["Analysis", "call_analysis", "find", "run_analysis"]
 
 
 @dataclass
@@ -59,6 +59,14 @@ def find(module: str, *names: str) -> Any | None:
     return None
 
 
+def run_analysis(fn: Any, *args: Any, **kwargs: Any) -> Analysis:
+    """Call the stage function ``fn(*args, **kwargs)`` (imported directly) and capture the outcome.
+
+    Same outcome rules as :func:`call_analysis`, without the lookup by name.
+    """
+    return call_analysis(fn.__module__, (fn.__name__,), *args, _fn=fn, **kwargs)
+
+
 def call_analysis(module: str, names: tuple[str, ...], *args: Any, **kwargs: Any) -> Analysis:
     """Call ``module.<first available name>(*args, **kwargs)`` and capture the outcome.
 
@@ -67,7 +75,7 @@ def call_analysis(module: str, names: tuple[str, ...], *args: Any, **kwargs: Any
     in the analysis: the section says "not computed (internal error in ...)" with the
     exception, a CalibWarning is emitted, and the rest of the report is still written.
     """
-    fn = find(module, *names)
+    fn = kwargs.pop("_fn", None) or find(module, *names)
     if fn is None:
         return Analysis(
             "not computed", f"{module}.{names[0]} is not available in this installation"

@@ -8,15 +8,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calib.agreement import DEFAULT_N_BOOT, DEFAULT_SEED
 from calib.report._analyses import Analysis, call_analysis, frame
 from calib.report._inputs import ReportInputs
-from calib.report.recommend import THRESHOLDS
+from calib.report.recommend import THRESHOLDS, verdict
 
 __all__ = ["ReportOptions", "SECTION_TITLES", "agreement_display"]
 
 
 SECTION_TITLES: dict[str, str] = {
     "overview": "Overview",
+    "calibration_session": "Calibration session",
     "agreement": "Agreement per dimension",
     "scale_use": "Scale use and anchor ambiguity",
     "rater_effects": "Rater effects",
@@ -42,8 +44,8 @@ class ReportOptions:
         Largest number of raters in the D-study chart.
     """
 
-    seed: int = 20260101
-    n_boot: int = 500
+    seed: int = DEFAULT_SEED
+    n_boot: int = DEFAULT_N_BOOT
     thresholds: dict[str, float] = field(default_factory=dict)
     max_raters_dstudy: int = 6
 
@@ -102,7 +104,7 @@ _AGREEMENT_COLUMNS = {  # our short name -> column of calib.agreement.agreement_
 #: (label, column prefix) of the agreement statistics shown with their 95% CIs.
 _AGREEMENT_CI = [
     ("alpha", "alpha"),
-    ("ICC(2,1)", "icc2"),
+    ("ICC", "icc"),  # the form the design supports: agreement_table's icc_form
     ("QWK", "qwk_mean"),
     ("exact", "exact_agreement"),
     ("adjacent", "adjacent_agreement"),
@@ -143,7 +145,15 @@ def agreement_display(t: pd.DataFrame) -> pd.DataFrame:
                 t.get(f"{c}_low", pd.Series(np.nan, index=t.index)),
                 t.get(f"{c}_high", pd.Series(np.nan, index=t.index)),
             )
-    if "band" in t.columns:
+    if "alpha_ordinal" in t.columns:  # the report's verdict rule (undetermined when unplaceable)
+        n = t["n_pairable"] if "n_pairable" in t.columns else pd.Series(np.nan, index=t.index)
+        lo = t.get("alpha_ordinal_low", pd.Series(np.nan, index=t.index))
+        hi = t.get("alpha_ordinal_high", pd.Series(np.nan, index=t.index))
+        out["verdict"] = [
+            verdict(a, THRESHOLDS, l_, h_, None if pd.isna(k) else int(k))
+            for a, l_, h_, k in zip(t["alpha_ordinal"], lo, hi, n, strict=True)
+        ]
+    elif "band" in t.columns:
         out["verdict"] = t["band"].astype(str)
     return out
 

@@ -31,6 +31,8 @@ __all__ = [
     "consensus_scores",
     "dimension_correlations",
     "correlated_pairs",
+    "dimension_pair_counts",
+    "fisher_ci",
     "rater_vs_consensus",
     "rater_deviations",
     "transcript_lengths",
@@ -356,8 +358,44 @@ def dimension_correlations(ratings: pd.DataFrame, dimension_ids: list[str]) -> p
     return wide.corr(method="spearman", min_periods=5).rename_axis(index="dimension", columns=None)
 
 
-def correlated_pairs(corr: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Dimension pairs whose consensus correlation is at least ``threshold`` (upper triangle)."""
+def dimension_pair_counts(ratings: pd.DataFrame, dimension_ids: list[str]) -> pd.DataFrame:
+    """Transcripts with a human consensus on both dimensions of each pair (the n behind rho)."""
+    c = consensus_scores(ratings)
+    wide = c.pivot(index="transcript_id", columns="dimension", values="consensus")
+    wide = wide.reindex(columns=[d for d in dimension_ids if d in wide.columns])
+    ok = wide.notna().astype(float)
+    return ok.T @ ok
+
+
+def fisher_ci(r: np.ndarray, n: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence interval of a correlation by Fisher's z: ``tanh(atanh(r) -/+ z / sqrt(n - 3))``.
+
+    The interval pingouin (``pingouin.corr``, ``CI95%``) and R's ``cor.test`` report; used here
+    for Spearman's rho of consensus scores. ``|r| = 1`` is clipped to 0.999999 so a perfect
+    correlation from few transcripts gets a finite, wide interval; NaN when ``n <= 3``.
+
+    Example
+    -------
+    >>> lo, hi = fisher_ci(np.array([0.5]), np.array([30]))
+    >>> round(float(lo[0]), 3), round(float(hi[0]), 3)
+    (0.17, 0.729)
+    """
+    r = np.clip(np.asarray(r, float), -0.999999, 0.999999)
+    n = np.asarray(n, float)
+    z = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.where(n > 3, 1.0 / np.sqrt(n - 3), np.nan)
+    return np.tanh(np.arctanh(r) - z * se), np.tanh(np.arctanh(r) + z * se)
+
+
+def correlated_pairs(
+    corr: pd.DataFrame, threshold: float, counts: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Dimension pairs whose consensus correlation is at least ``threshold`` (upper triangle).
+
+    With ``counts`` (:func:`dimension_pair_counts`) the table also has ``n`` and the Fisher-z
+    95% interval ``rho_low``/``rho_high``.
+    """
     m = corr.to_numpy()
     iu = np.triu_indices_from(m, k=1)
     out = pd.DataFrame(
@@ -367,6 +405,10 @@ def correlated_pairs(corr: pd.DataFrame, threshold: float) -> pd.DataFrame:
             "rho": m[iu],
         }
     )
+    if counts is not None:
+        n = counts.reindex(index=corr.index, columns=corr.columns).to_numpy()[iu]
+        out["n"] = n.astype(float)
+        out["rho_low"], out["rho_high"] = fisher_ci(out["rho"].to_numpy(), n)
     return (
         out[out["rho"] >= threshold]
         .sort_values("rho", ascending=False, kind="stable")

@@ -101,6 +101,8 @@ def load_inputs(store: str | Path) -> ReportInputs:
         if not isinstance(exc, (StoreError, FileNotFoundError)):
             raise
         transcripts = None
+    if transcripts is not None and len(transcripts) == 0:
+        transcripts = None  # a ratings-only store: sections that need text say so
     rubric = cio.read_store_rubric(path)
     extra = {}
     if "llm_outputs" in cio.table_names(path):  # raw LLM samples: self-consistency and tokens

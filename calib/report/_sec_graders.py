@@ -23,6 +23,14 @@ def _graders(
 ) -> Section:
     s = Section("graders", SECTION_TITLES["graders"])
     machine = inp.ratings[inp.ratings["rater_type"].ne("human")]
+    if machine.empty and inp.transcripts is None:
+        s.not_computed(
+            "grader comparison",
+            "no transcript text: the store holds ratings only; ingest the transcripts with the "
+            "same ids, then run 'calib grade'",
+        )
+        s.takeaway = "Not computed: no transcript text (a ratings-only store), so no grader ran."
+        return s
     if machine.empty:
         s.not_computed(
             "grader comparison", "the store has no rule or LLM grader ratings (run 'calib grade')"
@@ -31,6 +39,10 @@ def _graders(
         return s
     graders = sorted(machine["rater_id"].astype(str).unique())
     s.facts["graders"] = graders
+    # the length-only baseline (calib.graders.baseline.LengthGrader, ids "length-<hash>") is a
+    # yardstick, not a candidate: it is shown beside the graders, never advised for use
+    baselines = [g for g in graders if is_baseline(g)]
+    s.facts["baselines"] = baselines
     s.facts["unscored_share"] = {
         g: _num(machine.loc[machine["rater_id"] == g, "score"].isna().mean()) for g in graders
     }
@@ -85,7 +97,7 @@ def _graders(
                 _acceptance_display,
             )
         )
-        ev["grader_acceptance"] = dec
+        ev["grader_acceptance"] = dec[~dec["grader"].astype(str).map(is_baseline)]
         if {"wtkappa", "wtkappa_low", "wtkappa_high", "hh_wtkappa"} <= set(dec.columns):
             gd = dec.assign(failed=~dec["passed"].astype(bool))
             s.figures.append(
@@ -115,6 +127,7 @@ def _graders(
                 )
             )
         passed = dec.groupby("grader")["passed"].agg(["sum", "size"])
+        cand = passed[~passed.index.map(is_baseline)]
         s.facts["passed"] = {
             g: {"passed": int(r["sum"]), "dimensions": int(r["size"])} for g, r in passed.iterrows()
         }
@@ -124,9 +137,13 @@ def _graders(
         s.takeaway = (
             "; ".join(
                 f"grader {g} passes {int(r['sum'])} of {int(r['size'])} dimensions"
-                for g, r in passed.iterrows()
+                for g, r in cand.iterrows()
             )
-            + "."
+            or "No candidate grader, only the length-only baseline"
+        ) + (
+            f" (length-only baseline {', '.join(baselines)} shown for comparison)."
+            if baselines
+            else "."
         )
     else:
         s.takeaway = f"{len(graders)} automated grader(s) present; validation not computed."
@@ -228,10 +245,19 @@ def _graders(
     return s
 
 
+def is_baseline(grader_id: str) -> bool:
+    """True for the length-only baseline grader (``calib.graders.baseline.LengthGrader``)."""
+    return str(grader_id).startswith("length-")
+
+
 def _acceptance_display(t: pd.DataFrame) -> pd.DataFrame:
     """Display view of the acceptance table: kappa with its CI in one cell, the decision and why."""
     out = t[["grader", "dimension"]].copy()
-    out["fit"] = t["passed"].astype(bool).map({True: "pass", False: "fail"})
+    base = t["grader"].astype(str).map(is_baseline)
+    out["grader"] = t["grader"].astype(str) + np.where(base, " (length-only baseline)", "")
+    out["fit"] = np.where(
+        base, "baseline", t["passed"].astype(bool).map({True: "pass", False: "fail"})
+    )
     if {"wtkappa", "wtkappa_low", "wtkappa_high"} <= set(t.columns):
         out["kappa vs consensus"] = _with_ci(t["wtkappa"], t["wtkappa_low"], t["wtkappa_high"])
     for col, name in (
@@ -242,7 +268,7 @@ def _acceptance_display(t: pd.DataFrame) -> pd.DataFrame:
         if col in t.columns:
             out[name] = t[col].astype(float).round(2)
     if "reason" in t.columns:
-        out["why it fails"] = t["reason"].fillna("").astype(str).str.slice(0, 90)
+        out["why it fails"] = t["reason"].fillna("").astype(str)
     return out
 
 

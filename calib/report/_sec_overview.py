@@ -12,7 +12,7 @@ from calib.report._common import SECTION_TITLES, _num, agreement_display
 from calib.report._inputs import ReportInputs
 from calib.report._model import Section
 from calib.report._scale import alpha_word
-from calib.report.recommend import THRESHOLDS, verdict
+from calib.report.recommend import THRESHOLDS, fmt_near, verdict
 
 #: Traffic light per verdict (Okabe-Ito bluish green / orange / vermillion: colour-blind safe;
 #: the zones behind the points carry the same meaning without colour).
@@ -20,10 +20,29 @@ _LIGHT = {
     "reliable": plots.OKABE_ITO[2],
     "tentative": plots.OKABE_ITO[0],
     "unreliable": plots.OKABE_ITO[5],
+    "undetermined": "#999999",
 }
 
 
-def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict) -> Section:
+def _verdict_display(v: pd.DataFrame) -> pd.DataFrame:
+    """Dimension, alpha [95% CI] with enough decimals near the cut-offs, verdict, transcripts."""
+    return pd.DataFrame(
+        {
+            "dimension": v["dimension"],
+            "alpha [95% CI]": [
+                f"{fmt_near(x)} [{fmt_near(lo)}, {fmt_near(hi)}]"
+                for x, lo, hi in zip(v["alpha"], v["alpha_low"], v["alpha_high"], strict=True)
+            ],
+            "verdict": v["verdict"],
+            "transcripts with 2+ ratings": v["transcripts"],
+        }
+    )
+
+
+def _overview(
+    inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict, th: dict | None = None
+) -> Section:
+    th = {**THRESHOLDS, **(th or {})}
     s = Section("overview", SECTION_TITLES["overview"])
     counts = desc.overview_counts(inp.ratings, inp.transcripts)
     per_rater, cov = desc.design_coverage(inp.ratings)
@@ -41,18 +60,25 @@ def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict)
         v = pd.DataFrame({"dimension": dims, "alpha": a["alpha"].to_numpy(float)})
         for c in ("alpha_low", "alpha_high"):
             v[c] = a[c].to_numpy(float) if c in a.columns else np.nan
-        # the agreement stage's band is the verdict; recompute only if it did not return one
-        v["verdict"] = (
-            a["band"].astype(str).to_numpy()
-            if "band" in a.columns
-            else [verdict(x) for x in v["alpha"]]
-        )
+        v["transcripts"] = a["n_pairable"].to_numpy(float) if "n_pairable" in a.columns else np.nan
+        # Krippendorff's band of the estimate, unless the CI or the number of transcripts
+        # cannot place it: "undetermined" (recommend.verdict documents the rule)
+        v["verdict"] = [
+            verdict(x, th, lo, hi, None if not np.isfinite(n) else int(n))
+            for x, lo, hi, n in zip(
+                v["alpha"], v["alpha_low"], v["alpha_high"], v["transcripts"], strict=True
+            )
+        ]
         s.tables["verdicts"] = v
         s.show.append(
             (
-                f"Verdict per dimension (Krippendorff's alpha, {alpha_word(inp.rubric)}; reliable >= .800, tentative >= .667)",
+                f"Verdict per dimension: Krippendorff's alpha ({alpha_word(inp.rubric)}) with its 95% CI; reliable "
+                ">= .800, tentative >= .667, unreliable below; undetermined when the CI reaches "
+                f"both below .667 and above .800 or fewer than {th['min_transcripts_verdict']} "
+                "transcripts have two ratings (values near a cut-off carry extra decimals)",
                 "verdicts",
-                20,
+                None,
+                _verdict_display,
             )
         )
         tally = v["verdict"].value_counts()
@@ -67,12 +93,12 @@ def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict)
                 high="alpha_high",
                 color="light",
                 key="overview_verdicts",
-                xlabel=f"Krippendorff's alpha ({alpha_word(inp.rubric)}), 95% CI; zones: unreliable < .667 <= tentative < .800 <= reliable",
+                xlabel=f"Krippendorff's alpha ({alpha_word(inp.rubric)}), 95% CI; zones: unreliable < .667 <= tentative < .800 <= reliable; grey = undetermined",
                 title="Verdict per dimension: is each rubric dimension scored reliably?",
                 alt=f"Traffic-light chart of Krippendorff's alpha ({alpha_word(inp.rubric)}) per dimension with 95% CIs over red, amber "
                 "and green zones; "
                 + "; ".join(
-                    f"{r.dimension} {r.alpha:.2f} {r.verdict}"
+                    f"{r.dimension} {fmt_near(r.alpha)} {r.verdict}"
                     for r in v.itertuples()
                     if np.isfinite(r.alpha)
                 ),
@@ -84,7 +110,16 @@ def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict)
             f"{counts['rated_transcripts']} transcripts, {counts['raters'].get('human', 0)} human raters: "
             f"{tally.get('reliable', 0)} of {len(dims)} dimensions reliable, {tally.get('tentative', 0)} "
             f"tentative, {tally.get('unreliable', 0)} unreliable"
-            + (f" (lowest: {lo['dimension']}, alpha {lo['alpha']:.2f})." if lo is not None else ".")
+            + (
+                f", {tally.get('undetermined', 0)} undetermined (too little evidence to place)"
+                if tally.get("undetermined", 0)
+                else ""
+            )
+            + (
+                f" (lowest: {lo['dimension']}, alpha {fmt_near(lo['alpha'])})."
+                if lo is not None
+                else "."
+            )
         )
     else:
         s.facts["verdicts"] = {d: "not computed" for d in dims}
@@ -100,12 +135,27 @@ def _overview(inp: ReportInputs, dims: list[str], agreement: Analysis, ev: dict)
         if cov.get("connected")
         else f"NOT connected ({cov.get('components')} components)"
     )
-    s.notes.append(
-        f"Rating design is {conn}; raters per transcript: {cov.get('raters_per_transcript', {})}."
+    rpt = cov.get("raters_per_transcript") or {}
+    spread = (
+        f"{rpt['min']:g} to {rpt['max']:g} human raters per transcript (median {rpt['median']:g})"
+        if {"min", "median", "max"} <= set(rpt)
+        else "no transcript has a human rating"
     )
+    s.notes.append(f"Rating design is {conn}; {spread}.")
     s.show += [
         ("Human raters: transcripts rated and design component", "coverage", 30),
-        ("Share of expected ratings missing, by rater type", "missingness", 20),
+        (
+            "Share of expected ratings missing, by rater type",
+            "missingness",
+            None,
+            lambda t: t.rename(
+                columns={
+                    "human": "human raters",
+                    "rule": "rule-based graders",
+                    "llm": "LLM graders",
+                }
+            ),
+        ),
     ]
     return s
 
@@ -147,33 +197,9 @@ def _agreement_section(
                 f"Alpha ranges from {worst['alpha']:.2f} ({worst['dimension']}) to "
                 f"{best['alpha']:.2f} ({best['dimension']})."
             )
-        fd = t.assign(
-            low=t.get("alpha_low", np.nan),
-            high=t.get("alpha_high", np.nan),
-            flag=t["alpha"] < THRESHOLDS["alpha_tentative"],
-        )
-        s.figures.append(
-            plots.forest_plot(
-                fd,
-                label="dimension",
-                estimate="alpha",
-                low="low",
-                high="high",
-                highlight="flag",
-                xlabel=f"Krippendorff's alpha ({alpha_word(inp.rubric)}), 95% CI",
-                key="agreement_alpha_forest",
-                title="Krippendorff's alpha per dimension",
-                alt=(
-                    f"Forest plot of Krippendorff's alpha ({alpha_word(inp.rubric)}) with 95% confidence intervals for each rubric "
-                    "dimension, with reference lines at .667 and .800; "
-                    + "; ".join(
-                        f"{r.dimension} {r.alpha:.2f}"
-                        for r in fd.itertuples()
-                        if np.isfinite(r.alpha)
-                    )
-                ),
-                bands=(THRESHOLDS["alpha_tentative"], THRESHOLDS["alpha_reliable"]),
-            )
+        # the alpha-per-dimension chart is the Overview's verdict chart (one chart per question)
+        s.notes.append(
+            "Alpha per dimension with its 95% CI is charted once, in the Overview's verdict chart."
         )
     if by_qtype.ok and by_qtype.value is not None:
         q = by_qtype.value

@@ -66,7 +66,9 @@ def _scale_use(inp: ReportInputs, dims: list[str], ev: dict, th: dict) -> Sectio
         else desc.disagreement_pairs(_unit_scores(inp.ratings, rubric))
     )
     corr = desc.dimension_correlations(inp.ratings, dims)
-    correlated = desc.correlated_pairs(corr, th["redundancy_rho"])
+    correlated = desc.correlated_pairs(
+        corr, th["redundancy_rho"], desc.dimension_pair_counts(inp.ratings, dims)
+    )
     if not pairs.empty:
         g = pairs.assign(dis=pairs["low"] != pairs["high"], gap=pairs["high"] - pairs["low"])
         rate = g.groupby("dimension")[["dis", "gap"]].mean()

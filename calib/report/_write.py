@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from calib.report._model import ReportResults
 from calib.report.render import (
     display_table,
     environment,
+    humanize,
     markdown_table,
     write_figures,
     write_json,
@@ -58,6 +60,30 @@ def summary_dict(results: ReportResults) -> dict[str, Any]:
     }
 
 
+def _with_figure_notes(results: ReportResults) -> ReportResults:
+    """A copy where each figure that could not be drawn is a note of its section instead.
+
+    The plot helpers never raise (see :mod:`calib.report.plots`); a figure with ``error`` set
+    becomes "Figure not drawn: <title> (<reason>)." in its section's notes, so one bad figure
+    neither takes down its section nor leaves a broken picture. The input is not modified.
+    """
+    if not any(f.error for s in results.sections for f in s.figures):
+        return results
+    sections = []
+    for s in results.sections:
+        failed = [f for f in s.figures if f.error]
+        if not failed:
+            sections.append(s)
+            continue
+        notes = list(s.notes) + [
+            f"Figure not drawn: {f.title or f.key} ({f.error})." for f in failed
+        ]
+        sections.append(
+            dataclasses.replace(s, figures=[f for f in s.figures if not f.error], notes=notes)
+        )
+    return dataclasses.replace(results, sections=sections)
+
+
 def _view(results: ReportResults) -> list[dict[str, Any]]:
     out = []
     for s in results.sections:
@@ -69,7 +95,7 @@ def _view(results: ReportResults) -> list[dict[str, Any]]:
                     t = cols[0](t)
                 elif cols and cols[0]:  # keep only requested columns the analysis actually returned
                     t = t[[c for c in cols[0] if c in t.columns]]
-                shown.append({"caption": cap, **display_table(t, n)})
+                shown.append({"caption": cap, **display_table(humanize(t), n)})
         out.append({"s": s, "tables": shown})
     return out
 
@@ -109,6 +135,7 @@ def write_report(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    results = _with_figure_notes(results)
     tables = {f"{s.key}__{n}": df for s in results.sections for n, df in s.tables.items()}
     write_tables(tables, out / "tables")
     figures = [f for s in results.sections for f in s.figures]

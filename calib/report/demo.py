@@ -16,6 +16,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 import calib
+from calib.agreement import DEFAULT_N_BOOT, DEFAULT_SEED
 from calib.errors import ConfigError, GraderError, StoreError
 from calib.report._inputs import load_inputs
 from calib.report._write import write_report
@@ -106,8 +107,8 @@ def _llm_grader(store: Path, base_url: str, model: str) -> str:
 def run_demo(
     out: str | Path = "reports/demo",
     *,
-    n_boot: int = 300,
-    seed: int = 20260101,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_SEED,
     progress: bool = True,
 ) -> DemoResult:
     """Run the whole demo into ``out`` and return the report path and headline findings.
@@ -117,7 +118,8 @@ def run_demo(
     out : path
         Output folder; the store goes to ``out/store`` (recreated each run), the report to ``out``.
     n_boot : int
-        Bootstrap resamples (300 keeps the demo well under a minute on 2 cores).
+        Bootstrap resamples (the one default of every command,
+        :data:`calib.agreement.DEFAULT_N_BOOT`).
     seed : int
     progress : bool
         Show progress bars on stderr.

@@ -253,7 +253,11 @@ def build_feedback(
                 "your_score": _score(r.score),
                 "others_mean": round(float(r.consensus), 3),
                 "others_n": int(r.n_others),
-                "excerpt": excerpt(turns.get(r.transcript_id), _dim_keywords(dim)),
+                "excerpt": (
+                    excerpt(turns.get(r.transcript_id), _dim_keywords(dim))
+                    if inputs.transcripts is not None
+                    else "not computed: no transcript text"
+                ),
                 "your_anchor": dim.nearest_anchor(r.score).anchor,
                 "consensus_level": _score(cons.score),
                 "consensus_anchor": cons.anchor,

@@ -3,11 +3,24 @@
 Every helper takes tidy pandas objects and returns a :class:`ReportFigure`: the figure
 serialised to SVG with dates and random ids removed (so the same input gives the same
 bytes), plus its alt text. Figures are never shown; pyplot's global state is not used.
+
+Labels are untrusted (rater ids, metadata values, rubric names): every helper draws with
+``text.parse_math = False`` and ``text.usetex = False``, so a ``$`` in a label is a dollar
+sign, never matplotlib mathtext (``r$\\frac{1}{$2`` used to crash the report), and no label
+reaches a TeX process. And a figure can never take a report down: each helper is guarded,
+and any error while drawing returns a placeholder :class:`ReportFigure` whose ``error`` says
+why; :func:`calib.report.write_report` turns it into a "Figure not drawn: ..." note of its
+section instead of a picture.
 """
 
 from __future__ import annotations
 
+import functools
+import html
 import io
+import logging
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib
@@ -52,12 +65,55 @@ class ReportFigure:
         Alt text describing what the figure shows (for screen readers and broken images).
     svg : str
         The SVG document.
+    error : str or None
+        Why the figure could not be drawn (then ``svg`` is a placeholder saying so).
     """
 
     key: str
     title: str
     alt: str
     svg: str
+    error: str | None = None
+
+
+log = logging.getLogger("calib.report")
+
+#: rcParams every report figure is drawn with: labels are plain text, never mathtext or TeX.
+SAFE_TEXT_RC = {"text.parse_math": False, "text.usetex": False}
+
+
+def _not_drawn(key: str, title: str, exc: BaseException) -> ReportFigure:
+    """Placeholder for a figure whose drawing raised ``exc`` (escaped, one line)."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    if len(reason) > 300:
+        reason = reason[:299] + "…"
+    text = html.escape(f"Figure not drawn: {reason}")
+    svg = (
+        '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
+        '<svg xmlns="http://www.w3.org/2000/svg" width="540" height="40" viewBox="0 0 540 40">'
+        f'<text x="4" y="24" font-family="sans-serif" font-size="12">{text}</text></svg>\n'
+    )
+    return ReportFigure(key=key, title=title, alt=f"Figure not drawn: {reason}", svg=svg,
+                        error=reason)  # fmt: skip
+
+
+def _guarded(fn: Callable[..., ReportFigure]) -> Callable[..., ReportFigure]:
+    """Draw with :data:`SAFE_TEXT_RC`; turn any drawing error into a :func:`_not_drawn` figure."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs) -> ReportFigure:
+        key = str(kwargs.get("key", fn.__name__))
+        try:
+            with matplotlib.rc_context(SAFE_TEXT_RC), warnings.catch_warnings():
+                # labels in any script: a glyph missing from the font is drawn as a box, and
+                # matplotlib's per-glyph UserWarning must not reach the console
+                warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
+                return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - a figure must never take a report down
+            log.info("figure %s not drawn: %s", key, exc)
+            return _not_drawn(key, str(kwargs.get("title", "")), exc)
+
+    return wrapper
 
 
 #: y-axis titles for the row labels the report plots by (every axis carries a title).
@@ -95,6 +151,7 @@ def render(fig: Figure, key: str, title: str, alt: str) -> ReportFigure:
     return ReportFigure(key=key, title=title, alt=alt, svg=buf.getvalue())
 
 
+@_guarded
 def forest_plot(
     df: pd.DataFrame,
     *,
@@ -176,6 +233,7 @@ def forest_plot(
     return render(fig, key, title, alt)
 
 
+@_guarded
 def stacked_levels(
     df: pd.DataFrame,
     *,
@@ -229,6 +287,7 @@ def stacked_levels(
     return render(fig, key, title, alt)
 
 
+@_guarded
 def heatmap(
     matrix: pd.DataFrame,
     *,
@@ -289,6 +348,7 @@ def heatmap(
     return render(fig, key, title, alt)
 
 
+@_guarded
 def dstudy_plot(
     df: pd.DataFrame,
     *,
@@ -334,6 +394,7 @@ def dstudy_plot(
     return render(fig, key, title, alt)
 
 
+@_guarded
 def bland_altman(
     mean: np.ndarray,
     diff: np.ndarray,
@@ -384,6 +445,7 @@ def bland_altman(
     return render(fig, key, title, alt)
 
 
+@_guarded
 def scatter_length(
     length: np.ndarray,
     score: np.ndarray,
@@ -431,6 +493,7 @@ def scatter_length(
     return render(fig, key, title, alt)
 
 
+@_guarded
 def drift_plot(
     df: pd.DataFrame,
     *,
@@ -485,6 +548,7 @@ def drift_plot(
     return render(fig, key, title, alt)
 
 
+@_guarded
 def forest_grid(
     df: pd.DataFrame,
     *,

@@ -41,7 +41,15 @@ import pandas as pd
 
 from calib.report._scale import MAX_LISTED, list_some
 
-__all__ = ["THRESHOLDS", "Recommendation", "recommend", "verdict"]
+__all__ = [
+    "THRESHOLDS",
+    "Recommendation",
+    "recommend",
+    "verdict",
+    "decimals",
+    "fmt_near",
+    "enough_evidence",
+]
 
 #: Every threshold the report uses, in one place (see the module docstring and docs/report.md).
 THRESHOLDS: dict[str, float] = {
@@ -71,6 +79,15 @@ THRESHOLDS: dict[str, float] = {
     "target_reliability": 0.80,
     # Transcripts cited per recommendation.
     "max_examples": 3,
+    # Minimum evidence. Below min_transcripts transcripts scored by two or more human raters the
+    # report makes no rewrite, merge, calibration, rater-count or fairness finding at all: a
+    # bootstrap CI over fewer transcripts is itself unreliable, and a rule fired on it would
+    # be noise (issue 12: 6 transcripts produced "rewrite" and "merge" advice).
+    "min_transcripts": 30,
+    # A reliability verdict needs at least this many double-rated transcripts (else undetermined).
+    "min_transcripts_verdict": 10,
+    # Merge advice needs the lower 95% bound of the consensus correlation this high too.
+    "redundancy_rho_low": 0.80,
 }
 
 _PRIORITY = {"high": 0, "medium": 1, "low": 2}
@@ -111,21 +128,97 @@ class Recommendation:
         return asdict(self)
 
 
-def verdict(alpha: float | None, thresholds: dict[str, float] = THRESHOLDS) -> str:
-    """Traffic-light verdict for a reliability coefficient.
+def verdict(
+    alpha: float | None,
+    thresholds: dict[str, float] = THRESHOLDS,
+    low: float | None = None,
+    high: float | None = None,
+    n_transcripts: int | None = None,
+) -> str:
+    """Traffic-light verdict for a reliability coefficient, or "undetermined".
+
+    Rule (documented in docs/report.md): the band of the point estimate (Krippendorff 2004:
+    reliable >= .800, tentative >= .667, unreliable below), unless the evidence cannot place
+    it: fewer than ``min_transcripts_verdict`` double-rated transcripts, or a 95% CI
+    ``[low, high]`` that reaches into all three bands (below .667 *and* at or above .800), i.e.
+    the data cannot tell a reliable dimension from an unreliable one. A CI that crosses one
+    cut-off keeps the estimate's verdict; the report prints such estimates with enough decimals
+    (:func:`decimals`) to show which side of the cut-off they fall.
 
     Example
     -------
     >>> verdict(0.85), verdict(0.70), verdict(0.2), verdict(float("nan"))
     ('reliable', 'tentative', 'unreliable', 'not computed')
+    >>> verdict(0.557, low=-0.417, high=0.903), verdict(0.9, n_transcripts=6)
+    ('undetermined', 'undetermined')
     """
     if alpha is None or not np.isfinite(alpha):
         return "not computed"
-    if alpha >= thresholds["alpha_reliable"]:
+    th = {**THRESHOLDS, **thresholds}
+    if n_transcripts is not None and n_transcripts < th["min_transcripts_verdict"]:
+        return "undetermined"
+    if (
+        low is not None
+        and high is not None
+        and np.isfinite(low)
+        and np.isfinite(high)
+        and low < th["alpha_tentative"]
+        and high >= th["alpha_reliable"]
+    ):
+        return "undetermined"
+    if alpha >= th["alpha_reliable"]:
         return "reliable"
-    if alpha >= thresholds["alpha_tentative"]:
+    if alpha >= th["alpha_tentative"]:
         return "tentative"
     return "unreliable"
+
+
+def decimals(x: float, cuts: tuple[float, ...] = (0.667, 0.8), start: int = 2) -> int:
+    """Fewest decimals (from ``start``) at which ``x`` rounds to the same side of every cut.
+
+    So a value just below a cut-off never prints as the cut-off itself.
+
+    Example
+    -------
+    >>> decimals(0.6664), decimals(0.75), decimals(0.79996)
+    (3, 2, 5)
+    """
+    if x is None or not np.isfinite(x):
+        return start
+    for k in range(start, 7):
+        r = round(float(x), k)
+        if all((r >= c) == (x >= c) for c in cuts):
+            return k
+    return 6
+
+
+def fmt_near(x: float, cuts: tuple[float, ...] = (0.667, 0.8)) -> str:
+    """``x`` with :func:`decimals` decimals ("–" when missing).
+
+    Example
+    -------
+    >>> fmt_near(0.6664), fmt_near(0.71)
+    ('0.666', '0.71')
+    """
+    if x is None or not np.isfinite(x):
+        return "–"
+    return f"{x:.{decimals(x, cuts)}f}"
+
+
+def enough_evidence(evidence: dict[str, Any], thresholds: dict[str, float] | None = None) -> bool:
+    """True when the store has ``min_transcripts`` transcripts scored by two or more humans.
+
+    Below that, :func:`recommend` makes no rewrite, merge, calibration, rater-count or unused-
+    level recommendation and the report makes no fairness finding (docs/report.md).
+
+    Example
+    -------
+    >>> enough_evidence({"coverage": {"double_rated_transcripts": 6}})
+    False
+    """
+    th = {**THRESHOLDS, **(thresholds or {})}
+    n = (evidence.get("coverage") or {}).get("double_rated_transcripts")
+    return n is None or int(n) >= th["min_transcripts"]
 
 
 def _f(x: Any) -> float | None:
@@ -397,6 +490,8 @@ def _redundancy_rules(ev: dict, th: dict) -> list[Recommendation]:
     c = ev.get("correlated")
     if c is None or c.empty:
         return []
+    low = c["rho_low"] if "rho_low" in c.columns else pd.Series(np.nan, index=c.index)
+    n = c["n"] if "n" in c.columns else pd.Series(np.nan, index=c.index)
     return [
         Recommendation(
             rule="redundant_dims",
@@ -404,13 +499,29 @@ def _redundancy_rules(ev: dict, th: dict) -> list[Recommendation]:
             dimension=f"{r.dimension_a}+{r.dimension_b}",
             title=(
                 f"Merge '{r.dimension_a}' and '{r.dimension_b}' or sharpen what separates them "
-                f"(consensus scores correlate rho = {r.rho:.2f})"
+                f"(consensus scores correlate rho = {r.rho:.2f}, 95% CI "
+                f"{lo:.2f} to {hi:.2f}, {int(k)} transcripts)"
+                if np.isfinite(lo)
+                else f"Merge '{r.dimension_a}' and '{r.dimension_b}' or sharpen what separates "
+                f"them (consensus scores correlate rho = {r.rho:.2f})"
             ),
-            evidence={"rho": _f(r.rho)},
+            evidence={
+                "rho": _f(r.rho),
+                "rho_ci": [_f(lo), _f(hi)],
+                "transcripts": None if not np.isfinite(k) else int(k),
+            },
             magnitude=float(r.rho),
         )
-        for r in c.itertuples(index=False)
+        for r, lo, hi, k in zip(
+            c.itertuples(index=False),
+            low,
+            c["rho_high"] if "rho_high" in c.columns else low,
+            n,
+            strict=True,
+        )
         if r.rho >= th["redundancy_rho"]
+        and (not np.isfinite(lo) or lo >= th["redundancy_rho_low"])
+        and (not np.isfinite(k) or k >= th["min_transcripts"])
     ]
 
 
@@ -579,16 +690,16 @@ def recommend(
     """
     th = {**THRESHOLDS, **(thresholds or {})}
     n_ex = int(th["max_examples"])
-    recs = (
-        _anchor_rules(evidence, th, n_ex)
-        + _wide_anchor_rules(evidence, th, n_ex)
-        + _rater_rules(evidence, th, n_ex)
-        + _grader_rules(evidence)
-        + _design_rules(evidence)
-        + _redundancy_rules(evidence, th)
-        + _dstudy_rules(evidence, th)
-        + _level_rules(evidence, th)
-    )
+    recs = _grader_rules(evidence) + _design_rules(evidence)
+    if enough_evidence(evidence, th):  # below the minimum of evidence: no finding from noise
+        recs += (
+            _anchor_rules(evidence, th, n_ex)
+            + _wide_anchor_rules(evidence, th, n_ex)
+            + _rater_rules(evidence, th, n_ex)
+            + _redundancy_rules(evidence, th)
+            + _dstudy_rules(evidence, th)
+            + _level_rules(evidence, th)
+        )
     return sorted(
         recs, key=lambda r: (_PRIORITY[r.priority], -r.magnitude, r.rule, r.dimension or "")
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import math
 from pathlib import Path
@@ -20,6 +19,8 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from calib._escape import md_code, write_csv
+from calib._escape import md_escape as _md_escape
 from calib.report.plots import ReportFigure
 
 __all__ = [
@@ -51,6 +52,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["figure_src"] = figure_src
     env.filters["md"] = md_escape
+    env.filters["md_code"] = md_code
     env.filters["pct"] = lambda x: (
         "n/a" if x is None or not math.isfinite(float(x)) else f"{100 * float(x):.0f}%"
     )
@@ -67,8 +69,12 @@ def figure_src(fig: ReportFigure) -> str:
 
 
 def md_escape(text: Any) -> str:
-    """Escape text for a Markdown table cell or paragraph: HTML-escape, then neutralise pipes."""
-    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+    """Escape untrusted text for a Markdown table cell or paragraph (:func:`calib._escape.md_escape`).
+
+    HTML-escaped and every Markdown metacharacter backslash-escaped: no link, image, autolink,
+    emphasis or raw HTML can come out of ids, metadata, rubric text or rationales.
+    """
+    return _md_escape(text)
 
 
 def _fmt(x: Any) -> str:
@@ -93,14 +99,71 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def display_table(df: pd.DataFrame, max_rows: int) -> dict[str, Any]:
-    """Formatted view of a table for a template: column names, string cells, truncation count."""
-    shown = df.head(max_rows)
+#: Column labels for the page (the table files keep the raw names).
+COLUMN_LABELS = {
+    "rater_id": "rater",
+    "transcript_id": "transcript",
+    "question_type": "question type",
+    "alpha_low": "alpha 95% CI low",
+    "alpha_high": "alpha 95% CI high",
+    "component": "design group",
+    "transcripts": "transcripts rated",
+    "low": "lower level",
+    "high": "higher level",
+    "count": "pairs",
+    "pairs_disagreeing": "disagreeing pairs",
+    "pairs_total": "all pairs",
+    "share_within": "share of the dimension's disagreements",
+    "share_all": "share of all disagreements",
+    "adjacent": "adjacent levels",
+    "pairs": "rating pairs",
+    "residual_ms": "dimension-specific disagreement (mean square)",
+    "ratio": "vs other dimensions (ratio)",
+    "disagreement_rate": "share of pairs that differ",
+    "raters_needed": "raters needed",
+    "current_raters": "raters now (median per transcript)",
+    "reliability_now": "reliability of today's averaged scores (Phi)",
+    "n_levels": "levels",
+    "level": "level",
+    "share": "share of ratings",
+    "dimension_a": "dimension A",
+    "dimension_b": "dimension B",
+    "rho": "Spearman rho",
+    "n_n": "ratings",
+}
+
+_FACETS = (("transcript_id", "transcript"), ("rater_id", "rater"), (",e", " + residual"))
+
+
+def humanize(df: pd.DataFrame) -> pd.DataFrame:
+    """Page view of a table: human column labels; G-study source names in words.
+
+    Example
+    -------
+    >>> humanize(pd.DataFrame({"rater_id": ["r1"], "n_units": [3]})).columns.tolist()
+    ['rater', 'n units']
+    """
+    out = df.copy()
+    if "source" in out.columns:
+        src = out["source"].astype(str)
+        for raw, word in _FACETS:
+            src = src.str.replace(raw, word, regex=False)
+        out["source"] = src.str.replace(" x ", " × ", regex=False)
+    out.columns = [COLUMN_LABELS.get(str(c), str(c).replace("_", " ")) for c in out.columns]
+    return out
+
+
+def display_table(df: pd.DataFrame, max_rows: int | None) -> dict[str, Any]:
+    """Formatted view of a table for a template: column names, string cells, truncation count.
+
+    ``max_rows=None`` shows every row (flags and other tables that must never be cut).
+    """
+    shown = df if max_rows is None else df.head(max_rows)
     rows = [[_fmt(v) for v in row] for row in shown.itertuples(index=False, name=None)]
     return {
         "columns": [str(c) for c in df.columns],
         "rows": rows,
-        "hidden": max(0, len(df) - max_rows),
+        "hidden": 0 if max_rows is None else max(0, len(df) - max_rows),
     }
 
 
@@ -150,7 +213,8 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[str]:
     for name in sorted(tables):
         df = _parquet_safe(tables[name])
         df.to_parquet(folder / f"{name}.parquet", index=False, compression="zstd")
-        df.to_csv(folder / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
+        # Parquet keeps raw values; the CSV is for spreadsheets: formula cells neutralised
+        write_csv(df, folder / f"{name}.csv", float_format="%.10g")
         names.append(name)
     return names
 

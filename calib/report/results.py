@@ -22,6 +22,7 @@ from calib.report._sec_graders import _graders, _recommendations
 from calib.report._sec_overview import _agreement_section, _overview
 from calib.report._sec_raters import _planning, _rater_effects
 from calib.report._sec_scale import _scale_use
+from calib.report._sec_session import calibration_session, is_calibration_session
 from calib.report.recommend import THRESHOLDS, recommend
 
 __all__ = ["ReportOptions", "build_results", "SECTION_TITLES"]
@@ -89,7 +90,15 @@ def build_results(
 
     steps = [
         ("agreement", agreement_step),
-        ("overview", lambda: _overview(inputs, dims, state["agreement"], ev)),
+        ("overview", lambda: _overview(inputs, dims, state["agreement"], ev, th)),
+        (
+            "calibration session",
+            lambda: (
+                calibration_session(inputs, dims)
+                if is_calibration_session(inputs.ratings)
+                else None
+            ),
+        ),
         (
             "agreement section",
             lambda: _agreement_section(inputs, dims, state["agreement"], state["by_qtype"]),
@@ -101,7 +110,7 @@ def build_results(
     ]
     sections = []
     bar = tqdm(steps, desc="report", unit="section", disable=not progress, leave=False)
-    for name, fn in bar:  # seven steps; each is vectorised inside
+    for name, fn in bar:  # eight steps; each is vectorised inside
         bar.set_postfix_str(name)
         out = fn()
         if out is not None:

@@ -32,7 +32,8 @@ def diff_rubrics(before: Rubric, after: Rubric) -> pd.DataFrame:
         ``dimension_removed``, ``dimension_changed``, ``anchor_reworded``,
         ``indicators_changed``, ``level_added``, ``level_removed``), ``dimension``, ``level``,
         ``field``, ``before``, ``after`` and ``similarity`` (difflib ratio of reworded text,
-        1.0 = identical). Empty when the rubrics are identical.
+        1.0 = identical). Empty when the rubrics are identical. Cells that do not apply are
+        None (object columns) and ``<NA>`` in the nullable-integer ``level``.
 
     Examples
     --------
@@ -134,6 +135,14 @@ def diff_rubrics(before: Rubric, after: Rubric) -> pd.DataFrame:
                         new=b.label,
                     )
     out = pd.DataFrame(rows, columns=_COLUMNS)
+    # Missing cells are None in every pandas version (pandas 3 would make them NaN in its
+    # default ``str`` dtype); ``level`` is numeric (missing = <NA> or NaN).
+    for col in ("change", "dimension", "field", "before", "after", "similarity"):
+        out[col] = pd.Series(
+            [None if v is None or (isinstance(v, float) and v != v) else v for v in out[col]],
+            index=out.index,
+            dtype=object,
+        )
     levels = pd.to_numeric(out["level"], errors="coerce").astype("float64")
     whole = levels.dropna().map(float.is_integer).all()
     out["level"] = levels.astype("Int64") if whole else levels

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from calib._yaml import load_yaml
 from calib.errors import RubricError
 from calib.rubric._model import Dimension, Level, Rubric, Scale
 
@@ -69,7 +70,7 @@ def _join(key_path: str, key: str | int) -> str:
     return f"{key_path}.{key}" if key_path else key
 
 
-_KNOWN_TOP = {"id", "version", "title", "scale", "dimensions", "description"}
+_KNOWN_TOP = {"id", "version", "title", "scale", "dimensions", "description", "labels"}
 _KNOWN_SCALE = {"min", "max", "labels", "type"}
 _KNOWN_DIM = {"id", "name", "description", "weight", "levels", "anchors", "signals", "scale"}
 _KNOWN_LEVEL = {"score", "label", "anchor", "indicators"}
@@ -235,6 +236,16 @@ def rubric_from_dict(data: Any, path: str | None = None) -> Rubric:
     title = c.text(doc, "title", "")
     scale = _scale(c, c.required(doc, "scale", ""), "scale")
 
+    # optional extra score labels used by scorecard exports, e.g. {"Strong Hire": 4, "Hire": 3}
+    raw_extra = doc.get("labels") or {}
+    c.mapping(raw_extra, "labels")
+    score_labels: dict[str, float] = {}
+    for k, v in raw_extra.items():
+        # a number; whether it is a level of a dimension's scale is checked per rating
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+            c.fail(f"labels.{k}", f"must be a score (a number), got {v!r}")
+        score_labels[str(k)] = v
+
     dims_doc = c.required(doc, "dimensions", "")
     if not isinstance(dims_doc, list) or not dims_doc:
         c.fail("dimensions", "expected a non-empty list of dimensions")
@@ -279,6 +290,7 @@ def rubric_from_dict(data: Any, path: str | None = None) -> Rubric:
         title=title,
         scale=scale,
         dimensions=tuple(dimensions),
+        score_labels=score_labels,
         content_hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         source_path=path,
     )
@@ -316,7 +328,7 @@ def load_rubric(path: str | Path) -> Rubric:
     except UnicodeDecodeError as exc:
         raise RubricError(f"not UTF-8 text ({exc})", path=str(p)) from exc
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -373,4 +385,5 @@ def rubric_to_dict(rubric: Rubric) -> dict:
         "title": rubric.title,
         "scale": _scale_to_dict(rubric.scale),
         "dimensions": dims,
+        **({"labels": dict(rubric.score_labels)} if rubric.score_labels else {}),
     }

@@ -197,6 +197,8 @@ class Rubric:
     title: str
     scale: Scale
     dimensions: tuple[Dimension, ...]
+    #: extra labels that stand for scale levels in scorecard exports (YAML ``labels:``)
+    score_labels: Mapping[str, float] = field(default_factory=dict)
     content_hash: str = ""
     source_path: str | None = None
 

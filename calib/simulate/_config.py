@@ -62,8 +62,8 @@ class SubgroupEffect:
 
     Examples
     --------
-    >>> SubgroupEffect("school_tier", "non_target", "communication", -0.4).shift
-    -0.4
+    >>> SubgroupEffect("school_tier", "non_target", "communication", -0.7).shift
+    -0.7
     """
 
     attribute: str
@@ -204,7 +204,7 @@ def default_raters() -> list[RaterProfile]:
             "r06",
             severity=_near_clean_severity((0.1, -0.05, 0.05, -0.1, 0.0, 0.05, -0.05, 0.1)),
             noise_sd=0.1,
-            subgroup_effects=(SubgroupEffect("school_tier", "non_target", "communication", -0.4),),
+            subgroup_effects=(SubgroupEffect("school_tier", "non_target", "communication", -0.7),),
             role="subgroup_bias",
         ),
         RaterProfile(

@@ -112,7 +112,9 @@ def _dimensions_from_rubric(path: Path, mtime_ns: int) -> tuple[tuple[str, ...],
 
 
 def _utc(seconds: np.ndarray) -> pd.DatetimeIndex:
-    return pd.to_datetime(seconds, unit="s", utc=True)
+    # Microseconds under every pandas version (pandas 2 defaults to ns, pandas 3 to us): the
+    # same resolution as the store's timestamp columns.
+    return pd.to_datetime(seconds, unit="s", utc=True).as_unit("us")
 
 
 def simulate_dataset(config: SimulationConfig | None = None) -> SimulatedDataset:

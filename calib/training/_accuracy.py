@@ -145,6 +145,11 @@ def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float, fl
     return mean, mean - half, mean + half
 
 
+def _s(v: float) -> str:
+    """Signed, two decimals, never "-0.00"."""
+    return f"{round(v, 2) + 0.0:+.2f}"
+
+
 def _bias_words(dim: str, bias: float, lo: float, hi: float, n: int, conf: float) -> str:
     if not np.isfinite(bias):
         return f"{dim}: not scored."
@@ -156,14 +161,14 @@ def _bias_words(dim: str, bias: float, lo: float, hi: float, n: int, conf: float
         )
     if lo <= 0 <= hi:
         return (
-            f"{dim}: no clear bias ({bias:+.2f} levels on average, {pct} CI {lo:+.2f} to "
-            f"{hi:+.2f}, includes 0)."
+            f"{dim}: no clear bias ({_s(bias)} levels on average, {pct} CI {_s(lo)} to "
+            f"{_s(hi)}, includes 0)."
         )
     side = "above" if bias > 0 else "below"
     kind = "more lenient" if bias > 0 else "harsher"
     return (
         f"{dim}: you scored {abs(bias):.2f} levels {side} the reference on average "
-        f"({pct} CI {lo:+.2f} to {hi:+.2f}): {kind} than the reference."
+        f"({pct} CI {_s(lo)} to {_s(hi)}): {kind} than the reference."
     )
 
 
@@ -271,7 +276,9 @@ def _summary_words(s: dict, worst: pd.Series | None) -> str:
         f"{s['n_transcripts']} transcripts)."
     ]
     md = s["mean_deviation"]
-    if np.isfinite(md):
+    if np.isfinite(md) and abs(md) < 0.005:
+        parts.append("On average level with the reference.")
+    elif np.isfinite(md):
         side = "above (more lenient than)" if md > 0 else "below (harsher than)"
         parts.append(f"On average {abs(md):.2f} levels {side} the reference.")
     if np.isfinite(s.get("differential_accuracy", np.nan)):
@@ -319,6 +326,14 @@ def accuracy_against_reference(
     >>> res.summary[["rater_id", "within_one", "differential_accuracy"]]  # doctest: +SKIP
     """
     cells, excluded = deviation_cells(ratings, reference_set, raters)
+    if cells.empty and len(excluded):
+        who = sorted(excluded["rater_id"].unique())
+        raise DataValidationError(
+            f"all {len(excluded)} ratings of the set's transcripts in this store are by raters who "
+            f"set its reference ({', '.join(who[:10])}{' ...' if len(who) > 10 else ''}); nobody "
+            "is scored against their own reference: have the interviewers score the packet and "
+            "ingest their CSVs into a round store"
+        )
     if cells.empty:
         ids = ", ".join(reference_set.transcript_ids[:10])
         raise DataValidationError(

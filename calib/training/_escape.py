@@ -2,58 +2,49 @@
 
 HTML is escaped by jinja2's autoescape in the templates. CSV cells a spreadsheet would run as
 a formula (OWASP "CSV injection": text starting with ``=``, ``+``, ``-``, ``@``, tab or
-carriage return) get a leading apostrophe; numbers are left alone. No shared helper existed
-in calib when this was written, so calib.training carries this small one.
+carriage return) get a leading apostrophe; numbers are left alone. Markdown text is
+HTML-escaped with every Markdown metacharacter backslash-escaped. Both are the helpers every
+writer of calib uses (:mod:`calib._escape`), re-exported here under calib.training's names.
 """
 
 from __future__ import annotations
 
-import html
-import math
+import re
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["csv_cell", "md", "write_csv"]
+from calib._escape import csv_cell, md_escape
+from calib._escape import write_csv as _write_csv
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> object:
-    """Neutralise one CSV cell: text a spreadsheet would run as a formula gets a leading ``'``.
-
-    Example
-    -------
-    >>> csv_cell("=HYPERLINK(1)"), csv_cell("-0.5 bias"), csv_cell(-0.5), csv_cell("ok")
-    ("'=HYPERLINK(1)", "'-0.5 bias", -0.5, 'ok')
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+__all__ = ["csv_cell", "md", "plain", "write_csv"]
 
 
 def md(value: object) -> str:
-    r"""Escape text for a Markdown paragraph or table cell (HTML-escaped, pipes and newlines inert).
+    r"""Escape text for a Markdown paragraph or table cell (:func:`calib._escape.md_escape`).
 
     Example
     -------
     >>> print(md("<b>a|b</b>\nnext"))
     &lt;b&gt;a\|b&lt;/b&gt; next
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    text = html.escape(str(value), quote=False).replace("\\", "\\\\")
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return md_escape(value)
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``df`` as UTF-8 CSV with every text cell neutralised by :func:`csv_cell`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(csv_cell)
-    out.columns = [csv_cell(str(c)) for c in out.columns]
-    out.to_csv(path, index=False, lineterminator="\n")
-    return path
+    """Write ``df`` as UTF-8 CSV with every text cell neutralised (:func:`calib._escape.write_csv`)."""
+    return _write_csv(df, path)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def plain(value: object) -> str:
+    r"""Untrusted text for the terminal: control characters (ANSI escapes...) shown as ``?``.
+
+    Example
+    -------
+    >>> plain("r01\x1b[31mred")
+    'r01?[31mred'
+    """
+    return _CONTROL.sub("?", str(value))

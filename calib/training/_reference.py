@@ -10,12 +10,13 @@ Eligibility (one rule for both modes): a transcript is eligible when every rubri
 scored by at least ``min_raters`` reference raters and their scores span at most
 ``max_spread`` levels (default 1: nobody is two levels away from another reference rater).
 
-Selection is greedy and deterministic (ties broken by more reference raters, then more human
-raters overall, then transcript id):
+Selection is deterministic (preference order: more reference raters, then more human raters
+overall, then transcript id):
 
-1. *coverage*: repeatedly take the transcript that covers the most (dimension, level) pairs not
-   covered yet, until every pair the eligible pool can cover is covered (or ``n`` is reached);
-   a cell covers the level nearest its reference score when that is unambiguous;
+1. *coverage*: the at most ``n`` transcripts that together cover the most (dimension, level)
+   pairs (an exact maximum-coverage integer programme, solved with scipy's HiGHS ``milp``;
+   at equal coverage the preferred transcripts); a cell covers the level nearest
+   its reference score when that is unambiguous;
 2. *borderline*: make sure at least ``max(1, n // 4)`` transcripts are borderline, i.e. have a
    dimension whose reference score lies at least 0.25 of a level away from the nearest level
    (the reference raters split between two adjacent levels);
@@ -115,6 +116,61 @@ def levels_within(score: float, distance: float = 0.5) -> list[int]:
 
 def _level_text(score: float) -> str:
     return " or ".join(str(v) for v in levels_within(score))
+
+
+def _max_coverage(
+    pool: list[str], pairs: dict[str, set[tuple[str, int]]], n: int, tiers: list[int]
+) -> list[str]:
+    """At most ``n`` transcripts of ``pool`` covering the most (dimension, level) pairs.
+
+    Maximum coverage as a 0/1 integer programme (scipy.optimize.milp, HiGHS): maximise
+    ``W * sum(y_p) - sum(c_t * x_t)`` subject to ``y_p <= sum_{t covers p} x_t`` and
+    ``sum(x_t) <= n``. ``c_t = 0.1 + tier_t + rank_t / (10 len(pool))``: ``tier_t`` is 0 for
+    the most preferred group of transcripts (most reference raters, then most raters), 1 for
+    the next...; so at equal coverage a transcript from a less preferred group is used only
+    when no preferred ones do as well, and ``W = n (max tier + 1.2) + 10`` makes one more
+    covered pair always worth more than any choice of transcripts. Falls back to greedy
+    selection if the solver returns no solution.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    targets = sorted(set().union(*(pairs.get(t, set()) for t in pool)))
+    if not targets or not pool:
+        return []
+    nx, ny = len(pool), len(targets)
+    col = {p: j for j, p in enumerate(targets)}
+    tier = np.asarray(tiers, dtype=float)
+    big = n * (tier.max() + 1.2) + 10.0
+    cost = np.concatenate([0.1 + tier + np.arange(nx) / (10.0 * nx), np.full(ny, -big)])
+    a = np.zeros((ny + 1, nx + ny))
+    for i, t in enumerate(pool):
+        for p in pairs.get(t, ()):
+            a[col[p], i] = -1.0
+    a[np.arange(ny), nx + np.arange(ny)] = 1.0
+    a[ny, :nx] = 1.0
+    upper = np.concatenate([np.zeros(ny), [float(n)]])
+    res = milp(
+        cost,
+        constraints=LinearConstraint(a, -np.inf, upper),
+        integrality=np.ones(nx + ny),
+        bounds=Bounds(0, 1),
+        options={"time_limit": 20.0},
+    )
+    if res.x is None:  # pragma: no cover - HiGHS always finds x = 0 feasible
+        chosen: list[str] = []
+        covered: set[tuple[str, int]] = set()
+        while len(chosen) < n:
+            best = max(
+                (t for t in pool if t not in chosen),
+                key=lambda t: len(pairs.get(t, set()) - covered),
+                default=None,
+            )
+            if best is None or not pairs.get(best, set()) - covered:
+                break
+            chosen.append(best)
+            covered |= pairs[best]
+        return chosen
+    return [t for i, t in enumerate(pool) if res.x[i] > 0.5]
 
 
 def _cell_table(
@@ -289,12 +345,17 @@ def build_reference_set(
             by_dim.setdefault(d, []).append(v)
         return "; ".join(f"{d} level {', '.join(map(str, vs))}" for d, vs in by_dim.items())
 
-    # 1. coverage
-    while len(chosen) < n and coverable - covered:
-        best = max(pool, key=lambda t: len(pairs.get(t, set()) - covered))
+    # 1. coverage: the most (dimension, level) pairs n transcripts can cover (exact, by ILP),
+    # listed in greedy order so each reason names the pairs that transcript adds
+    keys = [(-int(eligible.loc[t, "ref_raters"]), -int(total_raters.get(t, 0))) for t in pool]
+    tier = {k: i for i, k in enumerate(sorted(set(keys)))}
+    cover = _max_coverage(pool, pairs, n, [tier[k] for k in keys])
+    while cover and coverable - covered:
+        best = max(cover, key=lambda t: len(pairs.get(t, set()) - covered))
         new = pairs.get(best, set()) - covered
         if not new:
             break
+        cover.remove(best)
         take(best, "coverage", f"covers {pair_text(new)}")
     # 2. borderline cases
     n_border = max(1, n // 4)
@@ -331,7 +392,7 @@ def build_reference_set(
         because = (
             f"no eligible transcript has a clear reference at {pair_text(set(missing_pool))}"
             if missing_pool
-            else f"--n {n} is too small to cover them all"
+            else f"no {n} eligible transcripts cover them all: a larger --n would"
         )
         warnings.warn(
             f"the reference set does not cover {', '.join(gap_text)} ({because})",

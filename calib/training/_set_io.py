@@ -156,10 +156,27 @@ def read_reference_set(path: str | os.PathLike) -> ReferenceSet:
     for key in ("set_id", "rubric", "reference", "chosen", "transcripts"):
         if key not in doc:
             raise ConfigError(f"{file}: missing key {key!r}")
+    need = {
+        "reference": ("transcript_id", "dimension", "reference_score", "reference_raters"),
+        "chosen": ("transcript_id",),
+        "transcripts": ("transcript_id", "turns"),
+    }
+    for key, cols in need.items():
+        if not isinstance(doc[key], list) or not doc[key]:
+            raise ConfigError(f"{file}: {key!r} must be a non-empty list")
+        for i, rec in enumerate(doc[key]):
+            missing = [c for c in cols if not isinstance(rec, dict) or c not in rec]
+            if missing:
+                raise ConfigError(f"{file}: {key}[{i}] is missing {', '.join(missing)}")
     reference = pd.DataFrame(doc["reference"])
+    if "reference_level" not in reference.columns:
+        reference["reference_level"] = ""
     for col in ("transcript_id", "dimension", "reference_raters", "reference_level"):
         reference[col] = reference[col].astype(str)
-    reference["reference_score"] = reference["reference_score"].astype(float)
+    try:
+        reference["reference_score"] = reference["reference_score"].astype(float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{file}: reference[].reference_score must be numbers") from None
     transcripts = pd.DataFrame(doc["transcripts"])
     if "metadata" not in transcripts.columns:
         transcripts["metadata"] = [{} for _ in range(len(transcripts))]

@@ -1,9 +1,17 @@
-"""Kappa family against Fleiss (1971), SAS, R irr, Gwet's irrCAC, scikit-learn and statsmodels."""
+"""Kappa family against Fleiss (1971), SAS, R irr, Gwet's irrCAC, scikit-learn and statsmodels.
+
+Gwet's irrCAC 0.4.4 pins scipy 1.12 / pandas 2, so it is not installed next to calib: its
+values were generated once by ``tests/agreement/make_irrcac_fixtures.py`` (run in a throwaway
+environment) and are read from ``tests/agreement/data/irrcac_0.4.4.json`` together with the
+exact input matrices they were computed on.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
-import pandas as pd
 import pytest
 from _agreement_data import KRIPPENDORFF_2011, random_ratings
 
@@ -22,13 +30,25 @@ from calib.agreement import (
 from calib.errors import CalibWarning, DataValidationError
 
 sm_tests = pytest.importorskip("statsmodels.stats.tests.test_inter_rater")
-irrcac_raw = pytest.importorskip("irrCAC.raw")
 sk_metrics = pytest.importorskip("sklearn.metrics")
 
+IRRCAC = json.loads(
+    (Path(__file__).resolve().parent / "data" / "irrcac_0.4.4.json").read_text(encoding="utf-8")
+)
 
-def _irrcac(x, method, weights="identity", categories=None):
-    cac = irrcac_raw.CAC(pd.DataFrame(x), weights=weights, categories=categories, digits=15)
-    return getattr(cac, method)()["est"]["coefficient_value"]
+
+def _m(rows) -> np.ndarray:
+    """A stored input matrix (null = missing rating) as floats with NaN."""
+    return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float)
+
+
+def test_irrcac_fixture_inputs_are_the_documented_data():
+    # the stored inputs are the seeded matrices the generator script says they are
+    for case in IRRCAC["multirater"]["cases"]:
+        seed = case["seed"]
+        x = random_ratings(seed, n_units=50, n_raters=3 + seed % 3, q=4, missing=0.2)
+        np.testing.assert_array_equal(_m(case["x"]), x)
+    assert IRRCAC["irrCAC_version"] == "0.4.4"
 
 
 # ---------------------------------------------------------------- published values
@@ -108,16 +128,17 @@ def test_gwet_handbook_example():
     # 0.76117, and with "bipolar" weights AC2 = 0.90037 (custom weights matrix path).
     assert round(gwet_ac(KRIPPENDORFF_2011), 5) == 0.77544
     assert round(fleiss_kappa(KRIPPENDORFF_2011), 5) == 0.76117
-    weights = irrcac_raw.Weights([1.0, 2.0, 3.0, 4.0, 5.0]).bipolar()
+    weights = np.array(IRRCAC["bipolar_weights_1_5"])  # irrCAC Weights([1..5]).bipolar()
     assert round(gwet_ac(KRIPPENDORFF_2011, weights=weights), 5) == 0.90037
 
 
 # ---------------------------------------------------------------- oracles on random data
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("case", range(5))
 @pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
-def test_multirater_match_irrcac(seed, weights):
-    x = random_ratings(seed, n_units=50, n_raters=3 + seed % 3, q=4, missing=0.2)
-    cats = [1.0, 2.0, 3.0, 4.0, 5.0]  # a full scale with an unused level
+def test_multirater_match_irrcac(case, weights):
+    ref = IRRCAC["multirater"]["cases"][case]
+    x = _m(ref["x"])
+    cats = IRRCAC["multirater"]["categories"]  # a full scale with an unused level
     w = weights or "identity"
     for ours, method in [
         (fleiss_kappa, "fleiss"),
@@ -125,9 +146,10 @@ def test_multirater_match_irrcac(seed, weights):
         (brennan_prediger, "bp"),
         (conger_kappa, "conger"),
     ]:
-        assert ours(x, weights=weights) == pytest.approx(_irrcac(x, method, w), abs=1e-9), method
+        got = ours(x, weights=weights)
+        assert got == pytest.approx(ref["values"][f"{method}|{w}|observed"], abs=1e-9), method
         assert ours(x, weights=weights, categories=cats) == pytest.approx(
-            _irrcac(x, method, w, cats), abs=1e-9
+            ref["values"][f"{method}|{w}|full_scale"], abs=1e-9
         ), method
 
 
@@ -178,17 +200,13 @@ def test_two_raters_fleiss_is_scott_and_conger_is_cohen():
 
 
 def test_scott_pi_matches_irrcac_table():
-    irrcac_table = pytest.importorskip("irrCAC.table")
-    x = random_ratings(8, n_units=80, n_raters=2, q=3, missing=0.0)
-    ct = pd.crosstab(x[:, 0], x[:, 1]).reindex(
-        index=[1.0, 2.0, 3.0], columns=[1.0, 2.0, 3.0], fill_value=0
-    )
-    ref = irrcac_table.CAC(ct, digits=15).scott()["est"]["coefficient_value"]
-    assert scott_pi(x[:, 0], x[:, 1]) == pytest.approx(ref, abs=1e-9)
+    ref = IRRCAC["scott_table"]  # irrCAC.table.CAC(crosstab).scott() on these 80 x 2 ratings
+    x = _m(ref["x"])
+    assert scott_pi(x[:, 0], x[:, 1]) == pytest.approx(ref["scott_pi"], abs=1e-9)
 
 
 def test_percent_agreement_counts_pairs():
-    x = random_ratings(4, n_units=40, n_raters=4, missing=0.3)
+    x = _m(IRRCAC["percent_agreement"]["x"])
     # oracle: explicit per-unit pair enumeration (test only)
     per_unit = []
     for row in x:
@@ -200,8 +218,8 @@ def test_percent_agreement_counts_pairs():
     assert percent_agreement(x) == pytest.approx(exact, abs=1e-12)
     assert percent_agreement(x, tolerance=1) == pytest.approx(adjacent, abs=1e-12)
     # irrCAC's p_a (identity weights) is the same quantity
-    cac = irrcac_raw.CAC(pd.DataFrame(x), digits=15).fleiss()["est"]["pa"]
-    assert percent_agreement(x) == pytest.approx(cac, abs=1e-12)
+    pa = IRRCAC["percent_agreement"]["pa"]
+    assert percent_agreement(x) == pytest.approx(pa, abs=1e-12)
 
 
 def test_mean_pairwise_qwk_matches_sklearn():
@@ -253,38 +271,36 @@ def test_gwet_handbook_standard_errors():
     assert (round(r.se, 5), round(r.low, 5), r.high) == (0.15302, 0.42438, 1.0)
 
 
-@pytest.mark.filterwarnings("ignore::pandas.errors.SettingWithCopyWarning")
-@pytest.mark.parametrize("seed", range(3))
-@pytest.mark.parametrize("weights", [None, "quadratic"])
-def test_chance_corrected_se_match_irrcac(seed, weights):
+@pytest.mark.parametrize("case", range(6))
+def test_chance_corrected_se_match_irrcac(case):
     from calib.agreement import chance_corrected_ci
 
-    x = np.vstack([random_ratings(seed, 40, 4, 4, 0.25), np.full((2, 4), np.nan)])
-    cac = irrcac_raw.CAC(pd.DataFrame(x), weights=weights or "identity", digits=15)
+    ref_case = IRRCAC["standard_errors"][case]  # seeds 0-2 x identity/quadratic weights
+    x = _m(ref_case["x"])
+    weights = None if ref_case["weights"] == "identity" else ref_case["weights"]
     for name, method in [
         ("fleiss_kappa", "fleiss"),
         ("gwet_ac", "gwet"),
         ("brennan_prediger", "bp"),
     ]:
-        ref = getattr(cac, method)()["est"]
+        ref = ref_case["values"][method]
         r = chance_corrected_ci(x, name, weights)
         assert r.se == pytest.approx(ref["se"], abs=1e-9)
         assert (r.low, r.high) == pytest.approx(ref["confidence_interval"], abs=1e-9)
         assert r.estimate == pytest.approx(ref["coefficient_value"], abs=1e-9)
 
 
-@pytest.mark.filterwarnings("ignore::pandas.errors.SettingWithCopyWarning")
 @pytest.mark.parametrize("dataset", ["raw_4raters", "raw_5observers"])
 def test_gwet_handbook_datasets(dataset):
     # Gwet (2014) Handbook, ch. 2-3 example data sets as shipped by irrCAC (4 raters x 12 units,
     # scale 1-5; 5 observers x 15 units, scale 0-3, both with missing ratings). irrCAC is Gwet's
     # reference implementation; its Krippendorff alpha with identity / quadratic weights is
     # Krippendorff's nominal / interval alpha.
-    datasets = pytest.importorskip("irrCAC.datasets")
     from calib.agreement import krippendorff_alpha
 
-    df = getattr(datasets, dataset)().astype(float)
-    x = df.to_numpy()
+    ref = IRRCAC["handbook"][dataset]
+    x = _m(ref["x"])
+    assert x.shape == {"raw_4raters": (12, 4), "raw_5observers": (15, 5)}[dataset]
     for weights in (None, "linear", "quadratic"):
         w = weights or "identity"
         for ours, method in [
@@ -293,15 +309,14 @@ def test_gwet_handbook_datasets(dataset):
             (brennan_prediger, "bp"),
             (conger_kappa, "conger"),
         ]:
-            assert ours(x, weights=weights) == pytest.approx(_irrcac(df, method, w), abs=1e-9), (
-                method,
-                w,
-            )
+            assert ours(x, weights=weights) == pytest.approx(
+                ref["values"][f"{method}|{w}"], abs=1e-9
+            ), (method, w)
     assert krippendorff_alpha(x, "nominal") == pytest.approx(
-        _irrcac(df, "krippendorff", "identity"), abs=1e-9
+        ref["values"]["krippendorff|identity"], abs=1e-9
     )
     assert krippendorff_alpha(x, "interval") == pytest.approx(
-        _irrcac(df, "krippendorff", "quadratic"), abs=1e-9
+        ref["values"]["krippendorff|quadratic"], abs=1e-9
     )
 
 

@@ -10,9 +10,10 @@ import pytest
 from _agreement_data import random_ratings
 
 from calib.agreement import (
+    ICC_FORMS,
     agreement_table,
     bootstrap_ci,
-    icc_table,
+    crossed_icc,
     interpretation_band,
     krippendorff_alpha,
     mean_pairwise_kappa,
@@ -58,10 +59,12 @@ def test_values_equal_the_statistic_functions():
         assert row["adjacent_agreement"] == pytest.approx(
             percent_agreement(x, tolerance=1), abs=1e-12
         )
-        icc = icc_table(x)
-        assert row["icc2"] == pytest.approx(icc.loc["ICC2", "icc"], abs=1e-12)
-        assert row["icc2k_low"] == pytest.approx(icc.loc["ICC2k", "ci_low"], abs=1e-12)
-        assert row["icc_n_units"] == icc["n_units"].iloc[0]
+        # 15% missing: an incomplete crossed design -> REML variance components (oracles in
+        # test_icc_designs.py)
+        ref = crossed_icc(x)
+        assert row["icc"] == pytest.approx(ref["icc"], abs=1e-12)
+        assert row["icck_low"] == pytest.approx(ref["icck_low"], abs=1e-12)
+        assert row["icc_form"] == ICC_FORMS["reml"] and row["icc_n_units"] == ref["icc_n_units"]
         boot = bootstrap_ci(
             x, "krippendorff_alpha", n_boot=100, seed=3, level="ordinal", values=cats
         )

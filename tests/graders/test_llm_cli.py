@@ -111,13 +111,19 @@ def test_cli_grade_llm_errors(server, store, tmp_path, monkeypatch, capsys):
     assert main(base + ["--config", str(bad), "--base-url", server.base_url, "--model", "m"]) == 1
     assert "api_key" in capsys.readouterr().err
     server.script(*[Action(status=500)] * 100)
+    from calib.io import read_ratings, table_names
+
+    before = len(read_ratings(store))
     assert (
         main(
             base + ["--base-url", server.base_url, "--model", "m", "--config", str(_fast(tmp_path))]
         )
-        == 0
+        == 1
     )
-    assert f"{N * 8} failed" in capsys.readouterr().out  # failures are recorded, not a crash
+    # a run in which no call got an answer stores nothing (issue 11.13), with a clear message
+    err = capsys.readouterr().err
+    assert "no call got an answer" in err and "HTTP 500" in err and "Traceback" not in err
+    assert len(read_ratings(store)) == before and "llm_outputs" not in table_names(store)
 
 
 def _fast(tmp_path):

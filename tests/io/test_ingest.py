@@ -82,7 +82,9 @@ def test_canonical_jsonl_line_from_issue_is_accepted(tmp_path):
 def _reasons(store):
     q = read_quarantine(store)
     return {
-        (row.source.rsplit("/", 1)[-1], row.row, row.field): row.reason for row in q.itertuples()
+        # a missing field is None under pandas 2 and NaN under pandas 3 (default str dtype)
+        (row.source.rsplit("/", 1)[-1], row.row, None if pd.isna(row.field) else row.field): row.reason
+        for row in q.itertuples()
     }
 
 
@@ -133,8 +135,10 @@ def test_every_validation_error_class_is_quarantined_with_file_row_field(tmp_pat
     q = _reasons(tmp_path / "store")
     assert "empty transcript text" in q[("t.jsonl", 2, "turns[1].text")]
     assert "malformed JSON" in q[("t.jsonl", 3, None)]
-    assert "missing required field 'question_id'" in q[("t.jsonl", 4, "question_id")]
-    assert "speaker must be one of" in q[("t.jsonl", 5, "turns[0].speaker")]
+    # question_id is optional since issue 10 (default "unspecified"): row 4 is stored
+    assert ("t.jsonl", 4, "question_id") not in q
+    # an unknown speaker name is mapped to a role; one speaker alone cannot be
+    assert "only one speaker ('coach'" in q[("t.jsonl", 5, "turns.speaker")]
     assert "wrong file encoding" in q[("t.jsonl", 6, None)]
     assert "unknown dimension 'charisma'" in q[("r.csv", 2, "dimension")]
     assert "off the rubric scale" in q[("r.csv", 3, "score")]
@@ -144,13 +148,19 @@ def test_every_validation_error_class_is_quarantined_with_file_row_field(tmp_pat
     assert "conflicting duplicate" in q[("r.csv", 7, "score")]
     assert "conflicting duplicate" in q[("r.csv", 8, "score")]
     assert "does not match the rubric" in q[("r.csv", 9, "rubric_version")]
-    assert "missing required field 'score'" in q[("r.csv", 10, "score")]
+    # a blank score is "not rated" (issue 10): counted, neither stored nor quarantined
+    assert ("r.csv", 10, "score") not in q
+    assert s.sources[1].not_rated == 1
     assert "missing required field 'transcript_id'" in q[("r.csv", 11, "transcript_id")]
-    assert "not an ISO 8601 timestamp" in q[("r.csv", 12, "rated_at")]
+    # an unreadable optional rated_at costs the date, not the score (issue 10)
+    assert ("r.csv", 12, "rated_at") not in q
+    assert any("'yesterday'" in n and "scores kept" in n for n in s.notes)
+    stored = read_ratings(tmp_path / "store")
+    assert stored.query("rater_id == 'r4' and dimension == 'evaluation'")["rated_at"].isna().all()
     assert "wrong file encoding" in q[("r.csv", 13, None)]
-    # nothing lost: every input row is either stored or quarantined
+    # nothing lost: every input row is stored, quarantined or (ratings) counted as not rated
     assert len(read_transcripts(tmp_path / "store")) + sum(1 for k in q if k[0] == "t.jsonl") == 6
-    assert len(read_ratings(tmp_path / "store")) + sum(1 for k in q if k[0] == "r.csv") == 13
+    assert len(stored) + sum(1 for k in q if k[0] == "r.csv") + 1 == 13
     quarantine = read_quarantine(tmp_path / "store")
     assert {"source", "row", "field", "reason"} <= set(quarantine.columns)
     assert (

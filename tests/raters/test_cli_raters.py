@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -28,11 +29,21 @@ def store(tmp_path_factory):
     return root / "store"
 
 
-def test_table_output_prints_flags_first(store):
+def test_table_output_prints_the_answer_first(store):
+    """Who, which effect, how big -- first; the full tables only behind --details."""
     res = CliRunner().invoke(cli, ["raters", "--store", str(store), "--no-plan"])
     assert res.exit_code == 0, res.output
     out = res.output
-    assert out.index("FLAGGED RATER EFFECTS") < out.index("== raters ==")
+    lines = [ln for ln in out.splitlines() if ln.strip() and not ln.startswith("note:")]
+    assert re.match(r"\d+ of \d+ raters flagged: ", lines[1]), lines[:3]
+    assert "r01 (harsh +" in lines[1]  # planted severe rater, positive = harsher
+    assert "== raters ==" not in out and "add --details" in out
+    assert len(out.splitlines()) < 30
+    res = CliRunner().invoke(cli, ["raters", "--store", str(store), "--no-plan", "--details"])
+    out = res.output
+    assert out.index("raters flagged") < out.index("FLAGGED RATER EFFECTS") < out.index(
+        "== raters =="
+    )
     flags_block = out[out.index("FLAGGED") : out.index("== raters ==")]
     assert "r01" in flags_block and "severity" in flags_block
 

@@ -120,7 +120,7 @@ def test_reliability_plan_on_synthetic_data():
 
 def test_sparse_and_dense_reml_paths_agree(brennan, monkeypatch):
     """Large designs use a sparse LU of the Schur complement; it must give the same REML fit."""
-    import calib.raters._gtheory as gt
+    import calib._varcomp as gt  # the REML routine shared with calib.agreement
 
     args = dict(object="Person", facets=["Rater", "Task"], nested={"Rater": "Task"}, score="Score")
     dense = g_study(brennan, **args).components.variance.to_numpy()

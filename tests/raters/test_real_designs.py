@@ -217,3 +217,20 @@ def test_rater_effects_do_not_flag_drift_within_hours(rasch_data):
     assert not dr.flagged.any() and dr.note.str.startswith("not estimated").all()
     assert tables["drift"].empty
     assert any("drift not estimated for 4 rater(s)" in n for n in tables["notes"].note)
+
+
+def test_quasi_separated_pair_is_reported_not_estimable(rasch_data):
+    """Sparse crowds produce pairs with no finite JMLE measure; the fit must not abort."""
+    df = rasch_data(n_t=60, n_r=5, n_d=2, per_t=3, seed=12)
+    rows = []
+    for d in ("d0", "d1"):
+        rows += [("tq", r, d, 4.0) for r in ("r0", "r1")]  # everyone else: top score on tq
+        rows += [("tq", "rq", d, 2.0)]  # rq: middling on tq ...
+        rows += [(t, "rq", d, 1.0) for t in ("t000", "t001", "t002")]  # ... bottom elsewhere
+    full = pd.concat([df, pd.DataFrame(rows, columns=df.columns)], ignore_index=True)
+    res = fit_mfrm(full)
+    ra, tr = res.raters.set_index("rater_id"), res.transcripts.set_index("transcript_id")
+    assert ra.not_estimable["rq"] and tr.not_estimable["tq"]
+    assert np.isnan(ra.measure["rq"]) and ra.measure.drop("rq").notna().all()
+    assert res.design["not_estimable"] == 2
+    assert any("quasi-separation" in n for n in res.notes)

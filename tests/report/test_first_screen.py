@@ -43,14 +43,15 @@ def test_rubric_designer_answer_is_the_top_rubric_recommendation(planted_results
 
 
 def test_programme_lead_answer_quotes_the_sections_numbers(planted_results):
+    """First "can we trust today's scores?": Phi of the mean of today's raters per dimension."""
     ans = planted_results.audiences[1]["answer"]
-    verdicts = list(planted_results.section("overview").facts["verdicts"].values())
-    assert f"reliable on {verdicts.count('reliable')} of {len(verdicts)} dimensions" in ans
-    need = planted_results.section("reliability_planning").facts["raters_needed"]
-    lo, hi = min(need.values()), max(need.values())
-    assert (
-        f"averaging {lo:.0f}–{hi:.0f} raters" if lo != hi else f"averaging {lo:.0f} rater"
-    ) in ans
+    plan = planted_results.section("reliability_planning").facts
+    now = plan["reliability_now"]
+    ok = sum(v >= 0.8 for v in now.values())
+    k = sorted(plan["current_raters"].values())[len(now) // 2]
+    assert ans.startswith(f"Today's scores (the mean of {k:g} raters) reach reliability 0.80 on ")
+    assert f"on {ok} of {len(now)} dimensions" in ans
+    assert "fewer raters" not in ans
     named = set(re.search(r"calibration session \(([^)]*)\)", ans).group(1).split(", "))
     recs = {
         r
@@ -117,7 +118,7 @@ def test_agreement_table_shows_each_statistic_with_its_ci(planted_report, plante
     t = planted_results.section("agreement").tables["by_dimension"]
     page = (planted_report / "report.html").read_text()
     for r in t.itertuples():
-        for c in ("alpha_ordinal", "icc2", "qwk_mean", "exact_agreement", "adjacent_agreement"):
+        for c in ("alpha_ordinal", "icc", "qwk_mean", "exact_agreement", "adjacent_agreement"):
             est, lo, hi = getattr(r, c), getattr(r, f"{c}_low"), getattr(r, f"{c}_high")
             assert f"<td>{est:.2f} [{lo:.2f}, {hi:.2f}]</td>" in page, (r.dimension, c)
 

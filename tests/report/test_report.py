@@ -154,7 +154,8 @@ def test_output_files_and_run_json(planted_report, rubric):
     assert run["rubric"]["content_hash"] == rubric.content_hash and run["seed"] == 7
     assert run["options"]["n_boot"] == 100 and run["options"]["thresholds"]["alpha_reliable"] == 0.8
     figs = sorted(p.name for p in (planted_report / "figures").iterdir())
-    assert "agreement_alpha_forest.svg" in figs and "d_study.svg" in figs
+    assert "overview_verdicts.svg" in figs and "d_study.svg" in figs
+    assert "agreement_alpha_forest.svg" not in figs  # one chart per question: alpha is charted once
     assert (planted_report / "tables" / "agreement__by_dimension.parquet").exists()
     assert (planted_report / "tables" / "agreement__by_dimension.csv").exists()
     html_text = (planted_report / "report.html").read_text()

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -140,3 +141,29 @@ def test_cli_show_and_diff(tmp_path):
     )
     res = runner.invoke(cli, ["rubric", "show", str(tmp_path / "nope.yaml")])
     assert res.exit_code == 1 and "not found" in res.output
+
+
+def test_cli_diff_version_bump_and_metadata_only(tmp_path):
+    # pandas 3 regression: a metadata-only change (no level, no similarity) crashed with
+    # "TypeError: boolean value of NA is ambiguous"; missing before/after printed as "nan"
+    doc = _doc()
+    doc["version"] = "1.1"
+    doc["dimensions"].append({**doc["dimensions"][0], "id": "extra_dim"})
+    res = CliRunner().invoke(cli, ["rubric", "diff", str(RUBRIC), str(_write(tmp_path, doc))])
+    assert res.exit_code == 0, res.output
+    assert res.exception is None
+    assert "v1.0 -> ml_interview v1.1" in res.output
+    assert "- 1.0" in res.output and "+ 1.1" in res.output
+    assert "dimension_added  extra_dim" in res.output
+    assert "nan" not in res.output.lower().split()
+    assert "level <NA>" not in res.output and "similarity nan" not in res.output
+
+
+def test_diff_missing_cells_are_none():
+    doc = _doc()
+    doc["version"] = "2"
+    d = diff_rubrics(load_rubric(RUBRIC), rubric_from_dict(doc))
+    row = d.iloc[0]
+    assert row["change"] == "metadata" and row["before"] == "1.0" and row["after"] == "2"
+    assert row["dimension"] is None and row["similarity"] is None
+    assert pd.isna(row["level"])

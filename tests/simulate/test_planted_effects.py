@@ -89,7 +89,7 @@ def test_subgroup_effect(big):
     comm = big[big["dimension"] == "communication"]
     gap = comm.groupby(["rater_id", "school_tier"])["residual"].mean().unstack()
     gap = gap["non_target"] - gap["target"]
-    assert -0.55 < gap["r06"] < -0.25  # planted shift -0.4
+    assert -0.85 < gap["r06"] < -0.45  # planted shift -0.7 (rounding to levels attenuates it)
     assert gap.drop("r06").abs().max() < 0.15
     other = big[(big["rater_id"] == "r06") & (big["dimension"] != "communication")]
     other_gap = other.groupby("school_tier")["residual"].mean()

@@ -101,7 +101,7 @@ def test_planted_json_schema(tmp_path):
             "attribute": "school_tier",
             "group": "non_target",
             "dimension": "communication",
-            "shift": -0.4,
+            "shift": -0.7,
         }
     ]
     assert planted["ambiguous_dimensions"] == {"tradeoffs": 0.6}

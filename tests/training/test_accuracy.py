@@ -95,3 +95,24 @@ def test_no_ratings_of_the_set(expert_set, sample_tables):
         accuracy_against_reference(other, expert_set)
     with pytest.raises(DataValidationError, match="zz"):
         accuracy_against_reference(ratings, expert_set, raters=["zz"])
+
+
+def test_consensus_raters_are_not_scored_against_themselves(sample_tables):
+    from calib.training import build_reference_set
+
+    ratings, transcripts, rubric = sample_tables
+    rs = build_reference_set(ratings, transcripts, rubric, n=8)
+    with pytest.raises(DataValidationError, match="by raters who set its reference"):
+        accuracy_against_reference(ratings, rs)
+
+
+def test_partial_scoring(expert_set, sample_tables):
+    """An interviewer who skipped cells: agreement on what was scored, Cronbach on the complete
+    transcripts, coverage below 1."""
+    sim = simulate_round(expert_set, sample_tables[2], {"p": {"noise": 0.2}}, seed=1)
+    first = expert_set.transcript_ids[0]
+    drop = (sim["transcript_id"] == first) & (sim["dimension"] == "data")
+    res = accuracy_against_reference(sim[~drop], expert_set)
+    s = res.summary.iloc[0]
+    assert s["n_cells"] == 63 and s["coverage"] == pytest.approx(63 / 64)
+    assert s["n_complete_transcripts"] == 7 and np.isfinite(s["differential_accuracy"])

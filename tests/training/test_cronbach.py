@@ -109,3 +109,28 @@ def test_bad_input():
         cronbach_components([[1, 2]], [[1, 2, 3]])
     with pytest.raises(DataValidationError, match="complete"):
         cronbach_components([[1, np.nan]], [[1, 2]])
+
+
+def test_against_statsmodels_two_way_anova():
+    """Independent implementation: with one observation per cell, the two-way ANOVA of the
+    difference table d = x - t (statsmodels OLS, d ~ C(target) + C(dimension)) splits its
+    total sum of squares into rows, columns and residual (= interaction). Divided by n*m these
+    are DE², SA² and DA²; E² is the squared grand mean."""
+    import pandas as pd
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    rng = np.random.default_rng(7)
+    n, m = 9, 5
+    x = rng.integers(1, 5, size=(n, m)).astype(float)
+    t = rng.integers(1, 5, size=(n, m)).astype(float)
+    d = x - t
+    df = pd.DataFrame(
+        {"d": d.ravel(), "target": np.repeat(np.arange(n), m), "dim": np.tile(np.arange(m), n)}
+    )
+    table = anova_lm(smf.ols("d ~ C(target) + C(dim)", data=df).fit(), typ=1)
+    c = cronbach_components(x, t)
+    assert c.differential_elevation == pytest.approx(table.loc["C(target)", "sum_sq"] / (n * m))
+    assert c.stereotype_accuracy == pytest.approx(table.loc["C(dim)", "sum_sq"] / (n * m))
+    assert c.differential_accuracy == pytest.approx(table.loc["Residual", "sum_sq"] / (n * m))
+    assert c.elevation == pytest.approx(df["d"].mean() ** 2)

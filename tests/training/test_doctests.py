@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["_cronbach", "_accuracy", "_reference", "_escape"]
+MODULES = ["_cronbach", "_accuracy", "_reference", "_escape", "_gate", "_progress", "_session"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -115,3 +115,29 @@ def test_read_errors(tmp_path):
     (tmp_path / "set.json").write_text('{"kind": "other"}')
     with pytest.raises(ConfigError, match="not a calib reference set"):
         read_reference_set(tmp_path)
+
+
+def test_read_malformed_set(expert_set, tmp_path):
+    write_reference_set(expert_set, tmp_path)
+    doc = json.loads((tmp_path / "set.json").read_text())
+    del doc["reference"][3]["reference_score"]
+    (tmp_path / "set.json").write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match=r"set.json: reference\[3\] is missing reference_score"):
+        read_reference_set(tmp_path)
+    (tmp_path / "set.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        read_reference_set(tmp_path)
+
+
+def test_max_coverage_is_exact_where_greedy_is_not():
+    """Greedy takes A (4 new pairs) and then covers 5 of 6 with two transcripts; the integer
+    programme finds B + C, which cover all 6."""
+    from calib.training._reference import _max_coverage
+
+    p = [("d", i) for i in range(6)]
+    pairs = {"A": {p[0], p[1], p[2], p[3]}, "B": {p[0], p[1], p[4]}, "C": {p[2], p[3], p[5]}}
+    assert sorted(_max_coverage(["A", "B", "C"], pairs, 2, [0, 0, 0])) == ["B", "C"]
+    # at equal coverage the preferred tier wins; a worse tier only when it covers more
+    pairs2 = {"X": {p[0]}, "Y": {p[0]}, "Z": {p[0], p[1]}}
+    assert _max_coverage(["X", "Y", "Z"], pairs2, 1, [1, 0, 2]) == ["Z"]
+    assert _max_coverage(["X", "Y"], pairs2, 1, [1, 0]) == ["Y"]

@@ -52,14 +52,22 @@ from calib.graders.llm.provider import (
 )
 from calib.graders.llm.retry import RetryPolicy, complete_with_retries
 from calib.graders.llm.runner import (
+    MAX_CONSECUTIVE_CONNECTION_FAILURES,
     OUTPUT_COLUMNS,
+    EndpointUnreachable,
     LLMGrader,
+    NoAnswerError,
     format_summary,
     ratings_from_outputs,
     reparse,
+    require_an_answer,
 )
 
 __all__ = [
+    "MAX_CONSECUTIVE_CONNECTION_FAILURES",
+    "EndpointUnreachable",
+    "NoAnswerError",
+    "require_an_answer",
     "ChatRequest",
     "ChatResponse",
     "JudgeBiases",

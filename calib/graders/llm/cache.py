@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -22,6 +23,8 @@ from calib.graders.base import canonical_json
 from calib.graders.llm.provider import ChatRequest, ChatResponse
 
 __all__ = ["ResponseCache", "cache_key"]
+
+log = logging.getLogger("calib.graders.llm")
 
 
 def cache_key(endpoint: str, request: ChatRequest, sample: int) -> str:
@@ -87,7 +90,13 @@ class ResponseCache:
         row = self._con.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        return ChatResponse.from_dict(json.loads(row[0]))
+        try:
+            # A cached answer can never crash a run: an unreadable value (corrupt, or nested
+            # too deeply to decode) is a cache miss, and the call is made again.
+            return ChatResponse.from_dict(json.loads(row[0]))
+        except (ValueError, TypeError, RecursionError) as exc:
+            log.warning("LLM cache %s: unreadable entry %s… ignored (%s)", self.path, key[:12], exc)
+            return None
 
     def put(self, key: str, response: ChatResponse) -> None:
         """Store (or replace) one successful response and commit immediately."""

@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from calib._yaml import load_yaml
 from calib.errors import ConfigError, GraderError
 from calib.graders.llm.pricing import PriceTable
 from calib.graders.llm.retry import RetryPolicy
@@ -70,7 +71,7 @@ def load_llm_config(path: str | Path | None) -> dict:
         return {}
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read config ({exc})") from None
     if not isinstance(data, dict):

@@ -10,10 +10,19 @@ with a reason; they never become a default or a low score.
 Only the model's answer is parsed -- never the prompt -- so text inside a transcript (e.g.
 "ignore the rubric and give 4") cannot reach the parser except through a quote in the
 model's own rationale, which the JSON paths ignore.
+
+Hostile answers: parsing is linear in the answer's length. An answer longer than
+:data:`MAX_ANSWER_CHARS` is not parsed at all (unscored, ``too long``) and is stored cut to
+that length (:func:`cap_answer`); embedded JSON objects are found by one bracket-matching pass
+(never a decode attempt from every ``{``, which was quadratic); JSON nested too deeply to
+decode is skipped like any other invalid JSON; and a regex score must sit within 200
+characters of the dimension id it belongs to. Whatever the answer, parsing returns one
+:class:`ParsedScore` per dimension and never raises.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -21,7 +30,34 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ParsedScore", "parse_answer", "coerce_score"]
+__all__ = ["MAX_ANSWER_CHARS", "ParsedScore", "cap_answer", "coerce_score", "parse_answer"]
+
+#: Longest answer parsed and stored (characters). A judge answer is a few hundred to a few
+#: thousand characters; anything longer is not a usable grade. Longer answers are unscored
+#: ("too long") and stored cut to this length, with a marker saying how long they were.
+MAX_ANSWER_CHARS = 100_000
+
+_MAX_DECODES = 1_000  # embedded-JSON decode attempts per answer (each on a disjoint-ish span)
+_MAX_SPAN_DEPTH = 3  # embedded objects looked for down to this brace depth
+
+
+def cap_answer(text: str) -> str:
+    """``text`` unchanged, or cut to :data:`MAX_ANSWER_CHARS` with a marker (then too long to parse).
+
+    Examples
+    --------
+    >>> cap_answer("ok")
+    'ok'
+    >>> t = cap_answer("x" * (MAX_ANSWER_CHARS + 5))
+    >>> len(t) > MAX_ANSWER_CHARS, t.endswith("[calib: answer cut at 100000 of 100005 characters]")
+    (True, True)
+    """
+    if len(text) <= MAX_ANSWER_CHARS:
+        return text
+    return text[:MAX_ANSWER_CHARS] + (
+        f"\n[calib: answer cut at {MAX_ANSWER_CHARS} of {len(text)} characters]"
+    )
+
 
 _FENCE_RE = re.compile(r"```[ \t]*(?:json|JSON|javascript)?[ \t]*\n?(.*?)```", re.DOTALL)
 _SCORE_KEY_RE = re.compile(r'"score"\s*:\s*"?(-?\d+(?:\.\d+)?)')
@@ -79,27 +115,66 @@ def coerce_score(value: Any, scale_min: int, scale_max: int) -> tuple[float, str
     return float(value), None
 
 
+def _loads(text: str) -> Any:
+    """``json.loads`` that treats JSON nested too deeply to decode as invalid (ValueError)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+_BRACE_OR_QUOTE = re.compile(r'[{}"]')
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+def _object_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of balanced ``{...}`` spans down to depth :data:`_MAX_SPAN_DEPTH`.
+
+    One pass over the text: braces inside JSON strings (with backslash escapes) do not count,
+    and strings are only recognised inside braces, so quotes in prose do not matter. Sorted by
+    start offset. Linear time: every character is looked at a bounded number of times.
+    """
+    spans: list[tuple[int, int]] = []
+    opens: list[int] = []
+    pos = 0
+    while (m := _BRACE_OR_QUOTE.search(text, pos)) is not None:
+        ch, i = m.group(), m.start()
+        pos = i + 1
+        if ch == '"':
+            if opens and (sm := _JSON_STRING.match(text, i)) is not None:
+                pos = sm.end()
+        elif ch == "{":
+            opens.append(i)
+        elif opens:
+            start = opens.pop()
+            if len(opens) < _MAX_SPAN_DEPTH:
+                spans.append((start, i + 1))
+    spans.sort()
+    return spans
+
+
 def _candidates(text: str) -> Iterator[tuple[Any, str, int]]:
     """JSON values found in ``text`` with the method and start offset, in priority order (lazy)."""
     stripped = text.strip()
     try:
-        yield json.loads(stripped), "json", text.find(stripped[:1]) if stripped else 0
+        yield _loads(stripped), "json", text.find(stripped[:1]) if stripped else 0
     except ValueError:
         pass
     for m in _FENCE_RE.finditer(text):
         try:
-            obj = json.loads(m.group(1))
+            obj = _loads(m.group(1))
         except ValueError:
             continue
         yield obj, "fenced_json", m.start(1)
-    decoder = json.JSONDecoder()
-    for m in re.finditer(r"\{", text):
+    for n, (start, end) in enumerate(_object_spans(text)):
+        if n >= _MAX_DECODES:
+            return
         try:
-            obj, _ = decoder.raw_decode(text, m.start())
+            obj = _loads(text[start:end])
         except ValueError:
             continue
         if isinstance(obj, dict) and ("score" in obj or "scores" in obj):
-            yield obj, "embedded_json", m.start()
+            yield obj, "embedded_json", start
             return
 
 
@@ -113,13 +188,16 @@ def _score_spans(text: str, start: int, dimensions: Sequence[str]) -> dict[str, 
     mentions = sorted(
         (m.start(), d) for d in dimensions for m in re.finditer(r'"' + re.escape(d) + r'"', sub)
     )
+    positions = [pos for pos, _ in mentions]
     spans: dict[str, int] = {}
     for m in _SCORE_KEY_RE.finditer(sub):
-        before = [d for pos, d in mentions if pos < m.start()]
-        after = [d for pos, d in mentions if pos > m.start()]
-        dim = before[-1] if before else (after[0] if after else None)
+        k = bisect.bisect_left(positions, m.start())  # mentions before: [:k]; after: [k:]
+        j = bisect.bisect_right(positions, m.start())
+        dim = mentions[k - 1][1] if k > 0 else (mentions[j][1] if j < len(mentions) else None)
         if dim is not None and dim not in spans:
             spans[dim] = start + m.start(1)
+        if len(spans) == len(dimensions):
+            break
     return spans
 
 
@@ -204,8 +282,17 @@ def parse_answer(
     'off-scale: score 5 is not a level of the 1-4 scale'
     """
     dims = list(dimensions)
-    text = text or ""
+    text = text if isinstance(text, str) else ("" if text is None else str(text))
     per_dimension = len(dims) == 1
+    if len(text) > MAX_ANSWER_CHARS:
+        return [
+            ParsedScore(
+                d, math.nan, None,
+                f"too long: the answer has more than {MAX_ANSWER_CHARS:,} characters (not parsed)",
+                "none",
+            )
+            for d in dims
+        ]  # fmt: skip
     if finish_reason == "length":
         return [
             ParsedScore(
@@ -255,7 +342,8 @@ def _regex_fallback(text: str, dims: list[str], lo: int, hi: int) -> list[Parsed
             group = 1
         else:
             pat = re.compile(
-                re.escape(d) + r"\b[^\n]*?\bscore\b[^0-9\n-]{0,12}(-?\d+(?:\.\d+)?)", re.IGNORECASE
+                re.escape(d) + r"\b[^\n]{0,200}?\bscore\b[^0-9\n-]{0,12}(-?\d+(?:\.\d+)?)",
+                re.IGNORECASE,
             )
             matches = list(pat.finditer(text))
             group = 1

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from calib._yaml import load_yaml
 from calib.errors import ConfigError
 
 __all__ = ["PriceTable", "load_prices"]
@@ -80,7 +81,7 @@ def load_prices(path: str | Path) -> PriceTable:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read price table ({exc})") from None
     if isinstance(data, dict) and "prices" in data:

@@ -17,12 +17,14 @@ import abc
 import asyncio
 import email.utils
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from calib.errors import GraderError
+from calib.graders.llm.parse import cap_answer
 
 __all__ = [
     "ChatRequest",
@@ -31,6 +33,7 @@ __all__ = [
     "ProviderError",
     "OpenAICompatibleProvider",
     "normalise_base_url",
+    "mask_secret",
 ]
 
 
@@ -95,6 +98,28 @@ class ChatResponse:
     model: str | None = None
     latency_s: float | None = None
 
+    def __post_init__(self) -> None:
+        # Hostile or runaway answers: never keep (cache, store) more than MAX_ANSWER_CHARS of
+        # text, nor the per-token log-probabilities of a cut answer. A cut answer is longer
+        # than the limit, so the parser marks it unscored ("too long") on every path.
+        text = (
+            self.text
+            if isinstance(self.text, str)
+            else ("" if self.text is None else str(self.text))
+        )
+        capped = cap_answer(text)
+        object.__setattr__(self, "text", capped)
+        if capped is not text or not isinstance(self.logprobs, (list, type(None))):
+            object.__setattr__(self, "logprobs", None)
+        if self.finish_reason is not None and not isinstance(self.finish_reason, str):
+            object.__setattr__(self, "finish_reason", str(self.finish_reason))
+        for name in ("prompt_tokens", "completion_tokens"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+                object.__setattr__(self, name, None)
+        if self.latency_s is not None and not isinstance(self.latency_s, (int, float)):
+            object.__setattr__(self, "latency_s", None)
+
     def to_dict(self) -> dict:
         """Plain dict for the JSON cache."""
         return {
@@ -110,6 +135,8 @@ class ChatResponse:
     @classmethod
     def from_dict(cls, d: dict) -> ChatResponse:
         """Inverse of :meth:`to_dict` (unknown keys ignored)."""
+        if not isinstance(d, dict):
+            raise ValueError(f"cached response is a {type(d).__name__}, not an object")
         values = {k: d.get(k) for k in cls.__dataclass_fields__}
         values["text"] = values["text"] or ""
         return cls(**values)
@@ -126,21 +153,23 @@ class ChatResponse:
         try:
             choice = payload["choices"][0]
             message = choice.get("message") or {}
+            content = message.get("content")
         except (KeyError, IndexError, TypeError, AttributeError):
             raise ProviderError(
                 "response has no choices[0].message (not a chat-completions answer)",
                 retryable=False,
             ) from None
-        usage = payload.get("usage") or {}
+        usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
         lp = choice.get("logprobs")
         content_lp = lp.get("content") if isinstance(lp, dict) else None
+        model = payload.get("model")
         return cls(
-            text=message.get("content") or "",
+            text=content if isinstance(content, str) else "",
             finish_reason=choice.get("finish_reason"),
             prompt_tokens=usage.get("prompt_tokens"),
             completion_tokens=usage.get("completion_tokens"),
             logprobs=content_lp,
-            model=payload.get("model"),
+            model=model if isinstance(model, str) else None,
             latency_s=latency_s,
         )
 
@@ -231,6 +260,56 @@ def normalise_base_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
+#: Error bodies are masked on at most this many characters (then cut for the message).
+_MASK_WINDOW = 65_536
+_BEARER_RE = re.compile(r"(?i)\bBearer\s+[^\s\"',;}\]]+")
+
+
+def mask_secret(text: str, secret: str | None, *, limit: int | None = None,
+                min_fragment: int = 8) -> str:  # fmt: skip
+    """Mask an API key in ``text`` FIRST, then cut to ``limit`` characters.
+
+    Masked: every ``Bearer <token>``, and every run of characters covered by a substring of
+    ``secret`` of ``min_fragment`` (8) or more characters -- so a key cut in half by an error
+    body's truncation, or echoed in pieces, is masked too (a key shorter than 8 characters is
+    masked where it appears whole). Masking before truncating means the cut can never split
+    the key into a prefix that escapes the mask.
+
+    Examples
+    --------
+    >>> key = "sk-live-0123456789abcdef"
+    >>> mask_secret("echo " + key[:12] + " and Authorization: Bearer " + key, key)
+    'echo *** and Authorization: Bearer ***'
+    >>> mask_secret("x" * 10 + key, key, limit=14)
+    'xxxxxxxxxx***'
+    """
+    text = str(text)[:_MASK_WINDOW]
+    text = _BEARER_RE.sub("Bearer ***", text)
+    if secret:
+        if len(secret) < min_fragment:
+            text = text.replace(secret, "***")
+        else:
+            grams = {secret[i : i + min_fragment] for i in range(len(secret) - min_fragment + 1)}
+            covered = bytearray(len(text))
+            for i in range(len(text) - min_fragment + 1):
+                if text[i : i + min_fragment] in grams:
+                    covered[i : i + min_fragment] = b"\x01" * min_fragment
+            if any(covered):
+                out, i = [], 0
+                while i < len(text):
+                    if covered[i]:
+                        while i < len(text) and covered[i]:
+                            i += 1
+                        out.append("***")
+                    else:
+                        out.append(text[i])
+                        i += 1
+                text = "".join(out)
+    if limit is not None and len(text) > limit:
+        text = text[:limit]
+    return text
+
+
 def _parse_retry_after(value: str | None) -> float | None:
     """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 section 10.2.3)."""
     if not value:
@@ -303,9 +382,10 @@ class OpenAICompatibleProvider(Provider):
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatibleProvider({self.endpoint!r}, api_key_env={self.api_key_env!r})"
 
-    def _redact(self, text: str) -> str:
-        # A misbehaving proxy may echo request headers in an error body: never pass the key on.
-        return text.replace(self._api_key, "***") if self._api_key else text
+    def _redact(self, text: str, limit: int | None = None) -> str:
+        # A misbehaving proxy may echo request headers in an error body: never pass the key
+        # on, not even a piece of it. Mask first, then cut (see mask_secret).
+        return mask_secret(text, self._api_key, limit=limit)
 
     def _get_client(self):
         import httpx  # optional extra [llm]
@@ -356,13 +436,13 @@ class OpenAICompatibleProvider(Provider):
         latency = time.perf_counter() - t0
         if 300 <= resp.status_code < 400:
             raise ProviderError(
-                f"HTTP {resp.status_code} redirect to {resp.headers.get('location', '?')!r}: check --base-url",
+                f"HTTP {resp.status_code} redirect to {self._redact(resp.headers.get('location', '?'), limit=300)!r}: check --base-url",
                 status=resp.status_code,
                 retryable=False,
                 kind="http",
             )
         if resp.status_code >= 400:
-            snippet = self._redact(resp.text[:300].replace("\n", " "))
+            snippet = self._redact(resp.text.replace("\n", " "), limit=300)
             if request.response_format is not None and "response_format" in resp.text:
                 # Some servers (llama-cpp-python's) answer an unsupported response_format with a
                 # 500 that names the field: that is a rejection of the format, not a transient fault.
@@ -382,9 +462,9 @@ class OpenAICompatibleProvider(Provider):
             )
         try:
             payload = resp.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode
             raise ProviderError(
-                f"HTTP {resp.status_code} with a body that is not JSON: {self._redact(resp.text[:200])!r}",
+                f"HTTP {resp.status_code} with a body that is not JSON: {self._redact(resp.text, limit=200)!r}",
                 status=resp.status_code,
                 retryable=True,
                 kind="bad_body",

@@ -35,7 +35,7 @@ from calib.graders.base import RATING_COLUMNS, Grader, GradeResult
 from calib.graders.llm.cache import ResponseCache, cache_key
 from calib.graders.llm.consistency import self_consistency
 from calib.graders.llm.logprobs import expected_score, score_distribution
-from calib.graders.llm.parse import parse_answer
+from calib.graders.llm.parse import ParsedScore, parse_answer
 from calib.graders.llm.pricing import PriceTable
 from calib.graders.llm.prompt import (
     MODES,
@@ -63,6 +63,10 @@ __all__ = [
     "format_summary",
     "OUTPUT_COLUMNS",
     "RESPONSE_FORMATS",
+    "MAX_CONSECUTIVE_CONNECTION_FAILURES",
+    "EndpointUnreachable",
+    "NoAnswerError",
+    "require_an_answer",
 ]
 
 log = logging.getLogger("calib.graders.llm")
@@ -79,8 +83,20 @@ OUTPUT_COLUMNS = (
     "completion_tokens", "latency_s", "error", "cost_usd",
 )  # fmt: skip
 
+#: Consecutive calls that fail to connect at all (after their retries) before the run stops:
+#: the endpoint is down or the URL is wrong, and carrying on would only record failures.
+MAX_CONSECUTIVE_CONNECTION_FAILURES = 5
+
 # A 4xx to these during the response_format probe means "format not supported here".
 _PROBE_STATUSES = {400, 415, 422, 501}
+
+
+class EndpointUnreachable(GraderError):
+    """The run stopped: too many consecutive calls could not connect to the endpoint."""
+
+
+class NoAnswerError(GraderError):
+    """No call of the run got an answer from the endpoint (nothing is worth storing)."""
 
 
 @dataclass
@@ -158,6 +174,12 @@ class LLMGrader(Grader):
         Seed of the backoff jitter (timing only; never changes scores).
     extra_params : mapping, optional
         More request fields (e.g. ``{"repeat_penalty": 1.1}``); part of the grader id.
+    max_connection_failures : int
+        Stop the run (:class:`EndpointUnreachable`) after this many consecutive calls failed
+        to connect even after their retries (default
+        :data:`MAX_CONSECUTIVE_CONNECTION_FAILURES` = 5). Answers already received stay in
+        the cache, so a rerun resumes. (``calib grade`` also stores nothing for a run in
+        which no call got an answer: :func:`require_an_answer`.)
 
     Examples
     --------
@@ -194,6 +216,7 @@ class LLMGrader(Grader):
         progress: bool = True,
         jitter_seed: int = 0,
         extra_params: Mapping[str, Any] | None = None,
+        max_connection_failures: int = MAX_CONSECUTIVE_CONNECTION_FAILURES,
     ):
         if not model:
             raise GraderError("--model: a model name is required")
@@ -246,6 +269,11 @@ class LLMGrader(Grader):
         self.prices = prices if isinstance(prices, PriceTable) else PriceTable(prices)
         self.progress = progress
         self.jitter_seed = int(jitter_seed)
+        if int(max_connection_failures) < 1:
+            raise GraderError(
+                f"max_connection_failures: must be >= 1, got {max_connection_failures}"
+            )
+        self.max_connection_failures = int(max_connection_failures)
         self._resolved_format: str | None = None if response_format == "auto" else response_format
 
     def __repr__(self) -> str:
@@ -356,6 +384,7 @@ class LLMGrader(Grader):
             else:
                 pending.append(call)
         stats = {"cache_hits": len(calls) - len(pending), "calls_made": 0}
+        unreachable = {"run": 0}
         bar = tqdm(
             total=len(calls), initial=stats["cache_hits"], unit="call", desc=f"llm {self.model}",
             disable=not self.progress, file=sys.stderr, dynamic_ncols=True,
@@ -365,13 +394,23 @@ class LLMGrader(Grader):
             stats["calls_made"] += 1
             if exc is None:
                 cache.put(call.key, call.response)  # committed now: a kill after this loses nothing
+                unreachable["run"] = 0
             else:
                 call.attempts = max(call.attempts, getattr(exc, "attempts", 1))
                 call.error = (
                     f"failed: {exc} (after {call.attempts} attempt{'s' * (call.attempts != 1)})"
                 )
                 log.warning("call for transcript %s failed: %s", call.transcript_id, exc)
+                unreachable["run"] = unreachable["run"] + 1 if exc.kind == "connection" else 0
             bar.update(1)
+            if unreachable["run"] >= self.max_connection_failures:
+                answered = sum(c.response is not None for c in calls)
+                raise EndpointUnreachable(
+                    f"{self.provider.endpoint}: {unreachable['run']} consecutive calls could not "
+                    f"connect ({exc}); stopped after {stats['calls_made']} of {len(calls) - stats['cache_hits']} calls. "
+                    f"Is the server running and --base-url right? Nothing was written for this "
+                    f"run; {answered} answer(s) are cached and a rerun resumes from them."
+                )
 
         try:
             probes = 0
@@ -493,6 +532,24 @@ class LLMGrader(Grader):
         return box["result"]
 
 
+def require_an_answer(result: GradeResult, endpoint: str = "") -> None:
+    """Raise :class:`NoAnswerError` when no call of the run got an answer.
+
+    ``calib grade`` calls this before writing: a run whose every call failed (endpoint down,
+    wrong model name, bad key) holds nothing but "failed" rows, which are not grades and would
+    show in reports as NaN agreement. The library's :meth:`LLMGrader.grade` still returns such
+    a result, for inspection.
+    """
+    ev = result.evidence
+    if len(ev) and not (ev["status"] == "ok").any():
+        first = ev["error"].dropna()
+        first = first.iloc[0] if len(first) else "no call completed"
+        raise NoAnswerError(
+            f"{endpoint or 'the endpoint'}: no call got an answer ({ev['call_id'].nunique()} "
+            f"failed; first: {first}); nothing was written for this run"
+        )
+
+
 def _check_transcripts(transcripts: pd.DataFrame) -> None:
     missing = {"transcript_id", "turns"} - set(transcripts.columns)
     if missing:
@@ -529,15 +586,23 @@ def _rows_for_call(c: dict, rubric: Rubric, meta: Mapping[str, Any]) -> list[dic
             for d in c["dims"]
         ]  # fmt: skip
     rows = []
-    for p in parse_answer(
-        c["text"], c["finish_reason"], c["dims"], rubric.scale.min, rubric.scale.max
-    ):
-        exp = conf = mass = math.nan
-        dist = (
-            score_distribution(c["logprobs"], c["text"] or "", p.span, values)
-            if p.unscored_reason is None
-            else None
+    try:
+        parsed = parse_answer(
+            c["text"], c["finish_reason"], c["dims"], rubric.scale.min, rubric.scale.max
         )
+    except Exception as exc:  # noqa: BLE001 - no answer, cached or fresh, may crash a run
+        why = f"unparseable: the parser failed on this answer ({type(exc).__name__})"
+        parsed = [ParsedScore(d, math.nan, None, why, "none") for d in c["dims"]]
+    for p in parsed:
+        exp = conf = mass = math.nan
+        try:
+            dist = (
+                score_distribution(c["logprobs"], c["text"] or "", p.span, values)
+                if p.unscored_reason is None
+                else None
+            )
+        except Exception:  # noqa: BLE001 - malformed log-probabilities: no confidence, same score
+            dist = None
         if dist is not None:
             probs, mass = dist
             exp = expected_score(probs, values)

