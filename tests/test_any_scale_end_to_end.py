@@ -170,7 +170,7 @@ def test_report_and_feedback_speak_the_scale(run):
     fb = tmp / "feedback"
     run_strict(["report", "--store", store, "--out", fb, "--rater", "r1"])
     fmd = (fb / "report.md").read_text().replace("\\", "")
-    assert "r1" in fmd and "lower (stricter)" in fmd
+    assert "r1" in fmd and "lower (harsher)" in fmd
     if few:
         assert "a full level" in fmd
     else:

@@ -36,13 +36,17 @@ Graders:
           calib grade --store store/ --grader llm --base-url https://api.openai.com/v1 \\
                       --model gpt-4o-mini --api-key-env OPENAI_API_KEY --config llm.yaml
           Answers are cached in STORE/llm_cache.sqlite (--cache): a killed run restarts
-          where it stopped. Raw answers go to the table 'llm_outputs'.
+          where it stopped. Raw answers go to the table 'llm_outputs'. A run that gets no
+          answer at all, or meets 5 consecutive connection failures (dead endpoint), exits 1
+          and writes nothing.
 
 \b
 Ratings land in the store's ratings table (rater_id = grader name + config hash) and are
 returned by calib.io.read_ratings(store); re-running the same configuration adds nothing.
 Evidence (quoted spans and signals per score) goes to the table 'grader_evidence'; each run
 that added ratings is described (configuration, rubric hash, calib version) in 'grader_runs'.
+Ratings, evidence and the run record are written in one store commit (all or nothing).
+List or remove grader runs with: calib runs --store store/ [--drop RUN_ID]
 Next: calib validate-grader --store store/ --grader rules
 """
 

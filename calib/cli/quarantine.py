@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import click
 import pandas as pd
@@ -32,10 +33,18 @@ Exit status: 0 (also when the quarantine is empty), 1 when STORE is not a calib 
 _COLUMNS = ["table", "source", "row", "field", "reason"]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _text(value: object) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     return str(value)
+
+
+def _plain(value: str) -> str:
+    """Terminal-safe text: control characters (escape sequences) shown as '?'."""
+    return _CONTROL.sub("?", value)
 
 
 @click.command("quarantine", help=_HELP)
@@ -94,11 +103,11 @@ def command(store, fmt, reason, table, limit) -> None:
     shown = q if limit is None else q.head(limit)
     rows = [
         [
-            _text(r["table"]),
-            _text(r["source"]),
+            _plain(_text(r["table"])),
+            _plain(_text(r["source"])),
             _text(r["row"]),
-            _text(r["field"]) or "(row)",
-            " ".join(_text(r["reason"]).split()),
+            _plain(_text(r["field"])) or "(row)",
+            _plain(" ".join(_text(r["reason"]).split())),
         ]
         for r in shown.to_dict("records")
     ]

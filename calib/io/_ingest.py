@@ -46,6 +46,7 @@ from calib.io._transcripts import (
 )
 from calib.io._validate import (
     canonical_json,
+    parse_timestamp,
     rating_key_hash,
     seen_scores,
     split_duplicates,
@@ -217,7 +218,12 @@ class IngestSummary:
             lines.append("--strict: nothing was written; fix the rows above and re-run")
         elif not self.written and not self.issues:
             lines.append("nothing new to write (already ingested)")
-        return "\n".join(lines)
+        # names, ids and values come from input files: control characters (terminal escape
+        # sequences) are shown as '?'
+        return "\n".join(_CONTROL.sub("?", line) for line in lines)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _issue_table(issue: Issue, summary: IngestSummary) -> str:
@@ -274,6 +280,11 @@ def _read_optional_date(rec: dict, key: str, options: RatingOptions, bad: list[s
     value = rec.get(key)
     if value is None or not isinstance(value, str) or not value.strip():
         return
+    try:  # the common case, ISO 8601, costs one call (validation parses it the same way)
+        parse_timestamp(value)
+        return
+    except (TypeError, ValueError, OverflowError):
+        pass
     stamps, unreadable = parse_dates(pd.Series([value]), options.date_format, options.dayfirst)
     if unreadable.iloc[0]:
         bad.append(value)

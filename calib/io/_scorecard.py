@@ -279,7 +279,23 @@ def parse_dates(
 def _parse_dates(
     values: pd.Series, date_format: str | None, dayfirst: bool
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """:func:`parse_dates` plus the mask of values read as ISO 8601 (kept as written)."""
+    """:func:`parse_dates` plus the mask of values read as ISO 8601 (kept as written).
+
+    Each distinct value is parsed once (dates repeat across the rows of a ratings file).
+    """
+    codes, uniq = pd.factorize(values.astype(object), use_na_sentinel=True)
+    if len(uniq) < len(values):
+        ts, bad, iso = _parse_dates(pd.Series(uniq, dtype=object), date_format, dayfirst)
+        take = np.where(codes < 0, len(uniq), codes)
+        ts = pd.concat([ts, pd.Series([pd.NaT], dtype=ts.dtype)], ignore_index=True)
+        flags = np.append(bad.to_numpy(), False), np.append(iso.to_numpy(), False)
+        out = ts.take(take)
+        out.index = values.index
+        return (
+            out,
+            pd.Series(flags[0][take], index=values.index),
+            pd.Series(flags[1][take], index=values.index),
+        )
     text = values.astype("string").str.strip()
     text = text.mask(text == "").astype(object).where(text.notna() & (text != ""), None)
     present = text.notna()
@@ -693,9 +709,16 @@ def prepare_ratings(
 
     base = pd.DataFrame({fld: df[col] for fld, col in fields.items() if fld != "overall"})
     if "rater_type" in base.columns:  # common words for a person or a model
-        base["rater_type"] = base["rater_type"].map(
-            lambda v: _RATER_TYPE_WORDS.get(str(v).strip().lower(), v) if isinstance(v, str) else v
+        codes, uniq = pd.factorize(base["rater_type"].astype(object), use_na_sentinel=True)
+        mapped = np.array(
+            [
+                _RATER_TYPE_WORDS.get(str(v).strip().lower(), v) if isinstance(v, str) else v
+                for v in uniq
+            ]
+            + [None],
+            dtype=object,
         )
+        base["rater_type"] = mapped[codes]
     base["_row"] = df["_row"].to_numpy()
 
     # rated_at: unreadable values are dropped with one warning per file; the score is kept
@@ -856,8 +879,9 @@ def _label_issue(
         source,
         row,
         "score",
-        ("" if fld == "score" else f"{fld}: ")
-        + f"score {str(value)!r} is not a number, a label of the rubric ({', '.join(reader.known_labels)}) "
-        "or a --labels label, nor a not-rated value (N/A, NA, -, blank)",
+        f"score {str(value)!r} is not a number, a score label or a not-rated value ("
+        + ("" if fld == "score" else f"dimension {fld}; ")
+        + f"labels: {', '.join(reader.known_labels)}, or add one with --labels; "
+        "not rated: N/A, NA, -, blank, or --na-values)",
         record,
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from calib import __version__
-from calib.report._inputs import ReportInputs, file_hashes
+from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults
 from calib.report.render import (
     display_table,
@@ -20,7 +21,13 @@ from calib.report.render import (
 )
 from calib.report.results import ReportOptions
 
-__all__ = ["SUMMARY_SCHEMA_VERSION", "summary_dict", "write_report"]
+__all__ = [
+    "SUMMARY_SCHEMA_VERSION",
+    "VOLATILE_COLUMNS",
+    "store_fingerprint",
+    "summary_dict",
+    "write_report",
+]
 
 #: Version of the ``summary.json`` layout described by ``docs/summary.schema.json``.
 SUMMARY_SCHEMA_VERSION = "1.0"
@@ -58,6 +65,53 @@ def summary_dict(results: ReportResults) -> dict[str, Any]:
             {"rank": i + 1, **r.to_dict()} for i, r in enumerate(results.recommendations)
         ],
     }
+
+
+#: Columns that record *when* or *how fast* something ran (or a label derived from the time),
+#: not what the data is: left out of the store fingerprints in ``run.json``.
+VOLATILE_COLUMNS = ("run_id", "graded_at", "created_at", "summary_json", "latency_s", "elapsed_s")
+
+
+def store_fingerprint(store: str | Path) -> dict[str, dict[str, Any]]:
+    """Content fingerprint of every table of a store: ``{table: {"rows": n, "sha256": hex}}``.
+
+    Independent of part-file names, part order and write times: each table's rows are read,
+    the :data:`VOLATILE_COLUMNS` are dropped, machine ratings' ``rated_at`` (the time a grader
+    ran) is blanked, the rows are sorted, and the sha256 is taken of their canonical hash. Two
+    stores built from the same inputs by the same commands have the same fingerprint, so two
+    identical ``calib demo`` runs write identical ``run.json`` files.
+
+    Example
+    -------
+    >>> store_fingerprint("reports/demo/store")["ratings"]["rows"]  # doctest: +SKIP
+    5856
+    """
+    import pandas as pd
+
+    from calib.io import read_table, table_names
+
+    out: dict[str, dict[str, Any]] = {}
+    for name in table_names(store):
+        df = read_table(store, name)
+        df = df.drop(columns=[c for c in VOLATILE_COLUMNS if c in df.columns])
+        if name == "ratings" and {"rated_at", "rater_type"} <= set(df.columns):
+            df["rated_at"] = df["rated_at"].where(df["rater_type"] == "human")
+        text = df.astype(str).reindex(columns=sorted(df.columns))
+        text = text.sort_values(list(text.columns), kind="stable").reset_index(drop=True)
+        h = hashlib.sha256(",".join(text.columns).encode("utf-8"))
+        h.update(pd.util.hash_pandas_object(text, index=False).to_numpy().tobytes())
+        out[name] = {"rows": int(len(df)), "sha256": h.hexdigest()}
+    return out
+
+
+def _store_label(store: Path, out: Path) -> str:
+    """The store's path relative to the report folder when inside it (``store`` for the demo),
+    else as given: no machine-specific absolute path for a store that travels with its report.
+    """
+    try:
+        return store.resolve().relative_to(out.resolve()).as_posix()
+    except ValueError:
+        return store.as_posix()
 
 
 def _with_figure_notes(results: ReportResults) -> ReportResults:
@@ -153,8 +207,10 @@ def write_report(
         "rubric": results.meta.get("rubric"),
         "options": (options or ReportOptions()).to_dict(),
         "seed": (options or ReportOptions()).seed,
-        "stores": [i.store.as_posix() for i in stores],
-        "input_hashes": {i.store.as_posix(): file_hashes(i.store) for i in stores},
+        "stores": [_store_label(i.store, out) for i in stores],
+        # content fingerprints, not file hashes: part names and write times vary between
+        # identical runs (see store_fingerprint)
+        "input_hashes": {_store_label(i.store, out): store_fingerprint(i.store) for i in stores},
         "synthetic": results.meta.get("synthetic"),
     }
     write_json(run, out / "run.json")

@@ -22,7 +22,8 @@ import pandas as pd
 
 from calib.report import _descriptive as desc
 from calib.report import plots
-from calib.report._analyses import call_analysis, find
+from calib.raters import DEFAULT_FLAG_MODEL, fit_additive, rater_effects
+from calib.report._analyses import find, run_analysis
 from calib.report._common import ReportOptions, _agreement, _with_ci
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults, Section
@@ -179,14 +180,36 @@ def _scale(a: ReportInputs, b: ReportInputs, dims: list[str]) -> Section:
     return s
 
 
+#: Smallest change of each rater effect worth acting on (its unit), used with the CI: a change
+#: is "practical" when at least this size AND its 95% interval excludes 0 (where the effect has
+#: a standard error). Severity and drift use the flag thresholds of calib.raters (a change as
+#: large as the flag rule itself); the unitless statistics use a fixed step (docs/report.md).
+PRACTICAL_CHANGE = {
+    "severity": 0.2,  # score points (THRESHOLDS["severity_points"])
+    "misfit": 0.25,  # mean-square
+    "central_tendency": 0.1,  # spread ratio
+    "halo": 0.15,  # excess inter-dimension correlation (THRESHOLDS["halo_excess"])
+    "drift": 0.1,  # points per 30 days (THRESHOLDS["drift_points_per_30_days"])
+}
+_UNITS = {
+    "severity": "points, + = harsher",
+    "misfit": "mean-square",
+    "central_tendency": "spread ratio (1 = like colleagues)",
+    "halo": "excess correlation",
+    "drift": "change in severity per 30 days, + = becoming harsher",
+}
+
+
+def _effects(inp: ReportInputs) -> pd.DataFrame | None:
+    human = inp.ratings[inp.ratings["rater_type"].eq("human")]
+    out = run_analysis(rater_effects, human, model=DEFAULT_FLAG_MODEL, transcripts=None)
+    return out.value if out.ok else None
+
+
 def _raters(a: ReportInputs, b: ReportInputs) -> Section:
-    s = Section("rater_effects", "Rater severity, before and after")
-    fa = call_analysis(
-        "calib.raters", ("fit_additive",), a.ratings[a.ratings["rater_type"].eq("human")]
-    )
-    fb = call_analysis(
-        "calib.raters", ("fit_additive",), b.ratings[b.ratings["rater_type"].eq("human")]
-    )
+    s = Section("rater_effects", "Rater effects, before and after")
+    fa = run_analysis(fit_additive, a.ratings[a.ratings["rater_type"].eq("human")])
+    fb = run_analysis(fit_additive, b.ratings[b.ratings["rater_type"].eq("human")])
     if not (fa.ok and fb.ok):
         s.not_computed("rater severity", fa.reason or fb.reason)
         return s
@@ -200,35 +223,136 @@ def _raters(a: ReportInputs, b: ReportInputs) -> Section:
     se = np.sqrt(t["se_a"] ** 2 + t["se_b"] ** 2)
     t["change_low"], t["change_high"] = t["change"] - Z95 * se, t["change"] + Z95 * se
     t["beyond_noise"] = (t["change_low"] > 0) | (t["change_high"] < 0)
+    t["practical"] = t["beyond_noise"] & (t["change"].abs() >= PRACTICAL_CHANGE["severity"])
     t = t.reset_index(drop=True)
     s.tables["severity"] = t
+    # every other effect: the headline ("all") value per rater in each round, the change, and
+    # whether it is as large as the practical step; flagged before/after from calib.raters
+    ea, eb = _effects(a), _effects(b)
+    rows = []
+    if ea is not None and eb is not None:
+        key = ["rater_id", "effect", "statistic"]
+        pa = ea[ea["dimension"].eq("all")].drop_duplicates(key)
+        pb = eb[eb["dimension"].eq("all")].drop_duplicates(key)
+        j = pa[[*key, "value", "flagged"]].merge(
+            pb[[*key, "value", "flagged"]], on=key, suffixes=("_a", "_b")
+        )
+        for r in j.itertuples():
+            eff = str(r.effect)
+            va, vb = float(r.value_a), float(r.value_b)
+            if eff == "drift":  # rater_effects' slope is + = more lenient; one sign: + = harsher
+                va, vb = -va, -vb
+            step = PRACTICAL_CHANGE.get(eff)
+            if step is None:
+                continue
+            ch = vb - va
+            if eff == "severity":
+                m = t.set_index("rater_id")
+                ok = bool(m.loc[r.rater_id, "practical"]) if r.rater_id in m.index else False
+            else:
+                ok = abs(ch) >= step
+            rows.append(
+                {
+                    "rater_id": r.rater_id,
+                    "effect": eff,
+                    "statistic": r.statistic,
+                    "before": va,
+                    "after": vb,
+                    "change": ch,
+                    "practical_step": step,
+                    "practical": ok,
+                    "flagged_before": bool(r.flagged_a),
+                    "flagged_after": bool(r.flagged_b),
+                }
+            )
+    eff_t = pd.DataFrame(
+        rows,
+        columns=[
+            "rater_id",
+            "effect",
+            "statistic",
+            "before",
+            "after",
+            "change",
+            "practical_step",
+            "practical",
+            "flagged_before",
+            "flagged_after",
+        ],
+    )
+    s.tables["effects"] = eff_t
     if len(t):
         s.figures.append(
             plots.forest_plot(
-                t,
+                t.assign(flag=t["practical"]),
                 label="rater_id",
                 estimate="change",
                 low="change_low",
                 high="change_high",
-                highlight="beyond_noise",
+                highlight="flag",
                 reference=0.0,
                 key="compare_severity_change",
-                xlabel="Change in severity, B minus A (score points; negative = more lenient), 95% interval",
-                title="Rater severity change between the rounds (highlighted: larger than the noise)",
-                alt="Forest plot of each rater's severity change from A to B with 95% intervals; "
+                xlabel="Change in severity, B minus A (score points; positive = became harsher), "
+                "95% interval; vermillion = a practical change (>= 0.2 points, CI excludes 0)",
+                title="Did any rater become harsher or more lenient between the rounds?",
+                alt="Forest plot of each rater's severity change from A to B (positive = became "
+                "harsher) with 95% intervals; "
                 + "; ".join(
                     f"{r.rater_id} {r.severity_a:+.2f} -> {r.severity_b:+.2f}"
                     for r in t.itertuples()
                 ),
             )
         )
+    if len(eff_t):
+        s.show.append(
+            (
+                "Every rater effect before (A) and after (B): a change counts when it is at least "
+                "the practical step (severity 0.2 points with a 95% interval excluding 0; misfit "
+                "0.25; central tendency 0.1; halo 0.15; drift 0.1 points per 30 days)",
+                "effects",
+                None,
+                _effects_display,
+            )
+        )
     s.show.append(
-        ("Severity (score points, + = harsh) of raters present in both stores", "severity", 40)
+        (
+            "Severity (score points, positive = harsher) of raters present in both stores, "
+            "with the change and its 95% interval",
+            "severity",
+            None,
+            lambda x: pd.DataFrame(
+                {
+                    "rater": x["rater_id"],
+                    "severity A": x["severity_a"].map(lambda v: f"{v:+.2f}"),
+                    "severity B": x["severity_b"].map(lambda v: f"{v:+.2f}"),
+                    "change [95% CI]": [
+                        f"{c:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+                        for c, lo, hi in zip(
+                            x["change"], x["change_low"], x["change_high"], strict=True
+                        )
+                    ],
+                    "practical change": x["practical"].map({True: "yes", False: "no"}),
+                }
+            ),
+        )
     )
-    toward = t[t["beyond_noise"] & (t["severity_b"].abs() < t["severity_a"].abs())]
+    moved = eff_t[eff_t["practical"]]
     s.takeaway = (
-        f"{len(t)} rater(s) in both rounds; {int(t['beyond_noise'].sum())} changed severity beyond the noise"
-        f", {len(toward)} of them toward the group ({list_some(toward['rater_id'], where='the severity table') or 'none'})."
+        f"{len(t)} rater(s) in both rounds; "
+        + (
+            f"{len(moved)} practical change(s): "
+            + list_some(
+                [
+                    f"{r.rater_id} {r.effect.replace('_', ' ')} {r.before:+.2f} -> {r.after:+.2f}"
+                    for r in moved.itertuples()
+                ],
+                noun="changes",
+                where="the rater effects table",
+            )
+            if len(moved)
+            else "no rater effect changed by a practical amount"
+        )
+        + "."
         if len(t)
         else "No rater appears in both stores."
     )
@@ -238,10 +362,40 @@ def _raters(a: ReportInputs, b: ReportInputs) -> Section:
             "b": _r(r.severity_b),
             "change": _r(r.change),
             "beyond_noise": bool(r.beyond_noise),
+            "practical": bool(r.practical),
         }
         for r in t.itertuples()
     }
+    s.facts["effects"] = [
+        {k: (_r(v) if isinstance(v, float) else v) for k, v in r.items()}
+        for r in eff_t.to_dict("records")
+    ]
     return s
+
+
+def _effects_display(t: pd.DataFrame) -> pd.DataFrame:
+    neutral = t["effect"].map({"misfit": 1.0, "central_tendency": 1.0}).fillna(0.0)
+    closer = (t["after"] - neutral).abs() < (t["before"] - neutral).abs()
+    verdict = np.where(
+        t["practical"],
+        np.where(
+            closer, "practical change, toward colleagues", "practical change, away from colleagues"
+        ),
+        "no practical change",
+    )
+    return pd.DataFrame(
+        {
+            "rater": t["rater_id"],
+            "effect": t["effect"].str.replace("_", " ") + " (" + t["effect"].map(_UNITS) + ")",
+            "A": t["before"].map(lambda v: f"{v:+.2f}"),
+            "B": t["after"].map(lambda v: f"{v:+.2f}"),
+            "change": t["change"].map(lambda v: f"{v:+.2f}"),
+            "reading": verdict,
+            "flagged A → B": t["flagged_before"].map({True: "yes", False: "no"})
+            + " → "
+            + t["flagged_after"].map({True: "yes", False: "no"}),
+        }
+    )
 
 
 def _rubric(a: ReportInputs, b: ReportInputs, alpha: pd.DataFrame) -> Section:
@@ -274,25 +428,91 @@ def _rubric(a: ReportInputs, b: ReportInputs, alpha: pd.DataFrame) -> Section:
             on="dimension",
             how="left",
         )
+        # a reworded anchor is credited only with what it moved beyond the dimensions that were
+        # not reworded (difference in differences): rounds differ in raters and candidates too
+        changed = set(per["dimension"])
+        un = alpha[~alpha["dimension"].isin(changed) & alpha["change"].notna()]
+        se_d = (alpha["change_high"] - alpha["change_low"]) / (2 * Z95)
+        alpha = alpha.assign(se_change=se_d)
+        un = alpha.loc[un.index]
+        if len(un):
+            base = float(un["change"].mean())
+            base_se = float(np.sqrt((un["se_change"] ** 2).sum()) / len(un))
+            jj = j.merge(alpha[["dimension", "se_change"]], on="dimension", how="left")
+            jj["did"] = jj["change"] - base
+            did_se = np.sqrt(jj["se_change"] ** 2 + base_se**2)
+            jj["did_low"], jj["did_high"] = jj["did"] - Z95 * did_se, jj["did"] + Z95 * did_se
+            jj["did_beyond_noise"] = (jj["did_low"] > 0) | (jj["did_high"] < 0)
+            j = jj.drop(columns=["se_change"])
+            s.facts["unchanged_dimensions_change"] = {
+                "mean": _r(base),
+                "ci": [_r(base - Z95 * base_se), _r(base + Z95 * base_se)],
+                "dimensions": sorted(un["dimension"]),
+            }
+        else:
+            j = j.assign(did=np.nan, did_low=np.nan, did_high=np.nan, did_beyond_noise=False)
+            s.notes.append(
+                "Every dimension was reworded: there is no unchanged dimension to separate the "
+                "rewording's effect from other differences between the rounds."
+            )
         s.tables["effect"] = j
         s.show.insert(
-            0, ("Dimensions whose rubric text changed, with the change in alpha", "effect", 20)
+            0,
+            (
+                "Reworded dimensions: the change in alpha, and its effect net of the unchanged "
+                "dimensions' mean change (difference in differences, 95% interval)",
+                "effect",
+                None,
+                _did_display,
+            ),
         )
-        moved = j[j["beyond_noise"].fillna(False).astype(bool)]
+        moved = j[j["did_beyond_noise"].fillna(False).astype(bool)]
+        base_txt = (
+            f"the unchanged dimensions moved {s.facts['unchanged_dimensions_change']['mean']:+.2f} "
+            "on average"
+            if "unchanged_dimensions_change" in s.facts
+            else "no unchanged dimension to compare with"
+        )
         s.takeaway = (
-            f"{len(per)} dimension(s) reworded; agreement moved beyond the noise on "
-            + (", ".join(f"{r.dimension} ({r.change:+.2f})" for r in moved.itertuples()) or "none")
+            f"{len(per)} dimension(s) reworded; {base_txt}; beyond that, agreement moved on "
+            + (
+                ", ".join(
+                    f"{r.dimension} ({r.did:+.2f} [{r.did_low:+.2f}, {r.did_high:+.2f}])"
+                    for r in moved.itertuples()
+                )
+                or "none"
+            )
             + "."
         )
         s.facts["reworded_effect"] = {
             r.dimension: {
                 "changes": r.changes,
                 "alpha_change": _r(r.change),
-                "beyond_noise": bool(r.beyond_noise) if r.beyond_noise == r.beyond_noise else None,
+                "difference_in_differences": _r(r.did),
+                "did_ci": [_r(r.did_low), _r(r.did_high)],
+                "beyond_noise": bool(r.did_beyond_noise),
             }
             for r in j.itertuples()
         }
     return s
+
+
+def _did_display(t: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "dimension": t["dimension"],
+            "what changed": t["changes"],
+            "alpha A → B": [
+                "–" if pd.isna(a) else f"{a:.2f} → {b:.2f}"
+                for a, b in zip(t["alpha_a"], t["alpha_b"], strict=True)
+            ],
+            "change": t["change"].map(lambda v: "–" if pd.isna(v) else f"{v:+.2f}"),
+            "net of unchanged dimensions [95% CI]": [
+                "–" if pd.isna(d) else f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+                for d, lo, hi in zip(t["did"], t["did_low"], t["did_high"], strict=True)
+            ],
+        }
+    )
 
 
 def compare_inputs(

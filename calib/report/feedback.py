@@ -17,13 +17,14 @@ import pandas as pd
 from calib.errors import ConfigError
 from calib.report import _descriptive as desc
 from calib.report import plots
-from calib.report._analyses import call_analysis, frame
+from calib.raters import DEFAULT_FLAG_MODEL, flag_summary, rater_effects
+from calib.report._analyses import run_analysis
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults, Section
 from calib.report._scale import scaled_rater_thresholds
 from calib.report.results import ReportOptions
 
-__all__ = ["build_feedback", "excerpt", "PRACTICE_THRESHOLD"]
+__all__ = ["build_feedback", "excerpt", "plain_difference", "PRACTICE_THRESHOLD"]
 
 #: Mean difference from consensus at which a dimension gets a practice item, in score points of
 #: a 1-4 scale (3 points wide); on other scales the same share of the width (0.4 on 1-5, 10 on 0-100).
@@ -65,6 +66,24 @@ def excerpt(turns: list[dict] | None, keywords: str, max_chars: int = 420) -> st
     best = [i for i in best if score[i] > 0] or [int(best[0])]
     out = " ".join(sents[i] for i in best)
     return out if len(out) <= max_chars else out[: max_chars - 1].rstrip() + "…"
+
+
+def plain_difference(severity: float, low: float, high: float) -> str:
+    """One sentence for one dimension: how much lower or higher than colleagues, and how sure.
+
+    Example
+    -------
+    >>> plain_difference(0.5, 0.3, 0.7)
+    'you score 0.50 points lower than colleagues (harsher)'
+    >>> plain_difference(-0.1, -0.3, 0.1)
+    'you score 0.10 points higher than colleagues (not clearly different)'
+    """
+    if severity is None or not np.isfinite(severity):
+        return "no colleague scored the same transcripts"
+    clear = np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0)
+    word = "lower" if severity > 0 else "higher"
+    why = ("harsher" if severity > 0 else "more lenient") if clear else "not clearly different"
+    return f"you score {abs(severity):.2f} points {word} than colleagues ({why})"
 
 
 def _dim_keywords(dim: Any) -> str:
@@ -143,24 +162,64 @@ def build_feedback(
     n_tr = int(mine["transcript_id"].nunique())
 
     # --- summary -------------------------------------------------------------------------
+    # one sign convention across calib: severity = the others' mean minus your score, in score
+    # points, positive = harsher (you score lower than colleagues)
+    dev["severity"] = -dev["mean_diff"]
+    dev["severity_low"], dev["severity_high"] = -dev["ci_high"], -dev["ci_low"]
     s1 = Section("summary", "Your scores compared with your colleagues'")
     s1.tables["by_dimension"] = dev[
-        ["dimension", "n", "mean_diff", "ci_low", "ci_high", "exact_agreement"]
+        [
+            "dimension",
+            "n",
+            "severity",
+            "severity_low",
+            "severity_high",
+            "mean_diff",
+            "ci_low",
+            "ci_high",
+            "exact_agreement",
+        ]
     ]
+    names = {d.id: d.name for d in rubric.dimensions}
     s1.show.append(
         (
-            "Your score minus the other raters' mean, per dimension (score points; 95% CI)",
+            "Per dimension, in plain words, with your severity in score points (positive = harsher "
+            "than colleagues) and its 95% CI",
             "by_dimension",
-            20,
+            None,
+            lambda t: pd.DataFrame(
+                {
+                    "dimension": t["dimension"].map(lambda d: names.get(d, d)),
+                    "in plain words": [
+                        plain_difference(v, lo, hi)
+                        for v, lo, hi in zip(
+                            t["severity"], t["severity_low"], t["severity_high"], strict=True
+                        )
+                    ],
+                    "severity [95% CI]": [
+                        "–" if pd.isna(v) else f"{v:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+                        for v, lo, hi in zip(
+                            t["severity"], t["severity_low"], t["severity_high"], strict=True
+                        )
+                    ],
+                    "ratings": t["n"],
+                    "same level as colleagues": t["exact_agreement"].map(
+                        lambda x: "–" if pd.isna(x) else f"{100 * x:.0f}%"
+                    ),
+                }
+            ),
         )
     )
     overall = float(mine["diff"].mean()) if len(mine) else float("nan")
     clear = dev[(dev["ci_low"] > 0) | (dev["ci_high"] < 0)]
-    direction = "higher" if overall > 0 else "lower"
+    direction = "higher (more lenient)" if overall > 0 else "lower (harsher)"
     s1.takeaway = (
-        f"Across {n_tr} transcripts you score on average {abs(overall):.2f} points {direction} than the "
-        f"other raters; the difference is clear (95% CI excludes 0) on {len(clear)} of {len(dims)} dimensions."
-    )
+        f"Across {n_tr} transcripts you score on average {abs(overall):.2f} points {direction} "
+        f"than the other raters (severity {-overall:+.2f})"
+        if abs(overall) >= 0.05
+        else f"Across {n_tr} transcripts your average matches the other raters' (severity "
+        f"{-overall:+.2f})"
+    ) + f"; the difference is clear (95% CI excludes 0) on {len(clear)} of {len(dims)} dimensions."
     s1.facts.update(
         rater_id=rater_id,
         transcripts=n_tr,
@@ -168,6 +227,7 @@ def build_feedback(
         mean_diff=round(overall, 6),
         by_dimension={
             r.dimension: {
+                "severity": _r(r.severity),
                 "mean_diff": _r(r.mean_diff),
                 "ci": [_r(r.ci_low), _r(r.ci_high)],
                 "n": int(r.n) if np.isfinite(r.n) else 0,
@@ -180,46 +240,52 @@ def build_feedback(
         plots.forest_plot(
             fd,
             label="dimension",
-            estimate="mean_diff",
-            low="ci_low",
-            high="ci_high",
+            estimate="severity",
+            low="severity_low",
+            high="severity_high",
             highlight="flag",
             reference=0.0,
-            xlabel="Your score minus the other raters' mean (score points; negative = stricter)",
+            xlabel="Your severity: colleagues' mean minus your score (points; positive = harsher)",
             key="feedback_forest",
-            title=f"{rater_id}: difference from colleagues per dimension",
-            alt=f"Forest plot of {rater_id}'s mean score difference from the other raters per dimension with 95% "
-            "confidence intervals; "
+            title=f"{rater_id}: how much harsher or more lenient than colleagues, per dimension",
+            alt=f"Forest plot of {rater_id}'s severity per dimension (the other raters' mean minus "
+            "their score, positive = harsher) with 95% confidence intervals; "
             + "; ".join(
-                f"{r.dimension} {r.mean_diff:+.2f}"
+                f"{r.dimension} {r.severity:+.2f}"
                 for r in dev.itertuples()
-                if np.isfinite(r.mean_diff)
+                if np.isfinite(r.severity)
             ),
         )
     )
-    flags = call_analysis(
-        "calib.raters",
-        ("rater_effects",),
+    flags = run_analysis(
+        rater_effects,
         human,
-        model="additive",
+        model=DEFAULT_FLAG_MODEL,
         transcripts=inputs.transcripts,
         # point thresholds were set on a 1-4 scale; keep their share of this scale's width
         thresholds=scaled_rater_thresholds(rubric.scale.span),
     )
-    ft = frame(flags.value) if flags.ok else None
+    ft = flags.value if flags.ok else None
     my_flags = pd.DataFrame()
     if ft is not None and "flagged" in ft.columns:
         my_flags = ft[(ft["rater_id"] == rater_id) & ft["flagged"].astype(bool)].reset_index(
             drop=True
         )
         s1.tables["flags"] = my_flags
-        if len(my_flags):
+        mine_sum = flag_summary(ft[ft["rater_id"] == rater_id], len(dims))
+        s1.tables["flag_summary"] = mine_sum
+        if len(mine_sum):
             s1.show.append(
                 (
-                    "Rater-effect flags from calib.raters",
-                    "flags",
-                    20,
-                    ["dimension", "effect", "value", "threshold", "note"],
+                    "What the rater analysis flags for you (the same flags as the calibration "
+                    "report; sizes in score points, positive = harsher)",
+                    "flag_summary",
+                    None,
+                    lambda t: (
+                        t[["label", "direction", "size", "where"]]
+                        .assign(size=t["size"].map(lambda v: f"{v:+.2f}"))
+                        .rename(columns={"label": "effect", "where": "where (per dimension)"})
+                    ),
                 )
             )
     elif not flags.ok:
@@ -299,7 +365,7 @@ def build_feedback(
     first = None
     for r in todo.itertuples():
         dim = rubric.dimension(r.dimension)
-        word = "lower (stricter)" if r.mean_diff < 0 else "higher (more lenient)"
+        word = "lower (harsher)" if r.mean_diff < 0 else "higher (more lenient)"
         sc = rubric.scale_for(r.dimension)
         # the anchor two thirds up the scale (level 3 of 1-4): where strict and lenient raters
         # part most often
@@ -322,13 +388,27 @@ def build_feedback(
         "drift": "Your scores changed over time: re-read the anchors at the start of each session.",
         "misfit": "Your scores are less predictable than the model expects: compare your notes with the "
         "anchors' indicators before scoring.",
-        "subgroup": "Your scores differ between candidate subgroups more than colleagues' do: check that only "
-        "rubric evidence drives the score.",
     }
     if len(my_flags):
-        for eff in sorted(set(my_flags["effect"].astype(str)) - {"severity", "dimension_bias"}):
+        for eff in sorted(
+            set(my_flags["effect"].astype(str)) - {"severity", "dimension_bias", "subgroup"}
+        ):
             items.append(plain.get(eff, f"calib.raters flagged: {eff}."))
             first = first or plain.get(eff, eff).split(":")[0].lower()
+        for r in my_flags[my_flags["effect"].astype(str).eq("subgroup")].itertuples():
+            grp = str(r.note).split(":")[0].replace("=", " = ")
+            where = (
+                "across dimensions"
+                if r.dimension == "all"
+                else f"on {names.get(r.dimension, r.dimension)}"
+            )
+            items.append(
+                f"{where[0].upper() + where[1:]}, you score candidates with {grp} "
+                f"{abs(float(r.value)):.2f} points {'lower' if r.value > 0 else 'higher'} "
+                f"(relative to colleagues) than your other candidates: check that only rubric "
+                "evidence drives the score."
+            )
+            first = first or f"the {grp} difference {where}"
     s3.facts["items"] = items
     s3.takeaway = (
         f"{len(items)} thing(s) to practise; start with {first}."

@@ -113,6 +113,9 @@ class Recommendation:
         Transcripts that illustrate the problem.
     magnitude : float
         Size of the problem, used to rank within a priority.
+    exhibit : dict
+        What the reader needs to act (filled by the report for rubric rules): anchor text of
+        the levels in question and transcripts where raters split, with excerpts.
     """
 
     rule: str
@@ -122,6 +125,7 @@ class Recommendation:
     evidence: dict[str, Any] = field(default_factory=dict)
     transcripts: list[str] = field(default_factory=list)
     magnitude: float = 0.0
+    exhibit: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -311,6 +315,7 @@ def _anchor_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
                     "median_alpha_other_dimensions": _f(others.median()) if len(others) else None,
                     "excess_disagreement_ratio": _f(ratio),
                     "confused_pairs": named,
+                    "level_pairs": [[int(r.low), int(r.high)] for r in top.itertuples()],
                     "share_of_dimension_disagreements": _f(share),
                     "share_of_all_disagreements": _f(top["share_all"].sum()),
                 },
@@ -697,7 +702,8 @@ def recommend(
             + _wide_anchor_rules(evidence, th, n_ex)
             + _rater_rules(evidence, th, n_ex)
             + _redundancy_rules(evidence, th)
-            + _dstudy_rules(evidence, th)
+            # a calibration session is not the operational design: no rater-count advice
+            + ([] if evidence.get("calibration_session") else _dstudy_rules(evidence, th))
             + _level_rules(evidence, th)
         )
     return sorted(

@@ -15,6 +15,7 @@ from calib import __version__
 from calib.report import _descriptive as desc
 from calib.report._analyses import Analysis
 from calib.report._common import SECTION_TITLES, ReportOptions, _agreement
+from calib.report._evidence import attach_exhibits
 from calib.report._first_screen import first_screen
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults
@@ -76,7 +77,10 @@ def build_results(
     if "rater_deviation" not in opt.thresholds:  # set in points of a 1-4 scale (3 wide)
         th["rater_deviation"] = THRESHOLDS["rater_deviation"] * inputs.rubric.scale.span / 3.0
     dims = list(inputs.rubric.dimension_ids)
-    ev: dict[str, Any] = {"n_dimensions": len(dims)}
+    ev: dict[str, Any] = {
+        "n_dimensions": len(dims),
+        "calibration_session": is_calibration_session(inputs.ratings),
+    }
     lengths = (
         desc.transcript_lengths(inputs.transcripts) if inputs.transcripts is not None else None
     )
@@ -115,7 +119,7 @@ def build_results(
         out = fn()
         if out is not None:
             sections.append(out)
-    recs = recommend(ev, th)
+    recs = attach_exhibits(recommend(ev, th), inputs)
     sections.append(_recommendations(recs, th))
     audiences = first_screen(sections, recs, th)
     headline = _headline(audiences)

@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from calib._yaml import load_yaml
 from calib.errors import ConfigError
 
 __all__ = ["Gate", "load_gate", "certify"]
@@ -86,7 +87,7 @@ def load_gate(path: str | os.PathLike) -> Gate:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
-        doc = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+        doc = json.loads(text) if p.suffix == ".json" else load_yaml(text)  # strict: no duplicate keys or alias bombs
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{p}: cannot read the gate file ({exc})") from None
     if not isinstance(doc, dict):

@@ -161,23 +161,27 @@ def _finite(x: Any) -> bool:
         return False
 
 
+class _Lit(str):
+    """Text calib composed from numbers and fixed words only (no input text): not escaped."""
+
+
 def _pct(x: Any) -> str:
-    return f"{100 * float(x):.0f}%" if _finite(x) else "n/a"
+    return _Lit(f"{100 * float(x):.0f}%" if _finite(x) else "n/a")
 
 
 def _pts(x: Any) -> str:
-    return f"{100 * float(x):+.0f} pts" if _finite(x) else "n/a"
+    return _Lit(f"{100 * float(x):+.0f} pts" if _finite(x) else "n/a")
 
 
 def _num(x: Any, d: int = 2) -> str:
-    return f"{float(x):.{d}f}" if _finite(x) else "n/a"
+    return _Lit(f"{float(x):.{d}f}" if _finite(x) else "n/a")
 
 
 def _sgn(x: Any, d: int = 2) -> str:
     if not _finite(x):
-        return "n/a"
+        return _Lit("n/a")
     v = float(x)
-    return "0" if abs(v) < 0.5 * 10**-d else f"{v:+.{d}f}".replace("-", "−")
+    return _Lit("0" if abs(v) < 0.5 * 10**-d else f"{v:+.{d}f}".replace("-", "−"))
 
 
 def _dev_class(d: float) -> str:
@@ -252,8 +256,11 @@ def _context(report: TrainingReport) -> dict[str, Any]:
 
 
 def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    out = ["| " + " | ".join(md(h) for h in header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
+    # headers are calib's own words; cells are escaped unless calib composed them (_Lit)
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += [
+        "| " + " | ".join(c if isinstance(c, _Lit) else md(c) for c in row) + " |" for row in rows
+    ]
     return out + [""]
 
 
@@ -280,7 +287,7 @@ def _report_md(report: TrainingReport) -> str:
     lines += _md_table(
         ["interviewer", "certified", "failing criteria"],
         [
-            [r.rater_id, "yes" if r.certified else "no", r.failed or "—"]
+            [r.rater_id, _Lit("yes" if r.certified else "no"), r.failed or _Lit("—")]
             for r in last.certification.itertuples(index=False)
         ],
     )
@@ -303,18 +310,30 @@ def _report_md(report: TrainingReport) -> str:
                 [
                     [
                         p.rater_id,
-                        f"{_pct(p.within_one_first)} → {_pct(p.within_one_last)}",
-                        f"{_pts(p.within_one_change)} [{_pts(p.within_one_ci_low)}, "
-                        f"{_pts(p.within_one_ci_high)}]",
-                        f"{_num(p.differential_accuracy_first)} → "
-                        f"{_num(p.differential_accuracy_last)}",
-                        f"{_sgn(p.differential_accuracy_change)} "
-                        f"[{_sgn(p.differential_accuracy_ci_low)}, "
-                        f"{_sgn(p.differential_accuracy_ci_high)}]",
-                        f"{_num(p.mean_abs_deviation_first)} → {_num(p.mean_abs_deviation_last)}",
-                        f"{_sgn(p.mean_abs_deviation_change)} [{_sgn(p.mean_abs_deviation_ci_low)}, "
-                        f"{_sgn(p.mean_abs_deviation_ci_high)}]",
-                        "yes" if p.moved_inside else "no",
+                        _Lit(f"{_pct(p.within_one_first)} → {_pct(p.within_one_last)}"),
+                        _Lit(
+                            f"{_pts(p.within_one_change)} [{_pts(p.within_one_ci_low)}, "
+                            f"{_pts(p.within_one_ci_high)}]"
+                        ),
+                        _Lit(
+                            f"{_num(p.differential_accuracy_first)} → "
+                            f"{_num(p.differential_accuracy_last)}"
+                        ),
+                        _Lit(
+                            f"{_sgn(p.differential_accuracy_change)} "
+                            f"[{_sgn(p.differential_accuracy_ci_low)}, "
+                            f"{_sgn(p.differential_accuracy_ci_high)}]"
+                        ),
+                        _Lit(
+                            f"{_num(p.mean_abs_deviation_first)} → "
+                            f"{_num(p.mean_abs_deviation_last)}"
+                        ),
+                        _Lit(
+                            f"{_sgn(p.mean_abs_deviation_change)} "
+                            f"[{_sgn(p.mean_abs_deviation_ci_low)}, "
+                            f"{_sgn(p.mean_abs_deviation_ci_high)}]"
+                        ),
+                        _Lit("yes" if p.moved_inside else "no"),
                     ]
                     for p in report.progress.itertuples(index=False)
                 ],

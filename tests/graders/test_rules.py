@@ -171,8 +171,9 @@ def test_followup_handled_vs_ignored(scores, result):
     assert "handles_followup.addressed" in set(handled.signal)
     ignored = ev[(ev.transcript_id == "hw_followup_ignored") & (ev.dimension == "adaptability")]
     deflected = ignored[ignored.signal == "handles_followup.deflected"]
-    # the deflection is quoted from the answer ("As I said, ...")
-    assert deflected.span_text.str.lower().tolist() == ["as i said"]
+    # the deflection is quoted from the answer; since engine 3 "as I said" is not a
+    # deflection (good revisions open with it too), the quoted words are "wouldn't change"
+    assert deflected.span_text.str.lower().tolist() == ["wouldn't change"]
 
 
 # --- follow-up detection (adaptability) -----------------------------------------------------

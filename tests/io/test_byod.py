@@ -734,3 +734,24 @@ def test_allow_missing_transcripts_accepts_and_lists_textless_ids(tmp_path):
     assert res.exit_code == 0, res.output
     assert "1 transcript id(s) have ratings but no transcript text" in res.output
     assert sorted(read_ratings(tmp_path / "b")["transcript_id"]) == ["alice-chen", "zoe"]
+
+
+def test_terminal_output_shows_control_characters_as_question_marks(tmp_path):
+    r = tmp_path / "r.csv"
+    r.write_text("transcript_id,rater_id,data\nt1,r1,\x1b[31mbad\n")
+    res = run("ingest", "--ratings", r, "--rubric", RUB, "--store", tmp_path / "s")
+    # the value is shown (repr-escaped in the reason), the escape character never reaches the terminal
+    assert res.exit_code == 1 and "\x1b" not in res.output and "[31mbad" in res.output
+    res = run("quarantine", "--store", tmp_path / "s")
+    assert "\x1b" not in res.output and "[31mbad" in res.output
+
+
+def test_speaker_names_with_escape_sequences_are_printed_inert(tmp_path):
+    p = tmp_path / "t.vtt"
+    p.write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Ana>Why this model?\n\n"
+        "00:00:02.000 --> 00:00:05.000\n<v Sam\x1b[2J>Because the data is small and noisy.\n"
+    )
+    res = run("ingest", "--transcripts", p, "--rubric", RUB, "--store", tmp_path / "s")
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output and "Sam?[2J = candidate" in res.output

@@ -29,7 +29,7 @@ def test_feedback_for_planted_severe_rater(planted):
         assert e["your_anchor"] == rubric.anchor(e["dimension"], e["your_score"])
         assert e["consensus_anchor"] == rubric.anchor(e["dimension"], e["consensus_level"])
         assert e["excerpt"]
-    assert any("lower (stricter)" in item for item in s["sections"]["practice"]["facts"]["items"])
+    assert any("lower (harsher)" in item for item in s["sections"]["practice"]["facts"]["items"])
 
 
 def test_feedback_for_near_clean_rater_has_little_to_practise(planted):
@@ -140,4 +140,18 @@ def test_compare_links_reworded_anchors_to_agreement_change(planted, clean, rubr
     eff = sec.tables["effect"].set_index("dimension")
     assert list(eff.index) == ["tradeoffs"] and "anchor_reworded" in eff.loc["tradeoffs", "changes"]
     assert eff.loc["tradeoffs", "change"] > 0 and bool(eff.loc["tradeoffs", "beyond_noise"])
-    assert "tradeoffs" in sec.takeaway
+    # difference in differences: the reworded dimension's change minus the mean change of the
+    # dimensions whose text did not change (all improved here: the round-B raters are clean)
+    alpha = res.section("reliability").facts["alpha"]
+    others = [v["change"] for k, v in alpha.items() if k != "tradeoffs"]
+    base = sum(others) / len(others)
+    assert base > 0 and eff.loc["tradeoffs", "did"] == pytest.approx(
+        alpha["tradeoffs"]["change"] - base, abs=1e-6
+    )
+    assert eff.loc["tradeoffs", "did"] < eff.loc["tradeoffs", "change"]
+    assert (
+        eff.loc["tradeoffs", "did_low"]
+        < eff.loc["tradeoffs", "did"]
+        < eff.loc["tradeoffs", "did_high"]
+    )
+    assert "unchanged dimensions moved" in sec.takeaway

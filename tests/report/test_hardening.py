@@ -257,3 +257,55 @@ def test_md_escape_defuses_every_markdown_construct():
     # the text survives: rendering shows the original characters
     shown = _RENDER.render(md_escape(MD_LINK))
     assert "[x](javascript:alert(1))" in shown
+
+
+# ------------------------------------------------------------------------------ item 14
+def _build(out: Path) -> Path:
+    """ingest the sample's first 30 transcripts into OUT/store, grade with rules, report into OUT."""
+    sample = REPO / "datasets" / "sample"
+    lines = (sample / "transcripts.jsonl").read_text().splitlines()[:30]
+    ids = {json.loads(line)["transcript_id"] for line in lines}
+    out.mkdir()
+    (out / "t.jsonl").write_text("\n".join(lines) + "\n")
+    r = pd.read_csv(sample / "ratings.csv", dtype=str)
+    r[r["transcript_id"].isin(ids)].to_csv(out / "r.csv", index=False)
+    store = out / "store"
+    for args in (
+        ["ingest", "--transcripts", out / "t.jsonl", "--ratings", out / "r.csv",
+         "--rubric", RUBRIC, "--store", store],
+        ["grade", "--store", store, "--grader", "rules"],  # default run id: grader + UTC time
+        ["report", "--store", store, "--out", out, "--n-boot", 0],
+    ):  # fmt: skip
+        assert _invoke(args).exit_code == 0
+    return out
+
+
+def test_run_json_is_identical_between_identical_runs(tmp_path):
+    import time
+
+    a = _build(tmp_path / "a")
+    time.sleep(1.1)  # a different second: grader run ids and rating times differ
+    b = _build(tmp_path / "b")
+    run_a, run_b = (a / "run.json").read_text(), (b / "run.json").read_text()
+    assert run_a == run_b
+    run = json.loads(run_a)
+    assert run["stores"] == ["store"]  # relative to the report folder, not /tmp/...
+    fp = run["input_hashes"]["store"]
+    assert fp["ratings"]["rows"] > 0 and len(fp["ratings"]["sha256"]) == 64
+    assert str(tmp_path) not in run_a
+    # the fingerprint still sees a real change of content
+    from calib.report._write import store_fingerprint
+
+    assert _invoke(["grade", "--store", b / "store", "--grader", "length"]).exit_code == 0
+    assert store_fingerprint(b / "store")["ratings"] != fp["ratings"]
+
+
+@pytest.mark.slow
+def test_two_identical_demo_runs_write_identical_run_json(tmp_path, monkeypatch):
+    monkeypatch.delenv("CALIB_LLM_BASE_URL", raising=False)
+    texts = []
+    for _ in range(2):
+        res = _invoke(["demo", "--out", tmp_path / "demo", "--quiet", "--n-boot", 50])
+        assert res.exit_code == 0, res.output
+        texts.append((tmp_path / "demo" / "run.json").read_text())
+    assert texts[0] == texts[1]

@@ -158,3 +158,104 @@ def test_grader_card_wording_and_baseline(sample):
     assert "median kappa is 0.08 below the human–human baseline" in ans
     assert "'length-2'" not in ans and "baseline for comparison: length-2" in ans
     assert not re.search(r"kappa -0\.\d+ vs", ans)
+
+
+def test_planted_harsh_rater_has_the_same_sign_everywhere(planted, clean, planted_results):
+    """r01 is planted harsh (+0.6): positive severity in the report, feedback and compare."""
+    from calib.report.compare import compare_inputs
+    from calib.report.feedback import build_feedback
+
+    sev = planted_results.section("rater_effects").tables["severity"]
+    r01 = sev[sev.rater_id == "r01"]
+    assert (r01["severity"] > 0).all() and (r01["overall"] > 0).all()
+    summ = planted_results.section("rater_effects").tables["flag_summary"]
+    row = summ[(summ.rater_id == "r01") & (summ.effect == "severity")].iloc[0]
+    assert row["size"] > 0 and row["direction"] == "harsh"
+    assert "r01 (harsh +" in planted_results.section("rater_effects").takeaway
+    fb = build_feedback(planted[1], "r01", FAST)
+    by_dim = fb.section("summary").facts["by_dimension"]
+    assert all(v["severity"] > 0 for v in by_dim.values())
+    assert "lower (harsher)" in fb.section("summary").takeaway
+    assert "(severity +" in fb.section("summary").takeaway
+    fig = fb.section("summary").figures[0]
+    assert "positive = harsher" in fig.svg and "negative = stricter" not in fig.svg
+    cmp = compare_inputs(planted[1], clean[1], FAST)
+    s = cmp.section("rater_effects").facts["severity_change"]["r01"]
+    assert s["a"] > 0  # harsh in round A (planted), near 0 in the clean round
+    eff = cmp.section("rater_effects").tables["effects"]
+    e = eff[(eff.rater_id == "r01") & (eff.effect == "severity")].iloc[0]
+    assert e["before"] > 0 and e["practical"] and e["change"] < 0
+
+
+def test_compare_reports_every_effect_with_practical_steps(planted, clean):
+    from calib.report.compare import PRACTICAL_CHANGE, compare_inputs
+
+    cmp = compare_inputs(planted[1], clean[1], FAST)
+    eff = cmp.section("rater_effects").tables["effects"]
+    assert {"severity", "misfit", "central_tendency", "halo", "drift"} <= set(eff.effect)
+    # a change smaller than its practical step is never called a change
+    small = eff[eff["change"].abs() < eff["effect"].map(PRACTICAL_CHANGE)]
+    assert not small["practical"].any()
+    # planted halo (r03) and central tendency (r04) disappear in the clean round
+    assert bool(eff[(eff.rater_id == "r03") & (eff.effect == "halo")]["practical"].iloc[0])
+    ct = eff[(eff.rater_id == "r04") & (eff.effect == "central_tendency")].iloc[0]
+    assert ct["practical"] and ct["after"] > ct["before"]
+
+
+def test_every_rubric_recommendation_shows_its_evidence(planted_results, planted_report, rubric):
+    from markupsafe import escape
+
+    recs = [
+        r
+        for r in planted_results.recommendations
+        if r.rule in ("anchor_ambiguity", "redundant_dims", "unused_level")
+    ]
+    assert recs
+    page = (planted_report / "report.html").read_text()
+    recs_html = page[page.index('id="recommendations"') :]
+    for r in recs:
+        x = r.exhibit
+        assert x, r.title
+        item = recs_html[recs_html.index(str(escape(r.title))) :].split("</li>")[0]
+        if r.rule == "anchor_ambiguity":
+            levels = {lv for p in r.evidence["level_pairs"] for lv in p}
+            assert {a["level"] for a in x["anchors"]} == levels
+            for lv in levels:
+                assert str(escape(rubric.anchor(r.dimension, lv))) in item
+            assert 2 <= len(x["examples"]) <= 3
+            for e in x["examples"]:
+                assert e["excerpt"] and str(escape(e["excerpt"][:30])) in item
+                assert " gave " in e["scores"]
+
+
+def test_merge_advice_shows_both_dimensions_and_the_ci(rubric):
+    import pandas as pd
+
+    from calib.report import ReportInputs
+    from calib.report._evidence import attach_exhibits
+    from calib.report.recommend import recommend
+
+    ev = {
+        "correlated": pd.DataFrame(
+            {
+                "dimension_a": ["data", "modeling"],
+                "dimension_b": ["modeling", "evaluation"],
+                "rho": [0.95, 1.0],
+                "n": [300.0, 6.0],
+                "rho_low": [0.94, 0.2],
+                "rho_high": [0.96, 1.0],
+            }
+        ),
+        "coverage": {"double_rated_transcripts": 300},
+    }
+    recs = recommend(ev)
+    assert [r.dimension for r in recs] == ["data+modeling"]  # 6 transcripts: no merge advice
+    assert "95% CI 0.94 to 0.96" in recs[0].title
+    ds = simulate_dataset(SimulationConfig(n_transcripts=6, seed=3))
+    (r,) = attach_exhibits(recs, ReportInputs(ds.ratings, ds.transcripts, rubric))
+    names = [d["dimension"] for d in r.exhibit["dimensions"]]
+    assert names == ["data", "modeling"]
+    for d in r.exhibit["dimensions"]:
+        assert [a["anchor"] for a in d["anchors"]] == [
+            lv.anchor for lv in rubric.dimension(d["dimension"]).levels
+        ]

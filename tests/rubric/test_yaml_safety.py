@@ -121,3 +121,12 @@ def test_llm_config_and_prices_refuse_duplicates(tmp_path):
     )
     with pytest.raises(ConfigError, match="duplicate key 'm'"):
         load_prices(prices)
+
+
+def test_training_gate_file_refuses_duplicates(tmp_path):
+    from calib.training._gate import load_gate
+
+    gate = tmp_path / "gate.yaml"
+    gate.write_text("min_exact: 0.5\nmin_exact: 0.9\n")
+    with pytest.raises(ConfigError, match="duplicate key 'min_exact'"):
+        load_gate(gate)

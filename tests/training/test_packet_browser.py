@@ -109,7 +109,7 @@ def evil_set(expert_set):
     )
 
 
-def _wait(cond, timeout=10.0):
+def _wait(cond, timeout=60.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         got = cond()

@@ -18,7 +18,7 @@ from calib.graders.rules._turns import explode_turns
 __all__ = ["RuleGrader", "ENGINE_VERSION", "ratings_frame"]
 
 #: Bumped whenever the meaning of a signal changes, so old and new grades get different ids.
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 
 
 def ratings_frame(

@@ -34,7 +34,9 @@ from calib.errors import RubricError
 
 __all__ = ["Matcher", "Rule", "DimensionSignals", "parse_signals", "compile_matcher"]
 
-_RULE_TYPES = ("phrases", "before", "followup")
+_RULE_TYPES = ("phrases", "before", "followup", "reasoning")
+_EVIDENCE_MODES = ("any", "reasoned", "bare")
+_MEASURES = ("bare_jargon", "reasoned_units", "quantified_units", "comparisons", "early_question")
 _COUNT_MODES = ("presence", "capped", "per_100_words")
 _SPEAKERS = ("candidate", "interviewer", "any")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -78,12 +80,19 @@ class Rule:
     unless: Matcher | None = None  # interviewer turns that are never follow-ups (wrap-up prompts)
     partial: Matcher | None = None  # a hedged, minimal change: half credit
     deflection: Matcher | None = None  # "nothing changes": no credit, whatever else matched
+    evidence: str = "any"  # phrases: any | reasoned (bare keyword earns BARE_CREDIT) | bare
+    negation: str = "keep"  # phrases: keep | drop (a negated match does not count)
+    measure: str = ""  # reasoning: bare_jargon | reasoned_units | quantified_units | comparisons
+    free: float = 0.0  # reasoning: allowance subtracted before the cap (density measures)
 
     def spec(self) -> dict:
         """Canonical JSON-able form (part of the grader configuration hash)."""
         out: dict[str, Any] = {"id": self.id, "type": self.type, "weight": self.weight}
         if self.type == "phrases":
             out.update(speaker=self.speaker, count=self.count, cap=self.cap, **self.match.spec())
+            out.update(evidence=self.evidence, negation=self.negation)
+        elif self.type == "reasoning":
+            out.update(measure=self.measure, count=self.count, cap=self.cap, free=self.free)
         elif self.type == "before":
             out.update(first=self.first.spec(), then=self.then.spec())
         else:
@@ -204,7 +213,20 @@ def _choice(
 
 
 _RULE_KEYS = {
-    "phrases": {"id", "type", "weight", "speaker", "phrases", "patterns", "count", "cap", "note"},
+    "phrases": {
+        "id",
+        "type",
+        "weight",
+        "speaker",
+        "phrases",
+        "patterns",
+        "count",
+        "cap",
+        "note",
+        "evidence",
+        "negation",
+    },
+    "reasoning": {"id", "type", "weight", "measure", "count", "cap", "free", "note"},
     "before": {"id", "type", "weight", "first", "then", "note"},
     "followup": {
         "id",
@@ -252,6 +274,29 @@ def _parse_rule(ctx: _Ctx, doc: Any, kp: str) -> Rule:
             ),
             count=count,
             cap=cap,
+            evidence=_choice(ctx, doc, "evidence", kp, _EVIDENCE_MODES, "any"),
+            negation=_choice(
+                ctx, doc, "negation", kp, ("keep", "drop"), "drop" if weight < 0 else "keep"
+            ),
+        )
+    if rtype == "reasoning":
+        count = _choice(ctx, doc, "count", kp, ("capped", "per_100_words"), "capped")
+        cap = _number(ctx, doc, "cap", kp, 1.0)
+        if cap <= 0:
+            ctx.fail(f"{kp}.cap", f"must be positive, got {cap}")
+        free = _number(ctx, doc, "free", kp, 0.0)
+        if free < 0:
+            ctx.fail(f"{kp}.free", f"must be >= 0, got {free}")
+        if "measure" not in doc:
+            ctx.fail(f"{kp}.measure", "required key is missing")
+        return Rule(
+            id=rid,
+            type=rtype,
+            weight=weight,
+            measure=_choice(ctx, doc, "measure", kp, _MEASURES, ""),
+            count=count,
+            cap=cap,
+            free=free,
         )
     if rtype == "before":
         for key in ("first", "then"):
