@@ -11,8 +11,11 @@ __all__ = ["command"]
 from calib._defaults import DEFAULT_N_BOOT, DEFAULT_SEED
 
 _HELP = """Compare two stores (A = before, B = after): reliability per dimension with the
-change and whether it is larger than the noise, scale-use changes, rater-severity changes,
-and, when the rubric changed, which reworded anchors moved agreement.
+change and whether it is larger than the noise, scale-use changes, every rater effect
+(severity, misfit, central tendency, halo, drift) before and after with practical-size
+thresholds (severity in score points, positive = harsher), and, when the rubric changed,
+what each reworded dimension gained beyond the unchanged ones (difference in differences,
+95% interval).
 
 \b
 Writes report.html, report.md, summary.json, figures/, tables/ and run.json in OUT.

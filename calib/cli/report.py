@@ -20,7 +20,10 @@ which raters to calibrate) and the grader builder (is the automated grader fit, 
 The command prints those three answers. Then, section by section: is each rubric
 dimension reliable (Krippendorff's alpha with CIs, ICC, QWK), which levels raters confuse,
 which raters are severe or lenient, how many raters reliable scores need, how automated
-graders compare with humans, and what to change in the rubric. Sections whose analysis is
+graders compare with humans, and what to change in the rubric, each rubric change with the
+anchor text and the transcripts where raters split. Severity is in score points, positive =
+harsher, everywhere. A verdict is "undetermined" when its CI cannot place it, and no advice
+is given below 30 double-rated transcripts (docs/report.md). Sections whose analysis is
 unavailable say "Not computed" and why.
 
 \b

@@ -106,6 +106,18 @@ def rater_tables(
     effects = rater_effects(
         ratings, model=model, transcripts=transcripts, fit=fit, thresholds=thresholds
     )
+    untested = effects.attrs.get("subgroup_untested") or {}
+    for attr, eta2 in sorted((untested.get("level") or {}).items()):
+        notes.append(
+            f"subgroup check: {attr} not tested -- its groups explain {eta2:.0%} of the variance "
+            "of the candidates' mean score, so a rater's treatment of a group cannot be told "
+            "apart from their use of the scale"
+        )
+    for attr, eta2 in sorted((untested.get("time") or {}).items()):
+        notes.append(
+            f"subgroup check: {attr} not tested -- it mostly says when a candidate was rated "
+            f"(eta squared {eta2:.2f}), so it is confounded with drift"
+        )
     out["notes"] = pd.DataFrame({"note": notes}, dtype=object)
     out["flags"] = effects[effects.flagged].reset_index(drop=True)
 

@@ -93,7 +93,7 @@ def _overview(
                 high="alpha_high",
                 color="light",
                 key="overview_verdicts",
-                xlabel=f"Krippendorff's alpha ({alpha_word(inp.rubric)}), 95% CI; zones: unreliable < .667 <= tentative < .800 <= reliable; grey = undetermined",
+                xlabel=f"Krippendorff's alpha ({alpha_word(inp.rubric)}), 95% CI; cut-offs .667 and .800; grey = undetermined",
                 title="Verdict per dimension: is each rubric dimension scored reliably?",
                 alt=f"Traffic-light chart of Krippendorff's alpha ({alpha_word(inp.rubric)}) per dimension with 95% CIs over red, amber "
                 "and green zones; "
@@ -143,7 +143,11 @@ def _overview(
     )
     s.notes.append(f"Rating design is {conn}; {spread}.")
     s.show += [
-        ("Human raters: transcripts rated and design component", "coverage", 30),
+        (
+            "Human raters: transcripts rated and design group (raters in different groups never share a transcript)",
+            "coverage",
+            30,
+        ),
         (
             "Share of expected ratings missing, by rater type",
             "missingness",
@@ -173,7 +177,9 @@ def _agreement_section(
     s.show.append(
         (
             "Agreement per dimension, estimate [95% bootstrap CI over transcripts]: Krippendorff's alpha "
-            f"({alpha_word(inp.rubric)}), ICC(2,1)"
+            f"({alpha_word(inp.rubric)}), ICC (single rating, in the form the design supports: "
+            "two-way when every rater scored every transcript, one-way when each transcript has "
+            "its own raters, REML variance components otherwise; analytic CI)"
             + (
                 ", mean pairwise quadratic-weighted kappa, exact and adjacent agreement"
                 if any(sc.few_levels for sc in inp.rubric.scales.values())

@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from calib.report import _descriptive as desc
-from calib.report import plots
 from calib.raters import (
     DEFAULT_FLAG_MODEL,
     differential_rater_functioning,
@@ -16,6 +14,8 @@ from calib.raters import (
     flag_summary,
     rater_effects,
 )
+from calib.report import _descriptive as desc
+from calib.report import plots
 from calib.report._analyses import call_analysis, run_analysis
 from calib.report._common import SECTION_TITLES, ReportOptions, _human, _num
 from calib.report._inputs import ReportInputs
@@ -320,11 +320,23 @@ def _fairness(s: Section, drf: pd.DataFrame | None, summary: pd.DataFrame) -> No
     """Subgroup (fairness) check: flags with subgroup and dimension, or what could be detected."""
     if drf is None:
         return
+    level_conf = drf.attrs.get("level_confounded_attributes") or {}
+    if level_conf:
+        s.notes.append(
+            "Not tested for subgroup differences (the attribute largely sets the candidates' "
+            "score level, eta squared "
+            + ", ".join(f"{k} {v:.2f}" for k, v in sorted(level_conf.items()))
+            + ", so a rater's treatment of the group cannot be told apart from their use of "
+            "the scale): " + ", ".join(sorted(level_conf)) + "."
+        )
     if drf.empty:
         s.notes.append(
-            "Subgroup (fairness) check: no transcript metadata attribute with 2-10 groups to test."
+            "Subgroup (fairness) check: no testable transcript metadata attribute with 2-10 groups."
         )
-        s.facts["fairness"] = {"tested": 0}
+        s.facts["fairness"] = {
+            "tested": 0,
+            "level_confounded_attributes": {str(k): _num(v) for k, v in level_conf.items()},
+        }
         return
     s.tables["subgroup_tests"] = drf
     hit = drf[drf["flagged"].astype(bool)]
@@ -349,6 +361,7 @@ def _fairness(s: Section, drf: pd.DataFrame | None, summary: pd.DataFrame) -> No
         ],
         "detectable_points": {str(a): _num(v) for a, v in det.items()},
         "untested_attributes": {str(k): _num(v) for k, v in untested.items()},
+        "level_confounded_attributes": {str(k): _num(v) for k, v in level_conf.items()},
     }
     if len(hit):
         lines = "; ".join(

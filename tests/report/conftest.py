@@ -224,6 +224,12 @@ def load_page(url: str, screenshot: Path | None = None, width: int = 1200) -> di
               return {title: document.title, text: document.body.innerText,
                       scripts: document.scripts.length,
                       height: document.documentElement.scrollHeight,
+                      pageOverflow: document.documentElement.scrollWidth - window.innerWidth,
+                      overflowing: Array.from(document.querySelectorAll('table, .tablewrap, main, section'))
+                          .filter(e => e.scrollWidth > e.clientWidth + 1 ||
+                                       e.getBoundingClientRect().right > window.innerWidth + 1)
+                          .map(e => (e.tagName + ' ' + (e.querySelector('caption') ?
+                                     e.querySelector('caption').innerText : e.id || '')).slice(0, 120)),
                       images: Array.from(document.images).map(i => ({
                           src: i.getAttribute('src').slice(0, 30), alt: i.alt,
                           complete: i.complete, naturalWidth: i.naturalWidth}))};

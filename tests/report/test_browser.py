@@ -43,8 +43,10 @@ SECTIONS = (
 
 
 def test_report_renders_offline_without_errors(browser, planted_report):
-    page = browser((planted_report / "report.html").as_uri())
+    page = browser((planted_report / "report.html").as_uri(), width=1280)
     _check_page(page)
+    # tables reflow at 1280 px: no table container is wider than its box or the window
+    assert page["overflowing"] == [] and page["pageOverflow"] <= 0, page["overflowing"]
     assert "SYNTHETIC DATA" in page["text"]
     for title in SECTIONS:
         assert title in page["text"]
@@ -58,8 +60,9 @@ def test_committed_sample_report_renders(browser, tmp_path):
 
         pytest.skip("reports/sample/report.html not present")
     shot = tmp_path / "report.png"
-    page = browser(sample.as_uri(), screenshot=shot)
+    page = browser(sample.as_uri(), screenshot=shot, width=1280)
     _check_page(page)
+    assert page["overflowing"] == [] and page["pageOverflow"] <= 0, page["overflowing"]
     assert "SYNTHETIC DATA" in page["text"] and all(t in page["text"] for t in SECTIONS)
     assert shot.stat().st_size > 10_000
     if os.environ.get("CALIB_UPDATE_SCREENSHOT"):
@@ -73,8 +76,9 @@ def test_feedback_report_renders(browser, planted, tmp_path):
 
     res = build_feedback(planted[1], "r01")
     write_report(res, tmp_path, inputs=planted[1], template="feedback")
-    page = browser((tmp_path / "report.html").as_uri())
+    page = browser((tmp_path / "report.html").as_uri(), width=1280)
     _check_page(page)
+    assert page["overflowing"] == [], page["overflowing"]
     assert "Where you differed most" in page["text"]
 
 
@@ -84,6 +88,7 @@ def test_compare_report_renders(browser, planted, clean, tmp_path):
 
     res = compare_inputs(planted[1], clean[1], ReportOptions(seed=1, n_boot=50))
     write_report(res, tmp_path, inputs=[planted[1], clean[1]], template="compare")
-    page = browser((tmp_path / "report.html").as_uri())
+    page = browser((tmp_path / "report.html").as_uri(), width=1280)
     _check_page(page)
+    assert page["overflowing"] == [], page["overflowing"]
     assert "Reliability per dimension, before and after" in page["text"]
