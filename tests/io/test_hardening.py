@@ -164,7 +164,6 @@ def _per_turn_csv(path, rows):
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: not fixed yet")
 def test_per_turn_csv_rows_that_disagree_are_quarantined(tmp_path):
     rows = [
         ("t1", "q-a", "modeling", "interviewer", "Q?", "senior"),
