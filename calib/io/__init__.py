@@ -22,10 +22,14 @@ from calib.io._schema import (
     ANONYMOUS_PREFIX,
     QUARANTINE_SCHEMA,
     RATINGS_SCHEMA,
+    SCORECARDS_SCHEMA,
     TRANSCRIPTS_SCHEMA,
     anonymous_mask,
 )
+from calib.io._scorecard import RatingOptions
+from calib.io._speakers import SpeakerRoles
 from calib.io._store import read_table, store_exists, table_names, write_table
+from calib.io._transcripts import TranscriptOptions
 
 __all__ = [
     "ANONYMOUS_PREFIX",
@@ -33,8 +37,16 @@ __all__ = [
     "IngestSummary",
     "QUARANTINE_SCHEMA",
     "RATINGS_SCHEMA",
+    "RatingOptions",
+    "SCORECARDS_SCHEMA",
+    "SpeakerRoles",
+    "RatingOptions",
+    "SCORECARDS_SCHEMA",
+    "SpeakerRoles",
     "SourceSummary",
     "TRANSCRIPTS_SCHEMA",
+    "TranscriptOptions",
+    "TranscriptOptions",
     "append_ratings",
     "drop_run",
     "list_runs",

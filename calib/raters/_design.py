@@ -92,7 +92,7 @@ def validate_ratings(
     if anon.any():
         raise RatersNotIdentifiedError(
             f"{arg}: {NOT_IDENTIFIED} ({int(anon.sum())} of {len(ratings)} ratings have no "
-            "rater_id); agreement statistics still apply"
+            "rater identity); agreement statistics still apply"
         )
     missing = [c for c in (*REQUIRED, *extra) if c not in ratings.columns]
     if missing:

@@ -861,4 +861,11 @@ def rater_effects(
         ascending=[False, True, True, True, True],
         kind="stable",
     )
-    return out.drop(columns=["_e", "_a"]).reset_index(drop=True)
+    out = out.drop(columns=["_e", "_a"]).reset_index(drop=True)
+    if transcripts is not None:
+        # attributes the subgroup check could not test, and why (read by rater_tables' notes)
+        out.attrs["subgroup_untested"] = {
+            "time": dict(drf.attrs.get("untested_attributes") or {}),
+            "level": dict(drf.attrs.get("level_confounded_attributes") or {}),
+        }
+    return out

@@ -61,6 +61,13 @@ POWER = 0.80
 #: An attribute whose groups explain at least this share of the variance of the rating date
 #: (eta squared) is confounded with drift and not tested.
 TIME_CONFOUNDED = 0.5
+#: An attribute whose groups explain at least this share of the variance of the transcripts'
+#: mean score (eta squared) is confounded with each rater's use of the scale (the model's
+#: slope and curvature on the transcript's level) and not tested: a rater x group term is then
+#: nearly collinear with those controls and its estimate extrapolates (on SQuALITY, where the
+#: system -- human vs model summary -- sets the score level, an untested guard reported a
+#: "+67 point" bias from raw differences of 7-13 points).
+LEVEL_CONFOUNDED = 0.5
 
 
 def detectable_difference(se: np.ndarray | float, alpha: float, m: int, power: float = POWER):
@@ -315,8 +322,24 @@ def differential_rater_functioning(
                 if eta2 >= TIME_CONFOUNDED:
                     skipped[a] = round(float(eta2), 3)
                     del groups[a]
+    level_skipped = {}
+    if groups:
+        # an attribute that mostly says how good the candidates are (their score level) cannot
+        # be separated from a rater's scale use: reported as such, not tested
+        level = df.groupby("transcript_id")["score"].mean()
+        for a in list(groups):
+            g = groups[a].reindex(level.index).dropna()
+            v = level.loc[g.index]
+            if len(v) > 2 and v.var() > 0:
+                eta2 = v.groupby(g).transform("mean").var() / v.var()
+                if eta2 >= LEVEL_CONFOUNDED:
+                    level_skipped[a] = round(float(eta2), 3)
+                    del groups[a]
     if not groups or df.empty:
-        return pd.DataFrame(columns=DRF_COLUMNS)
+        out_empty = pd.DataFrame(columns=DRF_COLUMNS)
+        out_empty.attrs["untested_attributes"] = skipped
+        out_empty.attrs["level_confounded_attributes"] = level_skipped
+        return out_empty
     per_t = (
         df.groupby(["transcript_id", "rater_id"], as_index=False)
         .agg(score=("score", "mean"), **({"_days": ("_days", "mean")} if "_days" in df else {}))
@@ -367,6 +390,7 @@ def differential_rater_functioning(
         .reset_index(drop=True)
     )
     out.attrs["untested_attributes"] = skipped
+    out.attrs["level_confounded_attributes"] = level_skipped
     out.attrs["family_size"] = m
     out.attrs["alpha"] = alpha
     return out

@@ -145,6 +145,16 @@ def agreement_display(t: pd.DataFrame) -> pd.DataFrame:
                 t.get(f"{c}_low", pd.Series(np.nan, index=t.index)),
                 t.get(f"{c}_high", pd.Series(np.nan, index=t.index)),
             )
+    if "icc_form" in t.columns and "ICC" in out.columns:  # which ICC the design supports
+        short = {"two-way": "two-way", "one-way": "one-way", "REML": "REML"}
+        out.insert(
+            out.columns.get_loc("ICC") + 1,
+            "ICC form",
+            t["icc_form"]
+            .fillna("")
+            .astype(str)
+            .map(lambda f: next((v for k, v in short.items() if k in f), f)),
+        )
     if "alpha_ordinal" in t.columns:  # the report's verdict rule (undetermined when unplaceable)
         n = t["n_pairable"] if "n_pairable" in t.columns else pd.Series(np.nan, index=t.index)
         lo = t.get("alpha_ordinal_low", pd.Series(np.nan, index=t.index))

@@ -755,3 +755,40 @@ def test_speaker_names_with_escape_sequences_are_printed_inert(tmp_path):
     res = run("ingest", "--transcripts", p, "--rubric", RUB, "--store", tmp_path / "s")
     assert res.exit_code == 0, res.output
     assert "\x1b" not in res.output and "Sam?[2J = candidate" in res.output
+
+
+def test_european_export_semicolons_date_format_and_comma_decimals(tmp_path):
+    p = tmp_path / "eu.csv"
+    p.write_bytes(
+        "\ufeffKandidat;Interviewer;Datum;Problem framing;Data;Evaluation\r\n"
+        "c1;Priya;02.03.2026;3,0;2;n/a\r\n"
+        "c2;Priya;15.03.2026;4;1;3\r\n".encode()
+    )
+    res = run(
+        "ingest",
+        "--ratings",
+        p,
+        "--columns",
+        "transcript_id=Kandidat,rated_at=Datum",
+        "--date-format",
+        "%d.%m.%Y",
+        "--rubric",
+        RUB,
+        "--store",
+        tmp_path / "s",
+    )
+    assert res.exit_code == 0, res.output
+    r = read_ratings(tmp_path / "s").set_index(["transcript_id", "dimension"])
+    assert len(r) == 5 and r.loc[("c1", "problem_framing"), "score"] == 3
+    assert r.loc[("c2", "data"), "rated_at"] == pd.Timestamp("2026-03-15", tz="UTC")
+    assert "could not be read as dates" not in res.output
+
+
+def test_json_of_another_shape_is_one_file_level_issue(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "meeting.json").write_text(json.dumps({"meeting": "x", "duration": 30}, indent=2))
+    (d / "ok.txt").write_text("Ana: Why?\nRaj: Because the data is small.\n")
+    s = ingest([d], rubric=RUB, store=tmp_path / "s")
+    assert [(Path(i.source).name, i.row) for i in s.issues] == [("meeting.json", None)]
+    assert "neither a segment list nor a transcript record" in s.issues[0].reason

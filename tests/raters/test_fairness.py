@@ -76,3 +76,38 @@ def test_interaction_matches_statsmodels_ols():
     assert row.difference == pytest.approx(-fit.params["x"], abs=1e-8)
     assert row.se == pytest.approx(fit.bse["x"], rel=1e-6)
     assert row.p_value == pytest.approx(fit.pvalues["x"], rel=1e-5)
+
+
+def test_attribute_that_sets_the_score_level_is_not_tested_on_real_data(tmp_path):
+    """SQuALITY (real, CC BY 4.0, tests/data/squality): the response's system (human-written vs
+    BART) sets the score level (human summaries ~90/100, BART ~20). A rater x system term is then
+    collinear with the model's per-rater scale-use controls; before this guard the check
+    flagged reviewer w2 as "+67 points harsher on human summaries" where the raw within-item
+    differences are 7-13 points. The attribute is reported as not testable instead."""
+    from refdata_paths import SQUALITY
+
+    store = tmp_path / "store"
+    ingest(
+        [SQUALITY / "transcripts.jsonl"],
+        [SQUALITY / "ratings.csv"],
+        rubric=SQUALITY / "squality.yaml",
+        store=store,
+        progress=False,
+    )
+    drf = differential_rater_functioning(read_ratings(store), read_transcripts(store))
+    level = drf.attrs["level_confounded_attributes"]
+    assert set(level) == {"system"} and level["system"] > 0.8
+    assert "system" not in set(drf.get("attribute", []))
+    effects = rater_effects(
+        read_ratings(store), transcripts=read_transcripts(store), model="additive"
+    )
+    assert not (effects["effect"] == "subgroup").any()
+    assert effects.attrs["subgroup_untested"]["level"] == level
+
+
+def test_attribute_not_tied_to_level_is_still_tested():
+    """A planted subgroup bias with groups of equal skill is still tested and found."""
+    ds = simulate_dataset(SimulationConfig(n_transcripts=300, seed=5))  # SYNTHETIC
+    drf = differential_rater_functioning(ds.ratings, ds.transcripts)
+    assert drf.attrs["level_confounded_attributes"] == {}
+    assert len(drf) > 0
