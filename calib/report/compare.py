@@ -27,6 +27,7 @@ from calib.report._analyses import find, run_analysis
 from calib.report._common import ReportOptions, _agreement, _with_ci
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults, Section
+from calib.report._scale import alpha_word, list_some
 
 __all__ = ["compare_inputs", "Z95"]
 
@@ -62,7 +63,7 @@ def _reliability(
     s.tables["alpha"] = t
     s.show.append(
         (
-            "Krippendorff's alpha (ordinal) in A and B [95% CI], the change [95% interval] and whether it "
+            f"Krippendorff's alpha ({alpha_word(a.rubric)}) in A and B [95% CI], the change [95% interval] and whether it "
             "is larger than the noise",
             "alpha",
             20,
@@ -81,7 +82,7 @@ def _reliability(
             xlabel="Change in alpha, B minus A (95% interval)",
             key="compare_alpha_change",
             title="Change in reliability per dimension (highlighted: larger than the noise)",
-            alt="Forest plot of the change in ordinal Krippendorff's alpha from store A to store B per dimension; "
+            alt=f"Forest plot of the change in Krippendorff's alpha ({alpha_word(a.rubric)}) from store A to store B per dimension; "
             + "; ".join(
                 f"{r.dimension} {r.change:+.2f}{' (beyond noise)' if r.beyond_noise else ''}"
                 for r in t.itertuples()
@@ -340,9 +341,13 @@ def _raters(a: ReportInputs, b: ReportInputs) -> Section:
         f"{len(t)} rater(s) in both rounds; "
         + (
             f"{len(moved)} practical change(s): "
-            + "; ".join(
-                f"{r.rater_id} {r.effect.replace('_', ' ')} {r.before:+.2f} -> {r.after:+.2f}"
-                for r in moved.itertuples()
+            + list_some(
+                [
+                    f"{r.rater_id} {r.effect.replace('_', ' ')} {r.before:+.2f} -> {r.after:+.2f}"
+                    for r in moved.itertuples()
+                ],
+                noun="changes",
+                where="the rater effects table",
             )
             if len(moved)
             else "no rater effect changed by a practical amount"
