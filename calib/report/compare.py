@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from calib.raters import DEFAULT_FLAG_MODEL, fit_additive, rater_effects
 from calib.report import _descriptive as desc
 from calib.report import plots
-from calib.raters import DEFAULT_FLAG_MODEL, fit_additive, rater_effects
 from calib.report._analyses import find, run_analysis
 from calib.report._common import ReportOptions, _agreement, _with_ci
 from calib.report._inputs import ReportInputs
