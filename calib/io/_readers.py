@@ -436,7 +436,7 @@ def _csv_transcript_chunks(path: Path, source: str) -> Iterator[RawChunk]:
             if first:
                 chunk.issues = issues + chunk.issues
                 first = False
-            for rec, row in zip(chunk.records, chunk.rows):
+            for rec, _row in zip(chunk.records, chunk.rows):
                 text = rec.get("turns")
                 try:
                     rec["turns"] = json.loads(text) if text not in (None, "") else None

@@ -20,14 +20,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from calib.raters import DEFAULT_FLAG_MODEL, fit_additive, rater_effects
 from calib.report import _descriptive as desc
 from calib.report import plots
-from calib.raters import DEFAULT_FLAG_MODEL, fit_additive, rater_effects
 from calib.report._analyses import find, run_analysis
 from calib.report._common import ReportOptions, _agreement, _with_ci
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults, Section
-from calib.report._scale import alpha_word, list_some
+from calib.report._scale import alpha_word, list_some, scale_view
 
 __all__ = ["compare_inputs", "Z95"]
 
@@ -127,12 +127,21 @@ def _alpha_display(t: pd.DataFrame) -> pd.DataFrame:
 
 def _scale(a: ReportInputs, b: ReportInputs, dims: list[str]) -> Section:
     s = Section("scale_use", "Scale use, before and after")
-    levels = np.asarray(a.rubric.scale.values)
+    # levels on a few-level scale; score bins on wide or continuous scales (see _scale.py)
+    view = scale_view(a.rubric, dims)
+    levels = view.levels
     da, db = (
-        desc.score_distribution(a.ratings, dims, levels),
-        desc.score_distribution(b.ratings, dims, levels),
+        desc.score_distribution(
+            a.ratings.assign(level=view.codes(a.ratings)), dims, levels, "level"
+        ),
+        desc.score_distribution(
+            b.ratings.assign(level=view.codes(b.ratings)), dims, levels, "level"
+        ),
     )
-    lv = [str(int(x)) for x in levels]
+    if view.binned:
+        ren = {str(int(c)): lab for c, lab in zip(levels, view.labels, strict=True)}
+        da, db = da.rename(columns=ren), db.rename(columns=ren)
+    lv = list(view.labels)
     diff = db[lv].to_numpy(float) - da[lv].to_numpy(float)
     t = pd.DataFrame(diff, columns=[f"change_{c}" for c in lv])
     t.insert(0, "dimension", da["dimension"].to_numpy())

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from calib.errors import ConfigError
+from calib.raters import DEFAULT_FLAG_MODEL, flag_summary, rater_effects
 from calib.report import _descriptive as desc
 from calib.report import plots
-from calib.raters import DEFAULT_FLAG_MODEL, flag_summary, rater_effects
 from calib.report._analyses import run_analysis
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults, Section
