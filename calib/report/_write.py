@@ -149,7 +149,8 @@ def _view(results: ReportResults) -> list[dict[str, Any]]:
                     t = cols[0](t)
                 elif cols and cols[0]:  # keep only requested columns the analysis actually returned
                     t = t[[c for c in cols[0] if c in t.columns]]
-                shown.append({"caption": cap, **display_table(humanize(t), n)})
+                names = results.meta.get("dimension_names")
+                shown.append({"caption": cap, **display_table(humanize(t, names), n)})
         out.append({"s": s, "tables": shown})
     return out
 

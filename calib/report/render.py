@@ -135,15 +135,28 @@ COLUMN_LABELS = {
 _FACETS = (("transcript_id", "transcript"), ("rater_id", "rater"), (",e", " + residual"))
 
 
-def humanize(df: pd.DataFrame) -> pd.DataFrame:
-    """Page view of a table: human column labels; G-study source names in words.
+#: Columns whose values are dimension ids; the page shows the rubric's names there.
+_DIMENSION_COLUMNS = ("dimension", "dimension_a", "dimension_b")
+
+
+def humanize(df: pd.DataFrame, dimension_names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Page view of a table: human column labels; G-study source names in words; dimension
+    ids replaced by the rubric's names when ``dimension_names`` is given.
 
     Example
     -------
     >>> humanize(pd.DataFrame({"rater_id": ["r1"], "n_units": [3]})).columns.tolist()
     ['rater', 'n units']
+    >>> humanize(pd.DataFrame({"dimension": ["data", "all"]}), {"data": "Data"}).iloc[:, 0].tolist()
+    ['Data', 'all']
     """
     out = df.copy()
+    if dimension_names:
+        for col in _DIMENSION_COLUMNS:
+            if col in out.columns:
+                out[col] = [
+                    dimension_names.get(v, v) if isinstance(v, str) else v for v in out[col]
+                ]
     if "source" in out.columns:
         src = out["source"].astype(str)
         for raw, word in _FACETS:

@@ -134,6 +134,8 @@ def build_results(
         },
         "synthetic": inputs.synthetic,
         "dimensions": dims,
+        # the rubric's names for the page (tables and files keep the ids)
+        "dimension_names": {d.id: d.name for d in r.dimensions if d.id in dims},
         "scale": _scale_meta(r.scale),
         **(
             {}
