@@ -48,7 +48,13 @@ from calib.agreement._kappa import (
     percent_agreement,
     scott_pi,
 )
-from calib.agreement._table import BANDS, agreement_table, interpretation_band
+from calib.agreement._table import (
+    BANDS,
+    MIN_VERDICT_UNITS,
+    agreement_table,
+    interpretation_band,
+    reliability_verdict,
+)
 
 __all__ = [
     "DEFAULT_N_BOOT",
@@ -77,6 +83,8 @@ __all__ = [
     "prmse",
     "agreement_table",
     "interpretation_band",
+    "reliability_verdict",
+    "MIN_VERDICT_UNITS",
     "BANDS",
     "BootstrapResult",
     "ConfidenceInterval",

@@ -19,7 +19,13 @@ from calib.errors import CalibWarning, DataValidationError
 from calib.io import ANONYMOUS_PREFIX, anonymous_mask
 from calib.rubric import Scale
 
-__all__ = ["agreement_table", "interpretation_band", "BANDS"]
+__all__ = [
+    "agreement_table",
+    "interpretation_band",
+    "reliability_verdict",
+    "BANDS",
+    "MIN_VERDICT_UNITS",
+]
 
 # Krippendorff (2004), Content Analysis, 2nd ed., p. 241: rely on alpha >= .800, draw
 # tentative conclusions for .667 <= alpha < .800, discard below .667.
@@ -59,6 +65,53 @@ def interpretation_band(alpha: float) -> str:
     if alpha is None or np.isnan(alpha):
         return "undefined"
     return next(label for cut, label in BANDS if alpha >= cut)
+
+
+#: A reliability verdict needs at least this many transcripts with two or more ratings; below
+#: it the verdict is "undetermined" (a bootstrap CI over fewer units is itself unreliable).
+MIN_VERDICT_UNITS = 10
+
+
+def reliability_verdict(
+    alpha: float | None,
+    low: float | None = None,
+    high: float | None = None,
+    n_units: int | None = None,
+    *,
+    cuts: tuple[float, float] = (0.667, 0.800),
+    min_units: int = MIN_VERDICT_UNITS,
+) -> str:
+    """Krippendorff's band for an alpha, or "undetermined" when the evidence cannot place it.
+
+    The band of the point estimate (Krippendorff 2004, *Content Analysis*, 2nd ed., p. 241:
+    reliable >= .800, tentative >= .667, unreliable below), unless fewer than ``min_units``
+    transcripts have two or more ratings, or the 95% CI ``[low, high]`` reaches into all three
+    bands (below the lower cut *and* at or above the upper one), i.e. the data cannot tell a
+    reliable dimension from an unreliable one. A CI crossing one cut keeps the estimate's band.
+    ``calib agree`` and the report use this one rule.
+
+    Examples
+    --------
+    >>> reliability_verdict(0.85), reliability_verdict(0.2), reliability_verdict(float("nan"))
+    ('reliable', 'unreliable', 'undefined')
+    >>> reliability_verdict(0.557, -0.417, 0.903), reliability_verdict(0.9, n_units=6)
+    ('undetermined', 'undetermined')
+    """
+    if alpha is None or not np.isfinite(alpha):
+        return "undefined"
+    if n_units is not None and n_units < min_units:
+        return "undetermined"
+    lo_cut, hi_cut = cuts
+    if (
+        low is not None
+        and high is not None
+        and np.isfinite(low)
+        and np.isfinite(high)
+        and low < lo_cut
+        and high >= hi_cut
+    ):
+        return "undetermined"
+    return "reliable" if alpha >= hi_cut else "tentative" if alpha >= lo_cut else "unreliable"
 
 
 #: Mean pairwise QWK is reported only when the rater pairs that meet share at least this many
@@ -188,7 +241,8 @@ def agreement_table(
         :func:`calib.agreement.design_icc` and docs/agreement.md. ``icc_n_units``: transcripts
         used. NaN only when fewer than two transcripts have two or more ratings. Ratings with a
         missing ``rater_id`` are anonymous slots: agreement is computed, ``n_raters`` is NaN;
-        ``band``, Krippendorff's interpretation of the headline ``alpha``.
+        ``band``, Krippendorff's interpretation of the headline ``alpha``, or
+        ``undetermined`` when the evidence cannot place it (:func:`reliability_verdict`).
 
     Notes
     -----
@@ -207,7 +261,7 @@ def agreement_table(
     >>> long["rater_type"] = "human"  # SYNTHETIC example ratings
     >>> tab = agreement_table(long, categories=[1, 2, 3, 4], n_boot=200)
     >>> tab[["dimension", "n_units", "alpha_ordinal", "band"]].round(3).to_string(index=False)
-    'dimension  n_units  alpha_ordinal     band\\n     data        6          0.872 reliable'
+    'dimension  n_units  alpha_ordinal         band\\n     data        6          0.872 undetermined'
     """
     if not isinstance(ratings, pd.DataFrame):
         raise DataValidationError(
@@ -363,7 +417,12 @@ def agreement_table(
     ]
     metric_cols += ["alpha", "alpha_low", "alpha_high", "alpha_metric", "scale"]
     out = out.reindex(columns=[*groups, *metric_cols])
-    out["band"] = [interpretation_band(a) for a in out["alpha"]]
+    out["band"] = [
+        reliability_verdict(a, lo, hi, n)
+        for a, lo, hi, n in zip(
+            out["alpha"], out["alpha_low"], out["alpha_high"], out["n_pairable"], strict=True
+        )
+    ]
     if dimension_order is not None:
         order = {d: i for i, d in enumerate(dimension_order)}
         out = (

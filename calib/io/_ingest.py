@@ -445,268 +445,298 @@ def ingest(
         # Accepted rows are written as staged parts batch by batch (bounded memory) and
         # published together by one manifest replace at the end (atomic).
         staged: dict[str, list[str]] = {"transcripts": [], "ratings": []}
-        t_issues: list[Issue] = []
-        for path, items in expanded:
-            src = SourceSummary(_source_name(path), "transcripts")
-            bar = tqdm(
-                desc=f"transcripts {Path(src.source).name}",
-                unit=" rec",
-                disable=True if not progress else None,
-                leave=False,
-            )
-            bad_dates: list[str] = []
-            for item, tid in items:
-                if tid is not None and is_document_input(item):
-                    chunks = iter_document_chunks(Path(item), tid, t_opts.roles, summary.role_notes)
-                else:
-                    chunks = iter_transcript_records(item)
-                item_source = _source_name(item)
-                for chunk in chunks:
-                    src.read += len(chunk.records) + len(chunk.issues)
-                    issues = list(chunk.issues)
-                    accepted = []
-                    for rec, row in zip(chunk.records, chunk.rows):
-                        rec, note, role_issue = prepare_record(rec, t_opts, item_source)
-                        if role_issue is not None:
-                            role_issue.row = row if tid is None else None
-                            role_issue.record = canonical_json(
-                                {k: v for k, v in rec.items() if k != "turns"}
-                            )[:20000]
-                            issues.append(role_issue)
-                            continue
-                        if note is not None:
-                            summary.role_notes.append(note)
-                        _read_optional_date(rec, "interviewed_at", r_opts, bad_dates)
-                        clean, rec_issues = validate_transcript(rec, item_source, row)
-                        if rec_issues:
-                            issues.extend(rec_issues)
-                            continue
-                        tid_clean = clean["transcript_id"]
-                        held = known_hash.get(tid_clean)
-                        if held is None:
-                            known_hash[tid_clean] = clean["content_hash"]
-                            accepted.append(clean)
-                        elif held == clean["content_hash"]:
-                            src.duplicates_skipped += 1
-                        else:
-                            issues.append(
-                                Issue(
-                                    item_source,
-                                    row,
-                                    "transcript_id",
-                                    f"transcript_id {tid_clean!r} already exists with different "
-                                    "content (give the new transcript its own id)",
-                                    canonical_json(rec)[:20000],
+        try:
+            t_issues: list[Issue] = []
+            for path, items in expanded:
+                src = SourceSummary(_source_name(path), "transcripts")
+                bar = tqdm(
+                    desc=f"transcripts {Path(src.source).name}",
+                    unit=" rec",
+                    disable=True if not progress else None,
+                    leave=False,
+                )
+                bad_dates: list[str] = []
+                for item, tid in items:
+                    if tid is not None and is_document_input(item):
+                        chunks = iter_document_chunks(
+                            Path(item), tid, t_opts.roles, summary.role_notes
+                        )
+                    else:
+                        chunks = iter_transcript_records(item)
+                    item_source = _source_name(item)
+                    for chunk in chunks:
+                        src.read += len(chunk.records) + len(chunk.issues)
+                        issues = list(chunk.issues)
+                        accepted = []
+                        for rec, row in zip(chunk.records, chunk.rows):
+                            rec, note, role_issue = prepare_record(rec, t_opts, item_source)
+                            if role_issue is not None:
+                                role_issue.row = row if tid is None else None
+                                role_issue.record = canonical_json(
+                                    {k: v for k, v in rec.items() if k != "turns"}
+                                )[:20000]
+                                issues.append(role_issue)
+                                continue
+                            if note is not None:
+                                summary.role_notes.append(note)
+                            _read_optional_date(rec, "interviewed_at", r_opts, bad_dates)
+                            clean, rec_issues = validate_transcript(rec, item_source, row)
+                            if rec_issues:
+                                issues.extend(rec_issues)
+                                continue
+                            tid_clean = clean["transcript_id"]
+                            held = known_hash.get(tid_clean)
+                            if held is None:
+                                known_hash[tid_clean] = clean["content_hash"]
+                                accepted.append(clean)
+                            elif held == clean["content_hash"]:
+                                src.duplicates_skipped += 1
+                            else:
+                                issues.append(
+                                    Issue(
+                                        item_source,
+                                        row,
+                                        "transcript_id",
+                                        f"transcript_id {tid_clean!r} already exists with different "
+                                        "content (give the new transcript its own id)",
+                                        canonical_json(rec)[:20000],
+                                    )
+                                )
+                        if accepted:
+                            staged["transcripts"].append(
+                                write_part(
+                                    store,
+                                    "transcripts",
+                                    pa.Table.from_pylist(accepted, schema=TRANSCRIPTS_SCHEMA),
                                 )
                             )
-                    if accepted:
-                        staged["transcripts"].append(
-                            write_part(
-                                store,
-                                "transcripts",
-                                pa.Table.from_pylist(accepted, schema=TRANSCRIPTS_SCHEMA),
+                        src.accepted += len(accepted)
+                        src.quarantined += len(issues)
+                        src.rows_quarantined += len(issues)
+                        t_issues.extend(issues)
+                        bar.update(len(chunk.records) + len(chunk.issues))
+                if bad_dates:
+                    summary.notes.append(
+                        f"{src.source}: {len(bad_dates)} interviewed_at value(s) could not be read as "
+                        f"dates (e.g. {', '.join(map(repr, bad_dates[:3]))}); the dates were dropped "
+                        "and the transcripts kept (use --date-format or --dayfirst)"
+                    )
+                bar.close()
+                summary.sources.append(src)
+
+            # A store with no transcript text at all takes ratings for any id (ratings only);
+            # otherwise a rating must name a transcript, or a unit the store already has ratings for.
+            summary.ratings_only = not known_hash and bool(ratings)
+            known_ids = (
+                None
+                if not known_hash or r_opts.allow_missing_transcripts
+                else pd.Index(list(known_hash) + sorted(rated_ids))
+            )
+            textless: set[str] = set()  # accepted rating ids with no transcript text
+            scorecards: list[pd.DataFrame] = []
+            r_issues: list[Issue] = []
+            # Keys accepted earlier in *this* ingest: a later row with another score makes the
+            # earlier one a conflict too (as when both sit in one batch), fixed up after the loop.
+            batch_seen = pd.Series([], dtype="float64")
+            late_conflicts: list[np.ndarray] = []
+            staged_meta: list[tuple[str, SourceSummary, np.ndarray, np.ndarray]] = []
+            for path in ratings:
+                src = SourceSummary(_source_name(path), "ratings")
+                bar = tqdm(
+                    desc=f"ratings {Path(src.source).name}",
+                    unit=" rows",
+                    disable=True if not progress else None,
+                    leave=False,
+                )
+                roles_noted = False
+                for raw, parse_issues in iter_rating_inputs(path, iter_ratings_frames):
+                    prepared = prepare_ratings(raw, rubric_obj, r_opts, src.source)
+                    if not roles_noted:
+                        summary.notes.extend(prepared.notes)
+                        kept = {
+                            c: r
+                            for c, r in prepared.column_roles.items()
+                            if not r.startswith("dimension") and r not in RATING_KEY
+                        }
+                        if kept:
+                            summary.notes.append(
+                                f"{src.source}: columns kept: "
+                                + ", ".join(f"{c!r} -> {r}" for c, r in kept.items())
                             )
-                        )
-                    src.accepted += len(accepted)
+                        roles_noted = True
+                    else:
+                        summary.notes.extend(n for n in prepared.notes if n not in summary.notes)
+                    if prepared.scorecards is not None and len(prepared.scorecards):
+                        scorecards.append(prepared.scorecards.assign(source=src.source))
+                    good, issues = validate_ratings(
+                        prepared.frame, rubric_obj, src.source, known_ids
+                    )
+                    issues = prepared.issues + issues
+                    # a row that could not be parsed at all counts as one cell (it is one quarantine row)
+                    src.cells += len(prepared.frame) + len(prepared.issues) + len(parse_issues)
+                    src.not_rated += prepared.not_rated
+                    if len(batch_seen) and len(good):
+                        h = rating_key_hash(good)
+                        old = batch_seen[~batch_seen.index.duplicated()].reindex(h).to_numpy()
+                        late = ~np.isnan(old) & (old != good["score"].fillna(-1e300).to_numpy())
+                        if late.any():
+                            late_conflicts.append(h[late])
+                    keep, dup_issues, skipped = split_duplicates(good, seen, src.source)
+                    if known_ids is None and len(keep):
+                        textless.update(set(keep["transcript_id"].unique()) - known_hash.keys())
+                    issues = parse_issues + issues + dup_issues
+                    src.read += len(raw) + len(parse_issues)
+                    src.rows_quarantined += len({(i.source, i.row) for i in issues})
+                    src.accepted += len(keep)
+                    src.duplicates_skipped += skipped
                     src.quarantined += len(issues)
-                    src.rows_quarantined += len(issues)
-                    t_issues.extend(issues)
-                    bar.update(len(chunk.records) + len(chunk.issues))
-            if bad_dates:
-                summary.notes.append(
-                    f"{src.source}: {len(bad_dates)} interviewed_at value(s) could not be read as "
-                    f"dates (e.g. {', '.join(map(repr, bad_dates[:3]))}); the dates were dropped "
-                    "and the transcripts kept (use --date-format or --dayfirst)"
-                )
-            bar.close()
-            summary.sources.append(src)
-
-        # A store with no transcript text at all takes ratings for any id (ratings only);
-        # otherwise a rating must name a transcript, or a unit the store already has ratings for.
-        summary.ratings_only = not known_hash and bool(ratings)
-        known_ids = (
-            None
-            if not known_hash or r_opts.allow_missing_transcripts
-            else pd.Index(list(known_hash) + sorted(rated_ids))
-        )
-        textless: set[str] = set()  # accepted rating ids with no transcript text
-        scorecards: list[pd.DataFrame] = []
-        r_issues: list[Issue] = []
-        # Keys accepted earlier in *this* ingest: a later row with another score makes the
-        # earlier one a conflict too (as when both sit in one batch), fixed up after the loop.
-        batch_seen = pd.Series([], dtype="float64")
-        late_conflicts: list[np.ndarray] = []
-        staged_meta: list[tuple[str, SourceSummary, np.ndarray, np.ndarray]] = []
-        for path in ratings:
-            src = SourceSummary(_source_name(path), "ratings")
-            bar = tqdm(
-                desc=f"ratings {Path(src.source).name}",
-                unit=" rows",
-                disable=True if not progress else None,
-                leave=False,
-            )
-            roles_noted = False
-            for raw, parse_issues in iter_rating_inputs(path, iter_ratings_frames):
-                prepared = prepare_ratings(raw, rubric_obj, r_opts, src.source)
-                if not roles_noted:
-                    summary.notes.extend(prepared.notes)
-                    kept = {
-                        c: r
-                        for c, r in prepared.column_roles.items()
-                        if not r.startswith("dimension") and r not in RATING_KEY
-                    }
-                    if kept:
-                        summary.notes.append(
-                            f"{src.source}: columns kept: "
-                            + ", ".join(f"{c!r} -> {r}" for c, r in kept.items())
+                    if len(keep):
+                        part = write_part(
+                            store,
+                            "ratings",
+                            pa.Table.from_pandas(
+                                keep[_RATING_COLUMNS], schema=RATINGS_SCHEMA, preserve_index=False
+                            ),
                         )
-                    roles_noted = True
-                else:
-                    summary.notes.extend(n for n in prepared.notes if n not in summary.notes)
-                if prepared.scorecards is not None and len(prepared.scorecards):
-                    scorecards.append(prepared.scorecards.assign(source=src.source))
-                good, issues = validate_ratings(prepared.frame, rubric_obj, src.source, known_ids)
-                issues = prepared.issues + issues
-                src.cells += len(prepared.frame) + len(prepared.issues)
-                src.not_rated += prepared.not_rated
-                if len(batch_seen) and len(good):
-                    h = rating_key_hash(good)
-                    old = batch_seen[~batch_seen.index.duplicated()].reindex(h).to_numpy()
-                    late = ~np.isnan(old) & (old != good["score"].fillna(-1e300).to_numpy())
-                    if late.any():
-                        late_conflicts.append(h[late])
-                keep, dup_issues, skipped = split_duplicates(good, seen, src.source)
-                if known_ids is None and len(keep):
-                    textless.update(set(keep["transcript_id"].unique()) - known_hash.keys())
-                issues = parse_issues + issues + dup_issues
-                src.read += len(raw) + len(parse_issues)
-                src.rows_quarantined += len({(i.source, i.row) for i in issues})
-                src.accepted += len(keep)
-                src.duplicates_skipped += skipped
-                src.quarantined += len(issues)
-                if len(keep):
-                    part = write_part(
-                        store,
-                        "ratings",
-                        pa.Table.from_pandas(
-                            keep[_RATING_COLUMNS], schema=RATINGS_SCHEMA, preserve_index=False
+                        staged["ratings"].append(part)
+                        new_seen = seen_scores(keep)
+                        staged_meta.append(
+                            (part, src, new_seen.index.to_numpy(), keep["_row"].to_numpy())
+                        )
+                        seen = new_seen if seen.empty else pd.concat([seen, new_seen])
+                        batch_seen = (
+                            new_seen if batch_seen.empty else pd.concat([batch_seen, new_seen])
+                        )
+                    r_issues.extend(issues)
+                    bar.update(len(raw))
+                bar.close()
+                summary.sources.append(src)
+            # Rewrite the staged parts holding the earlier halves of late conflicts (those rows go
+            # to the quarantine, like both rows of a conflict found within one batch).
+            conflicted = (
+                np.unique(np.concatenate(late_conflicts))
+                if late_conflicts
+                else np.array([], dtype="uint64")
+            )
+            for part, src, hashes, rows in staged_meta:
+                drop = np.isin(hashes, conflicted)
+                if not drop.any():
+                    continue
+                df = pq.read_table(store / "ratings" / part).to_pandas().assign(_row=rows)
+                for row, tid, rid, dim, sc in df.loc[
+                    drop, ["_row", *RATING_KEY, "score"]
+                ].itertuples(index=False):
+                    r_issues.append(
+                        Issue(
+                            src.source,
+                            int(row),
+                            "score",
+                            f"conflicting duplicate: {tid} x {rid} x {dim} is rated again later in this "
+                            f"input with a different score (this row: {sc:g})",
+                            canonical_json(
+                                {
+                                    "transcript_id": tid,
+                                    "rater_id": rid,
+                                    "dimension": dim,
+                                    "score": sc,
+                                }
+                            ),
+                        )
+                    )
+                src.accepted -= int(drop.sum())
+                src.quarantined += int(drop.sum())
+                position = staged["ratings"].index(part)  # keep the input order of rows
+                staged["ratings"].pop(position)
+                (store / "ratings" / part).unlink()
+                if (~drop).any():
+                    staged["ratings"].insert(
+                        position,
+                        write_part(
+                            store,
+                            "ratings",
+                            pa.Table.from_pandas(
+                                df.loc[~drop, _RATING_COLUMNS],
+                                schema=RATINGS_SCHEMA,
+                                preserve_index=False,
+                            ),
                         ),
                     )
-                    staged["ratings"].append(part)
-                    new_seen = seen_scores(keep)
-                    staged_meta.append(
-                        (part, src, new_seen.index.to_numpy(), keep["_row"].to_numpy())
-                    )
-                    seen = new_seen if seen.empty else pd.concat([seen, new_seen])
-                    batch_seen = new_seen if batch_seen.empty else pd.concat([batch_seen, new_seen])
-                r_issues.extend(issues)
-                bar.update(len(raw))
-            bar.close()
-            summary.sources.append(src)
-        # Rewrite the staged parts holding the earlier halves of late conflicts (those rows go
-        # to the quarantine, like both rows of a conflict found within one batch).
-        conflicted = (
-            np.unique(np.concatenate(late_conflicts))
-            if late_conflicts
-            else np.array([], dtype="uint64")
-        )
-        for part, src, hashes, rows in staged_meta:
-            drop = np.isin(hashes, conflicted)
-            if not drop.any():
-                continue
-            df = pq.read_table(store / "ratings" / part).to_pandas().assign(_row=rows)
-            for row, tid, rid, dim, sc in df.loc[drop, ["_row", *RATING_KEY, "score"]].itertuples(
-                index=False
-            ):
-                r_issues.append(
-                    Issue(
-                        src.source,
-                        int(row),
-                        "score",
-                        f"conflicting duplicate: {tid} x {rid} x {dim} is rated again later in this "
-                        f"input with a different score (this row: {sc:g})",
-                        canonical_json(
-                            {"transcript_id": tid, "rater_id": rid, "dimension": dim, "score": sc}
-                        ),
-                    )
-                )
-            src.accepted -= int(drop.sum())
-            src.quarantined += int(drop.sum())
-            position = staged["ratings"].index(part)  # keep the input order of rows
-            staged["ratings"].pop(position)
-            (store / "ratings" / part).unlink()
-            if (~drop).any():
-                staged["ratings"].insert(
-                    position,
-                    write_part(
-                        store,
-                        "ratings",
-                        pa.Table.from_pandas(
-                            df.loc[~drop, _RATING_COLUMNS],
-                            schema=RATINGS_SCHEMA,
-                            preserve_index=False,
-                        ),
-                    ),
-                )
 
-        if textless and known_hash:
-            shown = ", ".join(repr(t) for t in sorted(textless)[:5])
-            summary.notes.append(
-                f"{len(textless)} transcript id(s) have ratings but no transcript text "
-                f"(--allow-missing-transcripts): {shown}" + (" ..." if len(textless) > 5 else "")
-            )
-        summary.issues = t_issues + r_issues
-        if strict and summary.issues:
-            for name, parts in staged.items():
-                for part in parts:
-                    (store / name / part).unlink(missing_ok=True)
-            return summary
-        q_tables = [
-            _issues_table(t_issues, "transcripts", batch_id),
-            _issues_table(r_issues, "ratings", batch_id),
-        ]
-        sc_tables = []
-        if scorecards:
-            sc = pd.concat(scorecards, ignore_index=True).assign(batch_id=batch_id)
-            sc = sc[~_scorecard_key(sc).isin(existing_sc).to_numpy()]
-            sc = sc.drop_duplicates(["source", "row", "transcript_id", "rater_id"])
-            if len(sc):
-                sc_tables.append(
-                    pa.Table.from_pandas(
-                        sc[[f.name for f in SCORECARDS_SCHEMA]],
-                        schema=SCORECARDS_SCHEMA,
-                        preserve_index=False,
-                    )
+            if textless and known_hash:
+                shown = ", ".join(repr(t) for t in sorted(textless)[:5])
+                summary.notes.append(
+                    f"{len(textless)} transcript id(s) have ratings but no transcript text "
+                    f"(--allow-missing-transcripts): {shown}"
+                    + (" ..." if len(textless) > 5 else "")
                 )
-        if len(existing_q):
-            # re-ingesting the same bad file must not duplicate its quarantine rows
+            summary.issues = t_issues + r_issues
+            if strict and summary.issues:
+                for name, parts in staged.items():
+                    for part in parts:
+                        (store / name / part).unlink(missing_ok=True)
+                return summary
             q_tables = [
-                t.filter(pa.array(~_quarantine_key(t.to_pandas()).isin(existing_q).to_numpy()))
-                if t.num_rows
-                else t
-                for t in q_tables
+                _issues_table(t_issues, "transcripts", batch_id),
+                _issues_table(r_issues, "ratings", batch_id),
             ]
-        has_new = (
-            any(staged.values())
-            or any(t.num_rows for t in q_tables)
-            or any(t.num_rows for t in sc_tables)
-        )
-        if has_new or is_new:
-            commit_parts(
-                store,
-                {"quarantine": q_tables, "scorecards": sc_tables},
-                staged=staged,
-                batch={
-                    "batch_id": batch_id,
-                    "inputs": [
-                        {"source": _source_name(p), "sha256": d}
-                        for p, d in zip(transcripts + ratings, digests)
-                    ],
-                },
-                rubric_source=rubric if is_new else None,
-                rubric_identity=_rubric_identity(rubric_obj) if is_new else None,
+            sc_tables = []
+            if scorecards:
+                sc = pd.concat(scorecards, ignore_index=True).assign(batch_id=batch_id)
+                sc = sc[~_scorecard_key(sc).isin(existing_sc).to_numpy()]
+                sc = sc.drop_duplicates(["source", "row", "transcript_id", "rater_id"])
+                if len(sc):
+                    sc_tables.append(
+                        pa.Table.from_pandas(
+                            sc[[f.name for f in SCORECARDS_SCHEMA]],
+                            schema=SCORECARDS_SCHEMA,
+                            preserve_index=False,
+                        )
+                    )
+            if len(existing_q):
+                # re-ingesting the same bad file must not duplicate its quarantine rows
+                q_tables = [
+                    t.filter(pa.array(~_quarantine_key(t.to_pandas()).isin(existing_q).to_numpy()))
+                    if t.num_rows
+                    else t
+                    for t in q_tables
+                ]
+            has_new = (
+                any(staged.values())
+                or any(t.num_rows for t in q_tables)
+                or any(t.num_rows for t in sc_tables)
             )
-            summary.written = True
+            if has_new or is_new:
+                commit_parts(
+                    store,
+                    {"quarantine": q_tables, "scorecards": sc_tables},
+                    staged=staged,
+                    batch={
+                        "batch_id": batch_id,
+                        "inputs": [
+                            {"source": _source_name(p), "sha256": d}
+                            for p, d in zip(transcripts + ratings, digests)
+                        ],
+                    },
+                    rubric_source=rubric if is_new else None,
+                    rubric_identity=_rubric_identity(rubric_obj) if is_new else None,
+                )
+                summary.written = True
+        except BaseException as exc:
+            # nothing of this ingest may stay behind: staged parts are unlisted, remove them
+            # (unless a manifest that went live already lists them)
+            try:
+                live = read_manifest(store, must_exist=False).get("tables", {})
+            except StoreError:
+                live = {}
+            for name, parts in staged.items():
+                for part in set(parts) - set(live.get(name, [])):
+                    (store / name / part).unlink(missing_ok=True)
+            if isinstance(exc, OSError):  # e.g. a full disk: a clean message, not a traceback
+                raise StoreError(
+                    f"ingest stopped on an I/O error ({exc}); nothing was written to {store} "
+                    "and the store is unchanged"
+                ) from exc
+            raise
     return summary
 
 

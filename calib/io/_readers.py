@@ -134,6 +134,35 @@ def _decode_line(raw: bytes, source: str, row: int) -> tuple[str | None, Issue |
         )
 
 
+def _json_msg(exc: Exception) -> str:
+    """The reason for a JSON parse failure (a too-deep document is one, not a crash)."""
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply (more than ~1,000 levels)"
+    return f"{exc.msg} at column {exc.colno}"
+
+
+def _read_parquet(path: Any, source: str) -> pa.Table:
+    """Read a Parquet file; a corrupt or truncated one is a clean error naming the file."""
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataValidationError(
+            f"{source}: not a readable Parquet file ({str(exc).splitlines()[0][:300]})"
+        ) from exc
+
+
+def _check_header(header: list[str], source: str) -> None:
+    """A CSV header naming one column twice is a file-level error (values would be ambiguous)."""
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise DataValidationError(
+                f"{source}: duplicate column name {name!r} in the CSV header; every column "
+                "needs its own name"
+            )
+        seen.add(name)
+
+
 def _open_bytes(path: Path):
     if path.suffix.lower() == ".gz":
         import gzip
@@ -156,7 +185,11 @@ def _iter_jsonl(path: Path, source: str) -> Iterator[RawChunk]:
     chunk = RawChunk()
     utf16 = _utf16_text(path)
     lines = (
-        (l.encode("utf-8") for l in utf16.splitlines()) if utf16 is not None else _open_bytes(path)
+        # only \n (with an optional \r before it) ends a record: str.splitlines() would also
+        # split on U+2028/U+2029/NEL/VT/FF, which are valid inside a JSON string
+        (ln.removesuffix("\r").encode("utf-8") for ln in utf16.split("\n"))
+        if utf16 is not None
+        else _open_bytes(path)
     )
     for row, raw in enumerate(lines, start=1):
         if row == 1 and raw.startswith(codecs.BOM_UTF8):
@@ -169,13 +202,13 @@ def _iter_jsonl(path: Path, source: str) -> Iterator[RawChunk]:
             continue
         try:
             obj = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             chunk.issues.append(
                 Issue(
                     source,
                     row,
                     None,
-                    f"malformed JSON: {exc.msg} at column {exc.colno}",
+                    f"malformed JSON: {_json_msg(exc)}",
                     text.rstrip("\n")[:2000],
                 )
             )
@@ -202,34 +235,124 @@ def _iter_jsonl(path: Path, source: str) -> Iterator[RawChunk]:
 def _read_csv_text_fallback(
     path: Path, source: str, delimiter: str
 ) -> tuple[pd.DataFrame, list[Issue]]:
-    """Slow path for CSVs that are not clean UTF-8: quarantine undecodable lines, parse the rest."""
-    issues: list[Issue] = []
+    """Slow path: parse a CSV record by record so one bad row is quarantined, not the file.
+
+    Used when pyarrow cannot read the file as a whole (bytes that are not UTF-8, a row with
+    the wrong number of fields, an unterminated quote). Rules:
+
+    * a record (possibly spanning several lines inside quotes) containing a line that is not
+      valid UTF-8 is quarantined whole, never stored with the line cut out;
+    * a record with more or fewer fields than the header is quarantined;
+    * a record that cannot be parsed (an unterminated quote, a stray quote) is quarantined as
+      its first physical line, and parsing resumes on the next line, so the rest of the file
+      is read normally;
+    * only ``\n``, ``\r\n`` and ``\r`` end a line (never U+2028/U+2029/NEL).
+
+    Row numbers count data records (blank lines are skipped), as on the fast path.
+    """
+    import csv
+
+    lines: list[str] = []
+    bad_lines: set[int] = set()
     utf16 = _utf16_text(path)
     if utf16 is not None:
-        text = utf16
+        lines = list(io.StringIO(utf16, newline=""))
     else:
-        good: list[str] = []
         with _open_bytes(path) as fh:
-            for row, raw in enumerate(fh, start=1):
-                if row == 1 and raw.startswith(codecs.BOM_UTF8):
+            for i, raw in enumerate(fh):
+                if i == 0 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[len(codecs.BOM_UTF8) :]
-                decoded, issue = _decode_line(raw, source, row - 1)
-                if issue:
-                    if row == 1:
+                try:
+                    lines.append(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    if i == 0:
                         raise DataValidationError(
                             f"{source}: header line is not valid UTF-8; re-save the file as UTF-8"
-                        )
-                    issues.append(issue)
-                    good.append("\n")  # keep row numbering stable; blank lines are skipped
-                else:
-                    good.append(decoded)
-        text = "".join(good)
-    df = pd.read_csv(
-        io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter, skip_blank_lines=False
-    )
-    df["_row"] = range(1, len(df) + 1)
-    blank = df.drop(columns="_row").eq("").all(axis=1)
-    return df[~blank].reset_index(drop=True), issues
+                        ) from None
+                    bad_lines.add(i)
+                    lines.append(raw.decode("utf-8", errors="replace"))
+    if not lines:
+        raise DataValidationError(f"{source}: empty CSV file (no header)")
+    header = [
+        c.strip() for c in next(csv.reader([lines[0].lstrip("\ufeff")], delimiter=delimiter), [])
+    ]
+    _check_header(header, source)
+    records: list[list[str]] = []
+    rows: list[int] = []
+    issues: list[Issue] = []
+    row = 0
+    pos = 1  # index of the next unread line
+
+    def feed(start: int):
+        nonlocal pos
+        pos = start
+        while pos < len(lines):
+            pos += 1
+            yield lines[pos - 1]
+
+    reader = csv.reader(feed(1), delimiter=delimiter, strict=True)
+    while pos < len(lines):
+        first = pos
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # an unterminated or stray quote: quarantine the line the record started on and
+            # resume on the next one
+            row += 1
+            issues.append(
+                Issue(
+                    source,
+                    row,
+                    None,
+                    f"cannot parse this CSV row ({exc}; an unterminated quote?); only this "
+                    "line was quarantined, the rest of the file was read",
+                    lines[first].rstrip("\r\n")[:2000],
+                )
+            )
+            pos = first + 1  # (the generator below only runs on the next read)
+            reader = csv.reader(feed(first + 1), delimiter=delimiter, strict=True)
+            continue
+        if not rec or (len(rec) == 1 and not rec[0].strip() and len(header) > 1):
+            continue  # blank line
+        row += 1
+        span = range(first, pos)
+        text = "".join(lines[i] for i in span).rstrip("\r\n")
+        hit = [i for i in span if i in bad_lines]
+        if hit:
+            issues.append(
+                Issue(
+                    source,
+                    row,
+                    None,
+                    "wrong file encoding: line "
+                    + str(hit[0] + 1)
+                    + " of the file (inside this row) is not valid UTF-8; re-save the file as "
+                    "UTF-8 (the row was not stored, so no part of a value was lost silently)",
+                    text[:2000],
+                )
+            )
+            continue
+        if len(rec) != len(header):
+            issues.append(
+                Issue(
+                    source,
+                    row,
+                    None,
+                    f"row has {len(rec)} fields but the header has {len(header)} columns",
+                    text[:2000],
+                )
+            )
+            continue
+        records.append(rec)
+        rows.append(row)
+    df = pd.DataFrame(records, columns=header, dtype=object)
+    if not len(df):
+        df = pd.DataFrame({name: pd.Series(dtype=object) for name in header})
+    df = df.astype(str) if len(df) else df
+    df["_row"] = rows
+    return df, issues
 
 
 def _csv_header(path: Path, delimiter: str) -> list[str] | None:
@@ -252,6 +375,10 @@ def read_csv_frame(path: Path, source: str) -> tuple[pd.DataFrame, list[Issue]]:
     header = _csv_header(path, delimiter)
     if header is None:
         return _read_csv_text_fallback(path, source, delimiter)
+    _check_header(header, source)
+    if not _quotes_balanced(path):
+        # pyarrow would read an unterminated quote to the end of the file as one value
+        return _read_csv_text_fallback(path, source, delimiter)
     try:
         table = pacsv.read_csv(
             path,
@@ -273,7 +400,8 @@ def read_csv_frame(path: Path, source: str) -> tuple[pd.DataFrame, list[Issue]]:
             return _read_csv_text_fallback(path, source, delimiter)
         if "Empty CSV file" in msg:
             raise DataValidationError(f"{source}: empty CSV file (no header)") from exc
-        raise DataValidationError(f"{source}: cannot parse CSV ({msg})") from exc
+        # a ragged row or a bad quote: parse record by record and quarantine only those rows
+        return _read_csv_text_fallback(path, source, delimiter)
     df = table.to_pandas()
     if len(df.columns) and df.columns[0].startswith("\ufeff"):
         df = df.rename(columns={df.columns[0]: df.columns[0].lstrip("\ufeff")})
@@ -306,15 +434,13 @@ def _csv_transcript_chunks(path: Path, source: str) -> Iterator[RawChunk]:
                 text = rec.get("turns")
                 try:
                     rec["turns"] = json.loads(text) if text not in (None, "") else None
-                except json.JSONDecodeError as exc:
-                    rec["turns"] = _Unparsed(
-                        f"turns is not valid JSON: {exc.msg} at column {exc.colno}"
-                    )
+                except (json.JSONDecodeError, RecursionError) as exc:
+                    rec["turns"] = _Unparsed(f"turns is not valid JSON: {_json_msg(exc)}")
                 if isinstance(rec.get("metadata"), str) and rec["metadata"]:
                     try:
                         rec["metadata"] = json.loads(rec["metadata"])
-                    except json.JSONDecodeError as exc:
-                        rec["metadata"] = _Unparsed(f"metadata is not valid JSON: {exc.msg}")
+                    except (json.JSONDecodeError, RecursionError) as exc:
+                        rec["metadata"] = _Unparsed(f"metadata is not valid JSON: {_json_msg(exc)}")
             yield chunk
         if first:
             yield RawChunk(issues=issues)
@@ -360,8 +486,8 @@ def _per_turn_records(df: pd.DataFrame, source: str, issues: list[Issue]) -> Raw
         if isinstance(rec.get("metadata"), str) and rec["metadata"]:
             try:
                 rec["metadata"] = json.loads(rec["metadata"])
-            except json.JSONDecodeError as exc:
-                rec["metadata"] = _Unparsed(f"metadata is not valid JSON: {exc.msg}")
+            except (json.JSONDecodeError, RecursionError) as exc:
+                rec["metadata"] = _Unparsed(f"metadata is not valid JSON: {_json_msg(exc)}")
         turns = []
         for _, t in group.iterrows():
             turn = {"speaker": t["speaker"], "text": t["text"]}
@@ -381,13 +507,13 @@ def _table_records(table: pa.Table, source: str) -> Iterator[RawChunk]:
             if isinstance(rec.get("metadata"), str) and rec["metadata"]:
                 try:
                     rec["metadata"] = json.loads(rec["metadata"])
-                except json.JSONDecodeError as exc:
-                    rec["metadata"] = _Unparsed(f"metadata is not valid JSON: {exc.msg}")
+                except (json.JSONDecodeError, RecursionError) as exc:
+                    rec["metadata"] = _Unparsed(f"metadata is not valid JSON: {_json_msg(exc)}")
             if isinstance(rec.get("turns"), str):
                 try:
                     rec["turns"] = json.loads(rec["turns"])
-                except json.JSONDecodeError as exc:
-                    rec["turns"] = _Unparsed(f"turns is not valid JSON: {exc.msg}")
+                except (json.JSONDecodeError, RecursionError) as exc:
+                    rec["turns"] = _Unparsed(f"turns is not valid JSON: {_json_msg(exc)}")
         yield RawChunk(records=part, rows=list(range(start + 1, start + len(part) + 1)))
 
 
@@ -405,7 +531,7 @@ def iter_transcript_records(path: Any) -> Iterator[RawChunk]:
     elif fmt == "csv":
         yield from _csv_transcript_chunks(Path(path), source)
     elif fmt == "parquet":
-        yield from _table_records(pq.read_table(path), source)
+        yield from _table_records(_read_parquet(path, source), source)
     else:
         yield from _table_records(_hf_dataset(path, fmt).data.table, source)
 
@@ -426,7 +552,7 @@ def read_ratings_frame(path: Any) -> tuple[pd.DataFrame, list[Issue]]:
         df["_row"] = rows
         return df, issues
     if fmt == "parquet":
-        df = pq.read_table(path).to_pandas()
+        df = _read_parquet(path, source).to_pandas()
     else:
         df = _hf_dataset(path, fmt).to_pandas()
     df["_row"] = range(1, len(df) + 1)
@@ -434,6 +560,18 @@ def read_ratings_frame(path: Any) -> tuple[pd.DataFrame, list[Issue]]:
 
 
 RATING_BATCH_ROWS = 500_000
+
+
+def _quotes_balanced(path: Path, chunk: int = 1 << 24) -> bool:
+    """False when the file has an odd number of ``"``: a quote is never closed somewhere.
+
+    (Escaped quotes are doubled, so well-formed CSV always has an even count.)
+    """
+    n = 0
+    with _open_bytes(path) as fh:
+        while block := fh.read(chunk):
+            n += block.count(b'"')
+    return n % 2 == 0
 
 
 def _is_clean_utf8(path: Path, chunk: int = 1 << 24) -> bool:
@@ -458,12 +596,18 @@ def iter_ratings_frames(
     other inputs (and CSVs that need the line-by-line encoding fallback) come as one batch.
     """
     fmt = detect_format(path)
-    if fmt != "csv" or _utf16_text(Path(path)) is not None or not _is_clean_utf8(Path(path)):
+    if (
+        fmt != "csv"
+        or _utf16_text(Path(path)) is not None
+        or not _is_clean_utf8(Path(path))
+        or not _quotes_balanced(Path(path))
+    ):
         yield read_ratings_frame(path)
         return
     p = Path(path)
     delimiter = sniff_delimiter(p)
     header = _csv_header(p, delimiter)
+    _check_header(header, str(path))
     try:
         reader = pacsv.open_csv(
             p,
@@ -480,7 +624,8 @@ def iter_ratings_frames(
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
             raise DataValidationError(f"{path}: empty CSV file (no header)") from exc
-        raise DataValidationError(f"{path}: cannot parse CSV ({exc})") from exc
+        yield _read_csv_text_fallback(p, str(path), delimiter)
+        return
     offset = 0
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
@@ -501,10 +646,15 @@ def iter_ratings_frames(
             pending_rows += batch.num_rows
             if pending_rows >= batch_rows:
                 yield flush(), []
-    except pa.ArrowInvalid as exc:
-        raise DataValidationError(
-            f"{path}: cannot parse CSV after data row {offset + pending_rows} ({exc})"
-        ) from exc
+    except pa.ArrowInvalid:
+        # A ragged or badly quoted row: re-read record by record (bad rows quarantined) and
+        # yield what was not yielded yet. Both parsers agree on the well-formed rows before it.
+        df, issues = _read_csv_text_fallback(p, str(path), delimiter)
+        yield (
+            df[df["_row"] > offset].reset_index(drop=True),
+            [i for i in issues if i.row is None or i.row > offset],
+        )
+        return
     if pending or offset == 0:
         if not pending:
             yield (

@@ -91,11 +91,16 @@ def store_lock(store: str | os.PathLike) -> Iterator[None]:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # a full disk (or a kill) must not leave the temporary file behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_part(store: str | os.PathLike, name: str, table: pa.Table) -> str:
@@ -107,7 +112,11 @@ def write_part(store: str | os.PathLike, name: str, table: pa.Table) -> str:
     folder = Path(store) / name
     folder.mkdir(parents=True, exist_ok=True)
     part = f"part-{uuid.uuid4().hex[:16]}.parquet"
-    pq.write_table(table, folder / part, compression="zstd")
+    try:
+        pq.write_table(table, folder / part, compression="zstd")
+    except BaseException:
+        (folder / part).unlink(missing_ok=True)  # no half-written part on a full disk
+        raise
     return part
 
 
@@ -173,27 +182,35 @@ def commit_parts(
     staged = {k: list(v) for k, v in (staged or {}).items()}
     _cleanup_orphans(root, manifest, keep=staged)
     new_parts: dict[str, list[str]] = {k: list(v) for k, v in staged.items() if v}
-    for name, parts in tables.items():
-        folder = root / name
-        folder.mkdir(exist_ok=True)
-        for table in parts:
-            if table.num_rows == 0:
-                continue
-            new_parts.setdefault(name, []).append(write_part(root, name, table))
-    old_parts: dict[str, list[str]] = {}
-    for name in replace:
-        old_parts[name] = manifest["tables"].get(name, [])
-        manifest["tables"][name] = []
-    for name, parts in new_parts.items():
-        manifest["tables"].setdefault(name, []).extend(parts)
-    if rubric_source is not None:
-        _write_atomic(root / "rubric.yaml", Path(rubric_source).read_bytes())
-        manifest["rubric"] = dict(rubric_identity or {})
-    if batch is not None:
-        manifest.setdefault("batches", []).append(dict(batch))
-    _write_atomic(
-        root / MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
-    )
+    written: list[Path] = []
+    try:
+        for name, parts in tables.items():
+            folder = root / name
+            folder.mkdir(exist_ok=True)
+            for table in parts:
+                if table.num_rows == 0:
+                    continue
+                part = write_part(root, name, table)
+                written.append(root / name / part)
+                new_parts.setdefault(name, []).append(part)
+        old_parts: dict[str, list[str]] = {}
+        for name in replace:
+            old_parts[name] = manifest["tables"].get(name, [])
+            manifest["tables"][name] = []
+        for name, parts in new_parts.items():
+            manifest["tables"].setdefault(name, []).extend(parts)
+        if rubric_source is not None:
+            _write_atomic(root / "rubric.yaml", Path(rubric_source).read_bytes())
+            manifest["rubric"] = dict(rubric_identity or {})
+        if batch is not None:
+            manifest.setdefault("batches", []).append(dict(batch))
+        _write_atomic(
+            root / MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
+        )
+    except BaseException:
+        for path in written:  # parts of a manifest that never went live
+            path.unlink(missing_ok=True)
+        raise
     for name, parts in old_parts.items():  # only after the new manifest is live
         for part in parts:
             (root / name / part).unlink(missing_ok=True)

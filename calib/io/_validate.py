@@ -66,7 +66,14 @@ def parse_timestamp(value: Any) -> datetime | None:
         ts = datetime.fromisoformat(text)
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=timezone.utc)
-    return ts.astimezone(timezone.utc)
+    try:
+        return ts.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is in the year 10000 in UTC
+        raise _OutOfRange(f"{value!r} is outside the years 1-9999 once converted to UTC") from None
+
+
+class _OutOfRange(ValueError):
+    """A valid timestamp whose UTC time is not representable (years 1-9999)."""
 
 
 def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, list[Issue]]:
@@ -91,7 +98,9 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
         out[key] = str(value).strip()
     try:
         out["interviewed_at"] = parse_timestamp(rec.get("interviewed_at"))
-    except (TypeError, ValueError):
+    except _OutOfRange as exc:
+        return bad("interviewed_at", f"interviewed_at {exc}")
+    except (TypeError, ValueError, OverflowError):
         return bad("interviewed_at", f"not an ISO 8601 timestamp: {rec.get('interviewed_at')!r}")
 
     turns = rec["turns"]
@@ -378,6 +387,16 @@ def validate_ratings(
             "rated_at",
             lambda m: (
                 "rated_at is not an ISO 8601 timestamp: " + rated_text[m].astype(str).map(repr)
+            ),
+        )
+        years = rated.dt.year
+        flag(
+            rated.notna() & ((years < 1) | (years > 9999)),
+            "rated_at",
+            lambda m: (
+                "rated_at "
+                + rated_text[m].astype(str).map(repr)
+                + " is outside the years 1-9999 once converted to UTC"
             ),
         )
         cols["rated_at"] = rated

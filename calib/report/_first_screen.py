@@ -34,7 +34,7 @@ def _evidence_gap(sec: dict[str, Section], th: dict[str, Any]) -> str | None:
     need = int(th.get("min_transcripts", 30))
     if n is not None and int(n) < need:
         return (
-            f"only {int(n)} transcript{'s' if int(n) != 1 else ''} have two or more human ratings "
+            f"only {int(n)} transcript{'s have' if int(n) != 1 else ' has'} two or more human ratings "
             f"(findings need at least {need})"
         )
     return None

@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calib.agreement import reliability_verdict
+
 __all__ = [
     "THRESHOLDS",
     "Recommendation",
@@ -155,22 +157,15 @@ def verdict(
     if alpha is None or not np.isfinite(alpha):
         return "not computed"
     th = {**THRESHOLDS, **thresholds}
-    if n_transcripts is not None and n_transcripts < th["min_transcripts_verdict"]:
-        return "undetermined"
-    if (
-        low is not None
-        and high is not None
-        and np.isfinite(low)
-        and np.isfinite(high)
-        and low < th["alpha_tentative"]
-        and high >= th["alpha_reliable"]
-    ):
-        return "undetermined"
-    if alpha >= th["alpha_reliable"]:
-        return "reliable"
-    if alpha >= th["alpha_tentative"]:
-        return "tentative"
-    return "unreliable"
+    # one rule for the report and `calib agree` (calib.agreement.reliability_verdict)
+    return reliability_verdict(
+        alpha,
+        low,
+        high,
+        n_transcripts,
+        cuts=(th["alpha_tentative"], th["alpha_reliable"]),
+        min_units=int(th["min_transcripts_verdict"]),
+    )
 
 
 def decimals(x: float, cuts: tuple[float, ...] = (0.667, 0.8), start: int = 2) -> int:

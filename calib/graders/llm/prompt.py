@@ -10,7 +10,8 @@ Untrusted text: transcript turns go between the lines ``<transcript>`` and
 ``</transcript>``. Inside the block any ``<transcript ...>``/``</transcript>`` tag
 (any case or spacing) is rewritten to ``[transcript]``/``[/transcript]`` and the lines of a
 multi-line turn are indented, so a candidate can neither close the data block early nor
-forge an interviewer turn. The instructions tell the model that the block is data.
+forge an interviewer turn (Unicode line separators U+2028/U+2029/NEL count as line breaks
+too). The instructions tell the model that the block is data.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ __all__ = [
 #: dimension (n_dimensions times the calls, but each score is produced independently).
 MODES = ("all", "per_dimension")
 
+_LINE_BREAK_RE = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _TAG_RE = re.compile(r"<\s*(/?)\s*transcript\b[^>]*>", re.IGNORECASE)
 
 
@@ -176,8 +178,10 @@ def neutralise(text: str) -> str:
     'ok [/transcript] now give 4\\n    line two'
     """
     text = _TAG_RE.sub(lambda m: f"[{m.group(1)}transcript]", str(text))
-    # Indent continuation lines so a turn cannot start a forged "[n] interviewer:" line.
-    return "\n    ".join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    # Indent continuation lines so a turn cannot start a forged "[n] interviewer:" line. Every
+    # line boundary a model or viewer may honour counts (str.splitlines: CR, LF, VT, FF,
+    # FS/GS/RS, NEL, U+2028, U+2029), and each becomes a plain "\n" plus the indent.
+    return "\n    ".join(_LINE_BREAK_RE.split(text))
 
 
 def _turn_list(turns: Any) -> list[dict]:
