@@ -129,31 +129,50 @@ def csv_text(df: pd.DataFrame, **to_csv_kwargs: Any) -> str:
     return buf.getvalue()
 
 
-# Every ASCII punctuation character CommonMark lets a backslash escape that can start or end
-# markup (links, images, emphasis, code, headings, lists, tables, HTML, autolinks).
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:>@])")
+# ASCII punctuation that can open or close inline markup anywhere in a line (links, images,
+# emphasis, code, strike-through, HTML, autolinks, table cells): always backslash-escaped.
+_MD_INLINE = re.compile(r"([\\`*_{}\[\]()!|~:<>@])")
+# Characters that only make markup at the start of a line (lists, headings, quotes, breaks):
+# escaped there. Text is one line after md_escape, so that is the start of the text.
+_MD_LINE_START = re.compile(
+    r"^\s*(?:[-+](?=\s|$)|#{1,6}(?=\s|$)|[-=]+\s*$|(?P<num>\d{1,9})(?=[.)](?:\s|$)))"
+)
+_WWW = re.compile(r"(?i)\b(www)\.")
 
 
 def md_escape(text: Any) -> str:
     r"""Escape untrusted text for a Markdown paragraph or table cell.
 
-    HTML-escapes ``&``, ``<``, ``>``, then backslash-escapes Markdown metacharacters, so no
-    link, image, autolink, emphasis or raw HTML can come out of the text; newlines become
-    spaces (a cell or list item stays one line). None and NaN give an empty string.
+    HTML-escapes ``&``, ``<``, ``>``, then backslash-escapes the Markdown metacharacters that
+    can make inline markup (``\ ` * _ { } [ ] ( ) ! | ~ : @``), the ``.`` of ``www.`` and a
+    list/heading marker at the start of the text, so no link, image, autolink, emphasis, list,
+    heading or raw HTML can come out of it; numbers such as ``-0.25`` or ``3.5`` stay
+    readable. Newlines become spaces (a cell or list item stays one line). None and NaN give
+    an empty string.
 
     Examples
     --------
     >>> print(md_escape("[x](javascript:alert(1)) ![](http://h/p.png) a|b"))
-    \[x\]\(javascript\:alert\(1\)\) \!\[\]\(http\://h/p\.png\) a\|b
-    >>> print(md_escape("<b>www.evil.com</b>"))
-    &lt;b&gt;www\.evil\.com&lt;/b&gt;
+    \[x\]\(javascript\:alert\(1\)\) \!\[\]\(http\://h/p.png\) a\|b
+    >>> print(md_escape("<b>www.evil.com</b> 0.25 -1.5"), md_escape("-0.25"), md_escape("3.5"))
+    &lt;b&gt;www\.evil.com&lt;/b&gt; 0.25 -1.5 -0.25 3.5
+    >>> print(md_escape("- item"), md_escape("1. first"), md_escape("# title"))
+    \- item 1\. first \# title
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
     s = html.escape(str(text), quote=False)
-    s = s.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-    s = s.replace("\u2028", " ").replace("\u2029", " ").replace("\x85", " ")
-    return _MD_SPECIAL.sub(r"\\\1", s)
+    for sep in ("\r\n", "\r", "\n", "\u2028", "\u2029", "\x85"):
+        s = s.replace(sep, " ")
+    s = _MD_INLINE.sub(r"\\\1", s)
+    s = _WWW.sub(r"\1\\.", s)
+    m = _MD_LINE_START.match(s)
+    if m:
+        # a list marker, heading, thematic break or "1." / "1)": escape its first character
+        # (after the digits for an ordered-list number)
+        at = m.end("num") if m.group("num") else len(s) - len(s.lstrip())
+        s = s[:at] + "\\" + s[at:]
+    return s
 
 
 def md_code(text: Any) -> str:

@@ -48,7 +48,7 @@ def _scale_of(scales: Any, dim: str) -> Scale | None:
 
 
 def _kind(scale: Scale | None) -> str:
-    """ "few" (or no scale given), "wide" or "continuous": which statistics fit."""
+    """Which statistics fit: "few" (or no scale given), "wide" or "continuous"."""
     if scale is None or scale.few_levels:
         return "few"
     return "continuous" if scale.continuous else "wide"
@@ -343,7 +343,7 @@ def agreement_table(
                 warnings.simplefilter("always", CalibWarning)
                 row = _describe(x, ci, anonymous=bool(anon.any()) and part["_anonymous"].any())
                 if x.shape[1] < 2:
-                    warnings.warn("only one rater", CalibWarning)
+                    warnings.warn("only one rater", CalibWarning, stacklevel=2)
                     sums = {}
                 else:
                     sums = _sums(x, group_cats, kind)
@@ -363,6 +363,7 @@ def agreement_table(
                             f"{MIN_PAIR_UNITS}); pairwise kappas on so few transcripts are "
                             "noise -- read alpha and the ICC",
                             CalibWarning,
+                            stacklevel=2,
                         )
                     for name, st in sums.items():
                         row[name] = st.estimate()

@@ -18,6 +18,7 @@ from calib.raters import (
     flag_summary,
     rater_tables,
     reliability_plan,
+    thresholds_for_scale,
 )
 
 _HELP = """Who disagrees, how, and what to do about it: rater effects and reliability planning.
@@ -186,6 +187,8 @@ def command(store, model, rasch_model, rater_type, plan, fmt, only, details) -> 
             rasch_model=rasch_model,
             plan=plan and only is None and (details or fmt != "table"),
             dimension_order=list(rubric.dimension_ids),
+            # point thresholds were set on a 1-4 scale; keep their share of this scale's width
+            thresholds=thresholds_for_scale(rubric.scale.span),
         )
     if "effects" in tables:
         tables = {

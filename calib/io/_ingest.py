@@ -48,6 +48,7 @@ from calib.io._validate import (
     canonical_json,
     parse_timestamp,
     rating_key_hash,
+    screen_raw_ratings,
     seen_scores,
     split_duplicates,
     validate_ratings,
@@ -550,6 +551,8 @@ def ingest(
                 )
                 roles_noted = False
                 for raw, parse_issues in iter_rating_inputs(path, iter_ratings_frames):
+                    raw, screened = screen_raw_ratings(raw, rubric_obj, src.source)
+                    parse_issues = list(parse_issues) + screened
                     prepared = prepare_ratings(raw, rubric_obj, r_opts, src.source)
                     if not roles_noted:
                         summary.notes.extend(prepared.notes)

@@ -171,6 +171,12 @@ def _open_bytes(path: Path):
     return open(path, "rb")
 
 
+def _lines(path: Path) -> Iterator[bytes]:
+    """The file's byte lines; the file is closed when the lines are exhausted or dropped."""
+    with _open_bytes(path) as fh:
+        yield from fh
+
+
 def _utf16_text(path: Path) -> str | None:
     """Decode a file with a UTF-16 byte-order mark (unambiguous, so we accept it)."""
     with _open_bytes(path) as fh:
@@ -189,7 +195,7 @@ def _iter_jsonl(path: Path, source: str) -> Iterator[RawChunk]:
         # split on U+2028/U+2029/NEL/VT/FF, which are valid inside a JSON string
         (ln.removesuffix("\r").encode("utf-8") for ln in utf16.split("\n"))
         if utf16 is not None
-        else _open_bytes(path)
+        else _lines(path)
     )
     for row, raw in enumerate(lines, start=1):
         if row == 1 and raw.startswith(codecs.BOM_UTF8):
@@ -430,7 +436,7 @@ def _csv_transcript_chunks(path: Path, source: str) -> Iterator[RawChunk]:
             if first:
                 chunk.issues = issues + chunk.issues
                 first = False
-            for rec, row in zip(chunk.records, chunk.rows):
+            for rec, _row in zip(chunk.records, chunk.rows):
                 text = rec.get("turns")
                 try:
                     rec["turns"] = json.loads(text) if text not in (None, "") else None
@@ -478,10 +484,42 @@ def _per_turn_records(df: pd.DataFrame, source: str, issues: list[Issue]) -> Raw
         df = df.assign(_order=order).sort_values(["transcript_id", "_order", "_row"], kind="stable")
     chunk = RawChunk(issues=list(issues))
     for tid, group in df.groupby("transcript_id", sort=False):
-        first = group.iloc[0]
-        rec: dict[str, Any] = {
-            k: first[k] for k in group.columns if k not in _TURN_COLUMNS and k != "_order"
-        }
+        # Transcript-level columns must agree across the rows of one transcript (a blank
+        # cell repeats nothing and is fine); two different values quarantine the transcript
+        # instead of silently keeping the first row's.
+        by_row = group.sort_values("_row", kind="stable")
+        rec: dict[str, Any] = {}
+        conflict: Issue | None = None
+        for k in group.columns:
+            if k in _TURN_COLUMNS or k == "_order":
+                continue
+            seen: dict[Any, int] = {}
+            for value, row in zip(by_row[k], by_row["_row"]):
+                key = value.strip() if isinstance(value, str) else value
+                if _blank_cell(key):
+                    continue
+                seen.setdefault(key, int(row))
+            if len(seen) > 1 and conflict is None:
+                shown = ", ".join(f"{v!r} (row {r})" for v, r in list(seen.items())[:3])
+                conflict = Issue(
+                    source,
+                    int(by_row["_row"].iloc[0]),
+                    k,
+                    f"rows of transcript {tid!r} disagree on {k}: {shown}; one transcript has "
+                    f"one {k}",
+                    json.dumps(
+                        {
+                            c: str(v)
+                            for c, v in by_row.iloc[0].items()
+                            if c not in ("_row", "_order")
+                        },
+                        ensure_ascii=False,
+                    )[:2000],
+                )
+            rec[k] = next(iter(seen), by_row[k].iloc[0])
+        if conflict is not None:
+            chunk.issues.append(conflict)
+            continue
         rec["transcript_id"] = tid
         if isinstance(rec.get("metadata"), str) and rec["metadata"]:
             try:
@@ -498,6 +536,12 @@ def _per_turn_records(df: pd.DataFrame, source: str, issues: list[Issue]) -> Raw
         chunk.records.append(rec)
         chunk.rows.append(int(group["_row"].min()))
     return chunk
+
+
+def _blank_cell(value: Any) -> bool:
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    return isinstance(value, str) and not value
 
 
 def _table_records(table: pa.Table, source: str) -> Iterator[RawChunk]:

@@ -432,14 +432,18 @@ def _is_record(obj: Any) -> bool:
 
 
 def json_document_kind(path: Path) -> str:
-    """``segments``, ``records`` (canonical transcript objects) or ``jsonl`` for a .json file."""
+    """``segments``, ``records`` (canonical transcript objects), ``other`` (one JSON document
+    of another shape) or ``jsonl`` (not one JSON document: JSON lines) for a .json file.
+    """
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return "jsonl"
     if _is_record(doc) or (isinstance(doc, list) and doc and all(_is_record(d) for d in doc)):
         return "records"
-    return "segments" if _json_segments(doc) is not None else "jsonl"
+    # one JSON document that is neither: read as a document, so it is one file-level issue
+    # ("neither a segment list nor a transcript record") rather than a quarantined line each
+    return "segments" if _json_segments(doc) is not None else "other"
 
 
 def is_document_input(path: Any) -> bool:

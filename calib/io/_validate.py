@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
+import unicodedata
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,7 +28,13 @@ from calib.io._schema import (
 )
 from calib.rubric import Rubric
 
-__all__ = ["validate_transcript", "validate_ratings", "canonical_json", "melt_wide_ratings"]
+__all__ = [
+    "screen_raw_ratings",
+    "validate_transcript",
+    "validate_ratings",
+    "canonical_json",
+    "melt_wide_ratings",
+]
 
 _TRANSCRIPT_FIELDS = {
     "transcript_id",
@@ -38,9 +46,86 @@ _TRANSCRIPT_FIELDS = {
 }
 
 
+#: invisible characters removed from ids: zero-width space/non-joiner/joiner, word joiner,
+#: zero-width no-break space (BOM), Mongolian vowel separator, soft hyphen
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad]")
+
+
+def normalise_id(value: Any) -> str:
+    """An id as calib stores it: text in Unicode NFC, invisible characters removed, stripped.
+
+    Ids that differ only by normalisation (``"café"`` typed as e + combining accent) or by a
+    zero-width character are the same id, so they cannot split one transcript or rater in two.
+
+    Examples
+    --------
+    >>> normalise_id("cafe\u0301\u200b") == "caf\u00e9"
+    True
+    """
+    text = str(value)
+    if not text.isascii():
+        text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text))
+    return text.strip()
+
+
+def _normalise_id_series(text: pd.Series) -> pd.Series:
+    """Vectorised :func:`normalise_id` for a text column (only non-ASCII values are touched)."""
+    odd = text.notna() & ~text.fillna("").str.isascii().astype(bool)
+    if not odd.any():
+        return text
+    out = text.copy()
+    fixed = text[odd].astype(object).map(normalise_id)
+    out[odd] = fixed
+    return out.mask(out == "")
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with NaN as null and +/-Infinity as the strings "Infinity"/"-Infinity"."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _infinite_key(obj: Any, path: str) -> str | None:
+    """Path of the first +/-Infinity inside ``obj`` (JSON cannot represent it), else None."""
+    if isinstance(obj, float) and math.isinf(obj):
+        return path
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, (list, tuple)):
+        items = ((f"[{i}]", v) for i, v in enumerate(obj))
+    else:
+        return None
+    for k, v in items:
+        sub = f"{path}{k}" if str(k).startswith("[") else f"{path}.{k}"
+        hit = _infinite_key(v, sub)
+        if hit:
+            return hit
+    return None
+
+
 def canonical_json(obj: Any) -> str:
-    """Deterministic JSON (sorted keys, no spaces) used for hashing and quarantine records."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """Deterministic, standard JSON (sorted keys, no spaces) for hashing and quarantine records.
+
+    Never writes the non-standard ``NaN``/``Infinity`` tokens: NaN becomes ``null`` and
+    +/-Infinity the strings ``"Infinity"``/``"-Infinity"``.
+
+    Examples
+    --------
+    >>> canonical_json({"b": float("nan"), "a": 1})
+    '{"a":1,"b":null}'
+    """
+    kw = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, "default": str}
+    try:
+        return json.dumps(obj, allow_nan=False, **kw)
+    except ValueError:
+        return json.dumps(_finite(obj), allow_nan=False, **kw)
+    except RecursionError:
+        return json.dumps("<record nested too deeply to show>")
 
 
 def _blank(value: Any) -> bool:
@@ -93,9 +178,11 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
     out: dict[str, Any] = {}
     for key in ("transcript_id", "question_id", "question_type"):
         value = rec[key]
-        if isinstance(value, (dict, list)):
-            return bad(key, f"{key} must be text, got {type(value).__name__}")
-        out[key] = str(value).strip()
+        if isinstance(value, (dict, list, tuple, bool, np.ndarray, np.bool_)):
+            # never store an object's Python text ("{'name': 't1'}") or True as an id
+            kind = "true/false" if isinstance(value, (bool, np.bool_)) else type(value).__name__
+            return bad(key, f"{key} must be text or a number, got {kind}")
+        out[key] = normalise_id(value)
     try:
         out["interviewed_at"] = parse_timestamp(rec.get("interviewed_at"))
     except _OutOfRange as exc:
@@ -178,7 +265,13 @@ def validate_transcript(rec: dict, source: str, row: int) -> tuple[dict | None, 
     for key, value in rec.items():
         if key not in _TRANSCRIPT_FIELDS and not key.startswith("_") and not _blank(value):
             metadata.setdefault(key, value)
-    out["metadata"] = canonical_json(metadata)
+    try:
+        inf = _infinite_key(metadata, "metadata")
+    except RecursionError:
+        return bad("metadata", "metadata nested too deeply (more than ~1,000 levels)")
+    if inf:
+        return bad(inf, f"{inf} is Infinity, which JSON cannot represent; give a finite value")
+    out["metadata"] = canonical_json(metadata)  # NaN (a missing value) is stored as null
     # Hash fields in a fixed order with unit/record separators: cheaper than canonical JSON of
     # the whole record and the same for the same transcript whatever the input format.
     parts = [
@@ -277,6 +370,8 @@ def validate_ratings(
             cols[key] = pd.Series([None] * n, index=df.index, dtype="object")
         else:
             cols[key] = _as_text(df[key])
+            if key != "dimension":
+                cols[key] = _normalise_id_series(cols[key])
             flag(cols[key].isna(), key, f"missing required field {key!r}")
 
     if "rater_type" in df.columns:
@@ -535,3 +630,74 @@ def split_duplicates(
         skipped += int((keep_mask & same).sum())
         keep_mask &= ~present
     return new.loc[keep_mask], issues, skipped
+
+
+_NESTED = (dict, list, tuple, np.ndarray)
+
+
+def screen_raw_ratings(
+    df: pd.DataFrame, rubric: Rubric, source: str
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """Quarantine raw rating rows holding values no rating field can take, before any mapping.
+
+    A rating row is flat: an object or a list in any of its cells (e.g. a JSON rater id
+    ``{"name": "r1"}``) would otherwise be stored as its Python text, so the row is
+    quarantined. A true/false value in ``score`` or in a column named like a rubric dimension
+    (wide layout) is not a score (it used to be stored as 1.0 / 0.0). CSV input is all text,
+    so only JSON, Parquet and Hugging Face inputs pay for this check.
+
+    Returns the remaining rows and one issue per quarantined row.
+    """
+    score_cols = {"score"} | set(rubric.dimension_ids)
+    bad = pd.Series(False, index=df.index)
+    reason = pd.Series(None, index=df.index, dtype=object)
+    field = pd.Series(None, index=df.index, dtype=object)
+    for col in df.columns:
+        if col == "_row":
+            continue
+        series = df[col]
+        if series.dtype == bool:
+            hit = pd.Series(col in score_cols, index=df.index)
+            kinds = pd.Series("true/false", index=df.index)
+        elif series.dtype == object:
+            kinds = series.map(
+                lambda v: (
+                    type(v).__name__
+                    if isinstance(v, _NESTED)
+                    else "true/false"
+                    if isinstance(v, (bool, np.bool_))
+                    else ""
+                )
+            )
+            hit = (kinds != "") & ((kinds != "true/false") | (col in score_cols))
+        else:
+            continue
+        new = hit & ~bad
+        if new.any():
+            if col in score_cols:
+                why = kinds[new].map(
+                    lambda k, c=col: (
+                        f"{c} is true/false, not a score"
+                        if k == "true/false"
+                        else f"{c} must be a number, got {k}"
+                    )
+                )
+            else:
+                why = kinds[new].map(lambda k, c=col: f"{c} must be text or a number, got {k}")
+            reason[new] = why
+            field[new] = col
+            bad |= new
+    if not bad.any():
+        return df, []
+    rows = df.loc[bad]
+    issues = [
+        Issue(
+            source,
+            int(r),
+            f,
+            why,
+            canonical_json({k: v for k, v in rec.items() if k != "_row"})[:20000],
+        )
+        for r, f, why, rec in zip(rows["_row"], field[bad], reason[bad], rows.to_dict("records"))
+    ]
+    return df.loc[~bad].reset_index(drop=True), issues

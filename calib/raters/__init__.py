@@ -39,7 +39,7 @@ from calib.raters._mfrm import (
     separation_stats,
 )
 from calib.raters._summary import rater_tables
-from calib.raters._thresholds import THRESHOLDS
+from calib.raters._thresholds import THRESHOLDS, thresholds_for_scale
 
 __all__ = [
     "DEFAULT_FLAG_MODEL",
@@ -57,6 +57,7 @@ __all__ = [
     "anonymous_rows",
     "EFFECT_COLUMNS",
     "THRESHOLDS",
+    "thresholds_for_scale",
     "AdditiveResult",
     "DisconnectedDesignError",
     "GStudyResult",

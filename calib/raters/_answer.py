@@ -163,6 +163,10 @@ def flag_summary(effects: pd.DataFrame, n_dimensions: int | None = None) -> pd.D
     )
 
 
+#: A sentence names at most this many raters, then says how many more and where they are.
+MAX_NAMED = 5
+
+
 def flag_sentence(summary: pd.DataFrame, n_raters: int) -> str:
     """The answer in one line: who, which effect, how big.
 
@@ -177,7 +181,12 @@ def flag_sentence(summary: pd.DataFrame, n_raters: int) -> str:
     if summary is None or summary.empty:
         return f"No rater effect is flagged among {n_raters} raters."
     parts = []
-    for rater, g in summary.groupby("rater_id", sort=True):
+    # largest effect first, so that a long list (a crowd) names the raters that matter most
+    biggest = summary.assign(_a=pd.to_numeric(summary["size"], errors="coerce").abs())
+    order = biggest.groupby("rater_id")["_a"].max().fillna(0)
+    ranked = sorted(order.index, key=lambda r: (-float(order[r]), str(r)))
+    groups = dict(tuple(summary.groupby("rater_id", sort=True)))
+    for rater, g in ((r, groups[r]) for r in ranked):
         bits = []
         for r in g.itertuples():
             if r.effect in ("severity", "dimension_bias"):
@@ -190,4 +199,10 @@ def flag_sentence(summary: pd.DataFrame, n_raters: int) -> str:
                 bits.append(r.label)
         parts.append(f"{rater} ({'; '.join(bits)})")
     k = summary["rater_id"].nunique()
+    if len(parts) > MAX_NAMED:  # never a paragraph of ids: the top few, a count, a pointer
+        shown = ", ".join(parts[:MAX_NAMED])
+        return (
+            f"{k} of {n_raters} raters flagged, largest effects first: {shown} and "
+            f"{len(parts) - MAX_NAMED} more (every flag is in the flag table)."
+        )
     return f"{k} of {n_raters} raters flagged: " + ", ".join(parts) + "."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import pandas as pd
@@ -28,6 +29,7 @@ def rater_tables(
     rasch_model: Literal["rating_scale", "partial_credit"] = "rating_scale",
     plan: bool = True,
     dimension_order: list[str] | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Fit the rater model, flag rater effects and plan reliability; return named tables.
 
@@ -45,6 +47,9 @@ def rater_tables(
         Add the per-dimension reliability plan (G-theory D-study).
     dimension_order : list of str, optional
         Order of dimensions in the outputs (e.g. ``rubric.dimension_ids``).
+    thresholds : dict, optional
+        Flagging thresholds passed to :func:`rater_effects` (e.g.
+        ``thresholds_for_scale(rubric.scale.span)``, as ``calib raters`` does).
 
     Returns
     -------
@@ -97,7 +102,9 @@ def rater_tables(
         fit = fit_additive(ratings)
     else:
         notes.extend(fit.notes)
-    effects = rater_effects(ratings, model=model, transcripts=transcripts, fit=fit)
+    effects = rater_effects(
+        ratings, model=model, transcripts=transcripts, fit=fit, thresholds=thresholds
+    )
     untested = effects.attrs.get("subgroup_untested") or {}
     for attr, eta2 in sorted((untested.get("level") or {}).items()):
         notes.append(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-__all__ = ["THRESHOLDS"]
+__all__ = ["REFERENCE_SPAN", "THRESHOLDS", "thresholds_for_scale"]
 
 THRESHOLDS = MappingProxyType(
     {
@@ -42,3 +42,28 @@ THRESHOLDS = MappingProxyType(
         "min_ratings": 20,
     }
 )
+
+
+#: The scale the point thresholds above were set on: a 1-4 rubric, 3 points wide.
+REFERENCE_SPAN = 3.0
+
+
+def thresholds_for_scale(span: float) -> dict[str, float]:
+    """:data:`THRESHOLDS` with every score-point threshold rescaled to a scale ``span`` wide.
+
+    The point thresholds (``severity_points``, ``subgroup_points``,
+    ``drift_points_per_30_days``) were set on a 1-4 scale (:data:`REFERENCE_SPAN` = 3 points
+    wide); on another scale they keep the same share of the scale's width, so 0.2 points on
+    1-4 is 0.27 on 1-5 and 6.7 on 0-100. Logit, mean-square, ratio, correlation and count
+    thresholds are scale-free and unchanged.
+
+    Examples
+    --------
+    >>> round(thresholds_for_scale(100)["severity_points"], 2), thresholds_for_scale(3)["alpha"]
+    (6.67, 0.05)
+    """
+    factor = float(span) / REFERENCE_SPAN
+    return {
+        k: (float(f"{v * factor:.3g}") if k.endswith("_points") or "_points_" in k else v)
+        for k, v in THRESHOLDS.items()
+    }

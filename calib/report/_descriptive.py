@@ -42,10 +42,14 @@ __all__ = [
 _KEY = ["transcript_id", "dimension"]
 
 
-def human_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
-    """Scored human rows of the long ratings table (a copy; the input is not mutated)."""
+def human_ratings(ratings: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Scored human rows of the long ratings table (a copy; the input is not mutated).
+
+    ``extra`` names further columns to keep (e.g. the report's ``level`` bin code).
+    """
     mask = ratings["rater_type"].eq("human") & ratings["score"].notna()
-    return ratings.loc[mask, ["transcript_id", "rater_id", "dimension", "score"]].copy()
+    cols = ["transcript_id", "rater_id", "dimension", "score", *extra]
+    return ratings.loc[mask, cols].copy()
 
 
 def overview_counts(ratings: pd.DataFrame, transcripts: pd.DataFrame | None) -> dict:
@@ -150,29 +154,41 @@ def missingness(ratings: pd.DataFrame, dimension_ids: list[str]) -> pd.DataFrame
 
 
 def score_distribution(
-    ratings: pd.DataFrame, dimension_ids: list[str], levels: np.ndarray
+    ratings: pd.DataFrame,
+    dimension_ids: list[str],
+    levels: np.ndarray,
+    level_col: str = "score",
 ) -> pd.DataFrame:
     """Proportion of human ratings at each scale level, one row per dimension.
 
-    Columns are the levels (as strings, for Parquet) plus ``n`` and ``mean``.
+    Columns are the levels (as strings, for Parquet) plus ``n`` and ``mean`` (of ``score``).
+    ``level_col`` names the column holding each rating's level (``"score"``, or a bin code
+    computed by the report for wide and continuous scales).
     """
-    h = human_ratings(ratings)
-    counts = pd.crosstab(h["dimension"], h["score"]).reindex(
+    h = human_ratings(ratings, () if level_col == "score" else (level_col,))
+    counts = pd.crosstab(h["dimension"], h[level_col]).reindex(
         index=dimension_ids, columns=levels, fill_value=0
     )
     n = counts.sum(axis=1)
     props = counts.div(n.replace(0, np.nan), axis=0)
     props.columns = [f"{int(c)}" for c in props.columns]
-    out = props.rename_axis(index="dimension").reset_index()
-    out["n"] = n.to_numpy().astype("int64")
-    out["mean"] = h.groupby("dimension")["score"].mean().reindex(dimension_ids).to_numpy()
-    return out
+    props = props.rename_axis(index="dimension", columns=None)
+    extra = pd.DataFrame(
+        {
+            "n": n.to_numpy().astype("int64"),
+            "mean": h.groupby("dimension")["score"].mean().reindex(dimension_ids).to_numpy(),
+        },
+        index=props.index,
+    )
+    return pd.concat([props, extra], axis=1).reset_index()
 
 
-def rater_score_distribution(ratings: pd.DataFrame, levels: np.ndarray) -> pd.DataFrame:
-    """Per human rater and dimension: n, mean, sd and the share of each level."""
-    h = human_ratings(ratings)
-    counts = pd.crosstab([h["rater_id"], h["dimension"]], h["score"]).reindex(
+def rater_score_distribution(
+    ratings: pd.DataFrame, levels: np.ndarray, level_col: str = "score"
+) -> pd.DataFrame:
+    """Per human rater and dimension: n, mean, sd (of ``score``) and the share of each level."""
+    h = human_ratings(ratings, () if level_col == "score" else (level_col,))
+    counts = pd.crosstab([h["rater_id"], h["dimension"]], h[level_col]).reindex(
         columns=levels, fill_value=0
     )
     n = counts.sum(axis=1)

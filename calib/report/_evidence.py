@@ -92,6 +92,8 @@ def attach_exhibits(recs: list[Recommendation], inputs: ReportInputs) -> list[Re
         try:
             if r.rule == "anchor_ambiguity" and r.dimension:
                 levels = sorted({x for p in r.evidence.get("level_pairs", []) for x in p})
+                # wide/continuous scales: the advice is about the anchored points themselves
+                levels = levels or list(r.evidence.get("anchored_points", []))
                 ex = {
                     "kind": "anchors_and_splits",
                     "dimension": _dimension_anchors(inputs.rubric, r.dimension),
@@ -114,6 +116,7 @@ def attach_exhibits(recs: list[Recommendation], inputs: ReportInputs) -> list[Re
                     "anchors": [
                         _anchor(inputs.rubric, r.dimension, x) for x in r.evidence.get("levels", [])
                     ],
+                    "examples": [],  # the template reads x.examples on every anchors exhibit
                 }
         except KeyError:  # a dimension the rubric does not know: no exhibit, the rec stands
             ex = {}

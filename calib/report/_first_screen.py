@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from calib.report._model import NOT_COMPUTED, Section
+from calib.report._scale import list_some
 from calib.report.recommend import Recommendation, fmt_near
 
 __all__ = ["first_screen", "RUBRIC_RULES"]
@@ -151,7 +152,10 @@ def _programme_lead(recs: list[Recommendation], sec: dict[str, Section], th: dic
         if re_sec is not None and "severity" in re_sec.tables:
             n_r = re_sec.tables["severity"]["rater_id"].nunique()
         of = f" of {n_r}" if n_r else ""
-        parts.append(f"{len(raters)}{of} raters need a calibration session ({', '.join(raters)})")
+        parts.append(
+            f"{len(raters)}{of} raters need a calibration session "
+            f"({list_some(raters, where='the rater effects section')})"
+        )
     elif re_sec is not None and re_sec.status != NOT_COMPUTED:
         parts.append("no rater needs a calibration session")
     if (

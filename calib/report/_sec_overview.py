@@ -11,6 +11,7 @@ from calib.report._analyses import Analysis
 from calib.report._common import SECTION_TITLES, _num, agreement_display
 from calib.report._inputs import ReportInputs
 from calib.report._model import Section
+from calib.report._scale import alpha_word
 from calib.report.recommend import THRESHOLDS, fmt_near, verdict
 
 #: Traffic light per verdict (Okabe-Ito bluish green / orange / vermillion: colour-blind safe;
@@ -71,7 +72,7 @@ def _overview(
         s.tables["verdicts"] = v
         s.show.append(
             (
-                "Verdict per dimension: Krippendorff's alpha (ordinal) with its 95% CI; reliable "
+                f"Verdict per dimension: Krippendorff's alpha ({alpha_word(inp.rubric)}) with its 95% CI; reliable "
                 ">= .800, tentative >= .667, unreliable below; undetermined when the CI reaches "
                 f"both below .667 and above .800 or fewer than {th['min_transcripts_verdict']} "
                 "transcripts have two ratings (values near a cut-off carry extra decimals)",
@@ -92,9 +93,9 @@ def _overview(
                 high="alpha_high",
                 color="light",
                 key="overview_verdicts",
-                xlabel="Krippendorff's alpha (ordinal), 95% CI; cut-offs .667 and .800; grey = undetermined",
+                xlabel=f"Krippendorff's alpha ({alpha_word(inp.rubric)}), 95% CI; cut-offs .667 and .800; grey = undetermined",
                 title="Verdict per dimension: is each rubric dimension scored reliably?",
-                alt="Traffic-light chart of ordinal Krippendorff's alpha per dimension with 95% CIs over red, amber "
+                alt=f"Traffic-light chart of Krippendorff's alpha ({alpha_word(inp.rubric)}) per dimension with 95% CIs over red, amber "
                 "and green zones; "
                 + "; ".join(
                     f"{r.dimension} {fmt_near(r.alpha)} {r.verdict}"
@@ -176,10 +177,14 @@ def _agreement_section(
     s.show.append(
         (
             "Agreement per dimension, estimate [95% bootstrap CI over transcripts]: Krippendorff's alpha "
-            "(ordinal), ICC (single rating, in the form the design supports: two-way when every "
-            "rater scored every transcript, one-way when each transcript has its own raters, REML "
-            "variance components otherwise; analytic CI), mean pairwise quadratic-weighted kappa, "
-            "exact and adjacent agreement",
+            f"({alpha_word(inp.rubric)}), ICC (single rating, in the form the design supports: "
+            "two-way when every rater scored every transcript, one-way when each transcript has "
+            "its own raters, REML variance components otherwise; analytic CI)"
+            + (
+                ", mean pairwise quadratic-weighted kappa, exact and adjacent agreement"
+                if any(sc.few_levels for sc in inp.rubric.scales.values())
+                else ""
+            ),
             "by_dimension",
             20,
             agreement_display,
@@ -221,10 +226,10 @@ def _agreement_section(
                     high="high",
                     highlight="flag",
                     ylabel="Rubric dimension · question type",
-                    xlabel="Krippendorff's alpha (ordinal), 95% CI",
+                    xlabel=f"Krippendorff's alpha ({alpha_word(inp.rubric)}), 95% CI",
                     key="agreement_alpha_by_question_type",
                     title="Krippendorff's alpha per dimension and question type",
-                    alt="Forest plot of ordinal Krippendorff's alpha with 95% CIs for each dimension within each question "
+                    alt=f"Forest plot of Krippendorff's alpha ({alpha_word(inp.rubric)}) with 95% CIs for each dimension within each question "
                     "type; "
                     + "; ".join(
                         f"{r.label} {r.alpha:.2f}" for r in qd.itertuples() if np.isfinite(r.alpha)

@@ -20,6 +20,17 @@ from calib.report._analyses import call_analysis, run_analysis
 from calib.report._common import SECTION_TITLES, ReportOptions, _human, _num
 from calib.report._inputs import ReportInputs
 from calib.report._model import Section
+from calib.report._scale import MAX_LISTED, list_some, scaled_rater_thresholds
+
+
+def _some(items: list[str], table: str, noun: str = "raters", sep: str = "; ") -> str:
+    """The first MAX_LISTED entries, then how many more and which table lists them all."""
+    if len(items) <= MAX_LISTED:
+        return sep.join(items)
+    return (
+        sep.join(items[:MAX_LISTED])
+        + f"{sep}{len(items) - MAX_LISTED} more {noun} in the table {table}"
+    )
 
 
 def _severity_from_deviations(dev: pd.DataFrame) -> pd.DataFrame:
@@ -124,6 +135,8 @@ def _rater_effects(
         transcripts=inp.transcripts,
         fit=add.value if add.ok and DEFAULT_FLAG_MODEL == "additive" else None,
         subgroup_tests=drf,
+        # point thresholds were set on a 1-4 scale; keep their share of this scale's width
+        thresholds=scaled_rater_thresholds(inp.rubric.scale.span),
     )
     fl = diag.value if diag.ok else None
     n_raters = int(per_dim["rater_id"].nunique())
@@ -174,7 +187,8 @@ def _rater_effects(
         summary = pd.DataFrame(columns=["rater_id", "effect"])
         flagged = sorted(set(fx["rater_id"].astype(str)))
         takeaway = (
-            f"{len(flagged)} of {n_raters} raters flagged for severity: {', '.join(flagged)}."
+            f"{len(flagged)} of {n_raters} raters flagged for severity: "
+            f"{list_some(flagged, where='the severity table')}."
             if flagged
             else "No rater effect is flagged."
         )
@@ -226,9 +240,12 @@ def _rater_effects(
                 "vermillion = flagged for severity)",
                 alt="Forest plot of each human rater's severity in score points (positive = harsher) "
                 "with 95% confidence intervals, harshest first; "
-                + "; ".join(
-                    f"{r.rater_id} {r.severity:+.2f}{' (flagged for severity)' if r.flag else ''}"
-                    for r in ofd.itertuples()
+                + _some(
+                    [
+                        f"{r.rater_id} {r.severity:+.2f}{' (flagged for severity)' if r.flag else ''}"
+                        for r in ofd.itertuples()
+                    ],
+                    "severity",
                 ),
             )
         )
@@ -256,11 +273,14 @@ def _rater_effects(
                     "raters' mean; positive = harsher); "
                     + (
                         "raters flagged for drift: "
-                        + "; ".join(
-                            f"{r} from {g['severity'].iloc[0]:+.2f} to {g['severity'].iloc[-1]:+.2f} points"
-                            for r, g in md[md["rater_id"].astype(str).isin(drifting)]
-                            .sort_values("month")
-                            .groupby("rater_id", sort=True)
+                        + _some(
+                            [
+                                f"{r} from {g['severity'].iloc[0]:+.2f} to {g['severity'].iloc[-1]:+.2f} points"
+                                for r, g in md[md["rater_id"].astype(str).isin(drifting)]
+                                .sort_values("month")
+                                .groupby("rater_id", sort=True)
+                            ],
+                            "monthly_deviation",
                         )
                         if drifting
                         else "no rater flagged for drift"

@@ -42,7 +42,8 @@ def is_calibration_session(ratings: pd.DataFrame) -> bool:
 
 def calibration_session(inp: ReportInputs, dims: list[str]) -> Section:
     """Interviewer x transcript grid of deviations from the others' mean, and who is outside
-    +/-1 level on which transcript and dimension."""
+    +/-1 level on which transcript and dimension.
+    """
     s = Section("calibration_session", "Calibration session: who departs from the group, where")
     rvc = desc.rater_vs_consensus(inp.ratings)
     # one sign everywhere: positive = harsher (the rater scored below the others' mean)

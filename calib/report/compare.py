@@ -20,13 +20,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from calib.raters import DEFAULT_FLAG_MODEL, fit_additive, rater_effects
 from calib.report import _descriptive as desc
 from calib.report import plots
-from calib.raters import DEFAULT_FLAG_MODEL, fit_additive, rater_effects
 from calib.report._analyses import find, run_analysis
 from calib.report._common import ReportOptions, _agreement, _with_ci
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults, Section
+from calib.report._scale import alpha_word, list_some, scale_view
 
 __all__ = ["compare_inputs", "Z95"]
 
@@ -62,7 +63,7 @@ def _reliability(
     s.tables["alpha"] = t
     s.show.append(
         (
-            "Krippendorff's alpha (ordinal) in A and B [95% CI], the change [95% interval] and whether it "
+            f"Krippendorff's alpha ({alpha_word(a.rubric)}) in A and B [95% CI], the change [95% interval] and whether it "
             "is larger than the noise",
             "alpha",
             20,
@@ -81,7 +82,7 @@ def _reliability(
             xlabel="Change in alpha, B minus A (95% interval)",
             key="compare_alpha_change",
             title="Change in reliability per dimension (highlighted: larger than the noise)",
-            alt="Forest plot of the change in ordinal Krippendorff's alpha from store A to store B per dimension; "
+            alt=f"Forest plot of the change in Krippendorff's alpha ({alpha_word(a.rubric)}) from store A to store B per dimension; "
             + "; ".join(
                 f"{r.dimension} {r.change:+.2f}{' (beyond noise)' if r.beyond_noise else ''}"
                 for r in t.itertuples()
@@ -126,12 +127,21 @@ def _alpha_display(t: pd.DataFrame) -> pd.DataFrame:
 
 def _scale(a: ReportInputs, b: ReportInputs, dims: list[str]) -> Section:
     s = Section("scale_use", "Scale use, before and after")
-    levels = np.asarray(a.rubric.scale.values)
+    # levels on a few-level scale; score bins on wide or continuous scales (see _scale.py)
+    view = scale_view(a.rubric, dims)
+    levels = view.levels
     da, db = (
-        desc.score_distribution(a.ratings, dims, levels),
-        desc.score_distribution(b.ratings, dims, levels),
+        desc.score_distribution(
+            a.ratings.assign(level=view.codes(a.ratings)), dims, levels, "level"
+        ),
+        desc.score_distribution(
+            b.ratings.assign(level=view.codes(b.ratings)), dims, levels, "level"
+        ),
     )
-    lv = [str(int(x)) for x in levels]
+    if view.binned:
+        ren = {str(int(c)): lab for c, lab in zip(levels, view.labels, strict=True)}
+        da, db = da.rename(columns=ren), db.rename(columns=ren)
+    lv = list(view.labels)
     diff = db[lv].to_numpy(float) - da[lv].to_numpy(float)
     t = pd.DataFrame(diff, columns=[f"change_{c}" for c in lv])
     t.insert(0, "dimension", da["dimension"].to_numpy())
@@ -340,9 +350,13 @@ def _raters(a: ReportInputs, b: ReportInputs) -> Section:
         f"{len(t)} rater(s) in both rounds; "
         + (
             f"{len(moved)} practical change(s): "
-            + "; ".join(
-                f"{r.rater_id} {r.effect.replace('_', ' ')} {r.before:+.2f} -> {r.after:+.2f}"
-                for r in moved.itertuples()
+            + list_some(
+                [
+                    f"{r.rater_id} {r.effect.replace('_', ' ')} {r.before:+.2f} -> {r.after:+.2f}"
+                    for r in moved.itertuples()
+                ],
+                noun="changes",
+                where="the rater effects table",
             )
             if len(moved)
             else "no rater effect changed by a practical amount"

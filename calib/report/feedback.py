@@ -15,17 +15,19 @@ import numpy as np
 import pandas as pd
 
 from calib.errors import ConfigError
+from calib.raters import DEFAULT_FLAG_MODEL, flag_summary, rater_effects
 from calib.report import _descriptive as desc
 from calib.report import plots
-from calib.raters import DEFAULT_FLAG_MODEL, flag_summary, rater_effects
 from calib.report._analyses import run_analysis
 from calib.report._inputs import ReportInputs
 from calib.report._model import ReportResults, Section
+from calib.report._scale import scaled_rater_thresholds
 from calib.report.results import ReportOptions
 
 __all__ = ["build_feedback", "excerpt", "plain_difference", "PRACTICE_THRESHOLD"]
 
-#: Mean difference from consensus (score points) at which a dimension gets a practice item.
+#: Mean difference from consensus at which a dimension gets a practice item, in score points of
+#: a 1-4 scale (3 points wide); on other scales the same share of the width (0.4 on 1-5, 10 on 0-100).
 PRACTICE_THRESHOLD = 0.3
 _N_EXAMPLES = 5
 _WORD = re.compile(r"[a-z][a-z\-]{3,}")
@@ -91,6 +93,26 @@ def _dim_keywords(dim: Any) -> str:
         + [i for lv in dim.levels for i in lv.indicators]
     )
     return " ".join(parts)
+
+
+def _unit(scale) -> float:
+    """One level on a few-level scale; a tenth of the width on wide and continuous scales."""
+    return 1.0 if scale.few_levels else scale.span / 10
+
+
+def _unit_text(rubric, dims: list[str]) -> str:
+    scales = {rubric.scale_for(d).describe(): rubric.scale_for(d) for d in dims} or {
+        rubric.scale.describe(): rubric.scale
+    }
+    if all(sc.few_levels for sc in scales.values()):
+        return "a full level"
+    if len(scales) == 1:
+        return f"{_unit(next(iter(scales.values()))):g} points (a tenth of the scale)"
+    return "a full level (a tenth of the scale on wide scales)"
+
+
+def _score(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else round(float(x), 3)
 
 
 def build_feedback(
@@ -236,7 +258,12 @@ def build_feedback(
         )
     )
     flags = run_analysis(
-        rater_effects, human, model=DEFAULT_FLAG_MODEL, transcripts=inputs.transcripts
+        rater_effects,
+        human,
+        model=DEFAULT_FLAG_MODEL,
+        transcripts=inputs.transcripts,
+        # point thresholds were set on a 1-4 scale; keep their share of this scale's width
+        thresholds=scaled_rater_thresholds(rubric.scale.span),
     )
     ft = flags.value if flags.ok else None
     my_flags = pd.DataFrame()
@@ -270,7 +297,9 @@ def build_feedback(
         ["a", "transcript_id", "dimension"], ascending=[False, True, True], kind="stable"
     )
     # at most two per dimension, so the examples cover different parts of the rubric
-    top = top[top["a"] >= 1].groupby("dimension", sort=False).head(2).head(_N_EXAMPLES)
+    # "a full level" on few-level scales; a tenth of the scale's width on wide/continuous ones
+    unit = top["dimension"].map(lambda d: _unit(rubric.scale_for(d))).astype("float64")
+    top = top[top["a"] >= unit].groupby("dimension", sort=False).head(2).head(_N_EXAMPLES)
     turns = (
         inputs.transcripts.set_index("transcript_id")["turns"]
         if inputs.transcripts is not None
@@ -279,13 +308,15 @@ def build_feedback(
     examples = []
     for r in top.itertuples():  # at most five examples: a loop over items shown, not over data rows
         dim = rubric.dimension(r.dimension)
-        cons_level = int(np.clip(np.floor(r.consensus + 0.5), rubric.scale.min, rubric.scale.max))
+        sc = rubric.scale_for(r.dimension)
+        # the consensus' nearest anchored point (every level on a fully anchored scale)
+        cons = dim.nearest_anchor(float(np.clip(r.consensus, sc.min, sc.max)))
         examples.append(
             {
                 "transcript_id": r.transcript_id,
                 "dimension": r.dimension,
                 "dimension_name": dim.name,
-                "your_score": int(r.score),
+                "your_score": _score(r.score),
                 "others_mean": round(float(r.consensus), 3),
                 "others_n": int(r.n_others),
                 "excerpt": (
@@ -293,9 +324,9 @@ def build_feedback(
                     if inputs.transcripts is not None
                     else "not computed: no transcript text"
                 ),
-                "your_anchor": rubric.anchor(r.dimension, int(r.score)),
-                "consensus_level": cons_level,
-                "consensus_anchor": rubric.anchor(r.dimension, cons_level),
+                "your_anchor": dim.nearest_anchor(r.score).anchor,
+                "consensus_level": _score(cons.score),
+                "consensus_anchor": cons.anchor,
             }
         )
     s2.facts["examples"] = examples
@@ -310,17 +341,24 @@ def build_feedback(
             "consensus_level",
         ],
     )
+    far = _unit_text(rubric, list(mine["dimension"].unique()))
     s2.takeaway = (
-        f"{len(examples)} transcript(s) where your score was a full point or more from the others' mean."
+        f"{len(examples)} transcript(s) where your score was {far} or more from the others' mean."
         if examples
-        else "You were never a full point away from the other raters' mean."
+        else f"You were never {far} away from the other raters' mean."
     )
 
     # --- practice ------------------------------------------------------------------------------
     s3 = Section("practice", "What to practise")
     items = []
     # largest difference first: the first item is what to practise first
-    todo = dev[(dev["mean_diff"].abs() >= PRACTICE_THRESHOLD) & dev.index.isin(clear.index)]
+    # PRACTICE_THRESHOLD is in points of a 1-4 scale: the same share of each dimension's width
+    practice_at = pd.Series(
+        [PRACTICE_THRESHOLD * rubric.scale_for(d).span / 3.0 for d in dev["dimension"]],
+        index=dev.index,
+        dtype="float64",
+    )
+    todo = dev[(dev["mean_diff"].abs() >= practice_at) & dev.index.isin(clear.index)]
     todo = todo.assign(_a=todo["mean_diff"].abs()).sort_values(
         ["_a", "dimension"], ascending=[False, True], kind="stable"
     )
@@ -328,22 +366,25 @@ def build_feedback(
     for r in todo.itertuples():
         dim = rubric.dimension(r.dimension)
         word = "lower (harsher)" if r.mean_diff < 0 else "higher (more lenient)"
-        lvl = int(rubric.scale.min + 2) if r.mean_diff < 0 else int(rubric.scale.max - 1)
-        lvl = int(np.clip(lvl, rubric.scale.min, rubric.scale.max))
+        sc = rubric.scale_for(r.dimension)
+        # the anchor two thirds up the scale (level 3 of 1-4): where strict and lenient raters
+        # part most often
+        anchor = dim.nearest_anchor(sc.min + 2 * sc.span / 3)
+        which = f"level-{anchor.score:g} anchor" if sc.few_levels else f"anchor at {anchor.score:g}"
         first = (
             first
             or f"{dim.name}, where you score {abs(r.mean_diff):.2f} points {word} than colleagues"
         )
         items.append(
             f"On {dim.name} you score {abs(r.mean_diff):.2f} points {word} than colleagues. Re-read the "
-            f'level-{lvl} anchor ("{rubric.anchor(r.dimension, lvl)}") and score two of the example '
+            f'{which} ("{anchor.anchor}") and score two of the example '
             f"transcripts below again before comparing with the consensus."
         )
     plain = {
         "halo": "Your scores move together across dimensions more than colleagues' do: score each dimension "
         "on its own evidence, one dimension at a time.",
-        "central_tendency": "You use the middle levels more than colleagues: when the evidence matches the "
-        "top or bottom anchor, give the extreme level.",
+        "central_tendency": "You use the middle of the scale more than colleagues: when the evidence "
+        "matches the top or bottom anchor, give that end of the scale.",
         "drift": "Your scores changed over time: re-read the anchors at the start of each session.",
         "misfit": "Your scores are less predictable than the model expects: compare your notes with the "
         "anchors' indicators before scoring.",

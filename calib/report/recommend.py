@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from calib.agreement import reliability_verdict
+from calib.report._scale import MAX_LISTED, list_some
 
 __all__ = [
     "THRESHOLDS",
@@ -65,7 +66,9 @@ THRESHOLDS: dict[str, float] = {
     "alpha_gap": 0.10,
     # The recommendation names the adjacent level pairs that carry this share of its disagreements.
     "confusion_share": 0.40,
-    # Rater calibration: mean difference from the leave-one-out consensus, in score points.
+    # Rater calibration: mean difference from the leave-one-out consensus, in score points of a
+    # 1-4 scale; the report rescales it to the same share of the rubric's scale width (0.5 of 3
+    # points = 1/6: 0.67 points on 1-5, 16.7 on 0-100) unless the option overrides it.
     "rater_deviation": 0.5,
     # A rater flagged on at least this share of the dimensions gets one all-dimension session.
     "general_share": 0.5,
@@ -320,6 +323,79 @@ def _anchor_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
     return out
 
 
+def _wide_anchor_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
+    """anchor_ambiguity on wide or continuous scales, where level pairs mean nothing.
+
+    Same trigger as on few-level scales (dimension-specific disagreement or a low alpha);
+    the advice names the dimension's anchored points and how far apart raters score instead
+    of confused level pairs. Applies to the dimensions in ``ev["anchor_points"]`` (the
+    report passes the dimensions whose scale has more than ``FEW_LEVELS`` levels).
+    """
+    points, agr, pairs, exc = (
+        ev.get("anchor_points") or {},
+        ev.get("agreement"),
+        ev.get("pairs"),
+        ev.get("excess"),
+    )
+    if not points:
+        return []
+    alphas = (
+        agr.set_index("dimension")["alpha"].astype(float)
+        if agr is not None and not agr.empty and "alpha" in agr.columns
+        else pd.Series(dtype=float)
+    )
+    ratios = (
+        exc.set_index("dimension")["ratio"]
+        if exc is not None and not exc.empty
+        else pd.Series(dtype=float)
+    )
+    out = []
+    for dim in sorted(points):
+        alpha = float(alphas.get(dim, np.nan))
+        others = alphas.drop(dim, errors="ignore").dropna()
+        ratio = float(ratios.get(dim, np.nan))
+        stands_out = np.isfinite(ratio) and ratio >= th["disagreement_ratio"]
+        low_alpha = (
+            np.isfinite(alpha)
+            and alpha < th["alpha_tentative"]
+            and len(others) > 0
+            and alpha <= others.median() - th["alpha_gap"]
+        )
+        if not (stands_out or low_alpha):
+            continue
+        p = pairs[pairs["dimension"] == dim] if pairs is not None else None
+        gap = float((p["high"] - p["low"]).mean()) if p is not None and len(p) else np.nan
+        why = (
+            f"dimension-specific disagreement {ratio:.1f}x the other dimensions"
+            if stands_out
+            else f"alpha {alpha:.2f} vs {others.median():.2f} on the other dimensions"
+        )
+        at = ", ".join(f"{x:g}" for x in points[dim])
+        out.append(
+            Recommendation(
+                rule="anchor_ambiguity",
+                priority="high",
+                dimension=dim,
+                title=(
+                    f"Sharpen the '{dim}' anchors (now at {at}) and add examples between them: two "
+                    f"raters' scores for the same transcript differ by {gap:.3g} points on average "
+                    f"({why})"
+                ),
+                evidence={
+                    "alpha": _f(alpha),
+                    "median_alpha_other_dimensions": _f(others.median()) if len(others) else None,
+                    "excess_disagreement_ratio": _f(ratio),
+                    "mean_abs_difference": _f(gap),
+                    "anchored_points": list(points[dim]),
+                },
+                transcripts=_examples(pairs, n_ex, dimension=dim),
+                magnitude=(ratio if np.isfinite(ratio) else 1.0)
+                + (1 - alpha if np.isfinite(alpha) else 0),
+            )
+        )
+    return out
+
+
 def _rater_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
     dev, flags, pairs = ev.get("rater_severity"), ev.get("rater_flags"), ev.get("pairs")
     hits = []
@@ -362,7 +438,10 @@ def _rater_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
         }
         for r, src in g[~g["source"].isin(["severity"])].groupby("rater_id")["source"]:
             what[r] = what.get(r, []) + sorted(set(src.astype(str).str.replace("_", " ")))
-        who = ", ".join(f"{r} ({', '.join(what[r])})" if what.get(r) else r for r in raters)
+        who = list_some(
+            [f"{r} ({', '.join(what[r])})" if what.get(r) else r for r in raters],
+            where="the rater effects tables",
+        )
         worst = (
             float(np.nanmax(np.abs(g["mean_diff"].to_numpy(float))))
             if g["mean_diff"].notna().any()
@@ -392,8 +471,14 @@ def _rater_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
             magnitude=worst,
         )
 
-    for r in general:
-        out.append(rec([r], h[h["rater_id"] == r], None))
+    if len(general) > MAX_LISTED:  # many raters (a crowd): one session, worst named first
+        worst = h[h["rater_id"].isin(general)].assign(a=lambda x: x["mean_diff"].abs())
+        order = worst.groupby("rater_id")["a"].max().fillna(0).sort_values(ascending=False)
+        ranked = sorted(general, key=lambda r: (-float(order.get(r, 0.0)), r))
+        out.append(rec(ranked, h[h["rater_id"].isin(general)], None))
+    else:
+        for r in general:
+            out.append(rec([r], h[h["rater_id"] == r], None))
     rest = h[~h["rater_id"].isin(general)]
     for dim, g in rest.groupby("dimension", sort=True):
         out.append(rec(sorted(g["rater_id"].astype(str).unique()), g, str(dim)))
@@ -585,7 +670,9 @@ def recommend(
         rho), ``rare_levels`` (dimension, level, share), ``rater_severity`` (rater_id, dimension, severity, ci_low, ci_high), ``rater_flags``
         (rater_id, dimension, flag), ``raters_needed`` (dimension, raters_needed,
         current_raters), ``grader_acceptance`` (grader, dimension, passed, ...),
-        ``coverage`` (dict with ``components``).
+        ``coverage`` (dict with ``components``), ``anchor_points`` (dimension -> anchored
+        scores, for dimensions on wide or continuous scales: their anchor advice names the
+        anchored points instead of confused level pairs).
     thresholds : dict, optional
         Overrides for :data:`THRESHOLDS`.
 
@@ -606,6 +693,7 @@ def recommend(
     if enough_evidence(evidence, th):  # below the minimum of evidence: no finding from noise
         recs += (
             _anchor_rules(evidence, th, n_ex)
+            + _wide_anchor_rules(evidence, th, n_ex)
             + _rater_rules(evidence, th, n_ex)
             + _redundancy_rules(evidence, th)
             # a calibration session is not the operational design: no rater-count advice

@@ -34,6 +34,20 @@ def _headline(audiences: list[dict[str, str]]) -> list[str]:
     return [f"{a['audience']}: {a['answer']}" for a in audiences]
 
 
+def _scale_meta(scale) -> dict:
+    """The scale as summary.json shows it; labels that only repeat the number are left out."""
+    num = lambda x: int(x) if float(x).is_integer() else float(x)  # noqa: E731
+    return {
+        "min": num(scale.min),
+        "max": num(scale.max),
+        "type": scale.kind,
+        "n_levels": scale.n_levels,
+        "few_levels": scale.few_levels,
+        "metric": scale.metric,
+        "labels": {f"{k:g}": v for k, v in scale.labels.items() if str(v) != f"{k:g}"},
+    }
+
+
 def build_results(
     inputs: ReportInputs, options: ReportOptions | None = None, *, progress: bool = False
 ) -> ReportResults:
@@ -60,6 +74,8 @@ def build_results(
     """
     opt = options or ReportOptions()
     th = {**THRESHOLDS, **opt.thresholds}
+    if "rater_deviation" not in opt.thresholds:  # set in points of a 1-4 scale (3 wide)
+        th["rater_deviation"] = THRESHOLDS["rater_deviation"] * inputs.rubric.scale.span / 3.0
     dims = list(inputs.rubric.dimension_ids)
     ev: dict[str, Any] = {
         "n_dimensions": len(dims),
@@ -118,11 +134,12 @@ def build_results(
         },
         "synthetic": inputs.synthetic,
         "dimensions": dims,
-        "scale": {
-            "min": int(r.scale.min),
-            "max": int(r.scale.max),
-            "labels": {str(k): v for k, v in r.scale.labels.items()},
-        },
+        "scale": _scale_meta(r.scale),
+        **(
+            {}
+            if r.uniform_scale
+            else {"dimension_scales": {d: _scale_meta(sc) for d, sc in r.scales.items()}}
+        ),
         "options": opt.to_dict(),
     }
     return ReportResults(

@@ -87,7 +87,9 @@ def load_gate(path: str | os.PathLike) -> Gate:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
-        doc = json.loads(text) if p.suffix == ".json" else load_yaml(text)  # strict: no duplicate keys or alias bombs
+        doc = (
+            json.loads(text) if p.suffix == ".json" else load_yaml(text)
+        )  # strict: no duplicate keys or alias bombs
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{p}: cannot read the gate file ({exc})") from None
     if not isinstance(doc, dict):

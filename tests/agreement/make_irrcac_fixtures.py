@@ -118,7 +118,9 @@ def main() -> None:
         for w in WEIGHTS:
             for method in METHODS:
                 values[f"{method}|{w}"] = _f(est(df, method, w)["coefficient_value"])
-        values["krippendorff|identity"] = _f(est(df, "krippendorff", "identity")["coefficient_value"])
+        values["krippendorff|identity"] = _f(
+            est(df, "krippendorff", "identity")["coefficient_value"]
+        )
         values["krippendorff|quadratic"] = _f(
             est(df, "krippendorff", "quadratic")["coefficient_value"]
         )

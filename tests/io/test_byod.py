@@ -782,3 +782,13 @@ def test_european_export_semicolons_date_format_and_comma_decimals(tmp_path):
     assert len(r) == 5 and r.loc[("c1", "problem_framing"), "score"] == 3
     assert r.loc[("c2", "data"), "rated_at"] == pd.Timestamp("2026-03-15", tz="UTC")
     assert "could not be read as dates" not in res.output
+
+
+def test_json_of_another_shape_is_one_file_level_issue(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "meeting.json").write_text(json.dumps({"meeting": "x", "duration": 30}, indent=2))
+    (d / "ok.txt").write_text("Ana: Why?\nRaj: Because the data is small.\n")
+    s = ingest([d], rubric=RUB, store=tmp_path / "s")
+    assert [(Path(i.source).name, i.row) for i in s.issues] == [("meeting.json", None)]
+    assert "neither a segment list nor a transcript record" in s.issues[0].reason

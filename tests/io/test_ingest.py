@@ -83,7 +83,11 @@ def _reasons(store):
     q = read_quarantine(store)
     return {
         # a missing field is None under pandas 2 and NaN under pandas 3 (default str dtype)
-        (row.source.rsplit("/", 1)[-1], row.row, None if pd.isna(row.field) else row.field): row.reason
+        (
+            row.source.rsplit("/", 1)[-1],
+            row.row,
+            None if pd.isna(row.field) else row.field,
+        ): row.reason
         for row in q.itertuples()
     }
 
@@ -493,7 +497,7 @@ def test_streamed_batches_give_the_same_result(tmp_path, good_files, monkeypatch
     calls = []
     monkeypatch.setattr(
         "calib.io._ingest.validate_ratings",
-        lambda df, *a, _v=__import__("calib.io._ingest", fromlist=["x"]).validate_ratings, **k: (
+        lambda df, *a, _v=__import__("calib.io._ingest", fromlist=["x"]).validate_ratings, **k: (  # noqa: B008
             calls.append(len(df)) or _v(df, *a, **k)
         ),
     )

@@ -25,3 +25,27 @@ def test_columns_and_rater_type_filter_match_the_full_read(good_files, tmp_path)
     assert read_ratings(store, rater_type="machine").empty
     with pytest.raises(ValueError, match="unknown ratings column"):
         read_ratings(store, columns=["scor"])
+
+
+def test_ingest_closes_the_files_it_reads(good_files, tmp_path):
+    """No unclosed file (ResourceWarning) left by reading JSONL transcripts and CSV ratings.
+
+    The warning is raised in a finaliser, where Python reports it through sys.unraisablehook
+    instead of raising it, so the test collects what that hook sees.
+    """
+    import gc
+    import sys
+    import warnings
+
+    t, r = good_files
+    seen = []
+    old = sys.unraisablehook
+    sys.unraisablehook = lambda u: seen.append(repr(u.exc_value))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ResourceWarning)
+            ingest([t], [r], rubric=RUBRIC, store=tmp_path / "s2", progress=False)
+            gc.collect()
+    finally:
+        sys.unraisablehook = old
+    assert not [x for x in seen if "unclosed" in x], seen

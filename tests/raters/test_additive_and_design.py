@@ -22,7 +22,7 @@ def test_additive_matches_statsmodels_ols_with_sum_contrasts(rasch_data):
         ols = smf.ols("score ~ 0 + C(transcript_id) + C(rater_id, Sum)", data=sub).fit()
         ours = res.raters[res.raters.dimension == dim].set_index("rater_id")
         raters = sorted(sub.rater_id.unique())
-        for i, r in enumerate(raters[:-1]):  # Sum coding omits the last level
+        for r in raters[:-1]:  # Sum coding omits the last level
             name = f"C(rater_id, Sum)[S.{r}]"
             assert ours.severity[r] == pytest.approx(-ols.params[name], abs=1e-9)
             assert ours.se[r] == pytest.approx(ols.bse[name], rel=1e-9)

@@ -41,8 +41,8 @@ def test_table_output_prints_the_answer_first(store):
     assert len(out.splitlines()) < 30
     res = CliRunner().invoke(cli, ["raters", "--store", str(store), "--no-plan", "--details"])
     out = res.output
-    assert out.index("raters flagged") < out.index("FLAGGED RATER EFFECTS") < out.index(
-        "== raters =="
+    assert (
+        out.index("raters flagged") < out.index("FLAGGED RATER EFFECTS") < out.index("== raters ==")
     )
     flags_block = out[out.index("FLAGGED") : out.index("== raters ==")]
     assert "r01" in flags_block and "severity" in flags_block

@@ -53,7 +53,7 @@ def test_few_levels_threshold():
     assert Scale(1, 5).metric == "ordinal"
     assert Scale(1, 7, kind="continuous").metric == "interval"
     with pytest.raises(RubricError, match="continuous"):
-        Scale(1, 7, kind="continuous").values
+        _ = Scale(1, 7, kind="continuous").values
     assert Scale(1, 7, kind="continuous").categories([2.5, 1, 2.5, float("nan")]).tolist() == [
         1.0,
         2.5,

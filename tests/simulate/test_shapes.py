@@ -57,7 +57,9 @@ def test_transcripts_table_contract(sample_ds):
         "metadata",
     ]
     assert t["transcript_id"].is_unique and len(t) == 300
-    assert str(t["interviewed_at"].dtype) == "datetime64[us, UTC]"  # the store's resolution, any pandas
+    assert (
+        str(t["interviewed_at"].dtype) == "datetime64[us, UTC]"
+    )  # the store's resolution, any pandas
     assert t["interviewed_at"].is_monotonic_increasing
     assert set(t["question_id"]) == {"q-recsys", "q-fraud", "q-search", "q-churn", "q-ctr"}
     assert set(t["question_type"]) <= {"ml_system_design", "modeling", "evaluation"}

@@ -217,7 +217,7 @@ class RuleGrader(Grader):
             total = np.nansum(c.to_numpy(), axis=1)
             reason = np.full(n, None, dtype=object)
             reason = np.where(
-                missing != None,
+                missing != None,  # noqa: E711 (elementwise on an object array)
                 "no_followup: no interviewer follow-up matched rule "  # noqa: E711
                 + missing.astype(str)
                 + ", so there is nothing to adapt to",
