@@ -740,11 +740,19 @@ def prepare_ratings(
 
     issues: list[Issue] = []
 
-    def record_of(idx) -> str:
-        from calib.io._validate import canonical_json
+    records: dict[Any, str] = {}
 
-        row = df.loc[idx].drop(labels=["_row"])
-        return canonical_json({k: (None if _is_blank(v) else v) for k, v in row.items()})
+    def record_of(idx) -> str:
+        # One JSON text per input row, shared by all its quarantined cells: building it per
+        # cell was quadratic on wide files (10,000 unknown columns never finished).
+        if idx not in records:
+            from calib.io._validate import canonical_json
+
+            row = df.loc[idx].drop(labels=["_row"])
+            records[idx] = canonical_json(
+                {k: (None if _is_blank(v) else v) for k, v in row.items()}
+            )[:20000]
+        return records[idx]
 
     if long_layout:
         dim_text = base["dimension"].astype(object)

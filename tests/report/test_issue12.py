@@ -259,3 +259,45 @@ def test_merge_advice_shows_both_dimensions_and_the_ci(rubric):
         assert [a["anchor"] for a in d["anchors"]] == [
             lv.anchor for lv in rubric.dimension(d["dimension"]).levels
         ]
+
+
+def test_no_fairness_flag_states_the_smallest_detectable_difference(clean_results):
+    sec = clean_results.section("rater_effects")
+    fair = sec.facts["fairness"]
+    assert fair["flags"] == [] and fair["tested"] > 0
+    note = next(n for n in sec.notes if n.startswith("Subgroup (fairness) check"))
+    assert "no subgroup difference found" in note
+    for attr, v in fair["detectable_points"].items():
+        assert f"{v:.2f} points for {attr}" in note
+    drf = sec.tables["subgroup_tests"]
+    # the detectable difference is (z_{1-alpha/2m} + z_0.80) * se (docs/raters.md)
+    from scipy import stats
+
+    m, alpha = fair["tested"], fair["alpha"]
+    z = stats.norm.ppf(1 - alpha / (2 * m)) + stats.norm.ppf(0.8)
+    assert (drf["detectable"] - z * drf["se"]).abs().max() < 1e-9
+
+
+def test_fisher_ci_matches_pingouin():
+    import numpy as np
+    import pingouin as pg
+
+    from calib.report._descriptive import fisher_ci
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=40)
+    y = x + rng.normal(size=40)
+    r = pg.corr(x, y, method="spearman")
+    lo, hi = fisher_ci(np.array([r["r"].iloc[0]]), np.array([40]))
+    assert [round(float(lo[0]), 2), round(float(hi[0]), 2)] == list(r["CI95"].iloc[0])
+
+
+def test_verdict_rule_and_decimals():
+    from calib.report.recommend import decimals, fmt_near, verdict
+
+    assert verdict(0.557, low=-0.417, high=0.903) == "undetermined"
+    assert verdict(0.70, low=0.60, high=0.79) == "tentative"  # one cut-off crossed: estimate's band
+    assert verdict(0.90, n_transcripts=6) == "undetermined"
+    # 0.6666 and 0.6672 both print as 0.667 with 3 decimals but get different verdicts
+    assert verdict(0.6666) == "unreliable" and verdict(0.6672) == "tentative"
+    assert fmt_near(0.6666) != fmt_near(0.6672) and decimals(0.6666) == 4
