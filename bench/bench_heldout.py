@@ -8,7 +8,7 @@ the length-only baseline, style gaps, and the vocabulary counterfactuals.
 Writes ``bench/results/heldout_<split>.md``. The length baseline is cross-fitted exactly as
 ``calib validate-grader`` does (word-count quantile thresholds fitted on the other folds of the
 same split). QWK = Cohen's quadratic-weighted kappa (scikit-learn ``cohen_kappa_score``);
-95% CIs are percentile bootstraps over transcripts (2,000 resamples, seed 0).
+95% CIs are percentile bootstraps over transcripts (500 resamples, seed 0).
 """
 
 from __future__ import annotations

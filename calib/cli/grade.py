@@ -20,6 +20,7 @@ Examples:
   calib grade --store store/ --grader rules
   calib grade --store store/ --grader rules --config fitted_rules.yaml
   calib grade --store store/ --grader length
+  calib grade --store store/ --grader trained --model model/
   calib grade --store store/ --grader length --config length.yaml --run-id nightly-01
 
 \b
@@ -205,7 +206,7 @@ def _build_llm(
     "--grader",
     "kind",
     required=True,
-    type=click.Choice(["rules", "length", "llm"]),
+    type=click.Choice(["rules", "length", "llm", "trained"]),
     help="Which grader to run.",
 )
 @click.option(
@@ -232,7 +233,11 @@ def _build_llm(
     default=None,
     help="llm: endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama, LM Studio, hosted).",
 )
-@click.option("--model", default=None, help="llm: model name as the endpoint knows it.")
+@click.option(
+    "--model",
+    default=None,
+    help="llm: model name as the endpoint knows it; trained: model directory from train-grader.",
+)
 @click.option(
     "--api-key-env",
     default=None,
@@ -294,6 +299,14 @@ def command(store: str, kind: str, config_path: str | None, run_id: str | None, 
         )
     if kind == "llm":
         grader = _build_llm(config, config_path, store, llm_options, dry_run=dry_run)
+    elif kind == "trained":
+        from calib.graders.trained import TrainedGrader
+
+        if not llm_options.get("model"):
+            raise click.UsageError(
+                "--grader trained needs --model DIR (written by calib train-grader)"
+            )
+        grader = TrainedGrader.load(llm_options["model"])
     else:
         grader = build_grader(kind, config, rubric, store, transcripts)
     run_id = run_id or f"{grader.rater_id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"

@@ -48,6 +48,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "calib.cli.calibrate_grader",
         "Fit the rule grader's thresholds to the human consensus.",
     ),
+    "train-grader": (
+        "calib.cli.train_grader",
+        "Fit the trained grader (per-dimension model on rule features) to human scores.",
+    ),
     "validate-grader": (
         "calib.cli.validate_grader",
         "Is a grader fit to stand in for a human? Pass/fail per dimension.",

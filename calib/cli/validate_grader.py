@@ -22,6 +22,8 @@ Examples:
   calib validate-grader --store store/ --grader rules --criteria strict.yaml --strict
   calib validate-grader --store store/ --grader length --subgroups seniority,cohort --format json
   calib validate-grader --store store/ --grader llm-3f2a9c1d --other-grader llm-77b0e412
+  calib validate-grader --store store/ --grader rules --vocab
+  calib validate-grader --store store/ --grader trained --vocab --model model/
 
 \b
 Default criteria (Williamson, Xi & Breyer 2012), per dimension, grader vs human consensus:
@@ -30,7 +32,12 @@ Default criteria (Williamson, Xi & Breyer 2012), per dimension, grader vs human 
   plus calib's guards: N >= 30, <= 10% of transcripts unscored, and QWK above the
   length-only baseline (word-count thresholds, cross-fitted). A criteria file overrides
   any of: min_wtkappa, min_corr, min_degradation, max_abs_smd, max_abs_subgroup_smd,
-  max_unscored_share, min_n, min_subgroup_n, require_beats_length.
+  max_unscored_share, min_n, min_subgroup_n, require_beats_length,
+  max_stuffing_gain (0.25), max_plain_loss (0.5).
+  With --vocab: buzzwords are inserted into weak answers (consensus mean <= 2) and strong
+  answers (>= 3) are reworded in plain words; a dimension fails when stuffing raises its
+  mean score by > max_stuffing_gain levels or plain wording lowers it by > max_plain_loss.
+  When transcripts carry metadata.style, a per-style breakdown is printed (styles.csv).
 
 \b
 Columns: QWK [95% bootstrap CI]; degr = degradation; len QWK = length baseline;
@@ -135,6 +142,26 @@ def render_decision(d: pd.DataFrame) -> str:
     default=None,
     help="LLM graders: the same judge run with another prompt template (prompt sensitivity).",
 )
+@click.option(
+    "--vocab",
+    is_flag=True,
+    help="Also run the vocabulary counterfactuals (stuffing weak answers, plain-wording strong "
+    "ones) and apply the max_stuffing_gain / max_plain_loss criteria (rules and trained graders).",
+)
+@click.option(
+    "--model",
+    "model_dir",
+    default=None,
+    type=click.Path(exists=True),
+    help="--vocab with a trained grader: its model directory.",
+)
+@click.option(
+    "--config",
+    "grader_config",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True),
+    help="--vocab with a rules grader graded with --config: the same config file.",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 when any dimension fails.")
 def command(
     store: str,
@@ -146,6 +173,9 @@ def command(
     fmt: str,
     out_dir: str | None,
     other_id: str | None,
+    vocab: bool,
+    model_dir: str | None,
+    grader_config: str | None,
     strict: bool,
 ) -> None:
     """Validate a grader against the human ratings of STORE, per rubric dimension.
@@ -175,6 +205,9 @@ def command(
         llm_outputs=llm_outputs,
         other_grader_id=other_id,
     )
+    if vocab:
+        res = _with_vocabulary(res, rubric, transcripts, ratings, criteria, model_dir,
+                               grader_config, seed)  # fmt: skip
     judge = {
         name: getattr(res, name)
         for name in ("self_consistency", "prompt_sensitivity", "judge_calibration")
@@ -185,6 +218,9 @@ def command(
         out.mkdir(parents=True, exist_ok=True)
         for name in ("decision", "metrics", "per_rater", "length_bias", "subgroups", "fairness"):
             write_csv(getattr(res, name), out / f"{name}.csv")
+        for name in ("styles", "vocabulary"):
+            if getattr(res, name) is not None:
+                write_csv(getattr(res, name), out / f"{name}.csv")
         for name, table in judge.items():
             write_csv(table, out / f"{name}.csv")
         (out / "validation.json").write_text(
@@ -211,6 +247,14 @@ def command(
             f"grader {res.config['grader_id']} vs human consensus -- {n_pass}/{len(res.decision)} dimensions pass"
         )
         click.echo(render_decision(res.decision))
+        if res.styles is not None:
+            allrows = res.styles[res.styles["dimension"] == "all"]
+            click.echo("\nby wording style (mean grader - consensus over dimensions, levels):")
+            click.echo(allrows[["style", "N", "mean_diff"]].round(2).to_string(index=False))
+        if res.vocabulary is not None:
+            v = res.vocabulary[res.vocabulary["dimension"] == "all"]
+            click.echo("\nvocabulary counterfactuals (mean change over dimensions, 95% CI):")
+            click.echo(v.round(2).to_string(index=False))
         for name, table in judge.items():
             title = name.replace("_", " ")
             if name == "judge_calibration" and res.judge_ece is not None:
@@ -220,3 +264,37 @@ def command(
             click.echo(f"tables written to {out_dir}")
     if strict and not res.decision["passed"].all():
         raise click.exceptions.Exit(1)
+
+
+def _with_vocabulary(res, rubric, transcripts, ratings, criteria, model_dir, grader_config, seed):
+    """Rebuild the grader, run the counterfactuals, apply the vocabulary criterion."""
+    from calib.cli.grade import load_config as _load
+    from calib.errors import ConfigError
+    from calib.graders.validate import apply_vocabulary_criterion, human_consensus
+    from calib.graders.vocab import vocabulary_sensitivity
+
+    gid = res.config["grader_id"]
+    if gid.startswith("trained-"):
+        from calib.graders.trained import TrainedGrader
+
+        if not model_dir:
+            raise click.UsageError("--vocab for a trained grader needs --model DIR")
+        grader = TrainedGrader.load(model_dir)
+    elif gid.startswith("rules-"):
+        from calib.graders.rules import RuleGrader
+
+        grader = RuleGrader.from_rubric(rubric, _load(grader_config))
+    else:
+        raise ConfigError(
+            f"--vocab: grader {gid!r} cannot be re-run here (rules and trained graders only; "
+            "for an LLM judge call calib.graders.vocab.vocabulary_sensitivity from Python)"
+        )
+    if grader.rater_id != gid:
+        raise ConfigError(
+            f"--vocab: rebuilt grader is {grader.rater_id}, not {gid}; pass the --config / "
+            "--model it was graded with"
+        )
+    vs = vocabulary_sensitivity(
+        grader, transcripts, rubric, expert=human_consensus(ratings), seed=seed
+    )
+    return apply_vocabulary_criterion(res, vs, criteria)

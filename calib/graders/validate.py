@@ -52,6 +52,8 @@ __all__ = [
     "subgroup_dsm",
     "validate_grader",
     "cross_fitted_length_scores",
+    "style_breakdown",
+    "apply_vocabulary_criterion",
 ]
 
 
@@ -82,6 +84,8 @@ class Criteria:
     min_n: int = 30
     min_subgroup_n: int = 10
     require_beats_length: bool = True
+    max_stuffing_gain: float = 0.25
+    max_plain_loss: float = 0.5
 
     @classmethod
     def from_mapping(cls, doc: Mapping[str, Any] | None, *, source: str = "criteria") -> Criteria:
@@ -147,6 +151,8 @@ class ValidationResult:
     prompt_sensitivity: pd.DataFrame | None = None
     judge_calibration: pd.DataFrame | None = None
     judge_ece: float | None = None
+    styles: pd.DataFrame | None = None
+    vocabulary: pd.DataFrame | None = None
 
 
 def _round_half_up(x: np.ndarray | pd.Series):
@@ -707,8 +713,10 @@ def validate_grader(
         )
 
     judge = _judge_biases(ratings, grader_id, llm_outputs, other_grader_id, scale_values)
+    styles = style_breakdown(ratings, grader_id, transcripts) if transcripts is not None else None
     return ValidationResult(
         **judge,
+        styles=styles,
         decision=pd.DataFrame(decisions),
         metrics=frame(
             metric_rows, ["dimension", "comparison", "metric", "estimate", "ci_low", "ci_high"]
@@ -831,3 +839,92 @@ def resolve_grader_id(ratings: pd.DataFrame, grader_id: str) -> str:
             f"(graders in the store: {', '.join(machine) or 'none'})"
         )
     raise DataValidationError(f"grader {grader_id!r} is ambiguous: {', '.join(matches)}")
+
+
+def style_breakdown(
+    ratings: pd.DataFrame, grader_id: str, transcripts: pd.DataFrame, *, field: str = "style"
+) -> pd.DataFrame | None:
+    """Per wording style (``metadata[field]``): grader vs consensus, per dimension and overall.
+
+    Returns None when no transcript carries the field. Columns: ``style, dimension, N,
+    mean_diff`` (mean grader - consensus, in levels), ``wtkappa`` (QWK, NaN below 2 rows or
+    without variation).
+
+    Example
+    -------
+    >>> r = pd.DataFrame({"transcript_id": ["a", "a", "b", "b"], "dimension": "d",
+    ...     "rater_type": ["human", "rule"] * 2, "rater_id": ["h", "g"] * 2,
+    ...     "score": [1.0, 3.0, 4.0, 4.0]})
+    >>> t = pd.DataFrame({"transcript_id": ["a", "b"], "metadata": [{"style": "stuffed"},
+    ...     {"style": "plain"}]})
+    >>> style_breakdown(r, "g", t).query("dimension == 'd'")["mean_diff"].tolist()
+    [0.0, 2.0]
+    """
+    if "metadata" not in transcripts:
+        return None
+    style = pd.Series(
+        [m.get(field) if isinstance(m, Mapping) else None for m in transcripts["metadata"]],
+        index=transcripts["transcript_id"].astype(str),
+    ).dropna()
+    if style.empty:
+        return None
+    cons = human_consensus(ratings)
+    g = ratings[ratings["rater_id"] == grader_id].pivot_table(
+        index="transcript_id", columns="dimension", values="score"
+    )
+    rows = []
+    for st in sorted(style.unique()):
+        ids = style.index[style == st]
+        for d in [*cons.columns, "all"]:
+            if d == "all":
+                diff = (g.reindex(ids) - cons.reindex(ids)).mean(axis=1).dropna()
+                rows.append((st, d, len(diff), float(diff.mean()) if len(diff) else np.nan, np.nan))
+                continue
+            if d not in g:
+                continue
+            both = pd.concat([cons.reindex(ids)[d], g.reindex(ids)[d]], axis=1).dropna()
+            h, m = both.iloc[:, 0].to_numpy(float), both.iloc[:, 1].to_numpy(float)
+            k = np.nan
+            if len(h) >= 2 and np.ptp(h) > 0 and np.ptp(m) > 0:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    lo_hi = [min(h.min(), m.min()), max(h.max(), m.max())]
+                    k = float(_point_hm(h, m, lo_hi)[0]["wtkappa"].iloc[0])
+            rows.append((st, d, len(h), float((m - h).mean()) if len(h) else np.nan, k))
+    return pd.DataFrame(rows, columns=["style", "dimension", "N", "mean_diff", "wtkappa"])
+
+
+def apply_vocabulary_criterion(
+    result: ValidationResult, sensitivity: pd.DataFrame, criteria: Criteria | None = None
+) -> ValidationResult:
+    """Add the vocabulary-sensitivity criterion to a validation's decision table.
+
+    ``sensitivity`` is :func:`calib.graders.vocab.vocabulary_sensitivity`'s table. A
+    dimension fails when stuffing weak answers raises its mean score by more than
+    ``max_stuffing_gain`` levels (default 0.25) or rewording strong answers in plain words
+    lowers it by more than ``max_plain_loss`` levels (default 0.5). Point estimates decide;
+    the CIs are in ``result.vocabulary``. Adds decision columns ``stuffing_gain`` and
+    ``plain_change``.
+    """
+    criteria = criteria or Criteria(**result.config.get("criteria", {}))
+    v = sensitivity.set_index(["counterfactual", "dimension"])["mean_change"]
+    dec = result.decision.copy()
+    gains, plains = [], []
+    for i, row in dec.iterrows():
+        d = row["dimension"]
+        gain = float(v.get(("stuffing", d), np.nan))
+        plain = float(v.get(("plain", d), np.nan))
+        gains.append(gain)
+        plains.append(plain)
+        why = []
+        if np.isfinite(gain) and gain > criteria.max_stuffing_gain:
+            why.append(f"stuffing gain {gain:+.2f} > {criteria.max_stuffing_gain:.2f} levels")
+        if np.isfinite(plain) and plain < -criteria.max_plain_loss:
+            why.append(f"plain-words loss {plain:+.2f} < -{criteria.max_plain_loss:.2f} levels")
+        if why:
+            base = "" if row["passed"] else row["reason"] + "; "
+            dec.loc[i, "reason"] = base + "; ".join(why)
+            dec.loc[i, "passed"] = False
+    dec["stuffing_gain"] = gains
+    dec["plain_change"] = plains
+    return dataclasses.replace(result, decision=dec, vocabulary=sensitivity)

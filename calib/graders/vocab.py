@@ -62,7 +62,7 @@ _BUZZ = (
 #: Jargon -> plain words (case-insensitive, word-bounded). Order matters: longer first.
 PLAIN: tuple[tuple[str, str], ...] = (
     (
-        r"a/b tests?|ab tests?|a/b experiments?|online experiments?",
+        r"an a/b test|an ab test|an online experiment|a/b tests?|ab tests?|a/b experiments?|online experiments?",
         "a trial on a share of real users",
     ),
     (r"guardrail metrics?|guardrails?", "safety checks"),
@@ -127,7 +127,7 @@ def stuff_turns(transcripts: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
     -------
     >>> t = pd.DataFrame({"transcript_id": ["a"], "turns": [[
     ...     {"speaker": "candidate", "text": "I'd use a model. That's it."}]]})
-    >>> "depends on the trade-offs" in stuff_turns(t).turns[0][0]["text"]
+    >>> "business objective" in stuff_turns(t).turns[0][0]["text"]
     True
     """
     rng = np.random.default_rng(seed)

@@ -206,7 +206,7 @@ def unit_features(units: pd.DataFrame) -> pd.DataFrame:
     >>> u = pd.DataFrame({"text": ["We'd use XGBoost, transformers, AUC and MLOps.",
     ...     "I'd cap it at thirty milliseconds because the page times out."]})
     >>> unit_features(u)[["jargon", "qualified"]].to_dict("list")
-    {'jargon': [3, 0], 'qualified': [False, True]}
+    {'jargon': [4, 0], 'qualified': [False, True]}
     """
     arr = pa.array(units["text"].to_numpy(dtype=object), pa.string())
     markers = _count(arr, _MARKER_RX)
