@@ -17,6 +17,7 @@ Example
 >>> result = RuleGrader.from_rubric(rubric).grade(transcripts, rubric)  # doctest: +SKIP
 """
 
+from calib.graders._write import write_grades
 from calib.graders.base import RATING_COLUMNS, Grader, GradeResult, canonical_json, config_hash
 from calib.graders.baseline import LengthGrader, quantile_thresholds
 from calib.graders.calibrate import CalibrationResult, calibrate_rule_grader, fit_thresholds
@@ -53,4 +54,5 @@ __all__ = [
     "quantile_thresholds",
     "subgroup_dsm",
     "validate_grader",
+    "write_grades",
 ]

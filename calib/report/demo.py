@@ -69,25 +69,21 @@ def _fresh_store(store: Path) -> None:
 
 
 def _rule_grader(store: Path) -> str:
-    from calib.graders import RuleGrader
-    from calib.io import append_ratings, read_store_rubric, read_transcripts, write_table
+    from calib.graders import RuleGrader, write_grades
+    from calib.io import read_store_rubric, read_transcripts
 
     rubric = read_store_rubric(store)
     grader = RuleGrader.from_rubric(rubric, {})
     result = grader.grade(read_transcripts(store), rubric)
-    append_ratings(store, result.ratings, source=f"grader:{grader.rater_id}")
-    if len(result.evidence):
-        write_table(
-            store,
-            "grader_evidence",
-            result.evidence.assign(rater_id=grader.rater_id).reset_index(drop=True),
-        )
+    # the same one-commit write as `calib grade`: ratings, evidence and the run record
+    write_grades(str(store), grader, result)
     return grader.rater_id
 
 
 def _llm_grader(store: Path, base_url: str, model: str) -> str:
+    from calib.graders import write_grades
     from calib.graders.llm import LLMGrader
-    from calib.io import append_ratings, read_store_rubric, read_transcripts, write_table
+    from calib.io import read_store_rubric, read_transcripts
 
     rubric = read_store_rubric(store)
     grader = LLMGrader(
@@ -98,9 +94,7 @@ def _llm_grader(store: Path, base_url: str, model: str) -> str:
         progress=True,
     )
     result = grader.grade(read_transcripts(store), rubric)
-    append_ratings(store, result.ratings, source=f"grader:{grader.rater_id}")
-    if len(result.evidence):
-        write_table(store, "llm_outputs", result.evidence.reset_index(drop=True))
+    write_grades(str(store), grader, result, evidence_table="llm_outputs")
     return grader.rater_id
 
 

@@ -104,6 +104,12 @@ def test_demo_end_to_end(tmp_path, monkeypatch):
         for r in summary["recommendations"]
     )
     assert "LLM grader skipped" in res.output
+    # the demo records its grader run like `calib grade` does (one commit), so `calib runs` lists it
+    runs = CliRunner().invoke(
+        cli, ["runs", "--store", str(tmp_path / "demo" / "store"), "--format", "json"]
+    )
+    assert runs.exit_code == 0, runs.output
+    assert any(r["rater_id"].startswith("rules-") for r in json.loads(runs.output)), runs.output
 
 
 @pytest.mark.slow
