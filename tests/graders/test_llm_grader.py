@@ -438,13 +438,17 @@ def test_killed_run_resumes_without_loss_or_duplicates(server, rubric, tmp_path)
         g.grade(tr, rubric)
     with ResponseCache(cache) as c:
         saved = len(c)
-    assert saved == 17  # every answer received before the kill is on disk
+    # every answer received before the kill is on disk: the 17th success triggers the kill, but
+    # with 3 calls in flight up to 2 more may already be past the check and finish (a race, not
+    # a loss), so the store holds between 17 and every answer that arrived
+    assert saved >= 17
+    assert saved <= crashing.done
     before = server.n_requests
     g2 = _grader(server, mode="per_dimension", concurrency=3, cache_path=cache)
     assert g2.rater_id == g.rater_id  # same configuration, same grader id
     res = g2.grade(tr, rubric)
-    assert res.summary["cache_hits"] == 17 and res.summary["calls_made"] == 40 - 17
-    assert server.n_requests - before == 40 - 17
+    assert res.summary["cache_hits"] == saved and res.summary["calls_made"] == 40 - saved
+    assert server.n_requests - before == 40 - saved
     _dedupe_check(res.ratings, tr, rubric)
 
 
