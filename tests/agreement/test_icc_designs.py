@@ -7,13 +7,12 @@
   ``MixedLM`` (REML, crossed variance components in one group);
 * complete designs: the classical two-way ICC(A,1) of ``icc_table`` (itself checked against
   pingouin and Shrout & Fleiss 1979 in test_icc.py).
-All data SYNTHETIC except SQuALITY (refdata, CC BY 4.0).
+All data SYNTHETIC except SQuALITY (tests/data/squality, CC BY 4.0).
 """
 
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,14 +20,13 @@ import pingouin as pg
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from refdata_paths import SQUALITY
 
 from calib.agreement import ICC_FORMS, agreement_table, icc_table
 from calib.errors import CalibWarning
 
 # Nested designs have no rater pair that meets twice: the QWK note is expected there.
 pytestmark = pytest.mark.filterwarnings("ignore:agreement_table.*qwk_mean not computed")
-
-REFDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "refdata"
 
 
 def _long(x: np.ndarray, rater_ids) -> pd.DataFrame:
@@ -180,10 +178,7 @@ def test_anonymous_slots_get_agreement_and_one_way_icc():
 
 
 def test_squality_three_of_four_reviewers_is_reml():
-    path = REFDATA / "squality" / "ratings.csv"
-    if not path.is_file():
-        pytest.skip("reference data squality not available")
-    df = pd.read_csv(path)
+    df = pd.read_csv(SQUALITY / "ratings.csv")  # vendored, CC BY 4.0 (tests/data/squality)
     tab = agreement_table(df, n_boot=0, categories=np.arange(0, 101)).set_index("dimension")
     assert (tab.icc_form == ICC_FORMS["reml"]).all()
     vt, vr, ve = _statsmodels_vc(df[df.dimension == "overall"])
