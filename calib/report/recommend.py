@@ -133,6 +133,21 @@ class Recommendation:
         return asdict(self)
 
 
+def _alphas_and_ratios(agr, exc) -> tuple[pd.Series, pd.Series]:
+    """Headline alpha and excess-disagreement ratio per dimension (empty when not computed)."""
+    alphas = (
+        agr.set_index("dimension")["alpha"].astype(float)
+        if agr is not None and not agr.empty and "alpha" in agr.columns
+        else pd.Series(dtype=float)
+    )
+    ratios = (
+        exc.set_index("dimension")["ratio"]
+        if exc is not None and not exc.empty
+        else pd.Series(dtype=float)
+    )
+    return alphas, ratios
+
+
 def verdict(
     alpha: float | None,
     thresholds: dict[str, float] = THRESHOLDS,
@@ -251,16 +266,7 @@ def _anchor_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
     )
     if conf is None or conf.empty:
         return []
-    alphas = (
-        agr.set_index("dimension")["alpha"].astype(float)
-        if agr is not None and not agr.empty and "alpha" in agr.columns
-        else pd.Series(dtype=float)
-    )
-    ratios = (
-        exc.set_index("dimension")["ratio"]
-        if exc is not None and not exc.empty
-        else pd.Series(dtype=float)
-    )
+    alphas, ratios = _alphas_and_ratios(agr, exc)
     out = []
     for dim in sorted(set(conf["dimension"])):
         alpha = float(alphas.get(dim, np.nan))
@@ -339,16 +345,7 @@ def _wide_anchor_rules(ev: dict, th: dict, n_ex: int) -> list[Recommendation]:
     )
     if not points:
         return []
-    alphas = (
-        agr.set_index("dimension")["alpha"].astype(float)
-        if agr is not None and not agr.empty and "alpha" in agr.columns
-        else pd.Series(dtype=float)
-    )
-    ratios = (
-        exc.set_index("dimension")["ratio"]
-        if exc is not None and not exc.empty
-        else pd.Series(dtype=float)
-    )
+    alphas, ratios = _alphas_and_ratios(agr, exc)
     out = []
     for dim in sorted(points):
         alpha = float(alphas.get(dim, np.nan))
